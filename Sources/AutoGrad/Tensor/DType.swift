@@ -1,0 +1,38 @@
+import RealModule
+
+/// The element type of a ``Tensor``.
+///
+/// `float32` is the training type; `float64` is what ``gradcheck(_:inputs:eps:atol:rtol:)`` uses.
+public enum DType: String, Sendable, CustomStringConvertible {
+    /// 32-bit IEEE float (Swift `Float`).
+    case float32
+    /// 64-bit IEEE float (Swift `Double`).
+    case float64
+
+    /// Size of one element in bytes.
+    public var byteSize: Int { self == .float32 ? 4 : 8 }
+
+    public var description: String { rawValue }
+
+    /// The type two operands of these dtypes compute in: `float64` wins, as in PyTorch.
+    public static func promoted(_ a: DType, _ b: DType) -> DType {
+        a == .float64 || b == .float64 ? .float64 : .float32
+    }
+}
+
+/// A scalar type a ``Tensor`` can hold: `Float` or `Double`.
+///
+/// The kernels are generic over this protocol and are specialised for both types inside the
+/// module (whole-module optimisation), so no hot loop runs as unspecialised generic code.
+public protocol TensorScalar: BinaryFloatingPoint, Real, Sendable where Self.RawSignificand: FixedWidthInteger {
+    /// The ``DType`` tag of this type.
+    static var dtype: DType { get }
+}
+
+extension Float: TensorScalar {
+    public static var dtype: DType { .float32 }
+}
+
+extension Double: TensorScalar {
+    public static var dtype: DType { .float64 }
+}

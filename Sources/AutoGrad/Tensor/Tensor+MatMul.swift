@@ -1,0 +1,77 @@
+import COpenBLAS
+
+extension Tensor {
+    /// Matrix product `a · b` (or with either factor transposed), batched over leading dimensions.
+    ///
+    /// Shapes: `a` is `[..., m, k]` (`[..., k, m]` when `transposeA`), `b` is `[..., k, n]`
+    /// (`[..., n, k]` when `transposeB`); the batch dimensions broadcast; the result is `[..., m, n]`.
+    /// One-dimensional operands follow NumPy: a vector `a` is a row `[1, k]`, a vector `b` a column
+    /// `[k, 1]`, and the added dimension is removed from the result. Transposes are passed to
+    /// `cblas_sgemm`/`cblas_dgemm` as flags, never copied.
+    public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+        precondition(a.rank >= 1 && b.rank >= 1, "matmul: operands need rank ≥ 1, got shapes \(a.shape) and \(b.shape)")
+        let vectorA = a.rank == 1, vectorB = b.rank == 1
+        let a2 = vectorA ? a.reshaped(transposeA ? [a.count, 1] : [1, a.count]) : a
+        let b2 = vectorB ? b.reshaped(transposeB ? [1, b.count] : [b.count, 1]) : b
+        var out = matmul2(a2, b2, transposeA: transposeA, transposeB: transposeB)
+        if vectorA || vectorB {
+            var s = out.shape
+            if vectorB { s.removeLast() }
+            if vectorA { s.remove(at: s.count - (vectorB ? 1 : 2)) }
+            out.setShape(s)
+        }
+        return out
+    }
+
+    private static func matmul2(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -> Tensor {
+        let dtype = DType.promoted(a.dtype, b.dtype)
+        let a = a.to(dtype), b = b.to(dtype)
+        let (ar, ac) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
+        let (br, bc) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
+        let (m, k) = transposeA ? (ac, ar) : (ar, ac)
+        let (k2, n) = transposeB ? (bc, br) : (br, bc)
+        precondition(k == k2, "matmul: inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+        let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+        let batch = batchA == batchB ? batchA : Broadcasting.shape(batchA, batchB, op: "matmul (batch dimensions)")
+        var out = Tensor(uninitializedShape: batch + [m, n], dtype: dtype)
+        let batchCount = shapeCount(batch)
+        let sa = Broadcasting.strides(of: batchA, broadcastTo: batch), sb = Broadcasting.strides(of: batchB, broadcastTo: batch)
+        let batchStrides = contiguousStrides(batch)
+        let ta = transposeA ? CblasTrans : CblasNoTrans, tb = transposeB ? CblasTrans : CblasNoTrans
+        for i in 0..<batchCount {
+            var oa = 0, ob = 0, rest = i
+            for d in 0..<batch.count {
+                let coordinate = rest / batchStrides[d]
+                rest %= batchStrides[d]
+                oa += coordinate * sa[d]
+                ob += coordinate * sb[d]
+            }
+            oa *= ar * ac
+            ob *= br * bc
+            let oc = i * m * n
+            if m == 0 || n == 0 { continue }
+            if k == 0 {
+                out.fillRange(oc, m * n)
+                continue
+            }
+            switch dtype {
+            case .float32:
+                cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1,
+                            a.storage.pointer(Float.self) + oa, Int32(ac), b.storage.pointer(Float.self) + ob, Int32(bc),
+                            0, out.storage.pointer(Float.self) + oc, Int32(n))
+            case .float64:
+                cblas_dgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1,
+                            a.storage.pointer(Double.self) + oa, Int32(ac), b.storage.pointer(Double.self) + ob, Int32(bc),
+                            0, out.storage.pointer(Double.self) + oc, Int32(n))
+            }
+        }
+        return out
+    }
+
+    private mutating func fillRange(_ start: Int, _ length: Int) {
+        switch dtype {
+        case .float32: (storage.pointer(Float.self) + start).update(repeating: 0, count: length)
+        case .float64: (storage.pointer(Double.self) + start).update(repeating: 0, count: length)
+        }
+    }
+}

@@ -85,12 +85,3 @@ extension Tensor {
         normal(shape, dtype: dtype, generator: generator)
     }
 }
-
-extension Tensor: ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral, ExpressibleByArrayLiteral {
-    /// A `float32` scalar.
-    public init(floatLiteral value: Double) { self.init(value, dtype: .float32) }
-    /// A `float32` scalar.
-    public init(integerLiteral value: Int) { self.init(Double(value), dtype: .float32) }
-    /// A one-dimensional `float32` tensor.
-    public init(arrayLiteral elements: Float...) { self.init(elements) }
-}

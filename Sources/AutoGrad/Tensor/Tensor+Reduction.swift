@@ -138,3 +138,15 @@ extension Tensor {
         return result
     }
 }
+
+extension Tensor {
+    /// `log softmax` along `axis`: `x − log Σ exp(x)`, stable for large inputs.
+    public func logSoftmax(axis: Int = -1) -> Tensor {
+        self - logSumExp(axes: [axis], keepDims: true)
+    }
+
+    /// `softmax` along `axis`: `exp(x) / Σ exp(x)`, computed from ``logSoftmax(axis:)`` so it never overflows.
+    public func softmax(axis: Int = -1) -> Tensor {
+        logSoftmax(axis: axis).exp()
+    }
+}

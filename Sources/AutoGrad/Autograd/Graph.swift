@@ -1,0 +1,211 @@
+import Foundation
+import Synchronization
+
+private let sequenceCounter = Atomic<Int>(0)
+
+/// Per-thread autograd settings.
+private final class ThreadState {
+    var isRecording = true
+    var detectAnomalies = false
+}
+
+private let threadStateKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key) { pointer in
+        if let pointer { Unmanaged<AnyObject>.fromOpaque(pointer).release() }
+    }
+    return key
+}()
+
+private var threadState: ThreadState {
+    if let p = pthread_getspecific(threadStateKey) {
+        return Unmanaged<ThreadState>.fromOpaque(p).takeUnretainedValue()
+    }
+    let state = ThreadState()
+    pthread_setspecific(threadStateKey, Unmanaged.passRetained(state).toOpaque())
+    return state
+}
+
+/// The tape: records ops as they run and walks them backwards to compute gradients.
+///
+/// Every op applied while recording gets a ``Record`` with a sequence number from one
+/// process-wide counter. An op's inputs always exist before it runs, so they carry smaller
+/// numbers: visiting the records reachable from the loss in decreasing sequence order is a valid
+/// reverse topological order, and each record is visited after every record that consumes its
+/// output, when its gradient is complete.
+///
+/// Recording is on by default and can be switched off for a scope with ``noGrad(_:)``; each thread
+/// has its own setting.
+public enum Graph {
+    /// Whether ops applied on this thread are recorded.
+    public static var isRecording: Bool { threadState.isRecording }
+
+    static func nextSequence() -> Int {
+        sequenceCounter.wrappingAdd(1, ordering: .relaxed).oldValue
+    }
+
+    /// Runs `body` without recording (for evaluation and parameter updates), then restores the setting.
+    public static func noGrad<R>(_ body: () throws -> R) rethrows -> R {
+        try withRecording(false, body)
+    }
+
+    /// Runs `body` with recording on, even inside ``noGrad(_:)``.
+    public static func enableGrad<R>(_ body: () throws -> R) rethrows -> R {
+        try withRecording(true, body)
+    }
+
+    static func withRecording<R>(_ on: Bool, _ body: () throws -> R) rethrows -> R {
+        let state = threadState
+        let saved = state.isRecording
+        state.isRecording = on
+        defer { state.isRecording = saved }
+        return try body()
+    }
+
+    /// Runs `body` with NaN/Inf detection: the first op whose forward result, or whose backward
+    /// gradient, holds a NaN or an infinity stops the program with a message naming that op.
+    public static func withAnomalyDetection<R>(_ body: () throws -> R) rethrows -> R {
+        let state = threadState
+        let saved = state.detectAnomalies
+        state.detectAnomalies = true
+        defer { state.detectAnomalies = saved }
+        return try body()
+    }
+
+    static var anomalyCheck: ((String, Tensor) -> Void)? {
+        guard threadState.detectAnomalies else { return nil }
+        return { name, value in
+            if let bad = value.doubles.firstIndex(where: { !$0.isFinite }) {
+                preconditionFailure("anomaly detection: op \(name) produced \(value.doubles[bad]) at flat index \(bad) of shape \(value.shape)")
+            }
+        }
+    }
+
+    // MARK: Backward
+
+    /// Backpropagates from `roots` and accumulates gradients into every reachable leaf that requires one.
+    static func backward(from roots: [Variable], seeds: [Tensor?], retainGraph: Bool, createGraph: Bool) {
+        _ = run(roots: roots, seeds: seeds, targets: nil, retainGraph: retainGraph, createGraph: createGraph)
+    }
+
+    /// The gradients of `outputs` with respect to `inputs` (PyTorch's `torch.autograd.grad`).
+    ///
+    /// Leaves' ``Variable/grad`` are left untouched. An input that the outputs do not depend on gets
+    /// a zero gradient.
+    ///
+    /// - Parameters:
+    ///   - seeds: ∂L/∂output for each output; may be omitted for one-element outputs (1 is used).
+    ///   - retainGraph: keep the records for another backward (defaults to `createGraph`).
+    ///   - createGraph: record the computation of the gradients so that they can be differentiated.
+    public static func gradients(of outputs: [Variable], withRespectTo inputs: [Variable], seeds: [Tensor?]? = nil,
+                                 retainGraph: Bool? = nil, createGraph: Bool = false) -> [Variable] {
+        let seeds = seeds ?? Array(repeating: nil, count: outputs.count)
+        let found = run(roots: outputs, seeds: seeds, targets: inputs,
+                        retainGraph: retainGraph ?? createGraph, createGraph: createGraph)
+        return inputs.map { input in
+            found[ObjectIdentifier(input)] ?? Variable(Tensor.zeros(like: input.value))
+        }
+    }
+
+    /// The gradient of one output with respect to `inputs`.
+    public static func gradients(of output: Variable, withRespectTo inputs: [Variable], seed: Tensor? = nil,
+                                 retainGraph: Bool? = nil, createGraph: Bool = false) -> [Variable] {
+        gradients(of: [output], withRespectTo: inputs, seeds: [seed], retainGraph: retainGraph, createGraph: createGraph)
+    }
+
+    /// The engine. With `targets` nil, leaf gradients accumulate into `Variable.grad`; otherwise the
+    /// gradients of the targets are returned, keyed by the targets' identities.
+    private static func run(roots: [Variable], seeds: [Tensor?], targets: [Variable]?,
+                            retainGraph: Bool, createGraph: Bool) -> [ObjectIdentifier: Variable] {
+        precondition(roots.count == seeds.count, "backward: \(roots.count) outputs but \(seeds.count) seeds")
+        // Non-leaf targets are found through the record that produced them.
+        var targetOfRecord: [ObjectIdentifier: ObjectIdentifier] = [:]
+        var leafTargets: Set<ObjectIdentifier> = []
+        for t in targets ?? [] {
+            if let r = t.record { targetOfRecord[ObjectIdentifier(r)] = ObjectIdentifier(t) } else { leafTargets.insert(ObjectIdentifier(t)) }
+        }
+        var found: [ObjectIdentifier: Variable] = [:]
+        var pending: [ObjectIdentifier: Variable] = [:]
+
+        func deliver(_ gradient: Variable, to variable: Variable) {
+            if let record = variable.record {
+                let key = ObjectIdentifier(record)
+                pending[key] = pending[key].map { $0 + gradient } ?? gradient
+            } else if targets != nil {
+                let key = ObjectIdentifier(variable)
+                guard leafTargets.contains(key) else { return }
+                found[key] = found[key].map { $0 + gradient } ?? gradient
+            } else if variable.requiresGrad {
+                variable.gradVariable = variable.gradVariable.map { $0 + gradient } ?? gradient
+            }
+        }
+
+        Graph.withRecording(createGraph) {
+            for (root, seed) in zip(roots, seeds) {
+                let seedValue: Tensor
+                if let seed {
+                    precondition(seed.shape == root.shape, "backward: seed of shape \(seed.shape) for output of shape \(root.shape)")
+                    seedValue = seed.to(root.dtype)
+                } else {
+                    precondition(root.value.count == 1,
+                                 "backward: output of shape \(root.shape) is not a scalar; pass a seed gradient of that shape")
+                    seedValue = Tensor.ones(root.shape, dtype: root.dtype)
+                }
+                precondition(root.requiresGrad, "backward: the output does not require a gradient (no input requires one, or it was computed under noGrad)")
+                deliver(Variable(seedValue), to: root)
+            }
+        }
+
+        for record in reachableRecords(from: roots) {
+            let key = ObjectIdentifier(record)
+            guard let gradient = pending.removeValue(forKey: key) else { continue }
+            if let target = targetOfRecord[key] { found[target] = gradient }
+            guard let outputValue = record.outputValue else {
+                preconditionFailure("backward: the graph through op \(record.op.name) was freed by an earlier backward; pass retainGraph: true to the first backward to go through it twice")
+            }
+            let inputs = record.inputs
+            let output = Variable(value: outputValue, record: createGraph ? record : nil)
+            Graph.withRecording(createGraph) {
+                let gradients = record.op.backward(gradient, inputs: inputs, output: output)
+                precondition(gradients.count == inputs.count,
+                             "backward of \(record.op.name): \(gradients.count) gradients for \(inputs.count) inputs")
+                for (input, g) in zip(inputs, gradients) where input.requiresGrad {
+                    guard let g else { continue }
+                    if let check = anomalyCheck { check("backward of \(record.op.name)", g.value) }
+                    deliver(reduceToShape(g, input.shape, op: record.op.name), to: input)
+                }
+            }
+            if !retainGraph { record.release() }
+        }
+        return found
+    }
+
+    /// Sums a gradient of the broadcast shape back to an input's shape: the one place broadcasting is undone.
+    private static func reduceToShape(_ gradient: Variable, _ shape: [Int], op: String) -> Variable {
+        if gradient.shape == shape { return gradient }
+        precondition(Broadcasting.shape(shape, gradient.shape) == gradient.shape,
+                     "backward of \(op): gradient of shape \(gradient.shape) does not reduce to input shape \(shape)")
+        return gradient.sum(toShape: shape)
+    }
+
+    /// The records reachable from `roots` through inputs that require gradients, latest first.
+    private static func reachableRecords(from roots: [Variable]) -> [Record] {
+        var seen: Set<ObjectIdentifier> = []
+        var stack: [Record] = []
+        var records: [Record] = []
+        for root in roots {
+            if let r = root.record, seen.insert(ObjectIdentifier(r)).inserted { stack.append(r) }
+        }
+        while let record = stack.popLast() {
+            if record.isReleased {
+                preconditionFailure("backward: the graph through op \(record.op.name) was freed by an earlier backward; pass retainGraph: true to the first backward to go through it twice")
+            }
+            records.append(record)
+            for input in record.inputs where input.requiresGrad {
+                if let r = input.record, seen.insert(ObjectIdentifier(r)).inserted { stack.append(r) }
+            }
+        }
+        records.sort { $0.sequence > $1.sequence }
+        return records
+    }
+}

@@ -1,0 +1,186 @@
+// The differentiable API on Variable. Each function applies one primitive Op (Sources/AutoGrad/Ops)
+// or is derived from several; derived functions need no backward of their own.
+
+extension Variable {
+    /// A constant (no gradient) with the given value.
+    public static func constant(_ value: Tensor) -> Variable { Variable(value) }
+
+    // MARK: Arithmetic (broadcasting)
+
+    /// `a + b` with broadcasting.
+    public static func + (a: Variable, b: Variable) -> Variable { Add()(a, b) }
+    /// `a − b` with broadcasting.
+    public static func - (a: Variable, b: Variable) -> Variable { Subtract()(a, b) }
+    /// `a × b` elementwise with broadcasting.
+    public static func * (a: Variable, b: Variable) -> Variable { Multiply()(a, b) }
+    /// `a ÷ b` elementwise with broadcasting.
+    public static func / (a: Variable, b: Variable) -> Variable { Divide()(a, b) }
+    /// `−x`.
+    public static prefix func - (x: Variable) -> Variable { Negate()(x) }
+
+    /// `x + s`.
+    public static func + (x: Variable, s: Double) -> Variable { AddScalar(scalar: s)(x) }
+    /// `s + x`.
+    public static func + (s: Double, x: Variable) -> Variable { AddScalar(scalar: s)(x) }
+    /// `x − s`.
+    public static func - (x: Variable, s: Double) -> Variable { AddScalar(scalar: -s)(x) }
+    /// `s − x`.
+    public static func - (s: Double, x: Variable) -> Variable { AddScalar(scalar: s)(-x) }
+    /// `x × s`.
+    public static func * (x: Variable, s: Double) -> Variable { MultiplyScalar(scalar: s)(x) }
+    /// `s × x`.
+    public static func * (s: Double, x: Variable) -> Variable { MultiplyScalar(scalar: s)(x) }
+    /// `x ÷ s`.
+    public static func / (x: Variable, s: Double) -> Variable { MultiplyScalar(scalar: 1 / s)(x) }
+    /// `s ÷ x`.
+    public static func / (s: Double, x: Variable) -> Variable { MultiplyScalar(scalar: s)(x.pow(-1)) }
+
+    /// `xᵖ` for a constant exponent.
+    public func pow(_ p: Double) -> Variable { PowerScalar(exponent: p)(self) }
+    /// `aᵇ` elementwise with broadcasting.
+    public static func pow(_ a: Variable, _ b: Variable) -> Variable { Power()(a, b) }
+    /// `x²`.
+    public func squared() -> Variable { pow(2) }
+
+    // MARK: Elementwise functions
+
+    /// `eˣ`.
+    public func exp() -> Variable { Exp()(self) }
+    /// `ln x`.
+    public func log() -> Variable { Log()(self) }
+    /// `√x`.
+    public func sqrt() -> Variable { Sqrt()(self) }
+    /// `|x|`; gradient 0 at x = 0.
+    public func abs() -> Variable { Abs()(self) }
+    /// −1, 0 or 1 by sign; gradient 0 everywhere.
+    public func sign() -> Variable { Sign()(self) }
+    /// `tanh x`.
+    public func tanh() -> Variable { Tanh()(self) }
+    /// `1 / (1 + e⁻ˣ)`.
+    public func sigmoid() -> Variable { Sigmoid()(self) }
+    /// `max(x, 0)`; gradient 0 at x = 0.
+    public func relu() -> Variable { ReLU()(self) }
+    /// `min(max(x, lower), upper)`; the gradient passes where `lower ≤ x ≤ upper`, boundaries included.
+    public func clamped(min lower: Double = -.infinity, max upper: Double = .infinity) -> Variable {
+        precondition(lower <= upper, "clamp: min \(lower) is above max \(upper)")
+        return Clamp(lower: lower, upper: upper)(self)
+    }
+    /// Elementwise maximum; ties split the gradient equally.
+    public static func maximum(_ a: Variable, _ b: Variable) -> Variable { Extremum(isMaximum: true)(a, b) }
+    /// Elementwise minimum; ties split the gradient equally.
+    public static func minimum(_ a: Variable, _ b: Variable) -> Variable { Extremum(isMaximum: false)(a, b) }
+    /// `a` where `condition` is non-zero, else `b` (all three broadcast); gradient only to the chosen branch.
+    public static func `where`(_ condition: Tensor, _ a: Variable, _ b: Variable) -> Variable { Select(condition: condition)(a, b) }
+
+    // MARK: Reductions
+
+    /// `Σ x` over `axes` (all when nil).
+    public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Variable {
+        Sum(axes: normalizeAxes(axes, rank: rank, op: "sum"), keepDims: keepDims)(self)
+    }
+    /// Mean over `axes` (all when nil).
+    public func mean(axes: [Int]? = nil, keepDims: Bool = false) -> Variable {
+        let n = Tensor.reducedCount(shape, axes: normalizeAxes(axes, rank: rank, op: "mean"))
+        return sum(axes: axes, keepDims: keepDims) * (1 / Double(n))
+    }
+    /// Maximum over `axes` (all when nil); tied maxima share the gradient equally.
+    public func max(axes: [Int]? = nil, keepDims: Bool = false) -> Variable {
+        ExtremumReduction(axes: normalizeAxes(axes, rank: rank, op: "max"), keepDims: keepDims, isMaximum: true)(self)
+    }
+    /// Minimum over `axes` (all when nil); tied minima share the gradient equally.
+    public func min(axes: [Int]? = nil, keepDims: Bool = false) -> Variable {
+        ExtremumReduction(axes: normalizeAxes(axes, rank: rank, op: "min"), keepDims: keepDims, isMaximum: false)(self)
+    }
+    /// Variance `Σ (x − mean)² / (n − correction)` over `axes`.
+    public func variance(axes: [Int]? = nil, correction: Int = 1, keepDims: Bool = false) -> Variable {
+        let n = Tensor.reducedCount(shape, axes: normalizeAxes(axes, rank: rank, op: "variance"))
+        let centered = self - mean(axes: axes, keepDims: true)
+        return centered.squared().sum(axes: axes, keepDims: keepDims) * (1 / Double(Swift.max(n - correction, 0)))
+    }
+    /// `log Σ exp(x)` over `axes`, stable: the maximum is subtracted as a constant (it cancels in the gradient).
+    public func logSumExp(axes: [Int]? = nil, keepDims: Bool = false) -> Variable {
+        let m = Variable(value.max(axes: axes, keepDims: true).clamped(min: -.greatestFiniteMagnitude, max: .greatestFiniteMagnitude))
+        let s = (self - m).exp().sum(axes: axes, keepDims: true).log() + m
+        return keepDims ? s : s.reshaped(Tensor.reducedShape(shape, axes: normalizeAxes(axes, rank: rank, op: "logSumExp"), keepDims: false))
+    }
+    /// `softmax` along `axis`.
+    public func softmax(axis: Int = -1) -> Variable { Softmax(axis: normalizeAxis(axis, rank: rank, op: "softmax"))(self) }
+    /// `log softmax` along `axis`.
+    public func logSoftmax(axis: Int = -1) -> Variable { LogSoftmax(axis: normalizeAxis(axis, rank: rank, op: "logSoftmax"))(self) }
+
+    // MARK: Shape
+
+    /// The same elements with a new shape (one −1 is inferred).
+    public func reshaped(_ newShape: [Int]) -> Variable {
+        let s = Tensor.inferShape(newShape, count: value.count, op: "reshape", from: shape)
+        return s == shape ? self : Reshape(shape: s)(self)
+    }
+    /// Dimensions reordered: result dimension `i` is dimension `axes[i]`.
+    public func permuted(_ axes: [Int]) -> Variable {
+        Permute(axes: axes.map { normalizeAxis($0, rank: rank, op: "permute") })(self)
+    }
+    /// Two dimensions swapped (the last two by default).
+    public func transposed(_ axis0: Int = -2, _ axis1: Int = -1) -> Variable {
+        var perm = Array(0..<rank)
+        perm.swapAt(normalizeAxis(axis0, rank: rank, op: "transpose"), normalizeAxis(axis1, rank: rank, op: "transpose"))
+        return permuted(perm)
+    }
+    /// Broadcast (expand) to `newShape`.
+    public func broadcast(to newShape: [Int]) -> Variable { newShape == shape ? self : BroadcastTo(shape: newShape)(self) }
+    /// Summed back to a shape that broadcasts to this one.
+    public func sum(toShape target: [Int]) -> Variable { target == shape ? self : SumTo(shape: target)(self) }
+    /// Size-1 dimensions removed (only `axis` when given).
+    public func squeezed(axis: Int? = nil) -> Variable { reshaped(value.squeezed(axis: axis).shape) }
+    /// A size-1 dimension inserted at `axis`.
+    public func unsqueezed(axis: Int) -> Variable { reshaped(value.unsqueezed(axis: axis).shape) }
+    /// Flattened from `startAxis` on: `[d0, …, d(start−1), Π rest]`.
+    public func flattened(from startAxis: Int = 0) -> Variable {
+        let a = normalizeAxis(startAxis, rank: Swift.max(rank, 1), op: "flatten")
+        return reshaped(Array(shape.prefix(a)) + [-1])
+    }
+    /// Elements `start, start + step, …` below `end` along `axis`.
+    public func sliced(axis: Int, start: Int, end: Int, step: Int = 1) -> Variable {
+        Slice(axis: normalizeAxis(axis, rank: rank, op: "slice"), start: start, end: end, step: step)(self)
+    }
+    /// Variables joined along an existing axis.
+    public static func concatenate(_ variables: [Variable], axis: Int = 0) -> Variable {
+        precondition(!variables.isEmpty, "concatenate: needs at least one variable")
+        return Concatenate(axis: normalizeAxis(axis, rank: variables[0].rank, op: "concatenate")).apply(variables)
+    }
+    /// Variables of one shape joined along a new axis.
+    public static func stack(_ variables: [Variable], axis: Int = 0) -> Variable {
+        precondition(!variables.isEmpty, "stack: needs at least one variable")
+        let a = normalizeAxis(axis, rank: variables[0].rank + 1, op: "stack")
+        return concatenate(variables.map { $0.unsqueezed(axis: a) }, axis: a)
+    }
+    /// Constant padding, `(before, after)` for each trailing dimension.
+    public func padded(_ padding: [(before: Int, after: Int)], value: Double = 0) -> Variable {
+        Pad(padding: padding, value: value)(self)
+    }
+    /// Gathered along `axis` at `indices` (PyTorch's `gather`); output shape `indices.shape`.
+    public func gathered(alongAxis axis: Int, indices: TensorIndices) -> Variable {
+        Gather(axis: normalizeAxis(axis, rank: rank, op: "gather"), indices: indices)(self)
+    }
+    /// Slices at `indices` along `axis` (PyTorch's `index_select`).
+    public func indexSelected(alongAxis axis: Int, indices: [Int]) -> Variable {
+        IndexSelect(axis: normalizeAxis(axis, rank: rank, op: "indexSelect"), indices: indices)(self)
+    }
+
+    // MARK: Matrix product
+
+    /// Matrix product with NumPy's rules (see ``Tensor/matmul(_:_:transposeA:transposeB:)``).
+    public func matmul(_ other: Variable) -> Variable { Variable.matmul(self, other) }
+
+    /// `op(a) · op(b)`, batched over broadcast leading dimensions; transposes are BLAS flags.
+    public static func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, transposeB: Bool = false) -> Variable {
+        precondition(a.rank >= 1 && b.rank >= 1, "matmul: operands need rank ≥ 1, got shapes \(a.shape) and \(b.shape)")
+        let a2 = a.rank == 1 ? a.reshaped(transposeA ? [-1, 1] : [1, -1]) : a
+        let b2 = b.rank == 1 ? b.reshaped(transposeB ? [1, -1] : [-1, 1]) : b
+        let product = MatMul(transposeA: transposeA, transposeB: transposeB)(a2, b2)
+        if a.rank > 1 && b.rank > 1 { return product }
+        var s = product.shape
+        if b.rank == 1 { s.removeLast() }
+        if a.rank == 1 { s.remove(at: s.count - (b.rank == 1 ? 1 : 2)) }
+        return product.reshaped(s)
+    }
+}

@@ -1,0 +1,90 @@
+/// `eˣ`.  ∂/∂x = g·eˣ (the output).
+struct Exp: Op {
+    func forward(_ x: [Tensor]) -> Tensor { x[0].exp() }
+    func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] { [g * output] }
+}
+
+/// `ln x`.  ∂/∂x = g / x.
+struct Log: Op {
+    func forward(_ x: [Tensor]) -> Tensor { x[0].log() }
+    func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] { [g / inputs[0]] }
+}
+
+/// `√x`.  ∂/∂x = g / (2√x).
+struct Sqrt: Op {
+    func forward(_ x: [Tensor]) -> Tensor { x[0].sqrt() }
+    func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] { [g / output * 0.5] }
+}
+
+/// `|x|`.  ∂/∂x = g·sign(x); at x = 0 the gradient is 0 (PyTorch's choice).
+struct Abs: Op {
+    func forward(_ x: [Tensor]) -> Tensor { x[0].abs() }
+    func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
+        [g * Variable(inputs[0].value.sign())]
+    }
+}
+
+/// `sign(x)`: piecewise constant, so its gradient is 0 everywhere (none flows).
+struct Sign: Op {
+    func forward(_ x: [Tensor]) -> Tensor { x[0].sign() }
+    func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] { [nil] }
+}
+
+/// `tanh x`.  ∂/∂x = g·(1 − tanh²x).
+struct Tanh: Op {
+    func forward(_ x: [Tensor]) -> Tensor { x[0].tanh() }
+    func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
+        [g * (1 - output * output)]
+    }
+}
+
+/// `σ(x) = 1 / (1 + e⁻ˣ)`.  ∂/∂x = g·σ(x)·(1 − σ(x)).
+struct Sigmoid: Op {
+    func forward(_ x: [Tensor]) -> Tensor { x[0].sigmoid() }
+    func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
+        [g * output * (1 - output)]
+    }
+}
+
+/// `max(x, 0)`.  ∂/∂x = g where x > 0, else 0; at x = 0 the gradient is 0 (PyTorch's choice).
+struct ReLU: Op {
+    func forward(_ x: [Tensor]) -> Tensor { x[0].relu() }
+    func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
+        [g * Variable(inputs[0].value .> 0)]
+    }
+}
+
+/// `min(max(x, lower), upper)`.  ∂/∂x = g where lower ≤ x ≤ upper (boundaries included, as PyTorch), else 0.
+struct Clamp: Op {
+    let lower: Double, upper: Double
+    func forward(_ x: [Tensor]) -> Tensor { x[0].clamped(min: lower, max: upper) }
+    func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
+        [g * Variable(inputs[0].value.insideMask(lower, upper))]
+    }
+}
+
+/// Elementwise `max(a, b)` or `min(a, b)`. The gradient goes to the selected input; on ties it is
+/// split equally, g/2 to each (PyTorch's choice for `maximum`/`minimum`).
+struct Extremum: Op {
+    let isMaximum: Bool
+    var name: String { isMaximum ? "Maximum" : "Minimum" }
+    func forward(_ x: [Tensor]) -> Tensor { isMaximum ? Tensor.maximum(x[0], x[1]) : Tensor.minimum(x[0], x[1]) }
+    func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
+        let (a, b) = (inputs[0].value, inputs[1].value)
+        let wins = isMaximum ? (a .> b) : (a .< b)
+        let shareA = wins + (a .== b) * 0.5
+        return [g * Variable(shareA), g * Variable(1 - shareA)]
+    }
+}
+
+/// `condition ? a : b` elementwise, with a constant condition. The gradient goes to the chosen branch only.
+struct Select: Op {
+    let condition: Tensor
+    var name: String { "Where" }
+    func forward(_ x: [Tensor]) -> Tensor { Tensor.where(condition, x[0], x[1]) }
+    func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
+        let zero = Variable(Tensor.zeros([], dtype: g.dtype))
+        return [inputs[0].requiresGrad ? Variable.where(condition, g, zero) : nil,
+                inputs[1].requiresGrad ? Variable.where(condition, zero, g) : nil]
+    }
+}

@@ -5,6 +5,9 @@ let package = Package(
     name: "swift-autograd",
     products: [
         .library(name: "AutoGrad", targets: ["AutoGrad"]),
+        .library(name: "NN", targets: ["NN"]),
+        .library(name: "Optim", targets: ["Optim"]),
+        .library(name: "Data", targets: ["Data"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -17,6 +20,12 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev", "pkg-config"])]
         ),
+        // zlib from Debian's zlib1g-dev: gzip-compressed IDX files and PNG output.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(
             name: "AutoGrad",
             dependencies: [
@@ -24,7 +33,13 @@ let package = Package(
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),
+        .target(name: "NN", dependencies: ["AutoGrad"]),
+        .target(name: "Optim", dependencies: ["AutoGrad"]),
+        .target(name: "Data", dependencies: ["AutoGrad", "CZlib"]),
         .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad"]),
+        .testTarget(name: "NNTests", dependencies: ["NN"]),
+        .testTarget(name: "OptimTests", dependencies: ["Optim"]),
+        .testTarget(name: "DataTests", dependencies: ["Data"]),
     ],
     swiftLanguageModes: [.v5]
 )

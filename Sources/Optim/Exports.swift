@@ -1,0 +1,2 @@
+// `import Optim` brings AutoGrad's Tensor and Variable along, as `import torch.nn` users expect.
+@_exported import AutoGrad

@@ -34,14 +34,18 @@ public protocol Op {
 }
 
 extension Op {
+    /// The type's name, e.g. `"Exp"`; override it when one type implements several ops.
     public var name: String { String(describing: Self.self) }
 
     /// Applies the op to variables, recording it when gradients are wanted.
+    ///
+    /// The forward runs on the inputs' values. The result is recorded on the tape (and requires a
+    /// gradient) only when ``Graph/isRecording`` is true and at least one input requires a gradient.
     public func callAsFunction(_ inputs: Variable...) -> Variable {
         Variable.apply(self, inputs)
     }
 
-    /// Applies the op to an array of variables.
+    /// Applies the op to an array of variables (for ops with a variable number of inputs, like concatenation).
     public func apply(_ inputs: [Variable]) -> Variable {
         Variable.apply(self, inputs)
     }

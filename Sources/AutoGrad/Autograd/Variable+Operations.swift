@@ -8,14 +8,19 @@ extension Variable {
     // MARK: Arithmetic (broadcasting)
 
     /// `a + b` with broadcasting.
+    ///
+    /// Shapes: the result has the NumPy broadcast of both shapes (trailing dimensions aligned, each pair
+    /// equal or one of them 1); incompatible shapes trap naming the op and both shapes. The same rule holds
+    /// for every binary operation here, and each input's gradient is summed back to its own shape.
+    /// Gradient: ∂/∂a = g, ∂/∂b = g.
     public static func + (a: Variable, b: Variable) -> Variable { Add()(a, b) }
-    /// `a − b` with broadcasting.
+    /// `a − b` with broadcasting.  ∂/∂a = g, ∂/∂b = −g.
     public static func - (a: Variable, b: Variable) -> Variable { Subtract()(a, b) }
-    /// `a × b` elementwise with broadcasting.
+    /// `a × b` elementwise with broadcasting.  ∂/∂a = g·b, ∂/∂b = g·a.
     public static func * (a: Variable, b: Variable) -> Variable { Multiply()(a, b) }
-    /// `a ÷ b` elementwise with broadcasting.
+    /// `a ÷ b` elementwise with broadcasting.  ∂/∂a = g / b, ∂/∂b = −g·a / b².
     public static func / (a: Variable, b: Variable) -> Variable { Divide()(a, b) }
-    /// `−x`.
+    /// `−x`.  ∂/∂x = −g.
     public static prefix func - (x: Variable) -> Variable { Negate()(x) }
 
     /// `x + s`.
@@ -35,30 +40,30 @@ extension Variable {
     /// `s ÷ x`.
     public static func / (s: Double, x: Variable) -> Variable { MultiplyScalar(scalar: s)(x.pow(-1)) }
 
-    /// `xᵖ` for a constant exponent.
+    /// `xᵖ` for a constant exponent.  ∂/∂x = g·p·xᵖ⁻¹ (no gradient when p = 0).
     public func pow(_ p: Double) -> Variable { PowerScalar(exponent: p)(self) }
-    /// `aᵇ` elementwise with broadcasting.
+    /// `aᵇ` elementwise with broadcasting.  ∂/∂a = g·b·aᵇ⁻¹, ∂/∂b = g·aᵇ·ln a (0 where a = 0, as PyTorch).
     public static func pow(_ a: Variable, _ b: Variable) -> Variable { Power()(a, b) }
-    /// `x²`.
+    /// `x²` (as `pow(2)`).  ∂/∂x = 2g·x.
     public func squared() -> Variable { pow(2) }
 
     // MARK: Elementwise functions
 
-    /// `eˣ`.
+    /// `eˣ`.  ∂/∂x = g·eˣ.
     public func exp() -> Variable { Exp()(self) }
-    /// `ln x`.
+    /// `ln x`.  ∂/∂x = g / x.
     public func log() -> Variable { Log()(self) }
-    /// `√x`.
+    /// `√x`.  ∂/∂x = g / (2√x).
     public func sqrt() -> Variable { Sqrt()(self) }
-    /// `|x|`; gradient 0 at x = 0.
+    /// `|x|`.  ∂/∂x = g·sign(x); gradient 0 at x = 0 (PyTorch's choice).
     public func abs() -> Variable { Abs()(self) }
     /// −1, 0 or 1 by sign; gradient 0 everywhere.
     public func sign() -> Variable { Sign()(self) }
-    /// `tanh x`.
+    /// `tanh x`.  ∂/∂x = g·(1 − tanh²x).
     public func tanh() -> Variable { Tanh()(self) }
-    /// `1 / (1 + e⁻ˣ)`.
+    /// `σ(x) = 1 / (1 + e⁻ˣ)`.  ∂/∂x = g·σ(x)·(1 − σ(x)).
     public func sigmoid() -> Variable { Sigmoid()(self) }
-    /// `max(x, 0)`; gradient 0 at x = 0.
+    /// `max(x, 0)`.  ∂/∂x = g where x > 0, else 0; gradient 0 at x = 0 (PyTorch's choice).
     public func relu() -> Variable { ReLU()(self) }
     /// `min(max(x, lower), upper)`; the gradient passes where `lower ≤ x ≤ upper`, boundaries included.
     public func clamped(min lower: Double = -.infinity, max upper: Double = .infinity) -> Variable {
@@ -74,11 +79,14 @@ extension Variable {
 
     // MARK: Reductions
 
-    /// `Σ x` over `axes` (all when nil).
+    /// `Σ x` over `axes` (all when nil).  ∂/∂x = g broadcast back over the summed axes.
+    ///
+    /// Shapes: the reduced axes are removed, or kept with size 1 when `keepDims` is true (the same rule
+    /// for every reduction here). Negative axes count from the end; a bad or repeated axis traps.
     public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Variable {
         Sum(axes: normalizeAxes(axes, rank: rank, op: "sum"), keepDims: keepDims)(self)
     }
-    /// Mean over `axes` (all when nil).
+    /// Mean over `axes` (all when nil): `Σ x / n`.  ∂/∂x = g / n broadcast back.
     public func mean(axes: [Int]? = nil, keepDims: Bool = false) -> Variable {
         let n = Tensor.reducedCount(shape, axes: normalizeAxes(axes, rank: rank, op: "mean"))
         return sum(axes: axes, keepDims: keepDims) * (1 / Double(n))
@@ -91,7 +99,9 @@ extension Variable {
     public func min(axes: [Int]? = nil, keepDims: Bool = false) -> Variable {
         ExtremumReduction(axes: normalizeAxes(axes, rank: rank, op: "min"), keepDims: keepDims, isMaximum: false)(self)
     }
-    /// Variance `Σ (x − mean)² / (n − correction)` over `axes`.
+    /// Variance `Σ (x − mean)² / (n − correction)` over `axes` (`correction: 1` is Bessel's, PyTorch's default).
+    ///
+    /// Derived from mean, subtraction, square and sum, so it needs no backward of its own.
     public func variance(axes: [Int]? = nil, correction: Int = 1, keepDims: Bool = false) -> Variable {
         let n = Tensor.reducedCount(shape, axes: normalizeAxes(axes, rank: rank, op: "variance"))
         let centered = self - mean(axes: axes, keepDims: true)
@@ -103,9 +113,9 @@ extension Variable {
         let s = (self - m).exp().sum(axes: axes, keepDims: true).log() + m
         return keepDims ? s : s.reshaped(Tensor.reducedShape(shape, axes: normalizeAxes(axes, rank: rank, op: "logSumExp"), keepDims: false))
     }
-    /// `softmax` along `axis`.
+    /// `softmax` along `axis`: `yᵢ = exp(xᵢ) / Σⱼ exp(xⱼ)`; same shape as `x`.  ∂/∂x = y·(g − Σ g·y).
     public func softmax(axis: Int = -1) -> Variable { Softmax(axis: normalizeAxis(axis, rank: rank, op: "softmax"))(self) }
-    /// `log softmax` along `axis`.
+    /// `log softmax` along `axis`: `x − logSumExp(x)`; same shape as `x`.  ∂/∂x = g − softmax(x)·Σ g.
     public func logSoftmax(axis: Int = -1) -> Variable { LogSoftmax(axis: normalizeAxis(axis, rank: rank, op: "logSoftmax"))(self) }
 
     // MARK: Shape
@@ -115,7 +125,7 @@ extension Variable {
         let s = Tensor.inferShape(newShape, count: value.count, op: "reshape", from: shape)
         return s == shape ? self : Reshape(shape: s)(self)
     }
-    /// Dimensions reordered: result dimension `i` is dimension `axes[i]`.
+    /// Dimensions reordered: result dimension `i` is dimension `axes[i]`.  ∂/∂x = g permuted back.
     public func permuted(_ axes: [Int]) -> Variable {
         Permute(axes: axes.map { normalizeAxis($0, rank: rank, op: "permute") })(self)
     }
@@ -125,9 +135,9 @@ extension Variable {
         perm.swapAt(normalizeAxis(axis0, rank: rank, op: "transpose"), normalizeAxis(axis1, rank: rank, op: "transpose"))
         return permuted(perm)
     }
-    /// Broadcast (expand) to `newShape`.
+    /// Broadcast (expand) to `newShape` (NumPy rules).  ∂/∂x = g summed back to the input's shape.
     public func broadcast(to newShape: [Int]) -> Variable { newShape == shape ? self : BroadcastTo(shape: newShape)(self) }
-    /// Summed back to a shape that broadcasts to this one.
+    /// Summed back to a shape that broadcasts to this one.  ∂/∂x = g broadcast to this shape again.
     public func sum(toShape target: [Int]) -> Variable { target == shape ? self : SumTo(shape: target)(self) }
     /// Size-1 dimensions removed (only `axis` when given).
     public func squeezed(axis: Int? = nil) -> Variable { reshaped(value.squeezed(axis: axis).shape) }
@@ -138,11 +148,12 @@ extension Variable {
         let a = normalizeAxis(startAxis, rank: Swift.max(rank, 1), op: "flatten")
         return reshaped(Array(shape.prefix(a)) + [-1])
     }
-    /// Elements `start, start + step, …` below `end` along `axis`.
+    /// Elements `start, start + step, …` below `end` along `axis`; that dimension becomes `⌈(end − start) / step⌉`.
+    /// ∂/∂x = g placed into zeros of the input's shape. Needs `0 ≤ start ≤ end ≤ shape[axis]` and `step > 0`.
     public func sliced(axis: Int, start: Int, end: Int, step: Int = 1) -> Variable {
         Slice(axis: normalizeAxis(axis, rank: rank, op: "slice"), start: start, end: end, step: step)(self)
     }
-    /// Variables joined along an existing axis.
+    /// Variables joined along an existing axis; all other dimensions must agree.  ∂/∂xᵢ = the slice of g from xᵢ.
     public static func concatenate(_ variables: [Variable], axis: Int = 0) -> Variable {
         precondition(!variables.isEmpty, "concatenate: needs at least one variable")
         return Concatenate(axis: normalizeAxis(axis, rank: variables[0].rank, op: "concatenate")).apply(variables)
@@ -153,15 +164,18 @@ extension Variable {
         let a = normalizeAxis(axis, rank: variables[0].rank + 1, op: "stack")
         return concatenate(variables.map { $0.unsqueezed(axis: a) }, axis: a)
     }
-    /// Constant padding, `(before, after)` for each trailing dimension.
+    /// Constant padding, `(before, after)` for each trailing dimension (leading ones without an entry are not padded).
+    /// ∂/∂x = the un-padded region of g.
     public func padded(_ padding: [(before: Int, after: Int)], value: Double = 0) -> Variable {
         Pad(padding: padding, value: value)(self)
     }
     /// Gathered along `axis` at `indices` (PyTorch's `gather`); output shape `indices.shape`.
+    /// ∂/∂x = g scatter-added back into zeros of the input's shape (repeated indices accumulate).
     public func gathered(alongAxis axis: Int, indices: TensorIndices) -> Variable {
         Gather(axis: normalizeAxis(axis, rank: rank, op: "gather"), indices: indices)(self)
     }
-    /// Slices at `indices` along `axis` (PyTorch's `index_select`).
+    /// Slices at `indices` along `axis` (PyTorch's `index_select`); that dimension becomes `indices.count`.
+    /// ∂/∂x = g index-added back (repeated indices accumulate).
     public func indexSelected(alongAxis axis: Int, indices: [Int]) -> Variable {
         IndexSelect(axis: normalizeAxis(axis, rank: rank, op: "indexSelect"), indices: indices)(self)
     }
@@ -172,6 +186,9 @@ extension Variable {
     public func matmul(_ other: Variable) -> Variable { Variable.matmul(self, other) }
 
     /// `op(a) · op(b)`, batched over broadcast leading dimensions; transposes are BLAS flags.
+    ///
+    /// Shapes: `[..., m, k] · [..., k, n] → [..., m, n]`; a rank-1 `a` is a row and a rank-1 `b` a column,
+    /// and the added dimension is removed from the result. For `C = A·B`: ∂/∂A = g·Bᵀ, ∂/∂B = Aᵀ·g.
     public static func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, transposeB: Bool = false) -> Variable {
         precondition(a.rank >= 1 && b.rank >= 1, "matmul: operands need rank ≥ 1, got shapes \(a.shape) and \(b.shape)")
         let a2 = a.rank == 1 ? a.reshaped(transposeA ? [-1, 1] : [1, -1]) : a

@@ -83,6 +83,7 @@ public final class Variable {
 }
 
 extension Variable: CustomStringConvertible {
+    /// The value followed by the producing op's name, or by `requiresGrad: true` for such a leaf.
     public var description: String {
         let origin = record.map { ", op: \($0.op.name)" } ?? (requiresGrad ? ", requiresGrad: true" : "")
         return "Variable(\(value)\(origin))"

@@ -10,6 +10,7 @@ public struct GradcheckError: Error, CustomStringConvertible {
         case notDouble
     }
 
+    /// What went wrong.
     public let kind: Kind
     /// The checked function (by default the name of the op that produced its output).
     public let name: String
@@ -17,14 +18,16 @@ public struct GradcheckError: Error, CustomStringConvertible {
     public let inputIndex: Int
     /// Row-major index of the input element.
     public let elementIndex: Int
-    /// Which output, and the row-major index of its element.
+    /// Which output (position in the function's result array).
     public let outputIndex: Int
+    /// Row-major index of the output element.
     public let outputElementIndex: Int
-    /// ∂output/∂input from backward.
+    /// ∂output/∂input from backward (for `.nondeterministic`: the first backward's value).
     public let analytic: Double
-    /// ∂output/∂input from central differences.
+    /// ∂output/∂input from central differences (for `.nondeterministic`: the second backward's value).
     public let numeric: Double
 
+    /// A one-line report naming the function, the input and output elements and both values.
     public var description: String {
         switch kind {
         case .notDouble:
@@ -54,6 +57,9 @@ public struct GradcheckError: Error, CustomStringConvertible {
 ///   - function: maps the input variables to one or more outputs.
 ///   - inputs: the point at which to check; broadcast shapes and scalars are allowed.
 ///   - checking: which inputs to differentiate with respect to (all by default).
+///   - eps: the perturbation of each input element.
+///   - atol: the absolute tolerance.
+///   - rtol: the tolerance relative to the numeric derivative.
 ///   - name: the name in a failure report; defaults to the op that produced the first output.
 /// - Returns: the largest absolute difference seen.
 /// - Throws: ``GradcheckError`` naming the worst element when any element fails.
@@ -132,7 +138,10 @@ public func gradcheck(_ function: ([Variable]) -> [Variable], inputs: [Tensor], 
     return largestDifference
 }
 
-/// ``gradcheck(_:inputs:checking:eps:atol:rtol:name:)`` for a function with one output.
+/// `gradcheck` for a function with one output; see the array-returning overload for the method.
+///
+/// - Returns: the largest absolute difference seen.
+/// - Throws: ``GradcheckError`` naming the worst element when any element fails.
 @discardableResult
 public func gradcheck(_ function: ([Variable]) -> Variable, inputs: [Tensor], checking: [Bool]? = nil,
                       eps: Double = 1e-6, atol: Double = 1e-5, rtol: Double = 1e-3, name: String? = nil) throws -> Double {
@@ -145,8 +154,19 @@ public func gradcheck(_ function: ([Variable]) -> Variable, inputs: [Tensor], ch
 /// This is PyTorch's `gradgradcheck`: it verifies that the backward formulas are differentiable
 /// and correct, which is what `createGraph: true` (gradient penalties, Hessian-vector products) relies on.
 ///
+/// ```swift
+/// try gradgradcheck({ x in (x[0] * x[1]).tanh() }, inputs: [Tensor.randn([3, 4]), Tensor.randn([4])])
+/// ```
+///
 /// - Parameters:
+///   - function: maps the input variables to one output.
+///   - inputs: the point at which to check (converted to `float64`).
 ///   - seed: seeds the random output gradient `v`.
+///   - eps: the perturbation of each element, as for `gradcheck`.
+///   - atol: the absolute tolerance.
+///   - rtol: the relative tolerance.
+///   - name: the name in a failure report; defaults to `grad of` the op that produced the output.
+/// - Returns: the largest absolute difference seen.
 /// - Throws: ``GradcheckError`` from the inner gradcheck; input indices past the function's inputs refer to `v`.
 @discardableResult
 public func gradgradcheck(_ function: ([Variable]) -> Variable, inputs: [Tensor], seed: UInt64 = 0,

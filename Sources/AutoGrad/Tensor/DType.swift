@@ -2,7 +2,8 @@ import RealModule
 
 /// The element type of a ``Tensor``.
 ///
-/// `float32` is the training type; `float64` is what ``gradcheck(_:inputs:eps:atol:rtol:)`` uses.
+/// `float32` is the training type; `float64` is what `gradcheck` and `gradgradcheck` use.
+/// A binary operation on mixed dtypes computes in ``promoted(_:_:)``.
 public enum DType: String, Sendable, CustomStringConvertible {
     /// 32-bit IEEE float (Swift `Float`).
     case float32
@@ -12,6 +13,7 @@ public enum DType: String, Sendable, CustomStringConvertible {
     /// Size of one element in bytes.
     public var byteSize: Int { self == .float32 ? 4 : 8 }
 
+    /// `"float32"` or `"float64"`, as PyTorch prints dtypes.
     public var description: String { rawValue }
 
     /// The type two operands of these dtypes compute in: `float64` wins, as in PyTorch.
@@ -30,9 +32,11 @@ public protocol TensorScalar: BinaryFloatingPoint, Real, Sendable where Self.Raw
 }
 
 extension Float: TensorScalar {
+    /// ``DType/float32``.
     public static var dtype: DType { .float32 }
 }
 
 extension Double: TensorScalar {
+    /// ``DType/float64``.
     public static var dtype: DType { .float64 }
 }

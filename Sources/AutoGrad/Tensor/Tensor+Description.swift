@@ -22,6 +22,7 @@ extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
         return "tensor(" + render(0, indent: 7) + ", dtype=\(dtype))"
     }
 
+    /// The same text as ``description``.
     public var debugDescription: String { description }
 
     private static func format(_ v: Double, dtype: DType) -> String {

@@ -24,6 +24,7 @@ extension Tensor {
     }
 
     private static func matmul2(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -> Tensor {
+        _ = BLAS.prepared
         let dtype = DType.promoted(a.dtype, b.dtype)
         let a = a.to(dtype), b = b.to(dtype)
         let (ar, ac) = (a.shape[a.rank - 2], a.shape[a.rank - 1])

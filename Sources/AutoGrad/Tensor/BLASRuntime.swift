@@ -1,0 +1,60 @@
+import COpenBLAS
+import Foundation
+
+/// Settings of the OpenBLAS library behind matrix products.
+///
+/// Debian's OpenBLAS 0.3.21 does not recognise some AVX-512 CPUs and falls back to its AVX2
+/// ("Haswell") kernels, about half as fast. The first matrix product therefore calls
+/// ``preferAVX512Kernels()``: when the CPU reports AVX-512 (F, BW, DQ, VL), OpenBLAS chose an
+/// AVX2 core, and the user did not set `OPENBLAS_CORETYPE`, OpenBLAS is asked to choose again
+/// with `OPENBLAS_CORETYPE=SkylakeX`. Set `AUTOGRAD_KEEP_BLAS_CORE=1` to keep OpenBLAS's own choice.
+public enum BLAS {
+    /// The kernel family OpenBLAS uses, e.g. `"Haswell"` or `"SkylakeX"`.
+    public static var coreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
+    /// The number of threads OpenBLAS uses for one product.
+    public static var threadCount: Int {
+        get { Int(openblas_get_num_threads()) }
+        set {
+            precondition(newValue >= 1, "BLAS.threadCount: must be at least 1, got \(newValue)")
+            openblas_set_num_threads(Int32(newValue))
+        }
+    }
+
+    /// Whether this CPU can run OpenBLAS's SkylakeX (AVX-512) kernels, read from `/proc/cpuinfo`.
+    public static var cpuHasAVX512: Bool {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        return ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains)
+    }
+
+    private static let avx2Cores: Set<String> = ["Haswell", "Zen", "Sandybridge", "Prescott", "Nehalem"]
+
+    /// Switches OpenBLAS to its AVX-512 kernels when that is safe and faster (see the type's overview).
+    ///
+    /// - Returns: whether the kernels were switched.
+    @discardableResult
+    public static func preferAVX512Kernels() -> Bool {
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["OPENBLAS_CORETYPE"] == nil, environment["AUTOGRAD_KEEP_BLAS_CORE"] == nil,
+              avx2Cores.contains(coreName), cpuHasAVX512 else { return false }
+        // Internal OpenBLAS entry points (exported by Debian's dynamic-arch build): look them up
+        // rather than link them, so a build without them still works and simply keeps its kernels.
+        guard let handle = dlopen(nil, RTLD_NOW),
+              let quit = dlsym(handle, "gotoblas_dynamic_quit"),
+              let initialize = dlsym(handle, "gotoblas_dynamic_init") else { return false }
+        typealias Entry = @convention(c) () -> Void
+        setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)
+        unsafeBitCast(quit, to: Entry.self)()
+        unsafeBitCast(initialize, to: Entry.self)()
+        unsetenv("OPENBLAS_CORETYPE")
+        return coreName == "SkylakeX"
+    }
+
+    /// Runs ``preferAVX512Kernels()`` once, before the first product.
+    static let prepared: Bool = preferAVX512Kernels()
+}

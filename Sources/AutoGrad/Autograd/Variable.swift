@@ -9,8 +9,11 @@
 /// print(w.grad!)     // ∂loss/∂w, shape [3, 2]
 /// ```
 public final class Variable {
-    /// The value. Optimisers replace a parameter's value in place; doing so to a non-leaf does not
-    /// change gradients already recorded.
+    /// The value. Optimisers replace a parameter's value in place between steps.
+    ///
+    /// Records keep their input variables, not copies of the values (only an op's own output is kept
+    /// as a tensor), so replacing a value between a forward pass and its backward changes the
+    /// gradients that backward computes from it: update parameters after backward.
     public var value: Tensor
     /// Whether gradients flow to this variable. Set on leaves (parameters, inputs of interest);
     /// for results of ops it is true when any input requires a gradient.

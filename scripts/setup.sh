@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages swift-autograd needs, when they are missing.
+#   scripts/setup.sh              libraries for building and testing
+#   scripts/setup.sh --with-data  also Fashion-MNIST (for the examples)
+set -euo pipefail
+
+packages=(libopenblas-dev liblapacke-dev zlib1g-dev pkg-config)
+if [[ "${1:-}" == "--with-data" ]]; then packages+=(dataset-fashion-mnist); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then exit 0; fi
+
+echo "Installing: ${missing[*]}"
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null; then sudo="sudo"; else
+    echo "error: need root (or sudo) to install: ${missing[*]}" >&2; exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,0 +1,40 @@
+/// Adam (Kingma & Ba, 2015) with an L2 penalty and optional AMSGrad — PyTorch's `torch.optim.Adam`.
+///
+/// For each parameter θ with gradient g, at step t (counted from 1 per parameter):
+///
+///     g ← g + λθ
+///     m ← β₁m + (1 − β₁)g
+///     v ← β₂v + (1 − β₂)g²
+///     v̂ ← max(v̂, v)                                   (AMSGrad; then v̂ replaces v below)
+///     θ ← θ − γ/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
+///
+/// State per parameter: `step`, `exp_avg` (m), `exp_avg_sq` (v), and `max_exp_avg_sq` (v̂) with AMSGrad.
+public final class Adam: GroupedOptimizer<AdamOptions> {
+    /// Adam over one group of parameters.
+    public convenience init(_ parameters: [Variable], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
+                            eps: Double = 1e-8, weightDecay: Double = 0, amsgrad: Bool = false) {
+        self.init(groups: [ParameterGroup(parameters: parameters)], learningRate: learningRate, betas: betas,
+                  eps: eps, weightDecay: weightDecay, amsgrad: amsgrad)
+    }
+
+    /// Adam over parameter groups; the arguments are the defaults for values a group does not override.
+    ///
+    /// - Precondition: γ, ε, λ ≥ 0 and 0 ≤ β₁, β₂ < 1.
+    public init(groups: [ParameterGroup<AdamOptions>], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
+                eps: Double = 1e-8, weightDecay: Double = 0, amsgrad: Bool = false) {
+        super.init(groups: groups, defaults: AdamOptions(learningRate: learningRate, betas: betas, eps: eps,
+                                                         weightDecay: weightDecay, amsgrad: amsgrad))
+    }
+
+    override func stateNames(for options: AdamOptions) -> [String] { options.stateNames }
+
+    override func problem(with options: AdamOptions) -> String? {
+        super.problem(with: options) ?? options.problem
+    }
+
+    override func update(_ parameter: inout Tensor, gradient: Tensor, state: inout [Tensor], step: Int,
+                         isNewState: Bool, options: AdamOptions) {
+        applyKernel(AdamKernel(options: options, step: step, decoupled: false),
+                    to: &parameter, gradient: gradient, state: &state)
+    }
+}

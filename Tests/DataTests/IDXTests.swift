@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+@testable import Data
+
+@Suite struct IDXTests {
+    @Test(arguments: [false, true])
+    func roundTripRawAndGzip(gzip: Bool) throws {
+        let dir = try TemporaryDirectory(); defer { dir.cleanup() }
+        let file = IDXFile(dimensions: [3, 2, 5], bytes: (0..<30).map { UInt8($0 * 8) })
+        // The name says nothing about compression: the reader goes by the magic bytes.
+        let path = dir.file("images.idx")
+        try file.write(to: path, gzip: gzip)
+        let raw = try [UInt8](Foundation.Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(Zlib.isGzip(raw) == gzip)
+        let back = try IDXFile(contentsOf: path, expectedDimensionCount: 3, role: "images")
+        #expect(back == file)
+        #expect(back.dimensions == [3, 2, 5])
+    }
+
+    @Test func headerLayoutIsBigEndian() {
+        let bytes = IDXFile(dimensions: [258, 1], bytes: [UInt8](repeating: 9, count: 258)).encoded()
+        #expect(Array(bytes[0..<12]) == [0, 0, 8, 2, 0, 0, 1, 2, 0, 0, 0, 1])
+        #expect(bytes.count == 12 + 258)
+    }
+
+    @Test func multiMemberGzipIsConcatenated() throws {
+        let dir = try TemporaryDirectory(); defer { dir.cleanup() }
+        let encoded = IDXFile(dimensions: [4], bytes: [1, 2, 3, 4]).encoded()
+        let twoMembers = Zlib.deflate(Array(encoded[0..<6]), format: .gzip) + Zlib.deflate(Array(encoded[6...]), format: .gzip)
+        let path = try dir.write(twoMembers, to: "labels")
+        #expect(try IDXFile(contentsOf: path).bytes == [1, 2, 3, 4])
+    }
+
+    @Test func missingFileNamesThePath() throws {
+        let dir = try TemporaryDirectory(); defer { dir.cleanup() }
+        let path = dir.file("nope-idx3-ubyte.gz")
+        let e = try #require(dataError { _ = try IDXFile(contentsOf: path) })
+        #expect(e == DataError(path: path, .fileNotFound))
+        #expect(e.description.hasPrefix(path + ":"))
+        #expect(e.description.contains("not found"))
+    }
+
+    @Test func badMagic() throws {
+        let dir = try TemporaryDirectory(); defer { dir.cleanup() }
+        let path = try dir.write([0x12, 0x34, 0x08, 0x01, 0, 0, 0, 1, 7], to: "bad")
+        let e = try #require(dataError { _ = try IDXFile(contentsOf: path) })
+        #expect(e == DataError(path: path, .badMagic([0x12, 0x34, 0x08, 0x01])))
+        #expect(e.description.contains(path) && e.description.contains("magic") && e.description.contains("0x12"))
+    }
+
+    @Test func unsupportedTypeIsAClearError() throws {
+        let dir = try TemporaryDirectory(); defer { dir.cleanup() }
+        let path = try dir.write([0, 0, 0x0D, 1, 0, 0, 0, 1, 0, 0, 0, 0], to: "floats")
+        let e = try #require(dataError { _ = try IDXFile(contentsOf: path) })
+        #expect(e == DataError(path: path, .unsupportedDataType(0x0D)))
+        #expect(e.description.contains("0x0D (float)") && e.description.contains("0x08"))
+    }
+
+    @Test func wrongNumberOfDimensions() throws {
+        let dir = try TemporaryDirectory(); defer { dir.cleanup() }
+        let path = dir.file("images.gz")
+        try IDXFile(dimensions: [2, 3], bytes: [UInt8](repeating: 0, count: 6)).write(to: path, gzip: true)
+        let e = try #require(dataError { _ = try IDXFile(contentsOf: path, expectedDimensionCount: 3, role: "images") })
+        #expect(e == DataError(path: path, .wrongDimensionCount(expected: 3, found: 2, role: "images")))
+        #expect(e.description.contains(path) && e.description.contains("expected 3, found 2"))
+    }
+
+    @Test(arguments: [false, true])
+    func truncatedData(gzip: Bool) throws {
+        let dir = try TemporaryDirectory(); defer { dir.cleanup() }
+        let full = IDXFile(dimensions: [10, 2, 2], bytes: [UInt8](repeating: 1, count: 40)).encoded()
+        let cut = Array(full[0..<(16 + 25)])
+        let path = try dir.write(gzip ? Zlib.deflate(cut, format: .gzip) : cut, to: "t")
+        let e = try #require(dataError { _ = try IDXFile(contentsOf: path) })
+        #expect(e == DataError(path: path, .truncated(expected: 56, got: 41)))
+        #expect(e.description.contains("expected 56 bytes, got 41"))
+    }
+
+    @Test func truncatedHeader() throws {
+        let dir = try TemporaryDirectory(); defer { dir.cleanup() }
+        let path = try dir.write([0, 0, 8, 3, 0, 0], to: "h")
+        #expect(dataError { _ = try IDXFile(contentsOf: path) } == DataError(path: path, .truncated(expected: 16, got: 6)))
+    }
+
+    @Test func extraBytesAreRejected() throws {
+        let dir = try TemporaryDirectory(); defer { dir.cleanup() }
+        let path = try dir.write(IDXFile(dimensions: [2], bytes: [1, 2]).encoded() + [3], to: "x")
+        #expect(dataError { _ = try IDXFile(contentsOf: path) } == DataError(path: path, .trailingData(expected: 10, got: 11)))
+    }
+
+    @Test func corruptGzip() throws {
+        let dir = try TemporaryDirectory(); defer { dir.cleanup() }
+        var gz = Zlib.deflate(IDXFile(dimensions: [100], bytes: (0..<100).map { UInt8($0) }).encoded(), format: .gzip)
+        gz[gz.count / 2] ^= 0xFF
+        let path = try dir.write(gz, to: "c.gz")
+        let e = try #require(dataError { _ = try IDXFile(contentsOf: path) })
+        #expect(e.path == path)
+        guard case .corruptGzip = e.problem else { Issue.record("expected corruptGzip, got \(e)"); return }
+        #expect(e.description.contains("corrupt gzip"))
+    }
+
+    @Test func gzipCutShort() throws {
+        let dir = try TemporaryDirectory(); defer { dir.cleanup() }
+        let gz = Zlib.deflate(IDXFile(dimensions: [1000], bytes: (0..<1000).map { UInt8($0 % 251) }).encoded(), format: .gzip)
+        let path = try dir.write(Array(gz[0..<(gz.count - 12)]), to: "short.gz")
+        let e = try #require(dataError { _ = try IDXFile(contentsOf: path) })
+        guard case .corruptGzip(let reason) = e.problem else { Issue.record("expected corruptGzip, got \(e)"); return }
+        #expect(e.path == path && reason.contains("unexpected end"))
+    }
+}

@@ -1,0 +1,264 @@
+import Foundation
+
+/// Why a safetensors file could not be read or written. Every case names the file.
+public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
+    /// There is no file at the path.
+    case fileNotFound(path: String)
+    /// The file could not be read or written (permissions, disk full, …).
+    case ioFailed(path: String, reason: String)
+    /// The file ends inside the 8-byte length prefix or inside the JSON header.
+    case truncatedHeader(path: String, needed: Int, available: Int)
+    /// The length prefix is larger than any real header (over 100,000,000 bytes, the safetensors limit).
+    case headerTooLarge(path: String, length: UInt64)
+    /// The header is not valid UTF-8 JSON of the expected form; `reason` says what is wrong.
+    case invalidHeader(path: String, reason: String)
+    /// A tensor has a dtype this library does not hold (only `F32` and `F64` are supported).
+    case unsupportedDType(path: String, tensor: String, dtype: String)
+    /// A tensor's `data_offsets` are reversed, or their span differs from shape × element size.
+    case invalidOffsets(path: String, tensor: String, begin: Int, end: Int, expectedBytes: Int)
+    /// A tensor's data runs past the end of the file.
+    case truncatedData(path: String, tensor: String, end: Int, available: Int)
+    /// Two tensors' byte ranges overlap.
+    case overlappingData(path: String, tensor: String, other: String)
+
+    public var description: String {
+        switch self {
+        case .fileNotFound(let path): return "safetensors: no file at \(path)"
+        case .ioFailed(let path, let reason): return "safetensors: \(path): \(reason)"
+        case .truncatedHeader(let path, let needed, let available):
+            return "safetensors: \(path): truncated header: needs \(needed) bytes, the file has \(available)"
+        case .headerTooLarge(let path, let length):
+            return "safetensors: \(path): header length \(length) is absurd (limit 100000000); not a safetensors file?"
+        case .invalidHeader(let path, let reason): return "safetensors: \(path): invalid header: \(reason)"
+        case .unsupportedDType(let path, let tensor, let dtype):
+            return "safetensors: \(path): tensor \"\(tensor)\" has dtype \(dtype); only F32 and F64 are supported"
+        case .invalidOffsets(let path, let tensor, let begin, let end, let expected):
+            return "safetensors: \(path): tensor \"\(tensor)\" has data_offsets [\(begin), \(end)] but its shape and dtype need \(expected) bytes"
+        case .truncatedData(let path, let tensor, let end, let available):
+            return "safetensors: \(path): tensor \"\(tensor)\" ends at data byte \(end) but the file holds \(available) data bytes (truncated?)"
+        case .overlappingData(let path, let tensor, let other):
+            return "safetensors: \(path): tensors \"\(other)\" and \"\(tensor)\" overlap"
+        }
+    }
+}
+
+/// Reads and writes the safetensors format (Hugging Face's checkpoint format, readable by
+/// `safetensors.torch.load_file` and `safetensors.numpy.load_file`).
+///
+/// Layout: an 8-byte little-endian unsigned header length `N`; `N` bytes of UTF-8 JSON
+/// `{"name": {"dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end]}, …, "__metadata__": {…}}`;
+/// then the raw little-endian tensor data, offsets counted from the end of the header.
+/// The writer sorts names, lays the data out in that order, and pads the header with spaces so
+/// that the data starts at a multiple of 8 bytes.
+///
+/// ```swift
+/// try SafeTensors.write(["w": Tensor.ones([2, 2])], metadata: ["epoch": "3"], to: url)
+/// let (tensors, metadata) = try SafeTensors.read(from: url)
+/// ```
+///
+/// A corrupt file never crashes the reader: every problem throws a ``SafeTensorsError``.
+public enum SafeTensors {
+    /// The largest header accepted, as in the reference implementation.
+    public static let maximumHeaderLength: UInt64 = 100_000_000
+
+    /// The bytes of a safetensors file holding `tensors` and `metadata`.
+    public static func encode(_ tensors: [String: Tensor], metadata: [String: String] = [:]) -> Data {
+        var entries: [String] = []
+        if !metadata.isEmpty {
+            let fields = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+            entries.append("\"__metadata__\":{\(fields.joined(separator: ","))}")
+        }
+        let names = tensors.keys.sorted()
+        var offset = 0
+        for name in names {
+            precondition(name != "__metadata__", "SafeTensors.write: \"__metadata__\" is reserved and cannot name a tensor")
+            let t = tensors[name]!
+            let bytes = t.count * t.dtype.byteSize
+            let shape = t.shape.map(String.init).joined(separator: ",")
+            entries.append("\(jsonString(name)):{\"dtype\":\"\(t.dtype == .float32 ? "F32" : "F64")\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            offset += bytes
+        }
+        var header = Array("{\(entries.joined(separator: ","))}".utf8)
+        while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
+
+        var data = Data(capacity: 8 + header.count + offset)
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(contentsOf: header)
+        for name in names {
+            let t = tensors[name]!
+            switch t.dtype {
+            case .float32: t.withUnsafeBufferPointer(as: Float.self) { buffer in
+                for v in buffer { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+            }
+            case .float64: t.withUnsafeBufferPointer(as: Double.self) { buffer in
+                for v in buffer { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+            }
+            }
+        }
+        return data
+    }
+
+    /// Writes `tensors` and string `metadata` to `url` as a safetensors file (atomically).
+    ///
+    /// - Throws: ``SafeTensorsError/ioFailed(path:reason:)`` when the file cannot be written.
+    public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], to url: URL) throws {
+        do {
+            try encode(tensors, metadata: metadata).write(to: url, options: .atomic)
+        } catch {
+            throw SafeTensorsError.ioFailed(path: url.path, reason: error.localizedDescription)
+        }
+    }
+
+    /// Reads the tensors and metadata of the safetensors file at `url`.
+    ///
+    /// - Throws: ``SafeTensorsError`` naming the file and the problem.
+    public static func read(from url: URL) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+        guard FileManager.default.fileExists(atPath: url.path) else { throw SafeTensorsError.fileNotFound(path: url.path) }
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw SafeTensorsError.ioFailed(path: url.path, reason: error.localizedDescription)
+        }
+        return try decode(data, path: url.path)
+    }
+
+    /// Decodes the bytes of a safetensors file; `path` is used in error messages.
+    public static func decode(_ data: Data, path: String = "<memory>") throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+        let bytes = [UInt8](data)
+        guard bytes.count >= 8 else { throw SafeTensorsError.truncatedHeader(path: path, needed: 8, available: bytes.count) }
+        var length: UInt64 = 0
+        for i in (0..<8).reversed() { length = length << 8 | UInt64(bytes[i]) }
+        guard length <= maximumHeaderLength else { throw SafeTensorsError.headerTooLarge(path: path, length: length) }
+        let headerEnd = 8 + Int(length)
+        guard bytes.count >= headerEnd else { throw SafeTensorsError.truncatedHeader(path: path, needed: headerEnd, available: bytes.count) }
+
+        let header = try parseHeader(Data(bytes[8..<headerEnd]), path: path)
+        let available = bytes.count - headerEnd
+        // Check every entry before building any tensor; empty tensors take no bytes and cannot overlap.
+        var ranges: [(name: String, begin: Int, end: Int)] = []
+        for entry in header.entries {
+            let expected = entry.count * entry.dtype.byteSize
+            guard entry.begin <= entry.end, entry.end - entry.begin == expected else {
+                throw SafeTensorsError.invalidOffsets(path: path, tensor: entry.name, begin: entry.begin, end: entry.end, expectedBytes: expected)
+            }
+            guard entry.end <= available else {
+                throw SafeTensorsError.truncatedData(path: path, tensor: entry.name, end: entry.end, available: available)
+            }
+            if entry.begin < entry.end { ranges.append((entry.name, entry.begin, entry.end)) }
+        }
+        ranges.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        for (a, b) in zip(ranges, ranges.dropFirst()) where b.begin < a.end {
+            throw SafeTensorsError.overlappingData(path: path, tensor: b.name, other: a.name)
+        }
+
+        var tensors: [String: Tensor] = [:]
+        for entry in header.entries {
+            let start = headerEnd + entry.begin
+            var t = Tensor(uninitializedShape: entry.shape, dtype: entry.dtype)
+            bytes.withUnsafeBytes { raw in
+                switch entry.dtype {
+                case .float32:
+                    t.withUnsafeMutableBufferPointer(as: Float.self) { out in
+                        for i in 0..<out.count {
+                            out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4 * i, as: UInt32.self)))
+                        }
+                    }
+                case .float64:
+                    t.withUnsafeMutableBufferPointer(as: Double.self) { out in
+                        for i in 0..<out.count {
+                            out[i] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8 * i, as: UInt64.self)))
+                        }
+                    }
+                }
+            }
+            tensors[entry.name] = t
+        }
+        return (tensors, header.metadata)
+    }
+
+    private struct Entry {
+        let name: String
+        let dtype: DType
+        let shape: [Int]
+        let count: Int
+        let begin: Int
+        let end: Int
+    }
+
+    private static func parseHeader(_ header: Data, path: String) throws -> (entries: [Entry], metadata: [String: String]) {
+        func invalid(_ reason: String) -> SafeTensorsError { .invalidHeader(path: path, reason: reason) }
+        guard String(data: header, encoding: .utf8) != nil else { throw invalid("not UTF-8") }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: header)
+        } catch {
+            throw invalid("not valid JSON")
+        }
+        guard let root = object as? [String: Any] else { throw invalid("the top level is not a JSON object") }
+
+        var metadata: [String: String] = [:]
+        var entries: [Entry] = []
+        for (name, value) in root {
+            if name == "__metadata__" {
+                guard let fields = value as? [String: Any] else { throw invalid("__metadata__ is not an object") }
+                for (k, v) in fields {
+                    guard let s = v as? String else { throw invalid("__metadata__ value for \"\(k)\" is not a string") }
+                    metadata[k] = s
+                }
+                continue
+            }
+            guard let fields = value as? [String: Any] else { throw invalid("entry \"\(name)\" is not an object") }
+            guard let dtypeName = fields["dtype"] as? String else { throw invalid("entry \"\(name)\" has no string \"dtype\"") }
+            let dtype: DType
+            switch dtypeName {
+            case "F32": dtype = .float32
+            case "F64": dtype = .float64
+            default: throw SafeTensorsError.unsupportedDType(path: path, tensor: name, dtype: dtypeName)
+            }
+            guard let shape = integers(fields["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
+                throw invalid("entry \"\(name)\" has no \"shape\" of non-negative integers")
+            }
+            var count = 1
+            for d in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: d)
+                guard !overflow, product <= Int(Int32.max) * 64 else { throw invalid("entry \"\(name)\" has an absurd shape \(shape)") }
+                count = product
+            }
+            guard let offsets = integers(fields["data_offsets"]), offsets.count == 2, offsets.allSatisfy({ $0 >= 0 }) else {
+                throw invalid("entry \"\(name)\" has no \"data_offsets\" of two non-negative integers")
+            }
+            entries.append(Entry(name: name, dtype: dtype, shape: shape, count: count, begin: offsets[0], end: offsets[1]))
+        }
+        return (entries.sorted { $0.name < $1.name }, metadata)
+    }
+
+    /// A JSON array of integers as `[Int]`, or nil when it is anything else (floats, strings, …).
+    private static func integers(_ value: Any?) -> [Int]? {
+        guard let array = value as? [Any] else { return nil }
+        var result: [Int] = []
+        for element in array {
+            // Bridging to Int is exact: 2.5 or 1e300 do not convert.
+            guard let n = element as? Int else { return nil }
+            result.append(n)
+        }
+        return result
+    }
+
+    /// `s` as a JSON string literal.
+    private static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let c where c.value < 0x20: out += String(format: "\\u%04x", c.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -28,7 +28,7 @@ private var threadState: ThreadState {
 
 /// The tape: records ops as they run and walks them backwards to compute gradients.
 ///
-/// Every op applied while recording gets a ``Record`` with a sequence number from one
+/// Every op applied while recording gets a record with a sequence number from one
 /// process-wide counter. An op's inputs always exist before it runs, so they carry smaller
 /// numbers: visiting the records reachable from the loss in decreasing sequence order is a valid
 /// reverse topological order, and each record is visited after every record that consumes its
@@ -94,6 +94,8 @@ public enum Graph {
     /// a zero gradient.
     ///
     /// - Parameters:
+    ///   - outputs: the variables to differentiate.
+    ///   - inputs: the variables to differentiate with respect to: leaves or intermediate results.
     ///   - seeds: ∂L/∂output for each output; may be omitted for one-element outputs (1 is used).
     ///   - retainGraph: keep the records for another backward (defaults to `createGraph`).
     ///   - createGraph: record the computation of the gradients so that they can be differentiated.
@@ -107,7 +109,12 @@ public enum Graph {
         }
     }
 
-    /// The gradient of one output with respect to `inputs`.
+    /// The gradient of one output with respect to `inputs`; see the overload for several outputs.
+    ///
+    /// ```swift
+    /// let x = Variable(Tensor([1.0, 2.0]), requiresGrad: true)
+    /// let dx = Graph.gradients(of: x.pow(3).sum(), withRespectTo: [x])[0]   // 3x² = [3, 12]
+    /// ```
     public static func gradients(of output: Variable, withRespectTo inputs: [Variable], seed: Tensor? = nil,
                                  retainGraph: Bool? = nil, createGraph: Bool = false) -> [Variable] {
         gradients(of: [output], withRespectTo: inputs, seeds: [seed], retainGraph: retainGraph, createGraph: createGraph)

@@ -21,6 +21,7 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
     /// Two tensors' byte ranges overlap.
     case overlappingData(path: String, tensor: String, other: String)
 
+    /// A one-line message starting with `safetensors:` and naming the file and what was wrong.
     public var description: String {
         switch self {
         case .fileNotFound(let path): return "safetensors: no file at \(path)"

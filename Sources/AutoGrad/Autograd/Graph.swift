@@ -7,6 +7,8 @@ private let sequenceCounter = Atomic<Int>(0)
 private final class ThreadState {
     var isRecording = true
     var detectAnomalies = false
+    /// The op whose backward formula is running, so that anomaly messages can name it.
+    var inBackwardOf: String?
 }
 
 private let threadStateKey: pthread_key_t = {
@@ -74,9 +76,10 @@ public enum Graph {
 
     static var anomalyCheck: ((String, Tensor) -> Void)? {
         guard threadState.detectAnomalies else { return nil }
+        let context = threadState.inBackwardOf.map { " in backward of \($0)" } ?? ""
         return { name, value in
             if let bad = value.doubles.firstIndex(where: { !$0.isFinite }) {
-                preconditionFailure("anomaly detection: op \(name) produced \(value.doubles[bad]) at flat index \(bad) of shape \(value.shape)")
+                preconditionFailure("anomaly detection: op \(name)\(context) produced \(value.doubles[bad]) at flat index \(bad) of shape \(value.shape)")
             }
         }
     }
@@ -173,7 +176,11 @@ public enum Graph {
             let inputs = record.inputs
             let output = Variable(value: outputValue, record: createGraph ? record : nil)
             Graph.withRecording(createGraph) {
+                let state = threadState
+                let enclosing = state.inBackwardOf
+                state.inBackwardOf = record.op.name
                 let gradients = record.op.backward(gradient, inputs: inputs, output: output)
+                state.inBackwardOf = enclosing
                 precondition(gradients.count == inputs.count,
                              "backward of \(record.op.name): \(gradients.count) gradients for \(inputs.count) inputs")
                 for (input, g) in zip(inputs, gradients) where input.requiresGrad {

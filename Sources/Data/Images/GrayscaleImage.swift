@@ -72,10 +72,9 @@ public enum GrayscaleImage {
         guard bytes.count - i >= expected else {
             throw DataError(path: path, .truncated(expected: i + expected, got: bytes.count))
         }
-        let scale = 1 / Float(maxValue)
         let values = (0..<(width * height)).map { p -> Float in
             let v = bytesPerPixel == 1 ? Int(bytes[i + p]) : Int(bytes[i + 2 * p]) << 8 | Int(bytes[i + 2 * p + 1])
-            return Swift.min(Float(v) * scale, 1)
+            return Swift.min(Float(v) / Float(maxValue), 1)
         }
         return Tensor(shape: [1, height, width], scalars: values)
     }

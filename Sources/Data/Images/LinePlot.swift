@@ -132,7 +132,7 @@ public struct LinePlot: Sendable {
     }
 }
 
-/// About six evenly spaced round tick values (steps of 1, 2 or 5 × 10ⁿ) covering `values`
+/// About six evenly spaced round tick values (the step of 1, 2 or 5 × 10ⁿ nearest a fifth of the span) covering `values`
 /// (0...1 when there are none; a range around a single value).
 func niceTicks(_ values: [Double], pad: Bool) -> [Double] {
     var lo = values.min() ?? 0, hi = values.max() ?? 1
@@ -145,7 +145,7 @@ func niceTicks(_ values: [Double], pad: Bool) -> [Double] {
     }
     let raw = (hi - lo) / 5
     let magnitude = Foundation.pow(10, (Foundation.log10(raw)).rounded(.down))
-    let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw }!
+    let step = [1.0, 2, 5, 10].map { $0 * magnitude }.min { Swift.abs(Foundation.log($0 / raw)) < Swift.abs(Foundation.log($1 / raw)) }!
     let first = (lo / step).rounded(.down), last = (hi / step).rounded(.up)
     return stride(from: first, through: last, by: 1).map { $0 * step }
 }

@@ -4,7 +4,7 @@
 /// gradients. ``Variable`` wraps a tensor to record the operations applied to it.
 ///
 /// ```swift
-/// let a = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
+/// let a = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6] as [Float])
 /// let b = a * 2 + 1          // broadcasting with scalars
 /// print(b.sum(axes: [1]))    // tensor([15.0, 33.0], dtype=float32)
 /// ```

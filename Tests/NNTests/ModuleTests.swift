@@ -29,7 +29,53 @@ private final class Dynamic: Module {
     }
 }
 
+/// The example of the DocC catalog, kept compiling and correct here.
+private final class ResidualBlock: Module {
+    let fc1: Linear
+    let fc2: Linear
+    @Parameter var gate: Variable
+    @Buffer var calls: Tensor = Tensor.zeros([])
+
+    init(width: Int) {
+        fc1 = Linear(width, width)
+        fc2 = Linear(width, width)
+        gate = Variable(Tensor.zeros([1]))
+        super.init()
+    }
+
+    override func forward(_ x: Variable) -> Variable {
+        if isTraining { calls = calls + 1 }
+        return x + fc2(gelu(fc1(x))) * gate
+    }
+}
+
+/// Subclass members come after the superclass's.
+private class Base: Module {
+    let first = Linear(2, 2)
+}
+
+private final class Derived: Base {
+    @Parameter var extra: Variable = Variable(Tensor.ones([2]))
+    let second = Linear(2, 2, bias: false)
+}
+
 @Suite struct ModuleTests {
+    @Test func theDocumentationExampleWorks() {
+        let block = ResidualBlock(width: 4)
+        #expect(block.namedParameters().map(\.name) == ["gate", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"])
+        let x = Variable(Tensor.randn([3, 4]))
+        #expect(block(x).value == x.value)   // the gate starts closed
+        block.eval()
+        _ = block(x)
+        #expect(block.calls.item == 1)
+        #expect(block.stateDict()["calls"]!.item == 1)
+    }
+
+    @Test func superclassMembersComeFirst() {
+        #expect(Derived().namedParameters().map(\.name) == ["extra", "first.weight", "first.bias", "second.weight"])
+        #expect(Derived().namedChildren().map(\.name) == ["first", "second"])
+    }
+
     @Test func parametersAreNamedInDeclarationOrder() {
         let block = Block()
         #expect(block.namedParameters().map(\.name) == ["scale", "fc1.weight", "fc1.bias", "fc2.weight", "heads.0.weight", "heads.0.bias"])

@@ -61,12 +61,17 @@ struct PowerScalar: Op {
     }
 }
 
-/// `aᵇ` elementwise.  ∂/∂a = g·b·aᵇ⁻¹;  ∂/∂b = g·aᵇ·ln a, taken as 0 where a = 0 (as PyTorch does).
+/// `aᵇ` elementwise.  ∂/∂a = g·b·aᵇ⁻¹, taken as 0 where b = 0;  ∂/∂b = g·aᵇ·ln a, taken as 0 where a = 0
+/// (both as PyTorch does, so that `0⁰` has zero gradients rather than NaN).
 struct Power: Op {
     func forward(_ x: [Tensor]) -> Tensor { Tensor.pow(x[0], x[1]) }
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
         let (a, b) = (inputs[0], inputs[1])
-        let ga = a.requiresGrad ? g * b * Variable.pow(a, b - 1) : nil
+        var ga: Variable? = nil
+        if a.requiresGrad {
+            let bIsZero = b.value .== 0
+            ga = Variable.where(bIsZero, Variable(Tensor.zeros(like: output.value)), g * b * Variable.pow(a, b - 1))
+        }
         var gb: Variable? = nil
         if b.requiresGrad {
             let aIsZero = a.value .== 0

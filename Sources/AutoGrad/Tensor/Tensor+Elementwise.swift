@@ -23,6 +23,14 @@ private func stableSigmoid<T: TensorScalar>(_ x: T) -> T {
     return e / (1 + e)
 }
 
+/// `xʸ` with C's (and PyTorch's) rules, unlike RealModule's `pow(x, y)` (NaN for x < 0 and for 0⁰):
+/// a negative base with an integral exponent is defined, and `0⁰ = 1`.
+@inline(__always)
+private func powLikeC<T: TensorScalar>(_ x: T, _ y: T) -> T {
+    if let k = Int(exactly: y) { return T.pow(x, k) }
+    return T.pow(x, y)
+}
+
 @inline(__always)
 private func mapRow<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int, _ f: (T) -> T) {
     for i in 0..<n { y[i] = f(x[i]) }
@@ -45,6 +53,8 @@ private func unaryKernel<T: TensorScalar>(_ fn: UnaryFunction, _ x: UnsafePointe
         let e = T(p)
         if p == 2 { mapRow(x, y, n) { $0 * $0 } } else if p == 1 { mapRow(x, y, n) { $0 } } else if p == 0 {
             mapRow(x, y, n) { _ in 1 }
+        } else if let k = Int(exactly: p) {
+            mapRow(x, y, n) { T.pow($0, k) }
         } else { mapRow(x, y, n) { T.pow($0, e) } }
     case .clamp(let lo, let hi):
         let l = T(lo), h = T(hi)
@@ -87,7 +97,7 @@ private func binaryKernel<T: TensorScalar>(_ fn: BinaryFunction, _ a: UnsafePoin
     case .subtract: zipRow(a, sa, b, sb, c, n, -)
     case .multiply: zipRow(a, sa, b, sb, c, n, *)
     case .divide: zipRow(a, sa, b, sb, c, n, /)
-    case .power: zipRow(a, sa, b, sb, c, n) { T.pow($0, $1) }
+    case .power: zipRow(a, sa, b, sb, c, n) { powLikeC($0, $1) }
     case .maximum: zipRow(a, sa, b, sb, c, n) { $0.isNaN || $1.isNaN ? T.nan : Swift.max($0, $1) }
     case .minimum: zipRow(a, sa, b, sb, c, n) { $0.isNaN || $1.isNaN ? T.nan : Swift.min($0, $1) }
     case .equal: zipRow(a, sa, b, sb, c, n) { flag($0 == $1) }

@@ -1,4 +1,5 @@
 extension GroupedOptimizer {
+    /// The state under `state.<i>.<name>` and the hyper-parameters under `param_groups.<g>.<name>`.
     public func stateDict() -> [String: Tensor] {
         var dictionary: [String: Tensor] = [:]
         var index = 0
@@ -20,6 +21,10 @@ extension GroupedOptimizer {
         return dictionary
     }
 
+    /// Validates the whole dictionary, then replaces hyper-parameters and state; buffers are
+    /// converted to each parameter's dtype.
+    ///
+    /// - Throws: ``OptimizerStateError``; nothing changes when it throws.
     public func loadStateDict(_ dictionary: [String: Tensor]) throws {
         var unused = Set(dictionary.keys)
         func take(_ key: String, shape: [Int]) throws -> Tensor {

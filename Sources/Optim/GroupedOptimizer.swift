@@ -45,8 +45,10 @@ public class GroupedOptimizer<Options: OptimizerOptions>: Optimizer {
 
     // MARK: Optimizer
 
+    /// Every parameter, group by group, in list order.
     public var parameters: [Variable] { parameterGroups.flatMap(\.parameters) }
 
+    /// The first group's learning rate; setting it sets every group's.
     public var learningRate: Double {
         get { parameterGroups[0].options.learningRate }
         set {
@@ -54,6 +56,7 @@ public class GroupedOptimizer<Options: OptimizerOptions>: Optimizer {
         }
     }
 
+    /// Each group's learning rate, in group order.
     public var learningRates: [Double] {
         get { parameterGroups.map(\.options.learningRate) }
         set {
@@ -63,6 +66,7 @@ public class GroupedOptimizer<Options: OptimizerOptions>: Optimizer {
         }
     }
 
+    /// Updates every parameter that has a gradient with this optimizer's rule, in group order.
     public func step() {
         for group in parameterGroups {
             let names = stateNames(for: group.options)
@@ -87,6 +91,7 @@ public class GroupedOptimizer<Options: OptimizerOptions>: Optimizer {
         }
     }
 
+    /// Sets every parameter's gradient to nil.
     public func zeroGrad() {
         for group in parameterGroups {
             for parameter in group.parameters { parameter.zeroGrad() }

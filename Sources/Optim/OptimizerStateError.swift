@@ -11,6 +11,7 @@ public enum OptimizerStateError: Error, Equatable, CustomStringConvertible {
     /// a group whose parameter indices differ from this optimizer's).
     case invalidValue(key: String, reason: String)
 
+    /// A message naming the key and the problem.
     public var description: String {
         switch self {
         case .missingKey(let key): return "optimizer state dictionary: missing key \"\(key)\""

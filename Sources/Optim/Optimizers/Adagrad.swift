@@ -11,8 +11,10 @@ public struct AdagradOptions: OptimizerOptions {
     /// ε added to the denominator (default 1e-10).
     public var eps = 1e-10
 
+    /// PyTorch's defaults.
     public init() {}
 
+    /// The hyper-parameters under PyTorch's names, for state dictionaries.
     public static var fields: [OptionField<AdagradOptions>] {
         [.number("lr", \.learningRate), .number("lr_decay", \.learningRateDecay), .number("weight_decay", \.weightDecay),
          .number("initial_accumulator_value", \.initialAccumulatorValue), .number("eps", \.eps)]

@@ -14,6 +14,7 @@ public struct AdamOptions: OptimizerOptions {
     /// Whether to use the maximum of past second moments (AMSGrad; default false).
     public var amsgrad = false
 
+    /// PyTorch's defaults.
     public init() {}
 
     init(learningRate: Double, betas: (Double, Double), eps: Double, weightDecay: Double, amsgrad: Bool) {
@@ -21,6 +22,7 @@ public struct AdamOptions: OptimizerOptions {
             (learningRate, betas, eps, weightDecay, amsgrad)
     }
 
+    /// The hyper-parameters under PyTorch's names, for state dictionaries.
     public static var fields: [OptionField<AdamOptions>] {
         [.number("lr", \.learningRate), .pair("betas", \.betas), .number("eps", \.eps),
          .number("weight_decay", \.weightDecay), .flag("amsgrad", \.amsgrad)]

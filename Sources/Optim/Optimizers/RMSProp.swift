@@ -13,8 +13,10 @@ public struct RMSPropOptions: OptimizerOptions {
     /// Whether to normalise by the estimated variance instead of the raw second moment (default false).
     public var centered = false
 
+    /// PyTorch's defaults.
     public init() {}
 
+    /// The hyper-parameters under PyTorch's names, for state dictionaries.
     public static var fields: [OptionField<RMSPropOptions>] {
         [.number("lr", \.learningRate), .number("alpha", \.alpha), .number("eps", \.eps),
          .number("weight_decay", \.weightDecay), .number("momentum", \.momentum), .flag("centered", \.centered)]

@@ -11,8 +11,10 @@ public struct SGDOptions: OptimizerOptions {
     /// Whether to use Nesterov momentum (default false; needs μ > 0 and τ = 0).
     public var nesterov = false
 
+    /// PyTorch's defaults.
     public init() {}
 
+    /// The hyper-parameters under PyTorch's names, for state dictionaries.
     public static var fields: [OptionField<SGDOptions>] {
         [.number("lr", \.learningRate), .number("momentum", \.momentum), .number("dampening", \.dampening),
          .number("weight_decay", \.weightDecay), .flag("nesterov", \.nesterov)]

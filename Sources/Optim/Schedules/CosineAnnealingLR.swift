@@ -12,6 +12,8 @@ public final class CosineAnnealingLR: LearningRateScheduler {
     /// η_min: the rate reached after `period` epochs.
     public let minimum: Double
 
+    /// Anneals `optimizer`'s rates to `minimum` over `period` epochs.
+    ///
     /// - Precondition: `period` > 0.
     public init(_ optimizer: any Optimizer, period: Int, minimum: Double = 0) {
         precondition(period > 0, "CosineAnnealingLR: period must be positive, got \(period)")

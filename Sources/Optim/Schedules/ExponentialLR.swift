@@ -5,6 +5,7 @@ public final class ExponentialLR: LearningRateScheduler {
     /// The decay factor per epoch.
     public let gamma: Double
 
+    /// Decays `optimizer`'s rates by `gamma` every epoch.
     public init(_ optimizer: any Optimizer, gamma: Double) {
         self.gamma = gamma
         super.init(optimizer)

@@ -8,6 +8,7 @@ public final class MultiStepLR: LearningRateScheduler {
     /// The decay factor.
     public let gamma: Double
 
+    /// Decays `optimizer`'s rates by `gamma` at each of `milestones` (in any order).
     public init(_ optimizer: any Optimizer, milestones: [Int], gamma: Double = 0.1) {
         self.milestones = milestones.sorted()
         self.gamma = gamma

@@ -8,6 +8,8 @@ public final class StepLR: LearningRateScheduler {
     /// The decay factor.
     public let gamma: Double
 
+    /// Decays `optimizer`'s rates by `gamma` every `stepSize` epochs.
+    ///
     /// - Precondition: `stepSize` > 0.
     public init(_ optimizer: any Optimizer, stepSize: Int, gamma: Double = 0.1) {
         precondition(stepSize > 0, "StepLR: stepSize must be positive, got \(stepSize)")

@@ -115,4 +115,22 @@ private func runTrainingLoop(steps: Int) {
         #expect(record["afterRetained"] == base)
         #expect(record["afterSecondOrder"] == base)
     }
+
+    @Test func aVeryDeepGraphIsFreedWithoutOverflowingTheStack() async throws {
+        // Freeing 100,000 chained records must not recurse once per op (it overflowed the stack).
+        let result = await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+            let x = Variable(Tensor([1.0, 2.0]), requiresGrad: true)
+            let base = TensorMemory.liveBytes
+            var value = 0.0
+            do {
+                var y = x
+                for _ in 0..<100_000 { y = y * 1.0 + 1 }
+                value = y.value.doubles[0]
+            }
+            print("MEMORY: base=\(base) afterDrop=\(TensorMemory.liveBytes) last=\(Int(value))")
+        }
+        let record = try #require(memoryRecords(result).first)
+        #expect(record["last"] == 100_001)
+        #expect(record["afterDrop"] == record["base"])
+    }
 }

@@ -19,6 +19,22 @@ final class Record {
 
     var isReleased: Bool { outputValue == nil }
 
+    /// Frees the chain of records behind this one iteratively. Left to ARC, dropping a long graph
+    /// recurses once per op (record → input variable → its record → …) and overflows the stack
+    /// (a forward-only chain of 100,000 ops did). Inputs and records that something else still
+    /// holds are left alone.
+    deinit {
+        var stack = inputs
+        inputs = []
+        while var variable = stack.popLast() {
+            guard isKnownUniquelyReferenced(&variable), var record = variable.record else { continue }
+            variable.record = nil
+            guard isKnownUniquelyReferenced(&record) else { continue }
+            stack.append(contentsOf: record.inputs)
+            record.inputs = []
+        }
+    }
+
     /// Drops what backward needed, after a backward pass that did not retain the graph.
     func release() {
         inputs = []

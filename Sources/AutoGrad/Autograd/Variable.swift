@@ -24,7 +24,8 @@ public final class Variable {
     }
     /// The accumulated gradient as a variable (connected to a graph when backward ran with `createGraph`).
     public var gradVariable: Variable?
-    let record: Record?
+    /// Set once at creation; cleared only by ``Record``'s deinit while it unlinks a dying chain.
+    var record: Record?
 
     /// A leaf variable.
     public init(_ value: Tensor, requiresGrad: Bool = false) {

@@ -5,20 +5,15 @@ import Testing
 // Tests of the autograd engine itself (Graph, Variable, Record): how gradients are routed,
 // accumulated, reduced and recorded. Per-op gradient formulas are checked in the op tests.
 
-/// Expects `actual` to exist, to have `shape`, and to match `expected` elementwise within `tolerance`.
+/// Expects `actual` to exist and to match `shape` and `expected` within `tolerance` (absolute and relative).
 private func expectClose(_ actual: Tensor?, _ expected: [Double], shape: [Int], tolerance: Double = 1e-12,
                          sourceLocation: SourceLocation = #_sourceLocation) {
     guard let actual else {
         Issue.record("gradient is nil, expected \(expected)", sourceLocation: sourceLocation)
         return
     }
-    #expect(actual.shape == shape, "shape \(actual.shape), expected \(shape)", sourceLocation: sourceLocation)
-    let values = actual.doubles
-    #expect(values.count == expected.count, "\(values.count) values, expected \(expected.count)", sourceLocation: sourceLocation)
-    for (i, (a, e)) in zip(values, expected).enumerated() {
-        #expect(Swift.abs(a - e) <= tolerance * Swift.max(1, Swift.abs(e)),
-                "element \(i): \(a), expected \(e)", sourceLocation: sourceLocation)
-    }
+    let problem = mismatch(actual, shape: shape, expected, atol: tolerance, rtol: tolerance)
+    #expect(problem == nil, "\(problem ?? "")", sourceLocation: sourceLocation)
 }
 
 private func leaf(_ values: [Double], _ shape: [Int]? = nil) -> Variable {

@@ -103,6 +103,6 @@ func expectSchedule(_ schedule: LearningRateScheduler, epochs: Int, _ closedForm
         let schedule = ReduceLROnPlateau(twoGroupOptimizer())
         #expect(schedule.mode == .min && schedule.factor == 0.1 && schedule.patience == 10)
         #expect(schedule.threshold == 1e-4 && schedule.thresholdMode == .relative && schedule.cooldown == 0)
-        #expect(schedule.minLearningRates == [0, 0] && schedule.eps == 1e-8 && schedule.best == .infinity)
+        #expect(schedule.minLearningRate == 0 && schedule.eps == 1e-8 && schedule.best == .infinity)
     }
 }

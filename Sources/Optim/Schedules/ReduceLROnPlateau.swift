@@ -29,8 +29,8 @@ public final class ReduceLROnPlateau {
     public let thresholdMode: ThresholdMode
     /// The number of epochs after a reduction during which bad epochs are not counted.
     public let cooldown: Int
-    /// The lowest learning rate of each group.
-    public let minLearningRates: [Double]
+    /// The lowest learning rate, for every group.
+    public let minLearningRate: Double
     /// The smallest change of a learning rate that is applied.
     public let eps: Double
 
@@ -43,8 +43,8 @@ public final class ReduceLROnPlateau {
     /// The number of ``step(metric:)`` calls so far.
     public private(set) var epoch = 0
 
-    /// - Parameters:
-    ///   - minLearningRate: the lowest rate, for every group.
+    /// Watches a metric and reduces `optimizer`'s rates on plateaus; the defaults are PyTorch's.
+    ///
     /// - Precondition: `factor` < 1, `patience` ≥ 0, `cooldown` ≥ 0, `threshold` ≥ 0.
     public init(_ optimizer: any Optimizer, mode: Mode = .min, factor: Double = 0.1, patience: Int = 10,
                 threshold: Double = 1e-4, thresholdMode: ThresholdMode = .relative, cooldown: Int = 0,
@@ -59,7 +59,7 @@ public final class ReduceLROnPlateau {
         self.threshold = threshold
         self.thresholdMode = thresholdMode
         self.cooldown = cooldown
-        self.minLearningRates = Array(repeating: minLearningRate, count: optimizer.learningRates.count)
+        self.minLearningRate = minLearningRate
         self.eps = eps
         self.best = mode == .min ? .infinity : -.infinity
     }
@@ -88,8 +88,8 @@ public final class ReduceLROnPlateau {
             badEpochs = 0
         }
         if badEpochs > patience {
-            optimizer.learningRates = zip(optimizer.learningRates, minLearningRates).map { old, minimum in
-                let new = Swift.max(old * factor, minimum)
+            optimizer.learningRates = optimizer.learningRates.map { old in
+                let new = Swift.max(old * factor, minLearningRate)
                 return old - new > eps ? new : old
             }
             cooldownRemaining = cooldown

@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         // OpenBLAS (cblas.h) and LAPACKE (lapacke.h) from Debian's libopenblas-dev and liblapacke-dev.
@@ -36,10 +37,20 @@ let package = Package(
         .target(name: "NN", dependencies: ["AutoGrad"]),
         .target(name: "Optim", dependencies: ["AutoGrad"]),
         .target(name: "Data", dependencies: ["AutoGrad", "CZlib"]),
+        // Examples: executables that train on real data. ExampleSupport holds what they share
+        // (progress bar, confusion matrix, error exit); it is not a product.
+        .target(name: "ExampleSupport", dependencies: ["AutoGrad"], path: "Examples/ExampleSupport"),
+        .executableTarget(
+            name: "example-mlp",
+            dependencies: ["NN", "Optim", "Data", "ExampleSupport",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/example-mlp"
+        ),
         .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad"]),
         .testTarget(name: "NNTests", dependencies: ["NN"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
+        .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "ExampleSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

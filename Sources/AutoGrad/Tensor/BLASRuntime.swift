@@ -11,6 +11,11 @@ import Foundation
 public enum BLAS {
     /// The kernel family OpenBLAS uses, e.g. `"Haswell"` or `"SkylakeX"`.
     public static var coreName: String {
+        _ = prepared
+        return loadedCoreName
+    }
+
+    private static var loadedCoreName: String {
         guard let name = openblas_get_corename() else { return "unknown" }
         return String(cString: name)
     }
@@ -19,6 +24,7 @@ public enum BLAS {
     public static var threadCount: Int {
         get { Int(openblas_get_num_threads()) }
         set {
+            _ = prepared
             precondition(newValue >= 1, "BLAS.threadCount: must be at least 1, got \(newValue)")
             openblas_set_num_threads(Int32(newValue))
         }
@@ -41,7 +47,7 @@ public enum BLAS {
     public static func preferAVX512Kernels() -> Bool {
         let environment = ProcessInfo.processInfo.environment
         guard environment["OPENBLAS_CORETYPE"] == nil, environment["AUTOGRAD_KEEP_BLAS_CORE"] == nil,
-              avx2Cores.contains(coreName), cpuHasAVX512 else { return false }
+              avx2Cores.contains(loadedCoreName), cpuHasAVX512 else { return false }
         // Internal OpenBLAS entry points (exported by Debian's dynamic-arch build): look them up
         // rather than link them, so a build without them still works and simply keeps its kernels.
         guard let handle = dlopen(nil, RTLD_NOW),
@@ -52,7 +58,7 @@ public enum BLAS {
         unsafeBitCast(quit, to: Entry.self)()
         unsafeBitCast(initialize, to: Entry.self)()
         unsetenv("OPENBLAS_CORETYPE")
-        return coreName == "SkylakeX"
+        return loadedCoreName == "SkylakeX"
     }
 
     /// Runs ``preferAVX512Kernels()`` once, before the first product.

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Data
+import ExampleSupport
+import Foundation
+
+@main
+struct ExampleMLP: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "example-mlp",
+        abstract: "Train a 784-512-256-10 MLP on Fashion-MNIST with Adam (workload W1).",
+        discussion: "Writes loss and accuracy curves (PNG) and a checkpoint (safetensors) to the output directory."
+    )
+
+    @Option(help: "Number of passes over the training set.") var epochs = 5
+    @Option(name: .customLong("batch-size"), help: "Examples per training step.") var batchSize = 64
+    @Option(name: [.customLong("lr"), .customLong("learning-rate")], help: "Adam learning rate.") var learningRate = 1e-3
+    @Option(help: "Seed for initialisation and shuffling.") var seed: UInt64 = 0
+    @Option(name: .customLong("data-dir"), help: "Directory with the Fashion-MNIST IDX files.")
+    var dataDirectory = FashionMNIST.defaultDirectory
+    @Option(name: .customLong("output-dir"), help: "Where curves and checkpoints go.") var outputDirectory = "out/mlp"
+    @Option(help: "Threads for matrix products.") var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--lr must be a positive number, got \(learningRate)") }
+        guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") }
+    }
+
+    func run() throws {
+        warnIfDebugBuild(example: "example-mlp")
+        BLAS.threadCount = threads
+        let train: FashionMNIST, test: FashionMNIST
+        do {
+            train = try FashionMNIST(directory: dataDirectory, split: .train)
+            test = try FashionMNIST(directory: dataDirectory, split: .test)
+        } catch {
+            exitWithError(error.description)
+        }
+        print("Fashion-MNIST: \(train.count) training and \(test.count) test images from \(dataDirectory)")
+        print("BLAS: \(BLAS.coreName) kernels, \(threads) thread(s)")
+        let configuration = MLPConfiguration(epochs: epochs, batchSize: batchSize, learningRate: learningRate,
+                                             seed: seed, outputDirectory: outputDirectory)
+        do {
+            let result = try trainMLP(configuration, train: train, test: test, classNames: FashionMNIST.classNames)
+            print(String(format: "final test accuracy %.4f; %.1f s per epoch on average", result.testAccuracy.last ?? 0,
+                         result.secondsPerEpoch.reduce(0, +) / Double(result.secondsPerEpoch.count)))
+        } catch {
+            exitWithError("could not write outputs to \(outputDirectory): \(error)")
+        }
+    }
+}

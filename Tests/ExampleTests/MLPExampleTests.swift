@@ -1,0 +1,78 @@
+import Data
+import Foundation
+import Testing
+@testable import example_mlp
+
+/// Writes a tiny Fashion-MNIST-shaped data set (IDX, gzip) whose classes are learnable: class k
+/// lights up row band k of the image.
+private func writeTinyFashionMNIST(to directory: URL, trainCount: Int = 96, testCount: Int = 40) throws {
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let generator = RandomGenerator(seed: 7)
+    for (prefix, count) in [("train", trainCount), ("t10k", testCount)] {
+        var pixels = [UInt8](repeating: 0, count: count * 28 * 28)
+        var labels = [UInt8](repeating: 0, count: count)
+        for i in 0..<count {
+            let label = i % 10
+            labels[i] = UInt8(label)
+            for r in (label * 2)..<(label * 2 + 3) {
+                for c in 0..<28 { pixels[i * 784 + r * 28 + c] = UInt8(180 + generator.nextBelow(75)) }
+            }
+        }
+        try IDXFile(dimensions: [count, 28, 28], bytes: pixels)
+            .write(to: directory.appendingPathComponent("\(prefix)-images-idx3-ubyte.gz").path, gzip: true)
+        try IDXFile(dimensions: [count], bytes: labels)
+            .write(to: directory.appendingPathComponent("\(prefix)-labels-idx1-ubyte.gz").path, gzip: true)
+    }
+}
+
+private func temporaryDirectory(_ name: String) -> URL {
+    FileManager.default.temporaryDirectory.appendingPathComponent("example-mlp-\(name)-\(UUID().uuidString)")
+}
+
+@Suite struct MLPExampleTests {
+    @Test func trainingLoopRunsAndWritesItsOutputs() throws {
+        let data = temporaryDirectory("data"), output = temporaryDirectory("out")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: output) }
+        try writeTinyFashionMNIST(to: data)
+        let train = try FashionMNIST(directory: data.path, split: .train)
+        let test = try FashionMNIST(directory: data.path, split: .test)
+        var configuration = MLPConfiguration()
+        configuration.epochs = 2
+        configuration.batchSize = 16
+        configuration.outputDirectory = output.path
+        let result = try trainMLP(configuration, train: train, test: test, classNames: FashionMNIST.classNames, log: { _ in })
+
+        #expect(result.stepLosses.count == 2 * 6)
+        #expect(result.stepLosses.allSatisfy { $0.isFinite })
+        // The bands are trivially separable: 12 Adam steps bring the loss well below ln 10 ≈ 2.30.
+        #expect(result.stepLosses.last! < result.stepLosses.first!)
+        #expect(result.testAccuracy.count == 2)
+        #expect(result.testAccuracy.allSatisfy { (0...1).contains($0) })
+        for file in ["loss.png", "accuracy.png", "model.safetensors", "optimizer.safetensors"] {
+            #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent(file).path), "\(file) missing")
+        }
+        let image = try PNGImage(contentsOf: output.appendingPathComponent("loss.png").path)
+        #expect(image.width > 0 && image.height > 0)
+        // The checkpoint loads back into a fresh model of the same architecture.
+        let restored = makeMLP()
+        _ = try restored.load(from: output.appendingPathComponent("model.safetensors"))
+    }
+
+    @Test func missingDataSetExitsNonZeroWithTheInstallCommand() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("example-mlp")
+        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "example-mlp not built next to the tests at \(binary.path)")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["--data-dir", "/nonexistent/fashion-mnist", "--epochs", "1"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus != 0)
+        #expect(message.contains("apt-get install dataset-fashion-mnist"))
+        #expect(message.contains("--data-dir"))
+    }
+}

@@ -20,6 +20,10 @@ private func checkBinary(_ label: String, _ da: Domain = .any, _ db: Domain = .a
         let inputs = [sample(sa, da, seed: UInt64(2 * i)), sample(sb, db, seed: UInt64(2 * i + 1))]
         expectGradients(label, inputs, secondOrder: secondOrder, sourceLocation: sourceLocation, f)
     }
+    // With only one side requiring a gradient (ops skip the other side's formula).
+    let inputs = [sample([4, 1], da, seed: 90), sample([1, 5], db, seed: 91)]
+    expectGradients("\(label), a only", inputs, checking: [true, false], sourceLocation: sourceLocation, f)
+    expectGradients("\(label), b only", inputs, checking: [false, true], sourceLocation: sourceLocation, f)
 }
 
 private func checkUnary(_ label: String, _ domain: Domain = .any, secondOrder: Bool = true,
@@ -268,6 +272,20 @@ private func checkUnary(_ label: String, _ domain: Domain = .any, secondOrder: B
         let cube = TensorIndices(shape: [2, 2, 2], values: [1, 0, 2, 2, 0, 0, 1, 2])
         expectGradients("gather rank 3", [sample([2, 3, 2], seed: 2)], secondOrder: true) {
             $0[0].gathered(alongAxis: 1, indices: cube)
+        }
+    }
+
+    @Test func adjointOpsUsedByBackward() {
+        // Unslice, ScatterAdd and IndexAdd are the backward of slice, gather and indexSelect; checked directly too.
+        expectGradients("Unslice", [sample([5, 2], seed: 1)], secondOrder: true) {
+            Unslice(fullShape: [5, 7], axis: 1, start: 1, end: 5, step: 3)($0[0])
+        }
+        let indices = TensorIndices(shape: [2, 4], values: [0, 2, 2, 1, 2, 2, 0, 1])
+        expectGradients("ScatterAdd", [sample([2, 4], seed: 2)], secondOrder: true) {
+            ScatterAdd(shape: [3, 4], axis: 0, indices: indices)($0[0])
+        }
+        expectGradients("IndexAdd", [sample([3, 3], seed: 3)], secondOrder: true) {
+            IndexAdd(shape: [3, 4], axis: 1, indices: [3, 0, 3])($0[0])
         }
     }
 

@@ -70,19 +70,19 @@ func mismatch(_ actual: Tensor, _ expected: Tensor, atol: Double = 1e-12, rtol: 
 
 // MARK: Gradient checks with context
 
-/// Runs `gradcheck` (and `gradgradcheck` when `secondOrder`) and records a test issue naming the
+/// Runs `gradcheck` (and `gradgradcheck` when `secondOrder` and every input is checked) and records a test issue naming the
 /// label and input shapes on failure, so a loop over shapes reports every failing case.
-func expectGradients(_ label: String, _ inputs: [Tensor], secondOrder: Bool = false,
+func expectGradients(_ label: String, _ inputs: [Tensor], checking: [Bool]? = nil, secondOrder: Bool = false,
                      atol: Double = 1e-5, rtol: Double = 1e-3,
                      sourceLocation: SourceLocation = #_sourceLocation,
                      _ function: ([Variable]) -> Variable) {
     let shapes = inputs.map { "\($0.shape)" }.joined(separator: ", ")
     do {
-        try gradcheck(function, inputs: inputs, atol: atol, rtol: rtol)
+        try gradcheck(function, inputs: inputs, checking: checking, atol: atol, rtol: rtol)
     } catch {
         Issue.record("\(label) on shapes \(shapes): \(error)", sourceLocation: sourceLocation)
     }
-    guard secondOrder else { return }
+    guard secondOrder && checking == nil else { return }
     do {
         try gradgradcheck(function, inputs: inputs, atol: atol, rtol: rtol)
     } catch {

@@ -17,7 +17,7 @@ final class TensorStorage {
         self.dtype = dtype
         self.count = count
         let bytes = max(count, 1) * dtype.byteSize
-        raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        raw = BufferPool.allocate(bytes: bytes)
         switch dtype {
         case .float32: raw.bindMemory(to: Float.self, capacity: max(count, 1))
         case .float64: raw.bindMemory(to: Double.self, capacity: max(count, 1))
@@ -26,8 +26,9 @@ final class TensorStorage {
     }
 
     deinit {
-        liveStorageBytes.wrappingSubtract(max(count, 1) * dtype.byteSize, ordering: .relaxed)
-        raw.deallocate()
+        let bytes = max(count, 1) * dtype.byteSize
+        liveStorageBytes.wrappingSubtract(bytes, ordering: .relaxed)
+        BufferPool.release(raw, bytes: bytes)
     }
 
     @inline(__always)

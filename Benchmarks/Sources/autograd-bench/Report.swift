@@ -1,0 +1,61 @@
+import Foundation
+
+/// One (workload, threads) line of the comparison.
+struct ReportRow {
+    let ours: Measurement
+    let torch: [TorchMeasurement]
+
+    /// PyTorch's faster run (default or tuned malloc), which ratios count against.
+    var bestTorchMs: Double? { torch.compactMap(\.ms_median).min() }
+
+    var ratio: Double? { zip2(ours.msMedian, bestTorchMs).map { $0 / $1 } }
+
+    var progressLine: String {
+        if let ms = ours.msMedian {
+            return "\(ours.workload) \(ours.threads) thread(s): ours \(f(ms)) ms" + (bestTorchMs.map { ", PyTorch \(f($0)) ms" } ?? "")
+        }
+        return "\(ours.workload) \(ours.threads) thread(s): " + (ours.gflops ?? [:]).sorted { Int($0.key)! < Int($1.key)! }
+            .map { "n=\($0.key) \(f($0.value)) GFLOP/s" }.joined(separator: ", ")
+    }
+}
+
+/// The markdown table printed at the end of a run (and pasted into Docs/Performance.md).
+struct Report {
+    let rows: [ReportRow]
+    let cpu: String
+    let blasCore: String
+
+    var markdown: String {
+        var lines = ["Machine: \(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores; OpenBLAS kernels: \(blasCore).", ""]
+        lines.append("| workload | threads | ours ms/step | PyTorch ms (default / tuned malloc) | ratio ours/best | our peak RSS MiB | PyTorch peak RSS MiB | buffers/step (from system) |")
+        lines.append("|---|---|---|---|---|---|---|---|")
+        for row in rows where row.ours.msMedian != nil {
+            let torch = row.torch.map { $0.ms_median.map(f) ?? "–" }.joined(separator: " / ")
+            let rss = row.torch.map { f($0.peak_rss_mb) }.min() ?? "–"
+            lines.append("| \(row.ours.workload) | \(row.ours.threads) | \(f(row.ours.msMedian!)) | \(torch.isEmpty ? "–" : torch) | "
+                + "\(row.ratio.map { String(format: "%.2f", $0) } ?? "–") | \(f(row.ours.peakRSSMegabytes)) | \(rss) | "
+                + "\(row.ours.buffersPerStep.map(f) ?? "–") (\(row.ours.systemBuffersPerStep.map(f) ?? "–")) |")
+        }
+        let gemm = rows.filter { $0.ours.gflops != nil }
+        if !gemm.isEmpty {
+            lines += ["", "| W5 matmul | threads | n | ours GFLOP/s | direct cblas_sgemm | ours/direct | PyTorch (best) | ours/PyTorch |", "|---|---|---|---|---|---|---|---|"]
+            for row in gemm {
+                for n in (row.ours.gflops ?? [:]).keys.sorted(by: { Int($0)! < Int($1)! }) {
+                    let ours = row.ours.gflops![n]!, direct = row.ours.directGflops?[n]
+                    let torch = row.torch.compactMap { $0.gflops?[n] }.max()
+                    lines.append("| W5 | \(row.ours.threads) | \(n) | \(f(ours)) | \(direct.map(f) ?? "–") | "
+                        + "\(direct.map { String(format: "%.2f", ours / $0) } ?? "–") | \(torch.map(f) ?? "–") | "
+                        + "\(torch.map { String(format: "%.2f", ours / $0) } ?? "–") |")
+                }
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+private func f(_ x: Double) -> String { String(format: x >= 100 ? "%.0f" : "%.2f", x) }
+
+private func zip2<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
+    guard let a, let b else { return nil }
+    return (a, b)
+}

@@ -1,0 +1,150 @@
+/// How a 2-D convolution pads its input (PyTorch's `padding` argument of `conv2d`).
+///
+/// An integer literal pads both spatial dimensions by that amount: `padding: 1` is
+/// `.explicit(1, 1)`.
+public enum Conv2dPadding: Sendable, Equatable, ExpressibleByIntegerLiteral {
+    /// `height` zero rows above and below, `width` zero columns left and right.
+    case explicit(Int, Int)
+    /// No padding (PyTorch's `padding="valid"`), the same as `.explicit(0, 0)`.
+    case valid
+    /// The output has the input's height and width (PyTorch's `padding="same"`; stride 1 only).
+    ///
+    /// Each dimension is padded by `d·(k − 1)` zeros in total, `⌊d·(k − 1) / 2⌋` before and the
+    /// rest after, so an even kernel pads one more at the bottom and right, as PyTorch does.
+    case same
+
+    /// `.explicit(value, value)`.
+    public init(integerLiteral value: Int) { self = .explicit(value, value) }
+}
+
+/// The hyper-parameters of a 2-D convolution that do not depend on the tensors' sizes: stride,
+/// padding on each of the four sides, dilation and groups.
+///
+/// The convolution ops store these; each op's forward combines them with its operands' shapes
+/// into a ``Conv2dGeometry``.
+struct Conv2dOptions {
+    let strideHeight: Int, strideWidth: Int
+    let padTop: Int, padBottom: Int, padLeft: Int, padRight: Int
+    let dilationHeight: Int, dilationWidth: Int
+    let groups: Int
+
+    /// Options from the public arguments, with `.same` padding resolved for this kernel size.
+    init(stride: (Int, Int), padding: Conv2dPadding, dilation: (Int, Int), groups: Int,
+         kernelSize: (Int, Int), op: String) {
+        precondition(stride.0 >= 1 && stride.1 >= 1, "\(op): stride must be positive, got \(stride)")
+        precondition(dilation.0 >= 1 && dilation.1 >= 1, "\(op): dilation must be positive, got \(dilation)")
+        precondition(groups >= 1, "\(op): groups must be positive, got \(groups)")
+        strideHeight = stride.0
+        strideWidth = stride.1
+        dilationHeight = dilation.0
+        dilationWidth = dilation.1
+        self.groups = groups
+        switch padding {
+        case .explicit(let h, let w):
+            precondition(h >= 0 && w >= 0, "\(op): padding must not be negative, got (\(h), \(w))")
+            (padTop, padBottom, padLeft, padRight) = (h, h, w, w)
+        case .valid:
+            (padTop, padBottom, padLeft, padRight) = (0, 0, 0, 0)
+        case .same:
+            precondition(stride == (1, 1), "\(op): padding .same needs stride (1, 1), got \(stride) (as PyTorch)")
+            let totalHeight = dilation.0 * (kernelSize.0 - 1), totalWidth = dilation.1 * (kernelSize.1 - 1)
+            (padTop, padBottom) = (totalHeight / 2, totalHeight - totalHeight / 2)
+            (padLeft, padRight) = (totalWidth / 2, totalWidth - totalWidth / 2)
+        }
+    }
+
+    /// The geometry of a convolution with these options.
+    ///
+    /// - Parameters:
+    ///   - inputSize: the convolution's input height and width.
+    ///   - kernelSize: the kernel's height and width.
+    ///   - outputSize: the output's height and width, or nil for the natural size
+    ///     `⌊(H + pads − d·(k − 1) − 1) / s⌋ + 1`. A smaller size crops the output at the bottom and
+    ///     right (what a transposed convolution with output padding ≥ stride needs for its adjoint).
+    func geometry(batch: Int, inChannels: Int, outChannels: Int, inputSize: (Int, Int), kernelSize: (Int, Int),
+                  outputSize: (Int, Int)? = nil, op: String) -> Conv2dGeometry {
+        precondition(inChannels >= 1 && outChannels >= 1,
+                     "\(op): channel counts must be positive, got \(inChannels) in and \(outChannels) out")
+        precondition(inChannels % groups == 0 && outChannels % groups == 0,
+                     "\(op): \(inChannels) input and \(outChannels) output channels are not both divisible by groups \(groups)")
+        precondition(kernelSize.0 >= 1 && kernelSize.1 >= 1, "\(op): kernel size must be positive, got \(kernelSize)")
+        let paddedHeight = inputSize.0 + padTop + padBottom, paddedWidth = inputSize.1 + padLeft + padRight
+        let extentHeight = dilationHeight * (kernelSize.0 - 1) + 1, extentWidth = dilationWidth * (kernelSize.1 - 1) + 1
+        precondition(inputSize.0 >= 1 && inputSize.1 >= 1 && paddedHeight >= extentHeight && paddedWidth >= extentWidth,
+                     "\(op): padded input \(paddedHeight)×\(paddedWidth) (input \(inputSize.0)×\(inputSize.1)) is smaller than the dilated kernel \(extentHeight)×\(extentWidth)")
+        let naturalHeight = (paddedHeight - extentHeight) / strideHeight + 1
+        let naturalWidth = (paddedWidth - extentWidth) / strideWidth + 1
+        let output = outputSize ?? (naturalHeight, naturalWidth)
+        precondition(output.0 >= 1 && output.0 <= naturalHeight && output.1 >= 1 && output.1 <= naturalWidth,
+                     "\(op): output size \(output.0)×\(output.1) does not fit input \(inputSize.0)×\(inputSize.1) (at most \(naturalHeight)×\(naturalWidth))")
+        return Conv2dGeometry(options: self, batch: batch, inChannels: inChannels, outChannels: outChannels,
+                              inputHeight: inputSize.0, inputWidth: inputSize.1,
+                              kernelHeight: kernelSize.0, kernelWidth: kernelSize.1,
+                              outputHeight: output.0, outputWidth: output.1)
+    }
+}
+
+/// Every size of one 2-D convolution `y = conv(x, W)` in NCHW layout, as PyTorch defines it.
+///
+/// - input `x`: `[batch, inChannels, inputHeight, inputWidth]`
+/// - weight `W`: `[outChannels, inChannels / groups, kernelHeight, kernelWidth]`
+/// - output `y`: `[batch, outChannels, outputHeight, outputWidth]`, with
+///   `y[n, o, i, j] = Σ_{c, a, b} W[o, c, a, b] · x[n, g·C/G + c, i·s − p + a·d, j·s − p + b·d]`
+///   where `g = o / (O/G)` is the group of `o` and out-of-range input positions read zero.
+///
+/// The transposed convolution and the weight gradient use the same geometry: they are the adjoints
+/// of `y` with respect to `x` and `W`.
+struct Conv2dGeometry {
+    let options: Conv2dOptions
+    let batch: Int, inChannels: Int, outChannels: Int
+    let inputHeight: Int, inputWidth: Int
+    let kernelHeight: Int, kernelWidth: Int
+    let outputHeight: Int, outputWidth: Int
+    /// The most column-matrix elements one GEMM may use (see ``batchChunk``); tests lower it.
+    var columnBudget = 1 << 22
+
+    var groups: Int { options.groups }
+    var inputShape: [Int] { [batch, inChannels, inputHeight, inputWidth] }
+    var weightShape: [Int] { [outChannels, inChannels / groups, kernelHeight, kernelWidth] }
+    var outputShape: [Int] { [batch, outChannels, outputHeight, outputWidth] }
+
+    /// Input channels per group.
+    var groupInChannels: Int { inChannels / groups }
+    /// Output channels per group.
+    var groupOutChannels: Int { outChannels / groups }
+    /// Rows of one group's column matrix: `C/G · kH · kW`, the length of one filter.
+    var patchSize: Int { groupInChannels * kernelHeight * kernelWidth }
+    /// Elements of one input channel plane.
+    var inputPlane: Int { inputHeight * inputWidth }
+    /// Elements of one output channel plane.
+    var outputPlane: Int { outputHeight * outputWidth }
+
+    /// The output columns `j` whose input column `j·s − pLeft + b·d` lies inside the image, for
+    /// kernel column `b`: a half-open range (empty when none does).
+    func validOutputColumns(kernelColumn b: Int) -> Range<Int> {
+        validRange(offset: b * options.dilationWidth - options.padLeft, stride: options.strideWidth,
+                   inputSize: inputWidth, outputSize: outputWidth)
+    }
+
+    /// The output rows `i` whose input row `i·s − pTop + a·d` lies inside the image, for kernel row `a`.
+    func validOutputRows(kernelRow a: Int) -> Range<Int> {
+        validRange(offset: a * options.dilationHeight - options.padTop, stride: options.strideHeight,
+                   inputSize: inputHeight, outputSize: outputHeight)
+    }
+
+    /// The `i` in `0..<outputSize` with `0 ≤ i·stride + offset < inputSize`.
+    private func validRange(offset: Int, stride: Int, inputSize: Int, outputSize: Int) -> Range<Int> {
+        let low = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+        let high = inputSize - 1 - offset < 0 ? 0 : (inputSize - 1 - offset) / stride + 1
+        let clampedHigh = Swift.min(high, outputSize)
+        let clampedLow = Swift.min(low, clampedHigh)
+        return clampedLow..<clampedHigh
+    }
+
+    /// How many images one GEMM covers: the batch is folded into the columns of the product
+    /// while the column buffer stays within ``columnBudget`` elements (at least one image).
+    var batchChunk: Int {
+        let perImage = Swift.max(1, inChannels * kernelHeight * kernelWidth * outputPlane)
+        return Swift.max(1, Swift.min(batch, columnBudget / perImage))
+    }
+}

@@ -1,0 +1,178 @@
+import COpenBLAS
+
+// The three convolution computations on tensors, each im2col/col2im plus one GEMM per group.
+//
+// With X the column matrix of a chunk of images (see Im2Col.swift), Wg the weight of group g viewed
+// as `[O/G, C/G·kH·kW]`, and Y the output chunk viewed as `[O, nb·Ho·Wo]` (channel-major):
+//   forward           Yg = Wg · Xg
+//   input gradient    Xg = Wgᵀ · Yg, then col2im          (the transposed convolution)
+//   weight gradient   Wg = Σ over chunks  Yg · Xgᵀ
+// Folding `nb` images into the columns makes one large GEMM instead of `nb` small ones; the output
+// is then staged channel-major and copied to (or from) NCHW, one contiguous plane at a time.
+
+/// `c = α·op(a)·op(b) + β·c` in row-major order, through `cblas_sgemm` or `cblas_dgemm`.
+@inline(__always)
+private func gemm<T: TensorScalar>(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+                                   _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
+                                   beta: T, _ c: UnsafeMutablePointer<T>, ldc: Int) {
+    let ta = transposeA ? CblasTrans : CblasNoTrans, tb = transposeB ? CblasTrans : CblasNoTrans
+    if T.self == Float.self {
+        cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1,
+                    UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), Int32(lda),
+                    UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), Int32(ldb),
+                    Float(beta), UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int32(ldc))
+    } else {
+        cblas_dgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1,
+                    UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), Int32(lda),
+                    UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), Int32(ldb),
+                    Double(beta), UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(ldc))
+    }
+}
+
+/// Copies `nb` images `[nb, channels, plane]` to channel-major `[channels, nb, plane]`, or back.
+private func transposeBatch<T>(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>,
+                               imageCount nb: Int, channels: Int, plane: Int, toChannelMajor: Bool) {
+    for n in 0..<nb {
+        for c in 0..<channels {
+            let imageMajor = (n * channels + c) * plane, channelMajor = (c * nb + n) * plane
+            if toChannelMajor {
+                (destination + channelMajor).update(from: source + imageMajor, count: plane)
+            } else {
+                (destination + imageMajor).update(from: source + channelMajor, count: plane)
+            }
+        }
+    }
+}
+
+/// Scratch buffers for one convolution: the column matrix and the channel-major staging of the
+/// output-sized operand, both sized for the largest chunk. Tensors, so the memory comes from the
+/// tensor allocator and is counted by ``TensorMemory``.
+private struct ConvolutionScratch<T: TensorScalar> {
+    var columns: Tensor
+    var staging: Tensor
+
+    init(_ g: Conv2dGeometry) {
+        let chunk = g.batchChunk
+        columns = Tensor(uninitializedShape: [g.inChannels * g.kernelHeight * g.kernelWidth * chunk * g.outputPlane], dtype: T.dtype)
+        staging = Tensor(uninitializedShape: [chunk > 1 ? g.outChannels * chunk * g.outputPlane : 0], dtype: T.dtype)
+    }
+
+    var columnPointer: UnsafeMutablePointer<T> { columns.storage.pointer(T.self) }
+    var stagingPointer: UnsafeMutablePointer<T> { staging.storage.pointer(T.self) }
+}
+
+enum ConvolutionKernels {
+    /// `y = conv(x, W)`: `x` is `g.inputShape`, `w` is `g.weightShape`; the result is `g.outputShape`.
+    static func forward(_ x: Tensor, _ w: Tensor, _ g: Conv2dGeometry) -> Tensor {
+        let dtype = DType.promoted(x.dtype, w.dtype)
+        var y = Tensor(uninitializedShape: g.outputShape, dtype: dtype)
+        switch dtype {
+        case .float32: forward(Float.self, x.to(dtype), w.to(dtype), &y, g)
+        case .float64: forward(Double.self, x.to(dtype), w.to(dtype), &y, g)
+        }
+        return y
+    }
+
+    /// The transposed convolution `x = convᵀ(y, W)`, the adjoint of ``forward(_:_:_:)`` in its input:
+    /// `y` is `g.outputShape`, `w` is `g.weightShape`; the result is `g.inputShape`.
+    static func inputGradient(_ y: Tensor, _ w: Tensor, _ g: Conv2dGeometry) -> Tensor {
+        let dtype = DType.promoted(y.dtype, w.dtype)
+        var x = Tensor.zeros(g.inputShape, dtype: dtype)
+        switch dtype {
+        case .float32: inputGradient(Float.self, y.to(dtype), w.to(dtype), &x, g)
+        case .float64: inputGradient(Double.self, y.to(dtype), w.to(dtype), &x, g)
+        }
+        return x
+    }
+
+    /// `∂⟨conv(x, W), gy⟩/∂W`, the adjoint of ``forward(_:_:_:)`` in its weight: `x` is
+    /// `g.inputShape`, `gy` is `g.outputShape`; the result is `g.weightShape`.
+    static func weightGradient(_ x: Tensor, _ gy: Tensor, _ g: Conv2dGeometry) -> Tensor {
+        let dtype = DType.promoted(x.dtype, gy.dtype)
+        var w = Tensor.zeros(g.weightShape, dtype: dtype)
+        switch dtype {
+        case .float32: weightGradient(Float.self, x.to(dtype), gy.to(dtype), &w, g)
+        case .float64: weightGradient(Double.self, x.to(dtype), gy.to(dtype), &w, g)
+        }
+        return w
+    }
+
+    // MARK: Typed kernels
+
+    /// Calls `body(firstImage, imageCount)` for each chunk of the batch.
+    private static func forEachChunk(_ g: Conv2dGeometry, _ body: (Int, Int) -> Void) {
+        let chunk = g.batchChunk
+        for start in stride(from: 0, to: g.batch, by: chunk) { body(start, Swift.min(chunk, g.batch - start)) }
+    }
+
+    private static func forward<T: TensorScalar>(_: T.Type, _ x: Tensor, _ w: Tensor, _ y: inout Tensor, _ g: Conv2dGeometry) {
+        _ = BLAS.prepared
+        let scratch = ConvolutionScratch<T>(g)
+        let px = x.storage.pointer(T.self), pw = w.storage.pointer(T.self), py = y.storage.pointer(T.self)
+        let (og, k, outPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane)
+        forEachChunk(g) { start, nb in
+            let columns = scratch.columnPointer
+            im2col(px + start * g.inChannels * g.inputPlane, imageCount: nb, g, into: columns)
+            let width = nb * outPlane
+            let result = nb == 1 ? py + start * g.outChannels * outPlane : scratch.stagingPointer
+            for group in 0..<g.groups {
+                gemm(transposeA: false, transposeB: false, m: og, n: width, k: k,
+                     pw + group * og * k, lda: k, columns + group * k * width, ldb: width,
+                     beta: 0, result + group * og * width, ldc: width)
+            }
+            if nb > 1 {
+                transposeBatch(result, py + start * g.outChannels * outPlane, imageCount: nb,
+                               channels: g.outChannels, plane: outPlane, toChannelMajor: false)
+            }
+        }
+        withExtendedLifetime(scratch) {}
+    }
+
+    private static func inputGradient<T: TensorScalar>(_: T.Type, _ y: Tensor, _ w: Tensor, _ x: inout Tensor, _ g: Conv2dGeometry) {
+        _ = BLAS.prepared
+        let scratch = ConvolutionScratch<T>(g)
+        let py = y.storage.pointer(T.self), pw = w.storage.pointer(T.self), px = x.storage.pointer(T.self)
+        let (og, k, outPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane)
+        forEachChunk(g) { start, nb in
+            let columns = scratch.columnPointer
+            let width = nb * outPlane
+            var source = UnsafePointer(py + start * g.outChannels * outPlane)
+            if nb > 1 {
+                transposeBatch(source, scratch.stagingPointer, imageCount: nb, channels: g.outChannels,
+                               plane: outPlane, toChannelMajor: true)
+                source = UnsafePointer(scratch.stagingPointer)
+            }
+            for group in 0..<g.groups {
+                gemm(transposeA: true, transposeB: false, m: k, n: width, k: og,
+                     pw + group * og * k, lda: k, source + group * og * width, ldb: width,
+                     beta: 0, columns + group * k * width, ldc: width)
+            }
+            col2im(columns, imageCount: nb, g, addingInto: px + start * g.inChannels * g.inputPlane)
+        }
+        withExtendedLifetime(scratch) {}
+    }
+
+    private static func weightGradient<T: TensorScalar>(_: T.Type, _ x: Tensor, _ gy: Tensor, _ w: inout Tensor, _ g: Conv2dGeometry) {
+        _ = BLAS.prepared
+        let scratch = ConvolutionScratch<T>(g)
+        let px = x.storage.pointer(T.self), pgy = gy.storage.pointer(T.self), pw = w.storage.pointer(T.self)
+        let (og, k, outPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane)
+        forEachChunk(g) { start, nb in
+            let columns = scratch.columnPointer
+            im2col(px + start * g.inChannels * g.inputPlane, imageCount: nb, g, into: columns)
+            let width = nb * outPlane
+            var source = UnsafePointer(pgy + start * g.outChannels * outPlane)
+            if nb > 1 {
+                transposeBatch(source, scratch.stagingPointer, imageCount: nb, channels: g.outChannels,
+                               plane: outPlane, toChannelMajor: true)
+                source = UnsafePointer(scratch.stagingPointer)
+            }
+            for group in 0..<g.groups {
+                gemm(transposeA: false, transposeB: true, m: og, n: k, k: width,
+                     source + group * og * width, lda: width, columns + group * k * width, ldb: width,
+                     beta: 1, pw + group * og * k, ldc: k)
+            }
+        }
+        withExtendedLifetime(scratch) {}
+    }
+}

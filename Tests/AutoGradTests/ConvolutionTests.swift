@@ -1,0 +1,319 @@
+import Testing
+@testable import AutoGrad
+
+// conv2d and convTranspose2d against direct loops written from PyTorch's definitions, gradients
+// by finite differences (first and second order), the adjoint identities that tie the three
+// primitives together, and the traps for bad shapes.
+
+// MARK: Configurations
+
+/// One conv2d configuration: input `[n, c, h, w]`, weight `[o, c/groups, kernel]`.
+private struct ConvCase: CustomTestStringConvertible, Sendable {
+    let label: String
+    var n = 2, c = 2, o = 3, h = 6, w = 5
+    var kernel = (3, 3), stride = (1, 1), padding: Conv2dPadding = .valid, dilation = (1, 1), groups = 1
+
+    var inputShape: [Int] { [n, c, h, w] }
+    var weightShape: [Int] { [o, c / groups, kernel.0, kernel.1] }
+    var testDescription: String { label }
+
+    /// Padding on (top, bottom, left, right), written out from PyTorch's definition of "same".
+    var pads: (Int, Int, Int, Int) {
+        switch padding {
+        case .explicit(let ph, let pw): return (ph, ph, pw, pw)
+        case .valid: return (0, 0, 0, 0)
+        case .same:
+            let th = dilation.0 * (kernel.0 - 1), tw = dilation.1 * (kernel.1 - 1)
+            return (th / 2, th - th / 2, tw / 2, tw - tw / 2)
+        }
+    }
+
+    func conv(_ x: Variable, _ weight: Variable, _ bias: Variable?) -> Variable {
+        Variable.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+    }
+}
+
+private let convCases: [ConvCase] = [
+    ConvCase(label: "3×3, no padding"),
+    ConvCase(label: "padding 1, stride (2, 3), non-square kernel, odd sizes",
+             h: 7, w: 7, kernel: (3, 2), stride: (2, 3), padding: 1),
+    ConvCase(label: "padding (2, 0), stride 2", n: 1, h: 5, w: 6, kernel: (2, 3), stride: (2, 2), padding: .explicit(2, 0)),
+    ConvCase(label: "dilation (2, 1), padding (1, 0)", n: 1, h: 7, w: 5, kernel: (2, 3), padding: .explicit(1, 0), dilation: (2, 1)),
+    ConvCase(label: "groups 2, padding 1, stride (1, 2)", c: 4, o: 4, h: 5, w: 5, stride: (1, 2), padding: 1, groups: 2),
+    ConvCase(label: "depthwise (groups = channels), stride 2", c: 3, o: 3, h: 5, w: 6, stride: (2, 2), padding: 1, groups: 3),
+    ConvCase(label: "same, odd kernel, dilation 2", n: 1, h: 6, w: 5, padding: .same, dilation: (2, 2)),
+    ConvCase(label: "same, even kernel (asymmetric)", n: 1, h: 5, w: 4, kernel: (4, 2), padding: .same),
+    ConvCase(label: "1×1 kernel, batch 1", n: 1, c: 3, o: 2, h: 4, w: 3, kernel: (1, 1)),
+    ConvCase(label: "kernel as large as the input", n: 2, h: 3, w: 4, kernel: (3, 4)),
+]
+
+/// One convTranspose2d configuration: input `[n, cIn, h, w]`, weight `[cIn, cOut/groups, kernel]`.
+private struct TransposedCase: CustomTestStringConvertible, Sendable {
+    let label: String
+    var n = 2, cIn = 2, cOut = 3, h = 3, w = 4
+    var kernel = (3, 3), stride = (1, 1), padding = (0, 0), outputPadding = (0, 0), dilation = (1, 1), groups = 1
+
+    var inputShape: [Int] { [n, cIn, h, w] }
+    var weightShape: [Int] { [cIn, cOut / groups, kernel.0, kernel.1] }
+    var testDescription: String { label }
+
+    /// `(H − 1)·s − 2p + d·(k − 1) + outputPadding + 1`.
+    var outputSize: (Int, Int) {
+        ((h - 1) * stride.0 - 2 * padding.0 + dilation.0 * (kernel.0 - 1) + outputPadding.0 + 1,
+         (w - 1) * stride.1 - 2 * padding.1 + dilation.1 * (kernel.1 - 1) + outputPadding.1 + 1)
+    }
+
+    func convTranspose(_ x: Variable, _ weight: Variable, _ bias: Variable?) -> Variable {
+        Variable.convTranspose2d(x, weight: weight, bias: bias, stride: stride, padding: padding,
+                                 outputPadding: outputPadding, dilation: dilation, groups: groups)
+    }
+}
+
+private let transposedCases: [TransposedCase] = [
+    TransposedCase(label: "3×3, stride 1"),
+    TransposedCase(label: "4×4, stride 2, padding 1 (the DCGAN upsampler)", n: 1, h: 3, w: 3, kernel: (4, 4), stride: (2, 2), padding: (1, 1)),
+    TransposedCase(label: "stride (2, 3), output padding (1, 2), non-square kernel", kernel: (3, 2), stride: (2, 3), outputPadding: (1, 2)),
+    TransposedCase(label: "dilation (1, 2), padding (1, 1)", h: 4, w: 3, padding: (1, 1), dilation: (1, 2)),
+    TransposedCase(label: "output padding 1 below the dilation, stride 1", n: 1, h: 3, w: 3, kernel: (2, 2), outputPadding: (1, 1), dilation: (2, 2)),
+    TransposedCase(label: "groups 2, stride 2", cIn: 4, cOut: 2, h: 3, w: 3, stride: (2, 2), padding: (1, 0), groups: 2),
+    TransposedCase(label: "1×1 kernel, batch 1", n: 1, cIn: 3, cOut: 2, kernel: (1, 1)),
+]
+
+// MARK: Naive references
+
+/// conv2d by its definition: `y[n,o,i,j] = b[o] + Σ W[o,c,a,b']·x[n, g·C/G + c, i·s − pTop + a·d, j·s − pLeft + b'·d]`.
+private func naiveConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ k: ConvCase) -> Tensor {
+    let (pt, pb, pl, pr) = k.pads
+    let (kh, kw) = k.kernel
+    let ho = (k.h + pt + pb - k.dilation.0 * (kh - 1) - 1) / k.stride.0 + 1
+    let wo = (k.w + pl + pr - k.dilation.1 * (kw - 1) - 1) / k.stride.1 + 1
+    let (xs, ws, bs) = (x.doubles, weight.doubles, bias?.doubles)
+    let cg = k.c / k.groups, og = k.o / k.groups
+    var out = [Double](repeating: 0, count: k.n * k.o * ho * wo)
+    for n in 0..<k.n {
+        for o in 0..<k.o {
+            let group = o / og
+            for i in 0..<ho {
+                for j in 0..<wo {
+                    var sum = bs?[o] ?? 0
+                    for c in 0..<cg {
+                        for a in 0..<kh {
+                            for b in 0..<kw {
+                                let ih = i * k.stride.0 - pt + a * k.dilation.0, iw = j * k.stride.1 - pl + b * k.dilation.1
+                                guard ih >= 0 && ih < k.h && iw >= 0 && iw < k.w else { continue }
+                                sum += ws[ravel([o, c, a, b], k.weightShape)] * xs[ravel([n, group * cg + c, ih, iw], k.inputShape)]
+                            }
+                        }
+                    }
+                    out[ravel([n, o, i, j], [k.n, k.o, ho, wo])] = sum
+                }
+            }
+        }
+    }
+    return Tensor(shape: [k.n, k.o, ho, wo], scalars: out, dtype: x.dtype)
+}
+
+/// convTranspose2d by scattering: each input pixel adds `x[n,ci,i,j]·W[ci,c,a,b]` at output
+/// `(i·s − p + a·d, j·s − p + b·d)` of channel `g·Cout/G + c`, dropping positions outside the output.
+private func naiveConvTranspose2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ k: TransposedCase) -> Tensor {
+    let (ho, wo) = k.outputSize
+    let (kh, kw) = k.kernel
+    let (xs, ws) = (x.doubles, weight.doubles)
+    let cig = k.cIn / k.groups, cog = k.cOut / k.groups
+    var out = [Double](repeating: 0, count: k.n * k.cOut * ho * wo)
+    for n in 0..<k.n {
+        for ci in 0..<k.cIn {
+            let group = ci / cig
+            for i in 0..<k.h {
+                for j in 0..<k.w {
+                    let v = xs[ravel([n, ci, i, j], k.inputShape)]
+                    for c in 0..<cog {
+                        for a in 0..<kh {
+                            for b in 0..<kw {
+                                let oh = i * k.stride.0 - k.padding.0 + a * k.dilation.0
+                                let ow = j * k.stride.1 - k.padding.1 + b * k.dilation.1
+                                guard oh >= 0 && oh < ho && ow >= 0 && ow < wo else { continue }
+                                out[ravel([n, group * cog + c, oh, ow], [k.n, k.cOut, ho, wo])] += v * ws[ravel([ci, c, a, b], k.weightShape)]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let bias {
+        let bs = bias.doubles
+        for index in out.indices { out[index] += bs[unravel(index, [k.n, k.cOut, ho, wo])[1]] }
+    }
+    return Tensor(shape: [k.n, k.cOut, ho, wo], scalars: out, dtype: x.dtype)
+}
+
+/// `Σ a·b` over all elements.
+private func inner(_ a: Tensor, _ b: Tensor) -> Double { (a * b).sum().item }
+
+@Suite struct ConvolutionTests {
+    // MARK: Forward
+
+    @Test(arguments: convCases)
+    fileprivate func conv2dMatchesTheDefinition(_ k: ConvCase) throws {
+        for dtype in [DType.float64, .float32] {
+            let x = sample(k.inputShape, seed: 1).to(dtype), w = sample(k.weightShape, seed: 2).to(dtype)
+            let b = sample([k.o], seed: 3).to(dtype)
+            let y = k.conv(Variable(x), Variable(w), Variable(b)).value
+            let tolerance = dtype == .float64 ? 1e-12 : 1e-5
+            #expect(y.dtype == dtype)
+            let expected = naiveConv2d(x, w, b, k)
+            #expect(mismatch(y, expected, atol: tolerance, rtol: tolerance) == nil, "\(k.label), \(dtype)")
+            // Without bias, and through the Tensor API.
+            let plain = Tensor.conv2d(x, weight: w, stride: k.stride, padding: k.padding, dilation: k.dilation, groups: k.groups)
+            #expect(mismatch(plain, naiveConv2d(x, w, nil, k), atol: tolerance, rtol: tolerance) == nil, "\(k.label), \(dtype), no bias")
+        }
+    }
+
+    @Test func samePaddingKeepsTheSizeAndPutsTheOddZeroAtTheBottomRight() {
+        // Kernel (4, 2): 3 rows of padding (1 above, 2 below) and 1 column (0 left, 1 right), as PyTorch.
+        let x = sample([1, 2, 5, 4], seed: 4), w = sample([3, 2, 4, 2], seed: 5)
+        let same = Tensor.conv2d(x, weight: w, padding: .same)
+        let manual = Tensor.conv2d(x.padded([(0, 0), (0, 0), (1, 2), (0, 1)], value: 0), weight: w)
+        #expect(same.shape == [1, 3, 5, 4])
+        #expect(mismatch(same, manual, atol: 1e-12) == nil)
+        #expect(Tensor.conv2d(x, weight: w, padding: 0) == Tensor.conv2d(x, weight: w, padding: .valid))
+    }
+
+    @Test(arguments: transposedCases)
+    fileprivate func convTranspose2dMatchesTheDefinition(_ k: TransposedCase) {
+        for dtype in [DType.float64, .float32] {
+            let x = sample(k.inputShape, seed: 6).to(dtype), w = sample(k.weightShape, seed: 7).to(dtype)
+            let b = sample([k.cOut], seed: 8).to(dtype)
+            let y = k.convTranspose(Variable(x), Variable(w), Variable(b)).value
+            #expect(y.shape == [k.n, k.cOut, k.outputSize.0, k.outputSize.1], "\(k.label)")
+            let tolerance = dtype == .float64 ? 1e-12 : 1e-5
+            #expect(mismatch(y, naiveConvTranspose2d(x, w, b, k), atol: tolerance, rtol: tolerance) == nil, "\(k.label), \(dtype)")
+        }
+    }
+
+    @Test func convTranspose2dOutputSizeRule() {
+        // (H − 1)·s − 2p + d·(k − 1) + outputPadding + 1, for a few hand-computed cases.
+        let x = Tensor.zeros([1, 2, 7, 5], dtype: .float64)
+        #expect(Tensor.convTranspose2d(x, weight: .zeros([2, 1, 4, 4], dtype: .float64), stride: (2, 2), padding: (1, 1)).shape
+                == [1, 1, 14, 10])
+        #expect(Tensor.convTranspose2d(x, weight: .zeros([2, 3, 3, 3], dtype: .float64), stride: (2, 2), padding: (1, 1),
+                                       outputPadding: (1, 0)).shape == [1, 3, 14, 9])
+        #expect(Tensor.convTranspose2d(x, weight: .zeros([2, 3, 3, 2], dtype: .float64), dilation: (2, 3)).shape == [1, 3, 11, 8])
+        #expect(Tensor.convTranspose2d(x, weight: .zeros([2, 2, 5, 1], dtype: .float64), stride: (3, 1), padding: (2, 0)).shape
+                == [1, 2, 19, 5])
+    }
+
+    @Test func batchChunksGiveTheSameResultAsOneFoldedProduct() {
+        // A column budget of two images' columns splits a batch of 5 into chunks of 2, 2 and 1.
+        let op = Conv2dOp(options: Conv2dOptions(stride: (2, 1), padding: 1, dilation: (1, 2), groups: 2,
+                                                 kernelSize: (3, 2), op: "test"), outputSize: nil)
+        let x = sample([5, 4, 6, 5], seed: 9), w = sample([6, 2, 3, 2], seed: 10)
+        let whole = op.geometry(x.shape, w.shape)
+        var chunked = whole
+        chunked.columnBudget = 2 * 4 * 3 * 2 * whole.outputPlane
+        #expect(chunked.batchChunk == 2 && whole.batchChunk == 5)
+        let y = ConvolutionKernels.forward(x, w, whole)
+        #expect(mismatch(ConvolutionKernels.forward(x, w, chunked), y, atol: 1e-12) == nil)
+        let gy = sample(y.shape, seed: 11)
+        #expect(mismatch(ConvolutionKernels.inputGradient(gy, w, chunked), ConvolutionKernels.inputGradient(gy, w, whole), atol: 1e-12) == nil)
+        #expect(mismatch(ConvolutionKernels.weightGradient(x, gy, chunked), ConvolutionKernels.weightGradient(x, gy, whole), atol: 1e-12) == nil)
+    }
+
+    // MARK: Adjoint identities
+
+    @Test(arguments: transposedCases)
+    fileprivate func convTransposeIsTheAdjointOfConv(_ k: TransposedCase) {
+        // ⟨conv(x, W), y⟩ = ⟨x, convᵀ(y, W)⟩ with one weight, stride, padding, dilation and groups.
+        let w = sample(k.weightShape, seed: 12), y = sample(k.inputShape, seed: 13)
+        let x = sample([k.n, k.cOut, k.outputSize.0, k.outputSize.1], seed: 14)
+        let convX = Tensor.conv2d(x, weight: w, stride: k.stride, padding: .explicit(k.padding.0, k.padding.1),
+                                  dilation: k.dilation, groups: k.groups)
+        let transposedY = Tensor.convTranspose2d(y, weight: w, stride: k.stride, padding: k.padding,
+                                                 outputPadding: k.outputPadding, dilation: k.dilation, groups: k.groups)
+        if k.outputPadding.0 < k.stride.0 && k.outputPadding.1 < k.stride.1 {
+            #expect(convX.shape == y.shape, "\(k.label)")
+        }
+        // With output padding at or above the stride, conv(x) is larger than y: the pairing covers y's extent.
+        let paired = convX.sliced(axis: 2, start: 0, end: k.h, step: 1).sliced(axis: 3, start: 0, end: k.w, step: 1)
+        #expect(Swift.abs(inner(paired, y) - inner(x, transposedY)) <= 1e-12 * Swift.max(1, Swift.abs(inner(paired, y))), "\(k.label)")
+    }
+
+    @Test(arguments: convCases)
+    fileprivate func weightGradientIsTheAdjointInTheWeight(_ k: ConvCase) {
+        // ⟨conv(x, W), y⟩ = ⟨W, weightGrad(x, y)⟩: the weight gradient of Σ conv(x, W)·y.
+        let x = sample(k.inputShape, seed: 15), w = sample(k.weightShape, seed: 16)
+        let out = Tensor.conv2d(x, weight: w, stride: k.stride, padding: k.padding, dilation: k.dilation, groups: k.groups)
+        let y = sample(out.shape, seed: 17)
+        let gw = gradients([w]) { k.conv(Variable(x), $0[0], nil) * Variable(y) }[0]
+        #expect(Swift.abs(inner(out, y) - inner(w, gw)) <= 1e-12 * Swift.max(1, Swift.abs(inner(out, y))), "\(k.label)")
+    }
+
+    // MARK: Gradients
+
+    @Test(arguments: convCases)
+    fileprivate func conv2dGradients(_ k: ConvCase) {
+        let inputs = [sample(k.inputShape, seed: 18), sample(k.weightShape, seed: 19), sample([k.o], seed: 20)]
+        expectGradients("conv2d \(k.label)", inputs) { k.conv($0[0], $0[1], $0[2]) }
+    }
+
+    @Test(arguments: transposedCases)
+    fileprivate func convTranspose2dGradients(_ k: TransposedCase) {
+        let inputs = [sample(k.inputShape, seed: 21), sample(k.weightShape, seed: 22), sample([k.cOut], seed: 23)]
+        expectGradients("convTranspose2d \(k.label)", inputs) { k.convTranspose($0[0], $0[1], $0[2]) }
+    }
+
+    @Test func secondOrderGradients() {
+        // gradgradcheck covers all three primitives: the gradient of conv2d is a ConvTranspose2d and a
+        // Conv2dWeightGrad, whose own gradients must be right for this to pass.
+        let conv = ConvCase(label: "groups 2, stride (2, 1), dilation (1, 2), padding 1",
+                            n: 2, c: 2, o: 2, h: 4, w: 5, kernel: (2, 2), stride: (2, 1), padding: 1, dilation: (1, 2), groups: 2)
+        let convInputs = [sample(conv.inputShape, seed: 24), sample(conv.weightShape, seed: 25), sample([conv.o], seed: 26)]
+        expectGradients("conv2d", convInputs, secondOrder: true) { conv.conv($0[0], $0[1], $0[2]) }
+        let same = ConvCase(label: "same, even kernel", n: 1, c: 1, o: 2, h: 3, w: 4, kernel: (2, 3), padding: .same)
+        expectGradients("conv2d", [sample(same.inputShape, seed: 27), sample(same.weightShape, seed: 28)], secondOrder: true) {
+            same.conv($0[0], $0[1], nil)
+        }
+        let transposed = TransposedCase(label: "stride 2, output padding 1", n: 1, cIn: 2, cOut: 2, h: 2, w: 3,
+                                        kernel: (3, 2), stride: (2, 2), padding: (1, 0), outputPadding: (1, 1))
+        let transposedInputs = [sample(transposed.inputShape, seed: 29), sample(transposed.weightShape, seed: 30),
+                                sample([transposed.cOut], seed: 31)]
+        expectGradients("convTranspose2d", transposedInputs, secondOrder: true) { transposed.convTranspose($0[0], $0[1], $0[2]) }
+        let dilated = TransposedCase(label: "groups 2, output padding below the dilation", n: 1, cIn: 2, cOut: 2, h: 2, w: 2,
+                                     kernel: (2, 2), outputPadding: (1, 0), dilation: (2, 1), groups: 2)
+        expectGradients("convTranspose2d", [sample(dilated.inputShape, seed: 32), sample(dilated.weightShape, seed: 33)],
+                        secondOrder: true) { dilated.convTranspose($0[0], $0[1], nil) }
+    }
+
+    @Test func gradientPenaltyThroughAConvolutionMatchesFiniteDifferences() {
+        // WGAN-GP's term: ‖∂D/∂x‖² for D(x) = Σ tanh(conv(x, W)), differentiated in W.
+        let x = sample([1, 2, 4, 4], seed: 34)
+        expectGradients("gradient penalty", [sample([2, 2, 3, 3], seed: 35)]) { w in
+            let input = Variable(x, requiresGrad: true)
+            let d = Variable.conv2d(input, weight: w[0], stride: (2, 2), padding: 1).tanh().sum()
+            let gx = Graph.gradients(of: d, withRespectTo: [input], createGraph: true)[0]
+            return gx.squared().sum()
+        }
+    }
+
+    // MARK: Traps
+
+    @Test func channelMismatchTraps() async {
+        await #expect(processExitsWith: .failure) {
+            _ = Tensor.conv2d(Tensor.zeros([1, 3, 5, 5]), weight: Tensor.zeros([4, 2, 3, 3]))
+        }
+    }
+
+    @Test func kernelLargerThanThePaddedInputTraps() async {
+        await #expect(processExitsWith: .failure) {
+            _ = Tensor.conv2d(Tensor.zeros([1, 1, 2, 5]), weight: Tensor.zeros([1, 1, 3, 3]), padding: .explicit(0, 1))
+        }
+    }
+
+    @Test func outputPaddingNotBelowStrideOrDilationTraps() async {
+        await #expect(processExitsWith: .failure) {
+            _ = Tensor.convTranspose2d(Tensor.zeros([1, 2, 3, 3]), weight: Tensor.zeros([2, 1, 3, 3]), stride: (2, 2),
+                                       outputPadding: (2, 0))
+        }
+    }
+}

@@ -17,7 +17,7 @@ struct Measurement: Codable {
 /// Peak resident memory of this process so far, in MiB.
 func peakRSSMegabytes() -> Double {
     var usage = rusage()
-    getrusage(RUSAGE_SELF, &usage)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_maxrss) / 1024
 }
 

@@ -21,7 +21,7 @@ enum BufferPool {
     }
 
     private static let state = Mutex(State())
-    /// Buffers handed out, and how many of them came from the system allocator rather than the pool.
+    /// Buffers handed out, and how many poolable (large) ones the pool could not serve.
     static let allocations = Atomic<Int>(0)
     static let systemAllocations = Atomic<Int>(0)
 
@@ -39,7 +39,7 @@ enum BufferPool {
             }
             if let reused { return reused }
         }
-        systemAllocations.wrappingAdd(1, ordering: .relaxed)
+        if bytes >= minimumBytes { systemAllocations.wrappingAdd(1, ordering: .relaxed) }
         return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
     }
 
@@ -74,7 +74,7 @@ extension TensorMemory {
     /// Tensor buffers handed out since the process started (pooled or not).
     public static var bufferAllocations: Int { BufferPool.allocations.load(ordering: .relaxed) }
 
-    /// Tensor buffers that had to come from the system allocator (not reused from the pool).
+    /// Large tensor buffers (at least 16 KiB) that had to come from the system allocator, not the pool.
     public static var systemBufferAllocations: Int { BufferPool.systemAllocations.load(ordering: .relaxed) }
 
     /// Frees the buffers kept for reuse.

@@ -26,6 +26,11 @@ public struct DataError: Error, Equatable, CustomStringConvertible, Sendable {
         case wrongDimensionCount(expected: Int, found: Int, role: String)
         /// The file holds fewer bytes than its header promises.
         case truncated(expected: Int, got: Int)
+        /// A file of fixed-size records whose size is not a whole number of records: the last record
+        /// is cut short (`expected` is the size rounded up to whole records).
+        case truncatedRecord(recordSize: Int, expected: Int, got: Int)
+        /// A file that holds no data at all.
+        case empty
         /// The file holds more bytes than its header promises.
         case trailingData(expected: Int, got: Int)
         /// Image and label files that disagree on the number of items.
@@ -70,6 +75,10 @@ public struct DataError: Error, Equatable, CustomStringConvertible, Sendable {
             what = "wrong number of dimensions for \(role): expected \(expected), found \(found)"
         case .truncated(let expected, let got):
             what = "truncated: expected \(expected) bytes, got \(got)"
+        case .truncatedRecord(let recordSize, let expected, let got):
+            what = "truncated record: records are \(recordSize) bytes each, so expected \(expected) bytes, got \(got)"
+        case .empty:
+            what = "empty file"
         case .trailingData(let expected, let got):
             what = "wrong size: expected \(expected) bytes, got \(got) (extra data after the last item)"
         case .countMismatch(let imagesPath, let images, let labels):

@@ -47,16 +47,9 @@ public struct MNIST: Dataset, Sendable {
     /// The images file and labels file of `split` in `directory` (the `.gz` name when it exists,
     /// otherwise the plain name), and the names of those that exist under neither.
     static func files(in directory: String, split: Split) -> (images: String, labels: String, missing: [String]) {
-        var missing = [String]()
-        func locate(_ base: String) -> String {
-            let plain = (directory as NSString).appendingPathComponent(base)
-            if FileManager.default.fileExists(atPath: plain + ".gz") { return plain + ".gz" }
-            if !FileManager.default.fileExists(atPath: plain) { missing.append(base + "[.gz]") }
-            return plain
-        }
-        let images = locate("\(split.filePrefix)-images-idx3-ubyte")
-        let labels = locate("\(split.filePrefix)-labels-idx1-ubyte")
-        return (images, labels, missing)
+        let (paths, missing) = DatasetFiles.locate(["\(split.filePrefix)-images-idx3-ubyte",
+                                                    "\(split.filePrefix)-labels-idx1-ubyte"], in: directory)
+        return (paths[0], paths[1], missing)
     }
 
     /// Reads `split` from `directory`.

@@ -1,0 +1,39 @@
+/// Checks `lstsq`'s shapes: `A` `[..., m, n]`, `B` `[..., m, k]` or `[m]`; returns whether `B` is a vector.
+private func checkLeastSquaresShapes(_ a: [Int], _ b: [Int]) -> Bool {
+    let sa = MatrixBatch(a, op: "lstsq")
+    precondition(b.count >= 1, "lstsq: B must be [..., m, k] or [m], got shape \(b)")
+    let vector = b.count == 1
+    let rows = vector ? b[0] : b[b.count - 2]
+    precondition(rows == sa.rows, "lstsq: A has shape \(a) but B has shape \(b): B needs \(sa.rows) rows")
+    return vector
+}
+
+extension Variable {
+    /// The least-squares solution of `A·X ≈ B` (PyTorch's `torch.linalg.lstsq(A, B).solution` for full-rank `A`).
+    ///
+    /// For `m ≥ n` it minimises `‖A·X − B‖_F`: with `A = Q·R`, `X = R⁻¹·Qᵀ·B`. For `m < n` it is the
+    /// minimum-norm solution of the under-determined system: with `Aᵀ = Q·R`, `X = Q·R⁻ᵀ·B`.
+    /// Shapes: `A` `[..., m, n]`, `B` `[..., m, k]` (batch dimensions broadcast) → `[..., n, k]`; a vector
+    /// `B` `[m]` gives `[..., n]`. Built from the differentiable QR and triangular solve (LAPACK `geqrf`,
+    /// `orgqr`, `trtrs`), so gradients of every order follow from theirs.
+    /// - Throws: ``LinearAlgebraError`` (`.rankDeficient`, info = position of the zero in `R`'s diagonal)
+    ///   when `A` does not have full rank.
+    public static func lstsq(_ a: Variable, _ b: Variable) throws -> Variable {
+        let vector = checkLeastSquaresShapes(a.shape, b.shape)
+        let rhs = vector ? b.reshaped([b.shape[0], 1]) : b
+        let (m, n) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
+        let tall = m >= n
+        let (q, r) = try (tall ? a : a.mT).qr(requireFullRank: true, op: "lstsq")
+        let x = tall ? TriangularSolve(upper: true, transpose: false, unit: false)(r, Variable.matmul(q, rhs, transposeA: true))
+                     : q.matmul(TriangularSolve(upper: true, transpose: true, unit: false)(r, rhs))
+        return vector ? x.squeezed(axis: -1) : x
+    }
+}
+
+extension Tensor {
+    /// The least-squares (or minimum-norm) solution of `A·X ≈ B`; see ``Variable/lstsq(_:_:)``.
+    /// - Throws: ``LinearAlgebraError`` (`.rankDeficient`) when `A` does not have full rank.
+    public static func lstsq(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        try Graph.noGrad { try Variable.lstsq(Variable(a), Variable(b)).value }
+    }
+}

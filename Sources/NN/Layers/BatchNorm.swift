@@ -1,0 +1,173 @@
+/// Batch normalisation over the channel dimension (dimension 1): the shared implementation of
+/// ``BatchNorm1d`` and ``BatchNorm2d`` (PyTorch's `_BatchNorm`).
+///
+/// For each channel `c`, with statistics over every other dimension (batch and spatial):
+///
+/// `y = (x − μ_c) / √(σ²_c + ε) · γ_c + β_c`
+///
+/// - In training mode (or whenever running statistics are not tracked), `μ` and `σ²` are the batch's mean
+///   and **biased** variance (divided by `n`, the number of values per channel). The running statistics are
+///   then updated with the **unbiased** variance (divided by `n − 1`):
+///   `running ← (1 − f)·running + f·batch`, where `f = momentum`, or `f = 1 / numBatchesTracked` (a cumulative
+///   average) when `momentum` is nil; `numBatchesTracked` counts the training-mode calls.
+/// - In evaluation mode with tracked statistics, `μ` and `σ²` are the running mean and variance.
+///
+/// The normalisation is built from differentiable ``Variable`` operations, so gradients flow to the input
+/// through the batch statistics and higher-order gradients work. Running statistics are buffers (saved in
+/// ``Module/stateDict()``, not trained); `γ` (``weight``, ones) and `β` (``bias``, zeros) are parameters
+/// when `affine`.
+public class BatchNorm: Module {
+    /// `γ`, shape `[numFeatures]`, or nil when not affine.
+    @Parameter public var weight: Variable?
+    /// `β`, shape `[numFeatures]`, or nil when not affine.
+    @Parameter public var bias: Variable?
+    // Buffers held as optional boxes: reflection finds a box only when it is present, so a layer that does not
+    // track running statistics has none in its state dictionary (as PyTorch's `None` buffers).
+    private let _runningMean: Buffer?
+    private let _runningVar: Buffer?
+    private let _numBatchesTracked: Buffer?
+
+    /// The number of channels `C`.
+    public let numFeatures: Int
+    /// `ε`, added to the variance for stability.
+    public let eps: Double
+    /// The weight of the newest batch in the running statistics; nil for a cumulative average.
+    public let momentum: Double?
+    /// Whether running statistics are kept (and used in evaluation mode).
+    public var trackRunningStats: Bool { _runningMean != nil }
+
+    private let layerName: String
+    private let acceptedRanks: [Int]
+    private let shapeDescription: String
+
+    init(layerName: String, acceptedRanks: [Int], shapeDescription: String, numFeatures: Int, eps: Double,
+         momentum: Double?, affine: Bool, trackRunningStats: Bool, dtype: DType) {
+        precondition(numFeatures > 0, "\(layerName): numFeatures \(numFeatures) must be positive")
+        precondition(eps >= 0, "\(layerName): eps \(eps) must be non-negative")
+        if let m = momentum { precondition(m >= 0 && m <= 1, "\(layerName): momentum \(m) is not in [0, 1]") }
+        self.layerName = layerName
+        self.acceptedRanks = acceptedRanks
+        self.shapeDescription = shapeDescription
+        self.numFeatures = numFeatures
+        self.eps = eps
+        self.momentum = momentum
+        weight = affine ? Variable(Tensor.ones([numFeatures], dtype: dtype)) : nil
+        bias = affine ? Variable(Tensor.zeros([numFeatures], dtype: dtype)) : nil
+        _runningMean = trackRunningStats ? Buffer(wrappedValue: Tensor.zeros([numFeatures], dtype: dtype)) : nil
+        _runningVar = trackRunningStats ? Buffer(wrappedValue: Tensor.ones([numFeatures], dtype: dtype)) : nil
+        _numBatchesTracked = trackRunningStats ? Buffer(wrappedValue: Tensor(0, dtype: .float64)) : nil
+        super.init()
+    }
+
+    /// The running mean per channel, shape `[numFeatures]` (zeros at first); nil when statistics are not tracked.
+    public var runningMean: Tensor? {
+        get { _runningMean?.wrappedValue }
+        set { setStatistic(_runningMean, newValue, "runningMean") }
+    }
+
+    /// The running (unbiased) variance per channel, shape `[numFeatures]` (ones at first); nil when not tracked.
+    public var runningVar: Tensor? {
+        get { _runningVar?.wrappedValue }
+        set { setStatistic(_runningVar, newValue, "runningVar") }
+    }
+
+    /// The number of training-mode forward passes so far; nil when statistics are not tracked.
+    public var numBatchesTracked: Int? { _numBatchesTracked.map { Int($0.wrappedValue.item) } }
+
+    private func setStatistic(_ box: Buffer?, _ value: Tensor?, _ name: String) {
+        guard let box else {
+            precondition(value == nil, "\(layerName).\(name): this layer does not track running statistics")
+            return
+        }
+        guard let value, value.shape == [numFeatures] else {
+            preconditionFailure("\(layerName).\(name): expected a tensor of shape [\(numFeatures)], got \(value.map { "\($0.shape)" } ?? "nil")")
+        }
+        box.wrappedValue = value
+    }
+
+    /// Clears the running statistics to mean 0, variance 1 and zero batches (PyTorch's `reset_running_stats`).
+    public func resetRunningStats() {
+        _runningMean?.wrappedValue = Tensor.zeros(like: _runningMean!.wrappedValue)
+        _runningVar?.wrappedValue = Tensor.ones(like: _runningVar!.wrappedValue)
+        _numBatchesTracked?.wrappedValue = Tensor(0, dtype: .float64)
+    }
+
+    /// Normalises `x` per channel (see the type's discussion); the output has the input's shape.
+    ///
+    /// - Precondition: `x` has one of the accepted shapes with `numFeatures` channels at dimension 1; in
+    ///   training mode each channel has more than one value.
+    public override func forward(_ x: Variable) -> Variable {
+        precondition(acceptedRanks.contains(x.rank) && x.shape[1] == numFeatures,
+                     "\(layerName): expected an input of shape \(shapeDescription) with C = \(numFeatures), got \(x.shape)")
+        let axes = [0] + Array(2..<x.rank)
+        let channelShape = [1, numFeatures] + Array(repeating: 1, count: x.rank - 2)
+        let count = x.value.count / numFeatures
+
+        let centered: Variable, inverseStd: Variable
+        if isTraining || !trackRunningStats {
+            precondition(!isTraining || count > 1,
+                         "\(layerName): expected more than 1 value per channel when training, got input of shape \(x.shape)")
+            let mean = x.mean(axes: axes, keepDims: true)
+            centered = x - mean
+            let variance = centered.squared().mean(axes: axes, keepDims: true)
+            inverseStd = (variance + eps).pow(-0.5)
+            if isTraining { updateRunningStats(mean: mean.value, biasedVariance: variance.value, count: count) }
+        } else {
+            let mean = runningMean!.reshaped(channelShape), variance = runningVar!.reshaped(channelShape)
+            centered = x - Variable(mean)
+            inverseStd = Variable((variance + eps).pow(-0.5))
+        }
+        // y = (x − μ)·(γ / √(σ² + ε)) + β: the per-channel factor is formed on C values, not on the whole input.
+        guard let weight, let bias else { return centered * inverseStd }
+        return centered * (inverseStd * weight.reshaped(channelShape)) + bias.reshaped(channelShape)
+    }
+
+    private func updateRunningStats(mean: Tensor, biasedVariance: Tensor, count: Int) {
+        guard let meanBox = _runningMean, let varBox = _runningVar, let countBox = _numBatchesTracked else { return }
+        countBox.wrappedValue = countBox.wrappedValue + 1
+        let f = momentum ?? 1 / countBox.wrappedValue.item
+        let batchMean = mean.reshaped([numFeatures]).to(meanBox.wrappedValue.dtype)
+        let unbiased = (biasedVariance * (Double(count) / Double(count - 1))).reshaped([numFeatures]).to(varBox.wrappedValue.dtype)
+        meanBox.wrappedValue = meanBox.wrappedValue * (1 - f) + batchMean * f
+        varBox.wrappedValue = varBox.wrappedValue * (1 - f) + unbiased * f
+    }
+
+    public override var summary: String {
+        "\(numFeatures), eps: \(eps), momentum: \(momentum.map { "\($0)" } ?? "nil"), affine: \(weight != nil), "
+            + "trackRunningStats: \(trackRunningStats)"
+    }
+}
+
+/// Batch normalisation of `[N, C]` or `[N, C, L]` inputs over the batch (and length) per channel
+/// (PyTorch's `nn.BatchNorm1d`). See ``BatchNorm`` for the math, the modes and the running statistics.
+///
+/// ```swift
+/// let bn = BatchNorm1d(64)
+/// let y = bn(Variable(Tensor.randn([32, 64])))   // per-feature zero mean, unit variance in training
+/// ```
+public final class BatchNorm1d: BatchNorm {
+    /// Batch normalisation of `numFeatures` channels, with PyTorch's defaults.
+    public init(_ numFeatures: Int, eps: Double = 1e-5, momentum: Double? = 0.1, affine: Bool = true,
+                trackRunningStats: Bool = true, dtype: DType = .float32) {
+        super.init(layerName: "BatchNorm1d", acceptedRanks: [2, 3], shapeDescription: "[N, C] or [N, C, L]",
+                   numFeatures: numFeatures, eps: eps, momentum: momentum, affine: affine,
+                   trackRunningStats: trackRunningStats, dtype: dtype)
+    }
+}
+
+/// Batch normalisation of `[N, C, H, W]` inputs over batch, height and width per channel
+/// (PyTorch's `nn.BatchNorm2d`). See ``BatchNorm`` for the math, the modes and the running statistics.
+///
+/// ```swift
+/// let bn = BatchNorm2d(16)
+/// let y = bn(Variable(Tensor.randn([8, 16, 32, 32])))   // same shape, normalised per channel
+/// ```
+public final class BatchNorm2d: BatchNorm {
+    /// Batch normalisation of `numFeatures` channels, with PyTorch's defaults.
+    public init(_ numFeatures: Int, eps: Double = 1e-5, momentum: Double? = 0.1, affine: Bool = true,
+                trackRunningStats: Bool = true, dtype: DType = .float32) {
+        super.init(layerName: "BatchNorm2d", acceptedRanks: [4], shapeDescription: "[N, C, H, W]",
+                   numFeatures: numFeatures, eps: eps, momentum: momentum, affine: affine,
+                   trackRunningStats: trackRunningStats, dtype: dtype)
+    }
+}

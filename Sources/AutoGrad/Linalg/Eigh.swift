@@ -18,9 +18,11 @@ func eighKernel(_ a: Tensor) throws -> (values: Tensor, vectors: Tensor) {
 /// The symmetric eigendecomposition, eigenvalues and eigenvectors packed into one tensor (see `Packing`).
 ///
 /// Adjoint (Giles 2008): `Ā = V·(diag(w̄) + F∘(Vᵀ·V̄))·Vᵀ`, `Fᵢⱼ = 1/(wⱼ − wᵢ)` off the diagonal, then
-/// symmetrised, `½(Ā + Āᵀ)`, as the gradient for symmetric perturbations. After symmetrisation only
-/// the skew part of `Vᵀ·V̄` enters, which vanishes on degenerate pairs for every function invariant
-/// under rotations within an eigenspace; so `Fᵢⱼ` is set to 0 for (numerically) equal eigenvalues.
+/// symmetrised, `½(Ā + Āᵀ)`, as the gradient for symmetric perturbations. At repeated eigenvalues the
+/// eigenvectors are not differentiable functions of `A` (`Fᵢⱼ` diverges, with a limit that depends on
+/// the direction of approach), so `Fᵢⱼ` is set to 0 for (numerically) equal eigenvalues: gradients
+/// stay finite, are exact for functions of the eigenvalues alone, and omit the degenerate coupling
+/// through the eigenvectors.
 struct EighOp: Op {
     let packed: Tensor
     let shapes: [[Int]]
@@ -50,8 +52,9 @@ extension Variable {
     ///
     /// Gradient (Giles 2008): `Ā = sym(V·(diag(w̄) + F∘(Vᵀ·V̄))·Vᵀ)`, `Fᵢⱼ = 1/(wⱼ − wᵢ)`, symmetric (the
     /// gradient for symmetric perturbations of `A`). At repeated eigenvalues `Fᵢⱼ` is 0 for the degenerate
-    /// pairs: exact for functions invariant under rotations inside an eigenspace (functions of the
-    /// eigenvalues, `V·f(w)·Vᵀ`), which are the only ones with a gradient there. Differentiable again.
+    /// pairs: the gradient stays finite and is exact for functions of the eigenvalues alone (`Σ f(wᵢ)`,
+    /// log-determinants, norms); through the eigenvectors it omits the coupling of degenerate pairs,
+    /// whose eigenvectors are not differentiable there. Differentiable again.
     /// - Throws: ``LinearAlgebraError`` (`.noConvergence`).
     public func eigh() throws -> (values: Variable, vectors: Variable) {
         let (w, v) = try eighKernel(value)

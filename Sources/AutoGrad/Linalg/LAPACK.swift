@@ -301,24 +301,25 @@ enum Packing {
 // MARK: Spectral helpers
 
 extension Variable {
+    /// `k·ε·max|x|` for vectors `[..., k]`: values this close are treated as equal (or zero).
+    private var degeneracyTolerance: Double {
+        let epsilon = dtype == .float32 ? Double(Float.ulpOfOne) : Double.ulpOfOne
+        let largest = value.count == 0 ? 0 : value.abs().max().item
+        return Double(shape[rank - 1]) * epsilon * Swift.max(largest, .leastNormalMagnitude)
+    }
+
     /// `Fᵢⱼ = 1/(xⱼ − xᵢ)` (or `1/(xⱼ + xᵢ)` when `sum`) for vectors `[..., k]`, as `[..., k, k]`, with 0 on
     /// the diagonal and wherever the denominator is within `k·ε·max|x|` of zero (degenerate pairs).
     /// Differentiable where it is not masked; the masks are constants.
     func pairwiseReciprocals(sum: Bool) -> Variable {
-        let k = shape[rank - 1]
         let d = sum ? unsqueezed(axis: -2) + unsqueezed(axis: -1) : unsqueezed(axis: -2) - unsqueezed(axis: -1)
-        let epsilon = dtype == .float32 ? Double(Float.ulpOfOne) : Double.ulpOfOne
-        let tolerance = Double(k) * epsilon * Swift.max(value.abs().max().item, .leastNormalMagnitude)
-        let mask = Tensor.maximum(d.value.abs() .<= tolerance, Tensor.eye(k, dtype: dtype))
+        let mask = Tensor.maximum(d.value.abs() .<= degeneracyTolerance, Tensor.eye(shape[rank - 1], dtype: dtype))
         return Variable(1 - mask) / (d + Variable(mask))
     }
 
     /// `1/x` elementwise, with 0 where `|x|` is within `k·ε·max|x|` of zero.
     func maskedReciprocal() -> Variable {
-        let k = shape[rank - 1]
-        let epsilon = dtype == .float32 ? Double(Float.ulpOfOne) : Double.ulpOfOne
-        let tolerance = Double(k) * epsilon * Swift.max(value.abs().max().item, .leastNormalMagnitude)
-        let mask = value.abs() .<= tolerance
+        let mask = value.abs() .<= degeneracyTolerance
         return Variable(1 - mask) / (self + Variable(mask))
     }
 }

@@ -26,11 +26,13 @@ func svdKernel(_ a: Tensor, op: String) throws -> (u: Tensor, s: Tensor, vh: Ten
 ///     Ā = U·[C + diag(S̄)]·Vᵀ + (I − U·Uᵀ)·Ū·S⁻¹·Vᵀ + U·S⁻¹·V̄ᵀ·(I − V·Vᵀ)
 ///     Cᵢⱼ = (Jᵢⱼ·sⱼ + sᵢ·Kᵢⱼ)/(sⱼ² − sᵢ²) = ½(J + K)ᵢⱼ/(sⱼ − sᵢ) + ½(J − K)ᵢⱼ/(sⱼ + sᵢ)   (i ≠ j)
 ///
-/// The second form shows what happens at repeated singular values: only the first term diverges,
-/// and its numerator `(J + K)ᵢⱼ` is zero for every function invariant under rotating the degenerate
-/// singular vectors (such as `U·f(S)·Vᵀ` or any function of `S`). That term is dropped for degenerate
-/// pairs (and the second for pairs of zero singular values); `S⁻¹` is taken as 0 for zero singular
-/// values. Everything is built from differentiable ops, so higher orders work.
+/// At repeated singular values the singular vectors are not differentiable functions of `A`: the
+/// first term's denominator vanishes, and its limit depends on the direction of approach. That term
+/// is dropped for degenerate pairs (the second, finite, term is kept; it too is dropped for two zero
+/// singular values), and `S⁻¹` counts zero singular values as 0. So gradients are always finite,
+/// exact for functions of the singular values alone (norms, `Σ f(sᵢ)`), and, through the vectors,
+/// omit the coupling of degenerate pairs. Everything is built from differentiable ops, so higher
+/// orders work.
 struct SVDOp: Op {
     let packed: Tensor
     let shapes: [[Int]]
@@ -81,9 +83,10 @@ extension Variable {
     /// Gradient (Townsend 2016): `Ā = U·[C + diag(S̄)]·Vᵀ + (I − UUᵀ)·Ū·S⁻¹·Vᵀ + U·S⁻¹·V̄ᵀ·(I − VVᵀ)` with
     /// `Cᵢⱼ = (Jᵢⱼsⱼ + sᵢKᵢⱼ)/(sⱼ² − sᵢ²)`, `J = skew(UᵀŪ)`, `K = skew(VᵀV̄)`. Functions that depend on the
     /// sign choice of the singular vectors have no gradient; use sign-invariant ones (`U·Vh`, `S`,
-    /// reconstructions). At repeated singular values the gradient is exact for functions invariant
-    /// under rotations of the degenerate singular vectors (the divergent term vanishes for them and is
-    /// dropped); `S⁻¹` counts zero singular values as 0. Differentiable again.
+    /// reconstructions). At repeated singular values the gradient stays finite: it is exact for
+    /// functions of `S` alone, and through `U` and `Vh` it omits the divergent coupling of degenerate
+    /// pairs (their vectors are not differentiable there); zero singular values count as 0 in `S⁻¹`.
+    /// Differentiable again.
     /// - Throws: ``LinearAlgebraError`` (`.noConvergence`).
     public func svd() throws -> (U: Variable, S: Variable, Vh: Variable) {
         let (u, s, vh) = try svdKernel(value, op: "svd")

@@ -2,7 +2,7 @@
 ///
 /// An integer literal pads both spatial dimensions by that amount: `padding: 1` is
 /// `.explicit(1, 1)`.
-public enum Conv2dPadding: Sendable, Equatable, ExpressibleByIntegerLiteral {
+public enum Conv2dPadding: Sendable, Equatable, ExpressibleByIntegerLiteral, CustomStringConvertible {
     /// `height` zero rows above and below, `width` zero columns left and right.
     case explicit(Int, Int)
     /// No padding (PyTorch's `padding="valid"`), the same as `.explicit(0, 0)`.
@@ -15,6 +15,15 @@ public enum Conv2dPadding: Sendable, Equatable, ExpressibleByIntegerLiteral {
 
     /// `.explicit(value, value)`.
     public init(integerLiteral value: Int) { self = .explicit(value, value) }
+
+    /// `"(p₀, p₁)"`, `"valid"` or `"same"`.
+    public var description: String {
+        switch self {
+        case .explicit(let h, let w): return "(\(h), \(w))"
+        case .valid: return "valid"
+        case .same: return "same"
+        }
+    }
 }
 
 /// The hyper-parameters of a 2-D convolution that do not depend on the tensors' sizes: stride,

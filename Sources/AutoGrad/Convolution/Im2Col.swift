@@ -27,23 +27,25 @@ func im2col<T: TensorScalar>(_ input: UnsafePointer<T>, imageCount nb: Int, _ g:
             for a in 0..<kh {
                 let rows = validRows[a]
                 for b in 0..<kw {
-                    let cols = validColumns[b]
+                    let (low, high) = (validColumns[b].lowerBound, validColumns[b].upperBound)
                     let out = columns + ((c * kh + a) * kw + b) * rowLength + n * outPlane
+                    // Rows that fall entirely into the top or bottom padding.
                     out.update(repeating: 0, count: rows.lowerBound * outWidth)
                     out.advanced(by: rows.upperBound * outWidth)
                         .update(repeating: 0, count: (g.outputHeight - rows.upperBound) * outWidth)
-                    for i in rows {
-                        let dst = out + i * outWidth
-                        let src = image + (i * sh - pt + a * dh) * width + (cols.lowerBound * sw - pl + b * dw)
-                        dst.update(repeating: 0, count: cols.lowerBound)
-                        let run = cols.count
-                        let d = dst + cols.lowerBound
+                    // Plain loops, not memset/memcpy calls: the rows are short and the loops vectorise.
+                    var dst = out + rows.lowerBound * outWidth
+                    var src = image + (rows.lowerBound * sh - pt + a * dh) * width + (low * sw - pl + b * dw) - low
+                    for _ in rows {
+                        for j in 0..<low { dst[j] = 0 }
                         if sw == 1 {
-                            d.update(from: src, count: run)
+                            for j in low..<high { dst[j] = src[j] }
                         } else {
-                            for j in 0..<run { d[j] = src[j &* sw] }
+                            for j in low..<high { dst[j] = src[low + (j - low) &* sw] }
                         }
-                        (dst + cols.upperBound).update(repeating: 0, count: outWidth - cols.upperBound)
+                        for j in high..<outWidth { dst[j] = 0 }
+                        dst += outWidth
+                        src += sh * width
                     }
                 }
             }
@@ -70,17 +72,18 @@ func col2im<T: TensorScalar>(_ columns: UnsafePointer<T>, imageCount nb: Int, _ 
             let image = output + (n * g.inChannels + c) * plane
             for a in 0..<kh {
                 for b in 0..<kw {
-                    let cols = validColumns[b]
-                    let run = cols.count
-                    let source = columns + ((c * kh + a) * kw + b) * rowLength + n * outPlane + cols.lowerBound
-                    for i in validRows[a] {
-                        let src = source + i * outWidth
-                        let dst = image + (i * sh - pt + a * dh) * width + (cols.lowerBound * sw - pl + b * dw)
+                    let (low, high) = (validColumns[b].lowerBound, validColumns[b].upperBound)
+                    let rows = validRows[a]
+                    var src = UnsafePointer(columns + ((c * kh + a) * kw + b) * rowLength + n * outPlane + rows.lowerBound * outWidth)
+                    var dst = image + (rows.lowerBound * sh - pt + a * dh) * width + (low * sw - pl + b * dw) - low
+                    for _ in rows {
                         if sw == 1 {
-                            for j in 0..<run { dst[j] += src[j] }
+                            for j in low..<high { dst[j] += src[j] }
                         } else {
-                            for j in 0..<run { dst[j &* sw] += src[j] }
+                            for j in low..<high { dst[low + (j - low) &* sw] += src[j] }
                         }
+                        src += outWidth
+                        dst += sh * width
                     }
                 }
             }

@@ -1,0 +1,26 @@
+// What Conv2d and ConvTranspose2d share: PyTorch's default parameter initialisation and the
+// handling of unbatched inputs.
+
+enum ConvolutionLayerSupport {
+    /// A weight of `weightShape` drawn by Kaiming uniform with `a = √5`, which is U(−1/√fanIn, 1/√fanIn),
+    /// and, when `bias`, a bias of `biasCount` elements from U(−1/√fanIn, 1/√fanIn), drawn in that
+    /// order (PyTorch's `_ConvNd.reset_parameters`). `fanIn` is `weightShape[1] · kH · kW`, as
+    /// PyTorch computes it for both layouts.
+    static func parameters(weightShape: [Int], biasCount: Int, bias: Bool, dtype: DType,
+                           generator: RandomGenerator) -> (weight: Variable, bias: Variable?) {
+        let weight = Variable(Tensor.zeros(weightShape, dtype: dtype))
+        Init.kaimingUniform(weight, nonlinearity: .leakyReLU(negativeSlope: 5.0.squareRoot()), generator: generator)
+        guard bias else { return (weight, nil) }
+        let bound = 1 / Double(Init.fans(of: weightShape).fanIn).squareRoot()
+        return (weight, Variable(Tensor.uniform([biasCount], low: -bound, high: bound, dtype: dtype, generator: generator)))
+    }
+
+    /// Applies `body` to a batched `[N, C, H, W]` input, or to an unbatched `[C, H, W]` one as a batch
+    /// of one (the result then loses its batch dimension again), as PyTorch's layers accept both.
+    static func batched(_ x: Variable, channels: Int, layer: String, _ body: (Variable) -> Variable) -> Variable {
+        precondition((x.rank == 4 || x.rank == 3) && x.shape[x.rank - 3] == channels,
+                     "\(layer): input of shape \(x.shape) is not [N, \(channels), H, W] or [\(channels), H, W]")
+        guard x.rank == 3 else { return body(x) }
+        return body(x.unsqueezed(axis: 0)).squeezed(axis: 0)
+    }
+}

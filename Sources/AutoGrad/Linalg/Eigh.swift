@@ -3,8 +3,8 @@
 func eighKernel(_ a: Tensor) throws -> (values: Tensor, vectors: Tensor) {
     let shape = MatrixBatch(a.shape, op: "eigh", square: true)
     let n = shape.rows
-    var vectors = a.workingCopy(Tensor.linalgType(a))
-    var values = Tensor.zeros(shape.batch + [n], dtype: vectors.dtype)
+    let vectors = a.workingCopy(Tensor.linalgType(a))
+    let values = Tensor.zeros(shape.batch + [n], dtype: vectors.dtype)
     func run<T: LAPACKScalar>(_: T.Type) throws {
         let pa = vectors.storage.pointer(T.self), pw = values.storage.pointer(T.self)
         for b in 0..<shape.count where n > 0 {

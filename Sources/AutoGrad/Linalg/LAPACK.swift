@@ -201,7 +201,7 @@ func solveBatched<T: LAPACKScalar>(_ aShape: MatrixBatch, _ b: Tensor, op: Strin
     precondition(sb.rows == n, "\(op): A is \(aShape.batch + [n, n]) but B has \(sb.rows) rows (shape \(b.shape))")
     let b = b.to(T.dtype)
     let (batch, indices) = broadcastBatches(aShape.batch, sb.batch, op: op)
-    var out = Tensor(uninitializedShape: batch + [n, k], dtype: T.dtype)
+    let out = Tensor(uninitializedShape: batch + [n, k], dtype: T.dtype)
     let o = out.storage.pointer(T.self), src = b.storage.pointer(T.self)
     for (i, (ia, ib)) in indices.enumerated() {
         (o + i * n * k).update(from: src + ib * n * k, count: n * k)

@@ -204,6 +204,16 @@ private func inner(_ a: Tensor, _ b: Tensor) -> Double { (a * b).sum().item }
                 == [1, 2, 19, 5])
     }
 
+    @Test func anEmptyBatchGivesAnEmptyOutputAndZeroWeightGradient() {
+        let w = Variable(sample([3, 2, 3, 3], seed: 36), requiresGrad: true)
+        let y = Variable.conv2d(Variable(Tensor.zeros([0, 2, 5, 5], dtype: .float64)), weight: w, padding: 1)
+        #expect(y.shape == [0, 3, 5, 5])
+        y.sum().backward()
+        #expect(w.grad == Tensor.zeros([3, 2, 3, 3], dtype: .float64))
+        #expect(Tensor.convTranspose2d(Tensor.zeros([0, 3, 2, 2]), weight: Tensor.zeros([3, 1, 2, 2]), stride: (2, 2)).shape
+                == [0, 1, 4, 4])
+    }
+
     @Test func batchChunksGiveTheSameResultAsOneFoldedProduct() {
         // A column budget of two images' columns splits a batch of 5 into chunks of 2, 2 and 1.
         let op = Conv2dOp(options: Conv2dOptions(stride: (2, 1), padding: 1, dilation: (1, 2), groups: 2,

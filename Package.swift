@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
-        .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "ExampleSupport"]),
+        .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "example-gp", "ExampleSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -57,6 +57,7 @@ struct ExampleGP: ParsableCommand {
         print(String(format: "length scale      %10.4f %9.4f", h.lengthScale, truth.lengthScale))
         print(String(format: "signal variance   %10.4f %9.4f", h.signalVariance, truth.signalVariance))
         print(String(format: "noise variance    %10.4f %9.4f", h.noiseVariance, truth.noiseVariance))
+        print("(the signal variance is the least identifiable: one sampled function on a finite interval says little about it)")
         print(String(format: "test RMSE of the posterior mean against the noise-free function: %.4f (noise sd %.4f)",
                      fit.testRMSE, truth.noiseVariance.squareRoot()))
         do {

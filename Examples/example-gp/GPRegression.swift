@@ -43,6 +43,10 @@ func kernelMatrix(_ a: Tensor, _ b: Tensor, _ h: GPHyperparameters) -> Tensor {
 struct GPModel {
     let logLengthScale: Variable, logSignalVariance: Variable, logNoiseVariance: Variable
 
+    init(logLengthScale: Variable, logSignalVariance: Variable, logNoiseVariance: Variable) {
+        (self.logLengthScale, self.logSignalVariance, self.logNoiseVariance) = (logLengthScale, logSignalVariance, logNoiseVariance)
+    }
+
     init(_ initial: GPHyperparameters) {
         logLengthScale = Variable(Tensor(Foundation.log(initial.lengthScale)), requiresGrad: true)
         logSignalVariance = Variable(Tensor(Foundation.log(initial.signalVariance)), requiresGrad: true)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import AutoGrad
 
@@ -137,5 +138,18 @@ private func ok<T>(_ body: () throws -> T) -> T {
         expectGradients("trace", [sample([3, 3], seed: 73)], secondOrder: true) { $0[0].trace() }
         expectGradients("trace, rectangular batch", [sample([2, 3, 4], seed: 74)]) { $0[0].trace() }
         expectGradients("diagonalEmbedded", [sample([2, 3], seed: 75)], secondOrder: true) { $0[0].diagonalEmbedded() }
+    }
+}
+
+@Suite struct LinalgDocumentationExampleTests {
+    /// The LinearAlgebra article's example: ∂ log|X·Xᵀ + I| / ∂X = 2·(X·Xᵀ + I)⁻¹·X.
+    @Test func logDeterminantThroughCholesky() throws {
+        let x = Variable(sample([5, 3], seed: 80), requiresGrad: true)
+        let a = x.matmul(x.transposed()) + Variable(Tensor.eye(5, dtype: .float64))
+        let l = try a.cholesky()
+        let logDet = 2 * l.diagonal().log().sum()
+        logDet.backward()
+        #expect(mismatch(logDet.value, shape: [], [Foundation.log(a.value.det().item)], atol: 1e-12) == nil)
+        #expect(mismatch(x.grad!, try Tensor.solve(a.value, x.value) * 2, atol: 1e-12) == nil)
     }
 }

@@ -197,6 +197,7 @@ func broadcastBatches(_ a: [Int], _ b: [Int], op: String) -> (batch: [Int], indi
 /// into the result and calls `solve(aIndex, x, k)` on it in place; a non-zero return is a LAPACK bug.
 func solveBatched<T: LAPACKScalar>(_ aShape: MatrixBatch, _ b: Tensor, op: String, _: T.Type,
                                    _ solve: (_ aIndex: Int, _ x: UnsafeMutablePointer<T>, _ k: Int) -> Int) -> Tensor {
+    _ = BLAS.prepared
     let sb = MatrixBatch(b.shape, op: op), n = aShape.rows, k = sb.columns
     precondition(sb.rows == n, "\(op): A is \(aShape.batch + [n, n]) but B has \(sb.rows) rows (shape \(b.shape))")
     let b = b.to(T.dtype)
@@ -214,7 +215,12 @@ func solveBatched<T: LAPACKScalar>(_ aShape: MatrixBatch, _ b: Tensor, op: Strin
 
 extension Tensor {
     /// A uniquely owned copy with this dtype (LAPACK overwrites its inputs).
+    ///
+    /// Every factorisation starts here, so it also settles OpenBLAS's kernel choice first
+    /// (`BLAS.prepared`): LAPACK runs on BLAS, and a switch after the first call would change results
+    /// in the last bits between otherwise identical calls.
     func workingCopy(_ dtype: DType) -> Tensor {
+        _ = BLAS.prepared
         var copy = to(dtype)
         copy.makeUnique()
         return copy

@@ -1,0 +1,309 @@
+import Data
+import ExampleSupport
+import Foundation
+import NN
+import Optim
+
+/// The objectives example-gan trains with.
+enum GANLoss: String, CaseIterable {
+    /// DCGAN (Radford et al. 2016): binary cross-entropy on logits; D learns real → 1, fake → 0; G is trained
+    /// to make D say 1 (the non-saturating loss). One D update and one G update per batch.
+    case dcgan
+    /// WGAN-GP (Gulrajani et al. 2017): critic loss `D(fake) − D(real) + λ·(‖∇D(x̂)‖ − 1)²`, generator loss
+    /// `−D(fake)`; ``criticSteps`` critic updates, each on its own batch, per generator update.
+    case wganGP = "wgan-gp"
+
+    /// Adam's learning rate for both networks: 2e-4 (DCGAN), 1e-4 (WGAN-GP paper).
+    var defaultLearningRate: Double { self == .dcgan ? 2e-4 : 1e-4 }
+    /// Adam's betas: (0.5, 0.999) (DCGAN), (0.5, 0.9) (WGAN-GP paper).
+    var betas: (Double, Double) { self == .dcgan ? (0.5, 0.999) : (0.5, 0.9) }
+    /// Discriminator (critic) updates per generator update.
+    var criticSteps: Int { self == .dcgan ? 1 : 5 }
+    /// Where a run writes by default.
+    var defaultOutputDirectory: String { self == .dcgan ? "out/gan" : "out/gan-wgan-gp" }
+}
+
+/// What one GAN training run uses.
+struct GANConfiguration {
+    var loss = GANLoss.dcgan
+    var epochs = 1
+    var batchSize = 64
+    var learningRateG: Double
+    var learningRateD: Double
+    var seed: UInt64 = 0
+    /// Where sample grids, the loss plot and checkpoints go.
+    var outputDirectory: String
+    /// Batches per epoch to use (all when nil); smoke tests use a few.
+    var stepLimit: Int? = nil
+    /// λ of the gradient penalty (WGAN-GP).
+    var penaltyWeight = 10.0
+
+    init(loss: GANLoss = .dcgan, epochs: Int = 1, batchSize: Int = 64, learningRateG: Double? = nil,
+         learningRateD: Double? = nil, seed: UInt64 = 0, outputDirectory: String, stepLimit: Int? = nil) {
+        self.loss = loss
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.learningRateG = learningRateG ?? loss.defaultLearningRate
+        self.learningRateD = learningRateD ?? loss.defaultLearningRate
+        self.seed = seed
+        self.outputDirectory = outputDirectory
+        self.stepLimit = stepLimit
+    }
+}
+
+/// A checkpoint that cannot be used: names the file and the problem.
+struct CheckpointError: Error, CustomStringConvertible {
+    let path: String
+    let problem: String
+    var description: String { "\(path): \(problem)" }
+}
+
+/// A generator, a discriminator (critic), their Adam optimisers, one fixed noise batch for sample grids,
+/// and the loss history: everything a GAN run checkpoints and resumes.
+final class GANTrainer {
+    let configuration: GANConfiguration
+    let generator: Sequential
+    let discriminator: Sequential
+    let optimizerG: Adam
+    let optimizerD: Adam
+    /// The noise behind every sample grid, so grids of successive epochs are comparable.
+    private(set) var fixedNoise: Tensor
+    /// Epochs completed (restored by ``resume()``).
+    private(set) var epochsDone = 0
+    /// The discriminator's (critic's) loss after each of its updates.
+    private(set) var discriminatorLosses: [Double] = []
+    /// The generator's loss after each of its updates.
+    private(set) var generatorLosses: [Double] = []
+    /// Median milliseconds per batch (DCGAN: one D and one G update; WGAN-GP: one critic update, plus a
+    /// generator update every ``GANLoss/criticSteps`` batches), one entry per epoch trained in this process.
+    private(set) var msPerBatch: [Double] = []
+
+    /// The number of samples in each grid (8 × 8).
+    static let gridSize = 8
+
+    /// Fresh networks initialised from `configuration.seed`.
+    init(_ configuration: GANConfiguration) {
+        self.configuration = configuration
+        RandomGenerator.manualSeed(configuration.seed)
+        generator = makeGenerator()
+        discriminator = makeDiscriminator(batchNorm: configuration.loss == .dcgan)
+        let betas = configuration.loss.betas
+        optimizerG = Adam(generator.parameters(), learningRate: configuration.learningRateG, betas: betas)
+        optimizerD = Adam(discriminator.parameters(), learningRate: configuration.learningRateD, betas: betas)
+        fixedNoise = Tensor.randn([Self.gridSize * Self.gridSize, latentSize],
+                                  generator: RandomGenerator(seed: configuration.seed &+ 0x5EED))
+    }
+
+    // MARK: Updates
+
+    /// One DCGAN step on real images in [−1, 1]: a D update on real (label 1) and fake (label 0) batches,
+    /// then a G update with label 1 through the updated D. Returns both losses.
+    func dcganStep(real: Tensor, noise: Tensor) -> (discriminator: Double, generator: Double) {
+        let n = real.shape[0]
+        let ones = Variable(Tensor.ones([n, 1])), zeros = Variable(Tensor.zeros([n, 1]))
+        let fake = generator(Variable(noise))
+
+        optimizerD.zeroGrad()
+        let lossD = binaryCrossEntropyWithLogits(discriminator(Variable(real)), ones)
+            + binaryCrossEntropyWithLogits(discriminator(fake.detach()), zeros)
+        lossD.backward()
+        optimizerD.step()
+
+        optimizerG.zeroGrad()
+        let lossG = binaryCrossEntropyWithLogits(discriminator(fake), ones)
+        lossG.backward()
+        optimizerG.step()
+        return (lossD.value.item, lossG.value.item)
+    }
+
+    /// One WGAN-GP critic update: `D(fake) − D(real) + λ·GP` with `epsilon` ([N, 1, 1, 1], U[0, 1]) mixing
+    /// real and fake for the penalty. Returns the critic's loss.
+    func criticStep(real: Tensor, noise: Tensor, epsilon: Tensor) -> Double {
+        let fake = Graph.noGrad { generator(Variable(noise)).value }
+        optimizerD.zeroGrad()
+        let penalty = gradientPenalty(critic: { self.discriminator($0) }, real: real, fake: fake, epsilon: epsilon,
+                                      weight: configuration.penaltyWeight)
+        let loss = discriminator(Variable(fake)).mean() - discriminator(Variable(real)).mean() + penalty
+        loss.backward()
+        optimizerD.step()
+        return loss.value.item
+    }
+
+    /// One WGAN-GP generator update: `−D(G(z))`. Returns the generator's loss.
+    func wganGeneratorStep(noise: Tensor) -> Double {
+        optimizerG.zeroGrad()
+        let loss = -discriminator(generator(Variable(noise))).mean()
+        loss.backward()
+        optimizerG.step()
+        return loss.value.item
+    }
+
+    // MARK: Training
+
+    /// Trains from epoch ``epochsDone`` + 1 to `configuration.epochs` on images in [0, 1] (scaled to [−1, 1]
+    /// here), with a progress bar, and after each epoch writes sample grids, the loss plot and checkpoints.
+    func train<D: Dataset>(on data: D, log: (String) -> Void = { print($0) }) throws where D.Element == (Tensor, Int) {
+        let batchSize = configuration.batchSize
+        precondition(data.count >= batchSize, "GANTrainer.train: \(data.count) examples make no batch of \(batchSize)")
+        let loader = DataLoader(data, batchSize: batchSize, shuffle: true, seed: configuration.seed, dropLast: true, prefetch: 2)
+        loader.epoch = epochsDone
+        let batches = min(loader.count, configuration.stepLimit ?? .max)
+        let criticSteps = configuration.loss.criticSteps
+        guard epochsDone < configuration.epochs else {
+            log("nothing to do: \(epochsDone) of \(configuration.epochs) epochs already done")
+            return
+        }
+        var runningD = discriminatorLosses.last ?? 0, runningG = generatorLosses.last ?? 0
+        for epoch in (epochsDone + 1)...configuration.epochs {
+            // Noise depends on seed and epoch only, so a resumed run draws what an uninterrupted one would.
+            let random = RandomGenerator(seed: configuration.seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(epoch))
+            let progress = ProgressBar(total: batches, label: "epoch \(epoch)/\(configuration.epochs)")
+            var times: [Double] = []
+            for (step, (images, _)) in loader.enumerated() {
+                if step == batches { break }
+                let real = images * 2 - 1
+                let noise = Tensor.randn([batchSize, latentSize], generator: random)
+                let start = DispatchTime.now().uptimeNanoseconds
+                switch configuration.loss {
+                case .dcgan:
+                    let (d, g) = dcganStep(real: real, noise: noise)
+                    record(discriminator: d, generator: g)
+                case .wganGP:
+                    let epsilon = Tensor.rand([batchSize, 1, 1, 1], generator: random)
+                    record(discriminator: criticStep(real: real, noise: noise, epsilon: epsilon), generator: nil)
+                    if (step + 1) % criticSteps == 0 {
+                        let noise = Tensor.randn([batchSize, latentSize], generator: random)
+                        record(discriminator: nil, generator: wganGeneratorStep(noise: noise))
+                    }
+                }
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                runningD = movingMean(runningD, discriminatorLosses.last!, first: discriminatorLosses.count == 1)
+                if let g = generatorLosses.last { runningG = movingMean(runningG, g, first: generatorLosses.count == 1) }
+                progress.advance(metrics: ["D": runningD, "G": runningG])
+            }
+            epochsDone = epoch
+            msPerBatch.append(times.sorted()[times.count / 2])
+            log(String(format: "epoch %d: D %.4f  G %.4f  (%.1f s, %.1f ms per batch, median)", epoch, runningD, runningG,
+                       progress.elapsed, msPerBatch.last!))
+            try writeOutputs(epoch: epoch)
+        }
+        log("wrote samples.png, samples-epoch-N.png, losses.png and checkpoints to \(configuration.outputDirectory)")
+    }
+
+    private func record(discriminator d: Double?, generator g: Double?) {
+        if let d { discriminatorLosses.append(d) }
+        if let g { generatorLosses.append(g) }
+    }
+
+    private func movingMean(_ mean: Double, _ value: Double, first: Bool) -> Double {
+        first ? value : 0.98 * mean + 0.02 * value
+    }
+
+    /// `count` generated images in [−1, 1], `[count, 1, 28, 28]`, from the generator in eval mode.
+    func generate(noise: Tensor) -> Tensor {
+        generator.eval()
+        defer { generator.train() }
+        return Graph.noGrad { generator(Variable(noise)).value }
+    }
+
+    // MARK: Outputs and checkpoints
+
+    private var directory: URL { URL(fileURLWithPath: configuration.outputDirectory) }
+
+    /// The checkpoint files, relative to the output directory.
+    enum File {
+        static let generator = "generator.safetensors"
+        static let discriminator = "discriminator.safetensors"
+        static let optimizerG = "optimizer-generator.safetensors"
+        static let optimizerD = "optimizer-discriminator.safetensors"
+        static let state = "training-state.safetensors"
+    }
+
+    private func writeOutputs(epoch: Int) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let samples = generate(noise: fixedNoise)
+        for name in ["samples-epoch-\(epoch).png", "samples.png"] {
+            try ImageGrid.write(samples, to: directory.appendingPathComponent(name).path, columns: Self.gridSize, range: -1...1)
+        }
+        try plotLosses().write(to: directory.appendingPathComponent("losses.png").path)
+        try saveCheckpoint()
+    }
+
+    /// Both losses against the batch index, raw and as a 100-point moving average.
+    func plotLosses() -> LinePlot {
+        let title = configuration.loss == .dcgan ? "DCGAN losses" : "WGAN-GP losses"
+        var plot = LinePlot(title: title, xLabel: "batch", yLabel: configuration.loss == .dcgan ? "BCE" : "loss")
+        let criticSteps = Double(configuration.loss.criticSteps)
+        let xG = generatorLosses.indices.map { Double($0 + 1) * criticSteps }
+        plot.add("D", y: movingAverage(discriminatorLosses, window: 100))
+        plot.add("G", x: xG, y: movingAverage(generatorLosses, window: max(100 / configuration.loss.criticSteps, 1)))
+        return plot
+    }
+
+    private var metadata: [String: String] {
+        ["epoch": "\(epochsDone)", "loss": configuration.loss.rawValue, "seed": "\(configuration.seed)"]
+    }
+
+    /// Writes both networks, both optimisers and the training state (fixed noise, loss history); each
+    /// file's metadata holds the epoch count and the loss.
+    func saveCheckpoint() throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try generator.save(to: directory.appendingPathComponent(File.generator), metadata: metadata.merging(["model": "generator"]) { $1 })
+        try discriminator.save(to: directory.appendingPathComponent(File.discriminator),
+                               metadata: metadata.merging(["model": "discriminator"]) { $1 })
+        try SafeTensors.write(optimizerG.stateDict(), metadata: metadata, to: directory.appendingPathComponent(File.optimizerG))
+        try SafeTensors.write(optimizerD.stateDict(), metadata: metadata, to: directory.appendingPathComponent(File.optimizerD))
+        let state = [
+            "fixed_noise": fixedNoise,
+            "discriminator_losses": Tensor(shape: [discriminatorLosses.count], scalars: discriminatorLosses),
+            "generator_losses": Tensor(shape: [generatorLosses.count], scalars: generatorLosses),
+        ]
+        try SafeTensors.write(state, metadata: metadata, to: directory.appendingPathComponent(File.state))
+    }
+
+    /// Restores networks, optimisers, fixed noise, loss history and epoch count from the output directory.
+    ///
+    /// - Throws: ``CheckpointError`` when a file is missing, unreadable, from another loss, or does not fit.
+    func resume() throws {
+        func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
+        func checked(_ name: String, _ metadata: [String: String]) throws -> Int {
+            guard metadata["loss"] == configuration.loss.rawValue else {
+                throw CheckpointError(path: url(name).path, problem: "written by a --loss \(metadata["loss"] ?? "?") run, not --loss \(configuration.loss.rawValue)")
+            }
+            guard let epoch = metadata["epoch"].flatMap(Int.init), epoch >= 0 else {
+                throw CheckpointError(path: url(name).path, problem: "no epoch count in the metadata")
+            }
+            return epoch
+        }
+        func attempt<T>(_ name: String, _ body: () throws -> T) throws -> T {
+            do { return try body() } catch let error as CheckpointError { throw error } catch {
+                throw CheckpointError(path: url(name).path, problem: "\(error)")
+            }
+        }
+        var epochs: [Int] = []
+        for (name, module) in [(File.generator, generator), (File.discriminator, discriminator)] {
+            epochs.append(try checked(name, attempt(name) { try module.load(from: url(name)) }))
+        }
+        for (name, optimizer) in [(File.optimizerG, optimizerG), (File.optimizerD, optimizerD)] {
+            let (tensors, metadata) = try attempt(name) { try SafeTensors.read(from: url(name)) }
+            epochs.append(try checked(name, metadata))
+            try attempt(name) { try optimizer.loadStateDict(tensors) }
+        }
+        // The command line's learning rates win over the checkpoint's.
+        optimizerG.learningRate = configuration.learningRateG
+        optimizerD.learningRate = configuration.learningRateD
+        let (state, metadata) = try attempt(File.state) { try SafeTensors.read(from: url(File.state)) }
+        epochs.append(try checked(File.state, metadata))
+        guard Set(epochs).count == 1 else {
+            throw CheckpointError(path: directory.path, problem: "checkpoints from different epochs \(epochs): a run was interrupted while saving")
+        }
+        guard let noise = state["fixed_noise"], noise.shape == fixedNoise.shape,
+              let d = state["discriminator_losses"], let g = state["generator_losses"] else {
+            throw CheckpointError(path: url(File.state).path, problem: "expected fixed_noise \(fixedNoise.shape), discriminator_losses and generator_losses")
+        }
+        fixedNoise = noise
+        discriminatorLosses = d.doubles
+        generatorLosses = g.doubles
+        epochsDone = epochs[0]
+    }
+}

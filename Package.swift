@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "Data", dependencies: ["AutoGrad", "CZlib"]),
         // Examples: executables that train on real data. ExampleSupport holds what they share
         // (progress bar, confusion matrix, error exit); it is not a product.
-        .target(name: "ExampleSupport", dependencies: ["AutoGrad"], path: "Examples/ExampleSupport"),
+        .target(name: "ExampleSupport", dependencies: ["NN", "Optim", "Data"], path: "Examples/ExampleSupport"),
         .executableTarget(
             name: "example-mlp",
             dependencies: ["NN", "Optim", "Data", "ExampleSupport",
@@ -52,11 +52,17 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/example-gp"
         ),
+        .executableTarget(
+            name: "example-cnn",
+            dependencies: ["NN", "Optim", "Data", "ExampleSupport",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/example-cnn"
+        ),
         .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad"]),
         .testTarget(name: "NNTests", dependencies: ["NN"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
-        .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "example-gp", "ExampleSupport"]),
+        .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "example-cnn", "example-gp", "ExampleSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -39,10 +39,11 @@ struct ExampleMLP: ParsableCommand {
         }
         print("Fashion-MNIST: \(train.count) training and \(test.count) test images from \(dataDirectory)")
         print("BLAS: \(BLAS.coreName) kernels, \(threads) thread(s)")
-        let configuration = MLPConfiguration(epochs: epochs, batchSize: batchSize, learningRate: learningRate,
-                                             seed: seed, outputDirectory: outputDirectory)
+        let configuration = ClassifierTrainingConfiguration(epochs: epochs, batchSize: batchSize, seed: seed,
+                                                            outputDirectory: outputDirectory, modelName: "MLP")
         do {
-            let result = try trainMLP(configuration, train: train, test: test, classNames: FashionMNIST.classNames)
+            let result = try trainMLP(configuration, learningRate: learningRate, train: train, test: test,
+                                      classNames: FashionMNIST.classNames)
             print(String(format: "final test accuracy %.4f; %.1f s per epoch on average", result.testAccuracy.last ?? 0,
                          result.secondsPerEpoch.reduce(0, +) / Double(result.secondsPerEpoch.count)))
         } catch {

@@ -1,4 +1,5 @@
 import Data
+import ExampleSupport
 import Foundation
 import Testing
 @testable import example_mlp
@@ -36,11 +37,9 @@ private func temporaryDirectory(_ name: String) -> URL {
         try writeTinyFashionMNIST(to: data)
         let train = try FashionMNIST(directory: data.path, split: .train)
         let test = try FashionMNIST(directory: data.path, split: .test)
-        var configuration = MLPConfiguration()
-        configuration.epochs = 2
-        configuration.batchSize = 16
-        configuration.outputDirectory = output.path
-        let result = try trainMLP(configuration, train: train, test: test, classNames: FashionMNIST.classNames, log: { _ in })
+        let configuration = ClassifierTrainingConfiguration(epochs: 2, batchSize: 16, outputDirectory: output.path, modelName: "MLP")
+        let result = try trainMLP(configuration, learningRate: 1e-3, train: train, test: test,
+                                  classNames: FashionMNIST.classNames, log: { _ in })
 
         #expect(result.stepLosses.count == 2 * 6)
         #expect(result.stepLosses.allSatisfy { $0.isFinite })

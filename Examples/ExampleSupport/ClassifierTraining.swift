@@ -1,0 +1,126 @@
+import Data
+import Foundation
+import NN
+import Optim
+
+/// What one classifier-training run uses.
+public struct ClassifierTrainingConfiguration {
+    public var epochs: Int
+    public var batchSize: Int
+    public var seed: UInt64
+    /// Where curves and checkpoints go.
+    public var outputDirectory: String
+    /// A short name for titles and checkpoint metadata, e.g. "mlp".
+    public var modelName: String
+    /// Steps per epoch to run (all when nil); smoke tests use a few.
+    public var stepLimit: Int?
+
+    public init(epochs: Int = 5, batchSize: Int = 64, seed: UInt64 = 0, outputDirectory: String,
+                modelName: String, stepLimit: Int? = nil) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.seed = seed
+        self.outputDirectory = outputDirectory
+        self.modelName = modelName
+        self.stepLimit = stepLimit
+    }
+}
+
+/// What a classifier-training run measured.
+public struct ClassifierTrainingResult {
+    public var testAccuracy: [Double] = []
+    public var secondsPerEpoch: [Double] = []
+    /// Median milliseconds of one training step (forward, backward, optimiser step), per epoch.
+    public var msPerStep: [Double] = []
+    public var stepLosses: [Double] = []
+    public var confusion: ConfusionMatrix
+}
+
+/// Test-set confusion matrix of `model`, evaluated in eval mode without recording.
+///
+/// `prepare` turns a collated image batch into the model's input (e.g. flattening for an MLP).
+public func evaluateClassifier<D: Dataset>(_ model: Module, on test: D, classNames: [String],
+                                           prepare: (Tensor) -> Tensor = { $0 }) -> ConfusionMatrix
+where D.Element == (Tensor, Int) {
+    model.eval()
+    defer { model.train() }
+    var confusion = ConfusionMatrix(classNames: classNames)
+    Graph.noGrad {
+        for (images, labels) in DataLoader(test, batchSize: 500) {
+            confusion.add(truth: labels, predicted: model(Variable(prepare(images))).value.argmax(alongAxis: 1))
+        }
+    }
+    return confusion
+}
+
+/// Trains `model` with cross-entropy: a progress bar per epoch, test accuracy after each, then the
+/// confusion matrix, loss and accuracy curves (PNG) and checkpoints of model and optimiser.
+public func trainClassifier<D: Dataset, T: Dataset>(
+    _ model: Module, optimizer: Optimizer, configuration: ClassifierTrainingConfiguration,
+    train: D, test: T, classNames: [String], prepare: (Tensor) -> Tensor = { $0 },
+    log: (String) -> Void = { print($0) }
+) throws -> ClassifierTrainingResult where D.Element == (Tensor, Int), T.Element == (Tensor, Int) {
+    let loader = DataLoader(train, batchSize: configuration.batchSize, shuffle: true, seed: configuration.seed, prefetch: 2)
+    var result = ClassifierTrainingResult(confusion: ConfusionMatrix(classNames: classNames))
+    let stepsPerEpoch = min(loader.count, configuration.stepLimit ?? .max)
+    model.train()
+
+    for epoch in 1...configuration.epochs {
+        let progress = ProgressBar(total: stepsPerEpoch, label: "epoch \(epoch)/\(configuration.epochs)")
+        var runningLoss = 0.0
+        var stepTimes: [Double] = []
+        for (step, (images, labels)) in loader.enumerated() {
+            if step == stepsPerEpoch { break }
+            let start = DispatchTime.now().uptimeNanoseconds
+            let loss = crossEntropy(model(Variable(prepare(images))), labels)
+            optimizer.zeroGrad()
+            loss.backward()
+            optimizer.step()
+            stepTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            let value = loss.value.item
+            result.stepLosses.append(value)
+            runningLoss = step == 0 ? value : 0.98 * runningLoss + 0.02 * value
+            progress.advance(metrics: ["loss": runningLoss])
+        }
+        result.secondsPerEpoch.append(progress.elapsed)
+        result.msPerStep.append(stepTimes.sorted()[stepTimes.count / 2])
+        result.confusion = evaluateClassifier(model, on: test, classNames: classNames, prepare: prepare)
+        result.testAccuracy.append(result.confusion.accuracy)
+        log(String(format: "epoch %d: test accuracy %.4f  (%.1f s, %.2f ms per step)", epoch, result.confusion.accuracy,
+                   progress.elapsed, result.msPerStep.last!))
+    }
+
+    log("\nconfusion matrix on the test set (rows: true class, columns: predicted):\n" + result.confusion.table)
+    try writeClassifierOutputs(result, model: model, optimizer: optimizer, configuration: configuration, log: log)
+    return result
+}
+
+private func writeClassifierOutputs(_ result: ClassifierTrainingResult, model: Module, optimizer: Optimizer,
+                                    configuration: ClassifierTrainingConfiguration, log: (String) -> Void) throws {
+    let directory = URL(fileURLWithPath: configuration.outputDirectory)
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+
+    var lossPlot = LinePlot(title: "\(configuration.modelName) training loss", xLabel: "step", yLabel: "cross-entropy")
+    lossPlot.add("train loss", y: result.stepLosses)
+    lossPlot.add("running mean (100 steps)", y: movingAverage(result.stepLosses, window: 100))
+    try lossPlot.write(to: directory.appendingPathComponent("loss.png").path)
+
+    var accuracyPlot = LinePlot(title: "\(configuration.modelName) test accuracy", xLabel: "epoch", yLabel: "accuracy")
+    accuracyPlot.add("test accuracy", x: result.testAccuracy.indices.map { Double($0 + 1) }, y: result.testAccuracy)
+    try accuracyPlot.write(to: directory.appendingPathComponent("accuracy.png").path)
+
+    try model.save(to: directory.appendingPathComponent("model.safetensors"),
+                   metadata: ["model": configuration.modelName, "epochs": "\(configuration.epochs)"])
+    try SafeTensors.write(optimizer.stateDict(), to: directory.appendingPathComponent("optimizer.safetensors"))
+    log("wrote loss.png, accuracy.png, model.safetensors and optimizer.safetensors to \(directory.path)")
+}
+
+/// The mean of each value and the `window − 1` before it.
+public func movingAverage(_ values: [Double], window: Int) -> [Double] {
+    var sum = 0.0
+    return values.indices.map { i in
+        sum += values[i]
+        if i >= window { sum -= values[i - window] }
+        return sum / Double(min(i + 1, window))
+    }
+}

@@ -58,11 +58,17 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/example-cnn"
         ),
+        .executableTarget(
+            name: "example-gan",
+            dependencies: ["NN", "Optim", "Data", "ExampleSupport",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/example-gan"
+        ),
         .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad"]),
         .testTarget(name: "NNTests", dependencies: ["NN"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
-        .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "example-cnn", "example-gp", "ExampleSupport"]),
+        .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "example-cnn", "example-gp", "example-gan", "ExampleSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

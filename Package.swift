@@ -27,15 +27,18 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // Header-only helpers that let hot loops vectorise (see vector_math.h).
+        .systemLibrary(name: "CVectorMath"),
         .target(
             name: "AutoGrad",
             dependencies: [
                 "COpenBLAS",
+                "CVectorMath",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),
         .target(name: "NN", dependencies: ["AutoGrad"]),
-        .target(name: "Optim", dependencies: ["AutoGrad"]),
+        .target(name: "Optim", dependencies: ["AutoGrad", "CVectorMath"]),
         .target(name: "Data", dependencies: ["AutoGrad", "CZlib"]),
         // Examples: executables that train on real data. ExampleSupport holds what they share
         // (progress bar, confusion matrix, error exit); it is not a product.

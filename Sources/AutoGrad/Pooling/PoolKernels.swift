@@ -6,27 +6,73 @@
 /// (a later element wins only if strictly larger), or the last NaN, as PyTorch's CPU kernel does.
 private func windowArgmaxTyped<T: TensorScalar>(_: T.Type, _ x: UnsafePointer<T>, _ w: PoolWindows,
                                                 _ indices: UnsafeMutablePointer<Int>) {
-    let width = w.width
+    let (width, outWidth, outHeight) = (w.width, w.outWidth, w.outHeight)
+    if let (sh, sw) = w.unclippedStrides(kernel: (2, 2)) {
+        argmax2x2(x, w, strides: (sh, sw), indices)
+        return
+    }
+    // Window bounds as raw pointers: array accesses in this loop cost more than the comparisons.
+    w.rowStart.withUnsafeBufferPointer { rowStart in
+    w.rowEnd.withUnsafeBufferPointer { rowEnd in
+    w.colStart.withUnsafeBufferPointer { colStart in
+    w.colEnd.withUnsafeBufferPointer { colEnd in
+        for p in 0..<w.planes {
+            let plane = x + p &* w.inputPlane
+            let out = indices + p &* w.outputPlane
+            for i in 0..<outHeight {
+                let h0 = rowStart[i], h1 = rowEnd[i]
+                for j in 0..<outWidth {
+                    let w0 = colStart[j], w1 = colEnd[j]
+                    var best = -T.infinity
+                    var bestIndex = h0 &* width &+ w0
+                    var h = h0
+                    while h < h1 {
+                        let row = plane + h &* width
+                        var c = w0
+                        while c < w1 {
+                            let v = row[c]
+                            if v > best || v.isNaN {
+                                best = v
+                                bestIndex = h &* width &+ c
+                            }
+                            c &+= 1
+                        }
+                        h &+= 1
+                    }
+                    out[i &* outWidth &+ j] = bestIndex
+                }
+            }
+        }
+    }
+    }
+    }
+    }
+}
+
+/// ``windowArgmaxTyped(_:_:_:_:)`` for 2×2 windows that padding never clips (the common `MaxPool2d(2)`):
+/// the four comparisons unrolled, with the same rule (first maximum wins, a NaN replaces the best).
+private func argmax2x2<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: PoolWindows, strides: (Int, Int),
+                                        _ indices: UnsafeMutablePointer<Int>) {
+    let (width, outWidth, outHeight) = (w.width, w.outWidth, w.outHeight)
+    let (sh, sw) = strides
+    let (rowOffset, colOffset) = (w.rowStart[0], w.colStart[0])
     for p in 0..<w.planes {
         let plane = x + p &* w.inputPlane
         let out = indices + p &* w.outputPlane
-        for i in 0..<w.outHeight {
-            let h0 = w.rowStart[i], h1 = w.rowEnd[i]
-            for j in 0..<w.outWidth {
-                let w0 = w.colStart[j], w1 = w.colEnd[j]
-                var best = -T.infinity
-                var bestIndex = h0 &* width &+ w0
-                for h in h0..<h1 {
-                    let row = plane + h &* width
-                    for c in w0..<w1 {
-                        let v = row[c]
-                        if v > best || v.isNaN {
-                            best = v
-                            bestIndex = h &* width &+ c
-                        }
-                    }
-                }
-                out[i &* w.outWidth &+ j] = bestIndex
+        for i in 0..<outHeight {
+            let top = rowOffset &+ i &* sh
+            let (base0, base1) = (top &* width, (top &+ 1) &* width)
+            let (r0, r1) = (plane + base0, plane + base1)
+            for j in 0..<outWidth {
+                let c = colOffset &+ j &* sw
+                var best = r0[c], index = base0 &+ c
+                let v1 = r0[c &+ 1]
+                if v1 > best || v1 != v1 { best = v1; index = base0 &+ c &+ 1 }
+                let v2 = r1[c]
+                if v2 > best || v2 != v2 { best = v2; index = base1 &+ c }
+                let v3 = r1[c &+ 1]
+                if v3 > best || v3 != v3 { index = base1 &+ c &+ 1 }
+                out[i &* outWidth &+ j] = index
             }
         }
     }

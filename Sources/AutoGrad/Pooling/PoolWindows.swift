@@ -24,6 +24,18 @@ struct PoolWindows: Sendable {
     /// The number of elements of one output plane.
     var outputPlane: Int { outHeight * outWidth }
 
+    /// The row and column strides when every window is a whole `kernel` rectangle placed at a constant
+    /// stride (no clipping by padding), else nil; kernels use it to pick an unrolled fast path.
+    func unclippedStrides(kernel: (Int, Int)) -> (Int, Int)? {
+        func stride(_ start: [Int], _ end: [Int], _ size: Int) -> Int? {
+            guard !start.isEmpty, zip(start, end).allSatisfy({ $1 - $0 == size }) else { return nil }
+            let step = start.count > 1 ? start[1] - start[0] : 1
+            return start.indices.allSatisfy({ start[$0] == start[0] + $0 * step }) ? step : nil
+        }
+        guard let sh = stride(rowStart, rowEnd, kernel.0), let sw = stride(colStart, colEnd, kernel.1) else { return nil }
+        return (sh, sw)
+    }
+
     /// The divisor of output `(i, j)` of a plane.
     @inline(__always)
     func divisor(_ i: Int, _ j: Int) -> Int { divisorOverride ?? rowDivisor[i] * colDivisor[j] }

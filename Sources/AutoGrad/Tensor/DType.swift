@@ -1,3 +1,4 @@
+import CVectorMath
 import RealModule
 
 /// The element type of a ``Tensor``.
@@ -29,14 +30,24 @@ public enum DType: String, Sendable, CustomStringConvertible {
 public protocol TensorScalar: BinaryFloatingPoint, Real, Sendable where Self.RawSignificand: FixedWidthInteger {
     /// The ``DType`` tag of this type.
     static var dtype: DType { get }
+
+    /// `√x`, correctly rounded like `squareRoot()`, in a form loops can vectorise
+    /// (`squareRoot()` calls libm, whose `errno` contract blocks vectorisation).
+    static func vectorizableSquareRoot(_ x: Self) -> Self
 }
 
 extension Float: TensorScalar {
     /// ``DType/float32``.
     public static var dtype: DType { .float32 }
+    /// `√x` through `llvm.sqrt`, so loops calling it vectorise.
+    @inlinable @inline(__always)
+    public static func vectorizableSquareRoot(_ x: Float) -> Float { vm_sqrtf(x) }
 }
 
 extension Double: TensorScalar {
     /// ``DType/float64``.
     public static var dtype: DType { .float64 }
+    /// `√x` through `llvm.sqrt`, so loops calling it vectorise.
+    @inlinable @inline(__always)
+    public static func vectorizableSquareRoot(_ x: Double) -> Double { vm_sqrt(x) }
 }

@@ -41,7 +41,7 @@ private func unaryKernel<T: TensorScalar>(_ fn: UnaryFunction, _ x: UnsafePointe
     case .negate: mapRow(x, y, n) { -$0 }
     case .exp: mapRow(x, y, n) { T.exp($0) }
     case .log: mapRow(x, y, n) { T.log($0) }
-    case .sqrt: mapRow(x, y, n) { $0.squareRoot() }
+    case .sqrt: mapRow(x, y, n) { T.vectorizableSquareRoot($0) }
     case .abs: mapRow(x, y, n) { Swift.abs($0) }
     case .sign: mapRow(x, y, n) { $0 > 0 ? 1 : ($0 < 0 ? -1 : ($0.isNaN ? $0 : 0)) }
     case .tanh: mapRow(x, y, n) { T.tanh($0) }

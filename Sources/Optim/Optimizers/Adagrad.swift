@@ -88,7 +88,7 @@ struct AdagradKernel: UpdateKernel {
         for i in 0..<p.count {
             let gi = g[i] + decay * p[i]
             sum[i] += gi * gi
-            p[i] -= stepSize * gi / (sum[i].squareRoot() + eps)
+            p[i] -= stepSize * gi / (T.vectorizableSquareRoot(sum[i]) + eps)
         }
     }
 }

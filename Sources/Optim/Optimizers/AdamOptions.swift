@@ -60,19 +60,38 @@ struct AdamKernel: UpdateKernel {
         let correction2Sqrt = T((1 - pow(beta2, Double(step))).squareRoot())
         let b1 = T(beta1), b2 = T(beta2), eps = T(options.eps)
         let decay = T(options.weightDecay), shrink = T(1 - options.learningRate * options.weightDecay)
-        let m = state[0], v = state[1]
-        let maxV = options.amsgrad ? state[2] : v
-        for i in 0..<p.count {
-            var gi = g[i]
-            if decoupled { p[i] *= shrink } else { gi += decay * p[i] }
-            m[i] += (1 - b1) * (gi - m[i])
-            v[i] = b2 * v[i] + (1 - b2) * gi * gi
-            var second = v[i]
-            if options.amsgrad {
-                second = Swift.max(maxV[i], second)
+        let n = p.count
+        let (pp, gp) = (p.baseAddress!, g.baseAddress!)
+        let (m, v) = (state[0].baseAddress!, state[1].baseAddress!)
+        // The options are tested once, outside the loops, so each loop is branch-free and vectorises.
+        if decoupled && decay != 0 {
+            for i in 0..<n { pp[i] *= shrink }
+        }
+        let coupledDecay = decoupled ? 0 : decay
+        if options.amsgrad {
+            let maxV = state[2].baseAddress!
+            for i in 0..<n {
+                let gi = gp[i] + coupledDecay * pp[i]
+                m[i] += (1 - b1) * (gi - m[i])
+                v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                let second = Swift.max(maxV[i], v[i])
                 maxV[i] = second
+                pp[i] -= stepSize * m[i] / (T.vectorizableSquareRoot(second) / correction2Sqrt + eps)
             }
-            p[i] -= stepSize * m[i] / (second.squareRoot() / correction2Sqrt + eps)
+        } else if coupledDecay != 0 {
+            for i in 0..<n {
+                let gi = gp[i] + coupledDecay * pp[i]
+                m[i] += (1 - b1) * (gi - m[i])
+                v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                pp[i] -= stepSize * m[i] / (T.vectorizableSquareRoot(v[i]) / correction2Sqrt + eps)
+            }
+        } else {
+            for i in 0..<n {
+                let gi = gp[i]
+                m[i] += (1 - b1) * (gi - m[i])
+                v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                pp[i] -= stepSize * m[i] / (T.vectorizableSquareRoot(v[i]) / correction2Sqrt + eps)
+            }
         }
     }
 }

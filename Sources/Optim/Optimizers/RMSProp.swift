@@ -96,7 +96,7 @@ struct RMSPropKernel: UpdateKernel {
                 gradAvg[i] += (1 - alpha) * (gi - gradAvg[i])
                 variance -= gradAvg[i] * gradAvg[i]
             }
-            let denominator = variance.squareRoot() + eps
+            let denominator = T.vectorizableSquareRoot(variance) + eps
             if useMomentum {
                 buffer[i] = momentum * buffer[i] + gi / denominator
                 p[i] -= lr * buffer[i]

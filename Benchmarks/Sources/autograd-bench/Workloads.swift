@@ -6,11 +6,14 @@ typealias Step = () -> Void
 
 /// The workloads of WORKLOADS.md that this build can run, by id.
 enum Workload: String, CaseIterable {
-    case w1 = "W1", w5 = "W5"
+    case w1 = "W1", w2 = "W2", w3 = "W3", w4 = "W4", w5 = "W5"
 
     var summary: String {
         switch self {
         case .w1: return "MLP 784-512-256-10, Adam, batch 64"
+        case .w2: return "CNN-small on 1x28x28, Adam, batch 64"
+        case .w3: return "LeNet-5 on 3x32x32, SGD momentum 0.9, batch 64"
+        case .w4: return "DCGAN-28: one D update (real + fake) and one G update, batch 64"
         case .w5: return "matmul n = 256, 1024, 2048 (GFLOP/s)"
         }
     }
@@ -29,8 +32,58 @@ enum Workload: String, CaseIterable {
                 crossEntropy(model(x), y).backward()
                 optimizer.step()
             }
+        case .w2:
+            let model = Sequential(Conv2d(1, 32, kernelSize: 3), ReLU(), MaxPool2d(kernelSize: 2), Flatten(),
+                                   Linear(5408, 128), ReLU(), Linear(128, 10))
+            return classifierStep(model, Adam(model.parameters(), learningRate: 1e-3), input: [64, 1, 28, 28], generator: generator)
+        case .w3:
+            let model = Sequential(Conv2d(3, 6, kernelSize: 5), ReLU(), MaxPool2d(kernelSize: 2),
+                                   Conv2d(6, 16, kernelSize: 5), ReLU(), MaxPool2d(kernelSize: 2), Flatten(),
+                                   Linear(400, 120), ReLU(), Linear(120, 84), ReLU(), Linear(84, 10))
+            return classifierStep(model, SGD(model.parameters(), learningRate: 1e-3, momentum: 0.9),
+                                  input: [64, 3, 32, 32], generator: generator)
+        case .w4:
+            return dcganStep(generator: generator)
         case .w5:
             preconditionFailure("W5 is measured in GFLOP/s, not as a training step")
         }
+    }
+}
+
+/// One cross-entropy training step of `model` on fixed random images of shape `input`.
+private func classifierStep(_ model: Module, _ optimizer: Optimizer, input: [Int], generator: RandomGenerator) -> Step {
+    let x = Variable(Tensor.rand(input, generator: generator))
+    let y = (0..<input[0]).map { _ in Int(generator.nextBelow(10)) }
+    return {
+        optimizer.zeroGrad()
+        crossEntropy(model(x), y).backward()
+        optimizer.step()
+    }
+}
+
+/// W4: the DCGAN of WORKLOADS.md; one step is a discriminator update on real and fake images, then a
+/// generator update, both with Adam(2e-4, betas (0.5, 0.999)) and BCE-with-logits.
+private func dcganStep(generator: RandomGenerator) -> Step {
+    let head = Sequential(Linear(100, 6272), BatchNorm1d(6272), ReLU())
+    let tail = Sequential(ConvTranspose2d(128, 64, kernelSize: 4, stride: 2, padding: 1), BatchNorm2d(64), ReLU(),
+                          ConvTranspose2d(64, 1, kernelSize: 4, stride: 2, padding: 1), Tanh())
+    let discriminator = Sequential(Conv2d(1, 64, kernelSize: 4, stride: 2, padding: 1), LeakyReLU(negativeSlope: 0.2),
+                                   Conv2d(64, 128, kernelSize: 4, stride: 2, padding: 1), BatchNorm2d(128),
+                                   LeakyReLU(negativeSlope: 0.2), Flatten(), Linear(6272, 1))
+    func generate(_ z: Variable) -> Variable { tail(head(z).reshaped([-1, 128, 7, 7])) }
+    let optimizerG = Adam(head.parameters() + tail.parameters(), learningRate: 2e-4, betas: (0.5, 0.999))
+    let optimizerD = Adam(discriminator.parameters(), learningRate: 2e-4, betas: (0.5, 0.999))
+    let real = Variable(Tensor.rand([64, 1, 28, 28], generator: generator) * 2 - 1)
+    let ones = Variable(Tensor.ones([64, 1])), zeros = Variable(Tensor.zeros([64, 1]))
+    return {
+        let fake = generate(Variable(Tensor.randn([64, 100], generator: generator)))
+        optimizerD.zeroGrad()
+        let lossD = binaryCrossEntropyWithLogits(discriminator(real), ones)
+            + binaryCrossEntropyWithLogits(discriminator(fake.detach()), zeros)
+        lossD.backward()
+        optimizerD.step()
+        optimizerG.zeroGrad()
+        binaryCrossEntropyWithLogits(discriminator(fake), ones).backward()
+        optimizerG.step()
     }
 }

@@ -35,6 +35,8 @@ func makeGenerator() -> Sequential {
 ///
 /// With `batchNorm: false` it is the WGAN-GP critic: the gradient penalty is taken per sample, which batch
 /// normalisation would couple across the batch, so the critic has no normalisation (as in Gulrajani et al. 2017).
+/// Its last layer has no bias either: the Wasserstein losses see D only through differences `D(fake) − D(real)`
+/// and input gradients, so a bias would never get a gradient.
 /// `width` (the first convolution's channels) and `imageSize` shrink it for tests; both halvings need
 /// `imageSize` divisible by 4.
 func makeDiscriminator(batchNorm: Bool = true, width: Int = 64, imageSize: Int = 28) -> Sequential {
@@ -47,6 +49,29 @@ func makeDiscriminator(batchNorm: Bool = true, width: Int = 64, imageSize: Int =
         if batchNorm { BatchNorm2d(2 * width) }
         LeakyReLU(negativeSlope: 0.2)
         Flatten()
-        Linear(2 * width * (imageSize / 4) * (imageSize / 4), 1)
+        Linear(2 * width * (imageSize / 4) * (imageSize / 4), 1, bias: batchNorm)
+    }
+}
+
+/// The DCGAN paper's initialisation (Radford et al. 2016, as in PyTorch's DCGAN example): convolution,
+/// transposed-convolution and linear weights from N(0, 0.02), batch-norm scales from N(1, 0.02), biases 0.
+func initializeDCGANWeights(_ network: Module, generator: RandomGenerator = .global) {
+    for module in network.modules() {
+        switch module {
+        case let layer as Conv2d:
+            Init.normal(layer.weight, std: 0.02, generator: generator)
+            if let bias = layer.bias { Init.zeros(bias) }
+        case let layer as ConvTranspose2d:
+            Init.normal(layer.weight, std: 0.02, generator: generator)
+            if let bias = layer.bias { Init.zeros(bias) }
+        case let layer as Linear:
+            Init.normal(layer.weight, std: 0.02, generator: generator)
+            if let bias = layer.bias { Init.zeros(bias) }
+        case let layer as BatchNorm:
+            if let weight = layer.weight { Init.normal(weight, mean: 1, std: 0.02, generator: generator) }
+            if let bias = layer.bias { Init.zeros(bias) }
+        default:
+            continue
+        }
     }
 }

@@ -87,6 +87,8 @@ final class GANTrainer {
         RandomGenerator.manualSeed(configuration.seed)
         generator = makeGenerator()
         discriminator = makeDiscriminator(batchNorm: configuration.loss == .dcgan)
+        initializeDCGANWeights(generator)
+        initializeDCGANWeights(discriminator)
         let betas = configuration.loss.betas
         optimizerG = Adam(generator.parameters(), learningRate: configuration.learningRateG, betas: betas)
         optimizerD = Adam(discriminator.parameters(), learningRate: configuration.learningRateD, betas: betas)
@@ -110,7 +112,7 @@ final class GANTrainer {
         optimizerD.step()
 
         optimizerG.zeroGrad()
-        let lossG = binaryCrossEntropyWithLogits(discriminator(fake), ones)
+        let lossG = withDiscriminatorFrozen { binaryCrossEntropyWithLogits(discriminator(fake), ones) }
         lossG.backward()
         optimizerG.step()
         return (lossD.value.item, lossG.value.item)
@@ -132,10 +134,20 @@ final class GANTrainer {
     /// One WGAN-GP generator update: `−D(G(z))`. Returns the generator's loss.
     func wganGeneratorStep(noise: Tensor) -> Double {
         optimizerG.zeroGrad()
-        let loss = -discriminator(generator(Variable(noise))).mean()
+        let loss = withDiscriminatorFrozen { -discriminator(generator(Variable(noise))).mean() }
         loss.backward()
         optimizerG.step()
         return loss.value.item
+    }
+
+    /// Runs `body` with the discriminator's parameters not requiring gradients, so a generator update
+    /// back-propagates through D to its input without computing D's weight gradients (which the next
+    /// D update would zero anyway).
+    private func withDiscriminatorFrozen<T>(_ body: () -> T) -> T {
+        let parameters = discriminator.parameters()
+        for p in parameters { p.requiresGrad = false }
+        defer { for p in parameters { p.requiresGrad = true } }
+        return body()
     }
 
     // MARK: Training
@@ -235,8 +247,8 @@ final class GANTrainer {
         var plot = LinePlot(title: title, xLabel: "batch", yLabel: configuration.loss == .dcgan ? "BCE" : "loss")
         let criticSteps = Double(configuration.loss.criticSteps)
         let xG = generatorLosses.indices.map { Double($0 + 1) * criticSteps }
-        plot.add("D", y: movingAverage(discriminatorLosses, window: 100))
-        plot.add("G", x: xG, y: movingAverage(generatorLosses, window: max(100 / configuration.loss.criticSteps, 1)))
+        plot.add("D (mean of 100 batches)", y: movingAverage(discriminatorLosses, window: 100))
+        plot.add("G (mean of 100 batches)", x: xG, y: movingAverage(generatorLosses, window: max(100 / configuration.loss.criticSteps, 1)))
         return plot
     }
 

@@ -14,7 +14,7 @@ private func tinyImages(count: Int, seed: UInt64 = 5) -> ArrayDataset<(Tensor, I
     let random = RandomGenerator(seed: seed)
     return ArrayDataset((0..<count).map { i in
         var image = Tensor.rand([1, 28, 28], generator: random) * 0.1
-        let top = random.nextBelow(14), left = random.nextBelow(14)
+        let top = Int(random.nextBelow(14)), left = Int(random.nextBelow(14))
         for r in top..<(top + 10) { for c in left..<(left + 8) { image[0, r, c] = 0.9 } }
         return (image, i % 10)
     })
@@ -24,10 +24,26 @@ private func tinyImages(count: Int, seed: UInt64 = 5) -> ArrayDataset<(Tensor, I
 private func assignParameters(_ values: [Variable], to critic: Sequential) {
     var next = values.makeIterator()
     for layer in critic.layers {
-        if let conv = layer as? Conv2d { conv.weight = next.next()!; conv.bias = next.next()! }
-        if let linear = layer as? Linear { linear.weight = next.next()!; linear.bias = next.next()! }
+        if let conv = layer as? Conv2d { conv.weight = next.next()!; if conv.bias != nil { conv.bias = next.next()! } }
+        if let linear = layer as? Linear { linear.weight = next.next()!; if linear.bias != nil { linear.bias = next.next()! } }
     }
     precondition(next.next() == nil, "assignParameters: more values than parameters")
+}
+
+/// Runs the example-gan binary built next to the tests; returns its exit status, standard output and standard error.
+private func runExample(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("example-gan")
+    try #require(FileManager.default.isExecutableFile(atPath: binary.path), "example-gan not built next to the tests at \(binary.path)")
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    let output = Pipe(), errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let out = output.fileHandleForReading.readDataToEndOfFile(), err = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
 }
 
 @Suite struct GANExampleTests {
@@ -42,6 +58,8 @@ private func assignParameters(_ values: [Variable], to critic: Sequential) {
         // W4's sizes: Linear 100→6272 (+ BN 6272), ConvT 128→64 (+ BN 64), ConvT 64→1; Conv 1→64, Conv 64→128, BN 128, Linear 6272→1.
         #expect(generator.parameterCount == 100 * 6272 + 6272 + 2 * 6272 + 128 * 64 * 16 + 64 + 2 * 64 + 64 * 16 + 1)
         #expect(discriminator.parameterCount == 16 * 64 + 64 + 64 * 128 * 16 + 128 + 2 * 128 + 6272 + 1)
+        // The critic: no batch norm, no output bias.
+        #expect(makeDiscriminator(batchNorm: false).parameterCount == 16 * 64 + 64 + 64 * 128 * 16 + 128 + 6272)
     }
 
     @Test(arguments: GANLoss.allCases)
@@ -62,7 +80,7 @@ private func assignParameters(_ values: [Variable], to critic: Sequential) {
                 losses.append(trainer.wganGeneratorStep(noise: noise))
             }
         }
-        #expect(losses.allSatisfy(\.isFinite), "losses \(losses)")
+        #expect(losses.allSatisfy { $0.isFinite }, "losses \(losses)")
         let after = trainer.generator.namedParameters() + trainer.discriminator.namedParameters()
         for ((name, old), (_, new)) in zip(before, after.map { ($0.name, $0.variable.value) }) {
             #expect(old != new, "\(loss.rawValue): parameter \(name) did not change")
@@ -167,5 +185,26 @@ private func assignParameters(_ values: [Variable], to critic: Sequential) {
         var spread = score
         spread.classCounts = [5, 5, 0]
         #expect(Swift.abs(spread.classEntropy - Foundation.log(2.0)) < 1e-12)
+    }
+
+    @Test func sampleModeWritesAGridFromAGeneratorCheckpoint() throws {
+        let output = temporaryDirectory("sample")
+        defer { try? FileManager.default.removeItem(at: output) }
+        try GANTrainer(GANConfiguration(outputDirectory: output.path)).saveCheckpoint()
+        let checkpoint = output.appendingPathComponent(GANTrainer.File.generator).path
+        let run = try runExample(["--sample", "9", "--checkpoint", checkpoint, "--output-dir", output.path])
+        #expect(run.status == 0, "\(run.errors)")
+        // 9 samples in a 3×3 grid: 3·28 + 4·2 = 92 pixels square.
+        let image = try PNGImage(contentsOf: output.appendingPathComponent("generated-9.png").path)
+        #expect(image.width == 92 && image.height == 92)
+    }
+
+    @Test func missingDataOrCheckpointExitsNonZeroWithAClearMessage() throws {
+        let data = try runExample(["--data-dir", "/nonexistent/fashion-mnist", "--output-dir", temporaryDirectory("none").path])
+        #expect(data.status != 0)
+        #expect(data.errors.contains("apt-get install dataset-fashion-mnist"))
+        let sample = try runExample(["--sample", "4", "--checkpoint", "/nonexistent/generator.safetensors"])
+        #expect(sample.status != 0)
+        #expect(sample.errors.contains("/nonexistent/generator.safetensors"))
     }
 }

@@ -168,7 +168,12 @@ public enum Graph {
 
         for record in reachableRecords(from: roots) {
             let key = ObjectIdentifier(record)
-            guard let gradient = pending.removeValue(forKey: key) else { continue }
+            guard let gradient = pending.removeValue(forKey: key) else {
+                // Reachable but given no gradient (every consumer returned nil for it): its subgraph
+                // is consumed all the same, so free it like the others.
+                if !retainGraph { record.release() }
+                continue
+            }
             if let target = targetOfRecord[key] { found[target] = gradient }
             guard let outputValue = record.outputValue else {
                 preconditionFailure("backward: the graph through op \(record.op.name) was freed by an earlier backward; pass retainGraph: true to the first backward to go through it twice")

@@ -202,7 +202,7 @@ func normalizeAxis(_ axis: Int, rank: Int, op: String) -> Int {
     return a
 }
 
-/// Normalises and sorts a list of axes; an empty list means every axis.
+/// Normalises and sorts a list of axes; `nil` means every axis, an empty list none (nothing is reduced).
 func normalizeAxes(_ axes: [Int]?, rank: Int, op: String) -> [Int] {
     guard let axes else { return Array(0..<rank) }
     let normalized = Set(axes.map { normalizeAxis($0, rank: rank, op: op) })

@@ -59,6 +59,16 @@ private struct ConvolutionScratch<T: TensorScalar> {
 
     var columnPointer: UnsafeMutablePointer<T> { columns.storage.pointer(T.self) }
     var stagingPointer: UnsafeMutablePointer<T> { staging.storage.pointer(T.self) }
+
+    /// The output-sized operand of a chunk of `nb` images starting at `images` (`[nb, O, Ho·Wo]`),
+    /// channel-major `[O, nb·Ho·Wo]` as the GEMMs read it: a single image already is, so it is
+    /// returned as is; more are copied into `staging`.
+    func channelMajor(_ images: UnsafePointer<T>, imageCount nb: Int, _ g: Conv2dGeometry) -> UnsafePointer<T> {
+        guard nb > 1 else { return images }
+        transposeBatch(images, stagingPointer, imageCount: nb, channels: g.outChannels, plane: g.outputPlane,
+                       toChannelMajor: true)
+        return UnsafePointer(stagingPointer)
+    }
 }
 
 enum ConvolutionKernels {
@@ -99,18 +109,21 @@ enum ConvolutionKernels {
 
     // MARK: Typed kernels
 
-    /// Calls `body(firstImage, imageCount)` for each chunk of the batch.
-    private static func forEachChunk(_ g: Conv2dGeometry, _ body: (Int, Int) -> Void) {
+    /// Calls `body(firstImage, imageCount, scratch)` for each chunk of the batch, with BLAS ready and
+    /// one set of scratch buffers, sized for the largest chunk, shared by all chunks.
+    private static func forEachChunk<T: TensorScalar>(_: T.Type, _ g: Conv2dGeometry,
+                                                      _ body: (Int, Int, ConvolutionScratch<T>) -> Void) {
+        _ = BLAS.prepared
+        let scratch = ConvolutionScratch<T>(g)
         let chunk = g.batchChunk
-        for start in stride(from: 0, to: g.batch, by: chunk) { body(start, Swift.min(chunk, g.batch - start)) }
+        for start in stride(from: 0, to: g.batch, by: chunk) { body(start, Swift.min(chunk, g.batch - start), scratch) }
+        withExtendedLifetime(scratch) {}
     }
 
     private static func forward<T: TensorScalar>(_: T.Type, _ x: Tensor, _ w: Tensor, _ y: inout Tensor, _ g: Conv2dGeometry) {
-        _ = BLAS.prepared
-        let scratch = ConvolutionScratch<T>(g)
         let px = x.storage.pointer(T.self), pw = w.storage.pointer(T.self), py = y.storage.pointer(T.self)
         let (og, k, outPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane)
-        forEachChunk(g) { start, nb in
+        forEachChunk(T.self, g) { start, nb, scratch in
             let columns = scratch.columnPointer
             im2col(px + start * g.inChannels * g.inputPlane, imageCount: nb, g, into: columns)
             let width = nb * outPlane
@@ -125,23 +138,15 @@ enum ConvolutionKernels {
                                channels: g.outChannels, plane: outPlane, toChannelMajor: false)
             }
         }
-        withExtendedLifetime(scratch) {}
     }
 
     private static func inputGradient<T: TensorScalar>(_: T.Type, _ y: Tensor, _ w: Tensor, _ x: inout Tensor, _ g: Conv2dGeometry) {
-        _ = BLAS.prepared
-        let scratch = ConvolutionScratch<T>(g)
         let py = y.storage.pointer(T.self), pw = w.storage.pointer(T.self), px = x.storage.pointer(T.self)
         let (og, k, outPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane)
-        forEachChunk(g) { start, nb in
+        forEachChunk(T.self, g) { start, nb, scratch in
             let columns = scratch.columnPointer
             let width = nb * outPlane
-            var source = UnsafePointer(py + start * g.outChannels * outPlane)
-            if nb > 1 {
-                transposeBatch(source, scratch.stagingPointer, imageCount: nb, channels: g.outChannels,
-                               plane: outPlane, toChannelMajor: true)
-                source = UnsafePointer(scratch.stagingPointer)
-            }
+            let source = scratch.channelMajor(py + start * g.outChannels * outPlane, imageCount: nb, g)
             for group in 0..<g.groups {
                 gemm(transposeA: true, transposeB: false, m: k, n: width, k: og,
                      pw + group * og * k, lda: k, source + group * og * width, ldb: width,
@@ -149,30 +154,21 @@ enum ConvolutionKernels {
             }
             col2im(columns, imageCount: nb, g, addingInto: px + start * g.inChannels * g.inputPlane)
         }
-        withExtendedLifetime(scratch) {}
     }
 
     private static func weightGradient<T: TensorScalar>(_: T.Type, _ x: Tensor, _ gy: Tensor, _ w: inout Tensor, _ g: Conv2dGeometry) {
-        _ = BLAS.prepared
-        let scratch = ConvolutionScratch<T>(g)
         let px = x.storage.pointer(T.self), pgy = gy.storage.pointer(T.self), pw = w.storage.pointer(T.self)
         let (og, k, outPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane)
-        forEachChunk(g) { start, nb in
+        forEachChunk(T.self, g) { start, nb, scratch in
             let columns = scratch.columnPointer
             im2col(px + start * g.inChannels * g.inputPlane, imageCount: nb, g, into: columns)
             let width = nb * outPlane
-            var source = UnsafePointer(pgy + start * g.outChannels * outPlane)
-            if nb > 1 {
-                transposeBatch(source, scratch.stagingPointer, imageCount: nb, channels: g.outChannels,
-                               plane: outPlane, toChannelMajor: true)
-                source = UnsafePointer(scratch.stagingPointer)
-            }
+            let source = scratch.channelMajor(pgy + start * g.outChannels * outPlane, imageCount: nb, g)
             for group in 0..<g.groups {
                 gemm(transposeA: false, transposeB: true, m: og, n: k, k: width,
                      source + group * og * width, lda: width, columns + group * k * width, ldb: width,
                      beta: 1, pw + group * og * k, ldc: k)
             }
         }
-        withExtendedLifetime(scratch) {}
     }
 }

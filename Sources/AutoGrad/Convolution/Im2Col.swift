@@ -10,32 +10,62 @@
 // computed once, padding is written with `update(repeating:)`, and with stride 1 a row is one
 // contiguous copy (im2col) or add (col2im).
 
+/// The index arithmetic that im2col and col2im share for a chunk of `nb` images: which output rows
+/// and columns of each kernel offset read inside the image, where each column-matrix row starts and
+/// which input element its first valid entry comes from. Keeping it in one place keeps the two adjoint.
+private struct ColumnLayout {
+    let g: Conv2dGeometry
+    let imageCount: Int
+    /// For each kernel row `a`, the output rows whose input row lies inside the image.
+    let validRows: [Range<Int>]
+    /// For each kernel column `b`, the output columns whose input column lies inside the image.
+    let validColumns: [Range<Int>]
+
+    init(_ g: Conv2dGeometry, imageCount nb: Int) {
+        self.g = g
+        imageCount = nb
+        validRows = (0..<g.kernelHeight).map { g.validOutputRows(kernelRow: $0) }
+        validColumns = (0..<g.kernelWidth).map { g.validOutputColumns(kernelColumn: $0) }
+    }
+
+    /// The offset in the column matrix of entry (c·kH·kW + a·kW + b, n·Ho·Wo): where the output
+    /// plane of image `n` begins in the row of channel `c` and kernel offset `(a, b)`.
+    @inline(__always)
+    func columnOffset(image n: Int, channel c: Int, kernelRow a: Int, kernelColumn b: Int) -> Int {
+        ((c * g.kernelHeight + a) * g.kernelWidth + b) * imageCount * g.outputPlane + n * g.outputPlane
+    }
+
+    /// The offset in the input of `x[n, c, i·s − pTop + a·d, low·s − pLeft + b·d] − low`, for `i` and
+    /// `low` the first valid output row and column: the entry of output column `j` in that row is
+    /// at `+ j` (stride 1) or `+ low + (j − low)·s`.
+    @inline(__always)
+    func inputOffset(image n: Int, channel c: Int, kernelRow a: Int, kernelColumn b: Int) -> Int {
+        let o = g.options, low = validColumns[b].lowerBound
+        return (n * g.inChannels + c) * g.inputPlane
+            + (validRows[a].lowerBound * o.strideHeight - o.padTop + a * o.dilationHeight) * g.inputWidth
+            + (low * o.strideWidth - o.padLeft + b * o.dilationWidth) - low
+    }
+}
+
 /// Fills `columns` (`C·kH·kW` rows of `nb·Ho·Wo`) from `nb` consecutive images starting at `input`.
 func im2col<T: TensorScalar>(_ input: UnsafePointer<T>, imageCount nb: Int, _ g: Conv2dGeometry,
                              into columns: UnsafeMutablePointer<T>) {
-    let (width, plane, outWidth, outPlane) = (g.inputWidth, g.inputPlane, g.outputWidth, g.outputPlane)
-    let (kh, kw) = (g.kernelHeight, g.kernelWidth)
-    let (sh, sw) = (g.options.strideHeight, g.options.strideWidth)
-    let (dh, dw) = (g.options.dilationHeight, g.options.dilationWidth)
-    let (pt, pl) = (g.options.padTop, g.options.padLeft)
-    let rowLength = nb * outPlane
-    let validColumns = (0..<kw).map { g.validOutputColumns(kernelColumn: $0) }
-    let validRows = (0..<kh).map { g.validOutputRows(kernelRow: $0) }
+    let layout = ColumnLayout(g, imageCount: nb)
+    let (width, outWidth, sh, sw) = (g.inputWidth, g.outputWidth, g.options.strideHeight, g.options.strideWidth)
     for n in 0..<nb {
         for c in 0..<g.inChannels {
-            let image = input + (n * g.inChannels + c) * plane
-            for a in 0..<kh {
-                let rows = validRows[a]
-                for b in 0..<kw {
-                    let (low, high) = (validColumns[b].lowerBound, validColumns[b].upperBound)
-                    let out = columns + ((c * kh + a) * kw + b) * rowLength + n * outPlane
+            for a in 0..<g.kernelHeight {
+                let rows = layout.validRows[a]
+                for b in 0..<g.kernelWidth {
+                    let (low, high) = (layout.validColumns[b].lowerBound, layout.validColumns[b].upperBound)
+                    let out = columns + layout.columnOffset(image: n, channel: c, kernelRow: a, kernelColumn: b)
                     // Rows that fall entirely into the top or bottom padding.
                     out.update(repeating: 0, count: rows.lowerBound * outWidth)
                     out.advanced(by: rows.upperBound * outWidth)
                         .update(repeating: 0, count: (g.outputHeight - rows.upperBound) * outWidth)
                     // Plain loops, not memset/memcpy calls: the rows are short and the loops vectorise.
                     var dst = out + rows.lowerBound * outWidth
-                    var src = image + (rows.lowerBound * sh - pt + a * dh) * width + (low * sw - pl + b * dw) - low
+                    var src = input + layout.inputOffset(image: n, channel: c, kernelRow: a, kernelColumn: b)
                     for _ in rows {
                         for j in 0..<low { dst[j] = 0 }
                         if sw == 1 {
@@ -59,23 +89,17 @@ func im2col<T: TensorScalar>(_ input: UnsafePointer<T>, imageCount nb: Int, _ g:
 /// `output` must be initialised (usually to zeros): the entries are accumulated.
 func col2im<T: TensorScalar>(_ columns: UnsafePointer<T>, imageCount nb: Int, _ g: Conv2dGeometry,
                              addingInto output: UnsafeMutablePointer<T>) {
-    let (width, plane, outWidth, outPlane) = (g.inputWidth, g.inputPlane, g.outputWidth, g.outputPlane)
-    let (kh, kw) = (g.kernelHeight, g.kernelWidth)
-    let (sh, sw) = (g.options.strideHeight, g.options.strideWidth)
-    let (dh, dw) = (g.options.dilationHeight, g.options.dilationWidth)
-    let (pt, pl) = (g.options.padTop, g.options.padLeft)
-    let rowLength = nb * outPlane
-    let validColumns = (0..<kw).map { g.validOutputColumns(kernelColumn: $0) }
-    let validRows = (0..<kh).map { g.validOutputRows(kernelRow: $0) }
+    let layout = ColumnLayout(g, imageCount: nb)
+    let (width, outWidth, sh, sw) = (g.inputWidth, g.outputWidth, g.options.strideHeight, g.options.strideWidth)
     for n in 0..<nb {
         for c in 0..<g.inChannels {
-            let image = output + (n * g.inChannels + c) * plane
-            for a in 0..<kh {
-                for b in 0..<kw {
-                    let (low, high) = (validColumns[b].lowerBound, validColumns[b].upperBound)
-                    let rows = validRows[a]
-                    var src = UnsafePointer(columns + ((c * kh + a) * kw + b) * rowLength + n * outPlane + rows.lowerBound * outWidth)
-                    var dst = image + (rows.lowerBound * sh - pt + a * dh) * width + (low * sw - pl + b * dw) - low
+            for a in 0..<g.kernelHeight {
+                for b in 0..<g.kernelWidth {
+                    let (low, high) = (layout.validColumns[b].lowerBound, layout.validColumns[b].upperBound)
+                    let rows = layout.validRows[a]
+                    var src = columns + layout.columnOffset(image: n, channel: c, kernelRow: a, kernelColumn: b)
+                        + rows.lowerBound * outWidth
+                    var dst = output + layout.inputOffset(image: n, channel: c, kernelRow: a, kernelColumn: b)
                     for _ in rows {
                         if sw == 1 {
                             for j in low..<high { dst[j] += src[j] }

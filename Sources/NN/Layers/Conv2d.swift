@@ -48,10 +48,7 @@ public final class Conv2d: Module {
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: Conv2dPadding = .valid, dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true,
                 dtype: DType = .float32, generator: RandomGenerator = .global) {
-        precondition(inChannels >= 1 && outChannels >= 1 && kernelSize.0 >= 1 && kernelSize.1 >= 1,
-                     "Conv2d: channels \(inChannels) → \(outChannels) and kernel size \(kernelSize) must be positive")
-        precondition(groups >= 1 && inChannels % groups == 0 && outChannels % groups == 0,
-                     "Conv2d: groups \(groups) must divide both \(inChannels) input and \(outChannels) output channels")
+        ConvolutionLayerSupport.checkChannels(inChannels, outChannels, kernelSize: kernelSize, groups: groups, layer: "Conv2d")
         precondition(stride.0 >= 1 && stride.1 >= 1 && dilation.0 >= 1 && dilation.1 >= 1,
                      "Conv2d: stride \(stride) and dilation \(dilation) must be positive")
         if case .explicit(let ph, let pw) = padding {

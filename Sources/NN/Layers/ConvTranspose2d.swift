@@ -49,10 +49,7 @@ public final class ConvTranspose2d: Module {
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: (Int, Int) = (0, 0), outputPadding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
                 groups: Int = 1, bias: Bool = true, dtype: DType = .float32, generator: RandomGenerator = .global) {
-        precondition(inChannels >= 1 && outChannels >= 1 && kernelSize.0 >= 1 && kernelSize.1 >= 1,
-                     "ConvTranspose2d: channels \(inChannels) → \(outChannels) and kernel size \(kernelSize) must be positive")
-        precondition(groups >= 1 && inChannels % groups == 0 && outChannels % groups == 0,
-                     "ConvTranspose2d: groups \(groups) must divide both \(inChannels) input and \(outChannels) output channels")
+        ConvolutionLayerSupport.checkChannels(inChannels, outChannels, kernelSize: kernelSize, groups: groups, layer: "ConvTranspose2d")
         precondition(stride.0 >= 1 && stride.1 >= 1 && dilation.0 >= 1 && dilation.1 >= 1 && padding.0 >= 0 && padding.1 >= 0,
                      "ConvTranspose2d: stride \(stride) and dilation \(dilation) must be positive, padding \(padding) not negative")
         precondition(outputPadding.0 >= 0 && outputPadding.1 >= 0

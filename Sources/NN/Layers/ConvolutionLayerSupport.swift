@@ -1,7 +1,16 @@
-// What Conv2d and ConvTranspose2d share: PyTorch's default parameter initialisation and the
-// handling of unbatched inputs.
+// What Conv2d and ConvTranspose2d share: the checks of channel counts, PyTorch's default parameter
+// initialisation and the handling of unbatched inputs.
 
 enum ConvolutionLayerSupport {
+    /// Traps, naming `layer`, unless the channel counts and kernel size are positive and `groups`
+    /// divides both channel counts.
+    static func checkChannels(_ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), groups: Int, layer: String) {
+        precondition(inChannels >= 1 && outChannels >= 1 && kernelSize.0 >= 1 && kernelSize.1 >= 1,
+                     "\(layer): channels \(inChannels) → \(outChannels) and kernel size \(kernelSize) must be positive")
+        precondition(groups >= 1 && inChannels % groups == 0 && outChannels % groups == 0,
+                     "\(layer): groups \(groups) must divide both \(inChannels) input and \(outChannels) output channels")
+    }
+
     /// A weight of `weightShape` drawn by Kaiming uniform with `a = √5`, which is U(−1/√fanIn, 1/√fanIn),
     /// and, when `bias`, a bias of `biasCount` elements from U(−1/√fanIn, 1/√fanIn), drawn in that
     /// order (PyTorch's `_ConvNd.reset_parameters`). `fanIn` is `weightShape[1] · kH · kW`, as

@@ -174,6 +174,18 @@ struct MatrixBatch {
     }
 }
 
+/// Checks the shapes of a system `A·X = B` for `op`: `A` is `[..., m, n]` (`[..., n, n]` when
+/// `square`), `B` is `[..., m, k]` or a vector `[m]`, with `m` rows either way; returns whether `B` is a vector.
+func checkRightHandSide(_ a: [Int], _ b: [Int], op: String, square: Bool) -> Bool {
+    let sa = MatrixBatch(a, op: op, square: square)
+    let m = square ? "n" : "m"
+    let vector = b.count == 1
+    precondition(vector || b.count >= 2, "\(op): B must be [..., \(m), k] or [\(m)], got shape \(b)")
+    let rows = vector ? b[0] : b[b.count - 2]
+    precondition(rows == sa.rows, "\(op): A has shape \(a) but B has shape \(b): B needs \(sa.rows) rows")
+    return vector
+}
+
 /// The broadcast batch shape of two operands and, for each output matrix, the matrix index in each operand.
 func broadcastBatches(_ a: [Int], _ b: [Int], op: String) -> (batch: [Int], indices: [(Int, Int)]) {
     let batch = a == b ? a : Broadcasting.shape(a, b, op: "\(op) (batch dimensions)")

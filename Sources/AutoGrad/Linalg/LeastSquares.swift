@@ -1,13 +1,3 @@
-/// Checks `lstsq`'s shapes: `A` `[..., m, n]`, `B` `[..., m, k]` or `[m]`; returns whether `B` is a vector.
-private func checkLeastSquaresShapes(_ a: [Int], _ b: [Int]) -> Bool {
-    let sa = MatrixBatch(a, op: "lstsq")
-    precondition(b.count >= 1, "lstsq: B must be [..., m, k] or [m], got shape \(b)")
-    let vector = b.count == 1
-    let rows = vector ? b[0] : b[b.count - 2]
-    precondition(rows == sa.rows, "lstsq: A has shape \(a) but B has shape \(b): B needs \(sa.rows) rows")
-    return vector
-}
-
 extension Variable {
     /// The least-squares solution of `A·X ≈ B` (PyTorch's `torch.linalg.lstsq(A, B).solution` for full-rank `A`).
     ///
@@ -19,7 +9,7 @@ extension Variable {
     /// - Throws: ``LinearAlgebraError`` (`.rankDeficient`, info = position of the zero in `R`'s diagonal)
     ///   when `A` does not have full rank.
     public static func lstsq(_ a: Variable, _ b: Variable) throws -> Variable {
-        let vector = checkLeastSquaresShapes(a.shape, b.shape)
+        let vector = checkRightHandSide(a.shape, b.shape, op: "lstsq", square: false)
         let rhs = vector ? b.reshaped([b.shape[0], 1]) : b
         let (m, n) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
         let tall = m >= n

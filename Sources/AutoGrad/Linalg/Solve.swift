@@ -71,16 +71,6 @@ struct LUSolve: Op {
     }
 }
 
-/// Checks `solve`'s shapes: `A` is `[..., n, n]`; `B` is `[..., n, k]` or a vector `[n]`.
-private func checkSolveShapes(_ a: [Int], _ b: [Int]) -> Bool {
-    let sa = MatrixBatch(a, op: "solve", square: true)
-    let vector = b.count == 1
-    precondition(vector || b.count >= 2, "solve: B must be [..., n, k] or [n], got shape \(b)")
-    let rows = vector ? b[0] : b[b.count - 2]
-    precondition(rows == sa.rows, "solve: A has shape \(a) but B has shape \(b): B needs \(sa.rows) rows")
-    return vector
-}
-
 extension Tensor {
     /// Solves `A·X = B` (PyTorch's `torch.linalg.solve`), through LU with partial pivoting (LAPACK `getrf`/`getrs`).
     ///
@@ -88,7 +78,7 @@ extension Tensor {
     /// `[n]` (result `[..., n]`). The dtype is float64 when either operand is.
     /// - Throws: ``LinearAlgebraError`` (`.singular`, with LAPACK's info) when a matrix of `A` is singular.
     public static func solve(_ a: Tensor, _ b: Tensor) throws -> Tensor {
-        let vector = checkSolveShapes(a.shape, b.shape)
+        let vector = checkRightHandSide(a.shape, b.shape, op: "solve", square: true)
         let factors = LUFactors(a.to(linalgType(a, b)), op: "solve")
         try factors.requireNonsingular(op: "solve")
         let x = factors.solve(vector ? b.reshaped([b.count, 1]) : b, transpose: false)
@@ -112,7 +102,7 @@ extension Variable {
     /// so higher orders work. Broadcast batch dimensions are summed back to each operand's shape.
     /// - Throws: ``LinearAlgebraError`` (`.singular`) when a matrix of `A` is singular.
     public static func solve(_ a: Variable, _ b: Variable) throws -> Variable {
-        let vector = checkSolveShapes(a.shape, b.shape)
+        let vector = checkRightHandSide(a.shape, b.shape, op: "solve", square: true)
         let dtype = Tensor.linalgType(a.value, b.value)
         let factors = LUFactors(a.value.to(dtype), op: "solve")
         try factors.requireNonsingular(op: "solve")

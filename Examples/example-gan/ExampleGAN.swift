@@ -23,8 +23,8 @@ struct ExampleGAN: ParsableCommand {
         """
     )
 
-    static let defaultEpochs = 5
-    static let defaultSubset = 30_000
+    static let defaultEpochs = 4
+    static let defaultSubset = 25_600
 
     @Option(help: "dcgan or wgan-gp.") var loss = GANLoss.dcgan
     @Option(help: "Number of passes over the training images.") var epochs = defaultEpochs

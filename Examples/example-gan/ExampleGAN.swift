@@ -13,9 +13,11 @@ struct ExampleGAN: ParsableCommand {
         Pixels are scaled to [-1, 1]. After every epoch it writes an 8×8 grid of samples from one fixed noise batch \
         (samples-epoch-N.png and samples.png), the D and G losses (losses.png) and checkpoints of both networks and \
         both optimisers; --resume continues from them. The default (\(defaultEpochs) epochs on the first \
-        \(defaultSubset) training images) takes about 8 minutes in a release build on 2 cores.
+        \(defaultSubset) training images: 1,600 steps) took 7 minutes in a release build on 2 cores (about 270 ms per \
+        step) and draws recognisable trousers, shirts, dresses, shoes and bags.
         --loss wgan-gp trains WGAN-GP: critic without batch norm, gradient penalty λ = 10, 5 critic updates per \
-        generator update, Adam 1e-4, betas (0.5, 0.9).
+        generator update, Adam 1e-4, betas (0.5, 0.9). It makes one generator update per 5 batches, each critic \
+        update costs about twice a DCGAN step, and it needs many more epochs than DCGAN for clear samples.
         --judge PATH scores 1000 samples with a classifier trained by example-cnn (out/cnn/model.safetensors): \
         mean top-class confidence, fraction above 0.9 and the entropy of the predicted classes (max ln 10 ≈ 2.303), \
         beside the same score for 1000 real test images.

@@ -52,30 +52,33 @@ func im2col<T: TensorScalar>(_ input: UnsafePointer<T>, imageCount nb: Int, _ g:
                              into columns: UnsafeMutablePointer<T>) {
     let layout = ColumnLayout(g, imageCount: nb)
     let (width, outWidth, sh, sw) = (g.inputWidth, g.outputWidth, g.options.strideHeight, g.options.strideWidth)
-    for n in 0..<nb {
-        for c in 0..<g.inChannels {
-            for a in 0..<g.kernelHeight {
-                let rows = layout.validRows[a]
-                for b in 0..<g.kernelWidth {
-                    let (low, high) = (layout.validColumns[b].lowerBound, layout.validColumns[b].upperBound)
-                    let out = columns + layout.columnOffset(image: n, channel: c, kernelRow: a, kernelColumn: b)
-                    // Rows that fall entirely into the top or bottom padding.
-                    out.update(repeating: 0, count: rows.lowerBound * outWidth)
-                    out.advanced(by: rows.upperBound * outWidth)
-                        .update(repeating: 0, count: (g.outputHeight - rows.upperBound) * outWidth)
-                    // Plain loops, not memset/memcpy calls: the rows are short and the loops vectorise.
-                    var dst = out + rows.lowerBound * outWidth
-                    var src = input + layout.inputOffset(image: n, channel: c, kernelRow: a, kernelColumn: b)
-                    for _ in rows {
-                        for j in 0..<low { dst[j] = 0 }
-                        if sw == 1 {
-                            for j in low..<high { dst[j] = src[j] }
-                        } else {
-                            for j in low..<high { dst[j] = src[low + (j - low) &* sw] }
+    // Images write disjoint column ranges, so they can be split over threads.
+    Parallel.forEachPart(nb, work: nb * g.inChannels * g.kernelHeight * g.kernelWidth * g.outputPlane) { images in
+        for n in images {
+            for c in 0..<g.inChannels {
+                for a in 0..<g.kernelHeight {
+                    let rows = layout.validRows[a]
+                    for b in 0..<g.kernelWidth {
+                        let (low, high) = (layout.validColumns[b].lowerBound, layout.validColumns[b].upperBound)
+                        let out = columns + layout.columnOffset(image: n, channel: c, kernelRow: a, kernelColumn: b)
+                        // Rows that fall entirely into the top or bottom padding.
+                        out.update(repeating: 0, count: rows.lowerBound * outWidth)
+                        out.advanced(by: rows.upperBound * outWidth)
+                            .update(repeating: 0, count: (g.outputHeight - rows.upperBound) * outWidth)
+                        // Plain loops, not memset/memcpy calls: the rows are short and the loops vectorise.
+                        var dst = out + rows.lowerBound * outWidth
+                        var src = input + layout.inputOffset(image: n, channel: c, kernelRow: a, kernelColumn: b)
+                        for _ in rows {
+                            for j in 0..<low { dst[j] = 0 }
+                            if sw == 1 {
+                                for j in low..<high { dst[j] = src[j] }
+                            } else {
+                                for j in low..<high { dst[j] = src[low + (j - low) &* sw] }
+                            }
+                            for j in high..<outWidth { dst[j] = 0 }
+                            dst += outWidth
+                            src += sh * width
                         }
-                        for j in high..<outWidth { dst[j] = 0 }
-                        dst += outWidth
-                        src += sh * width
                     }
                 }
             }
@@ -91,23 +94,26 @@ func col2im<T: TensorScalar>(_ columns: UnsafePointer<T>, imageCount nb: Int, _ 
                              addingInto output: UnsafeMutablePointer<T>) {
     let layout = ColumnLayout(g, imageCount: nb)
     let (width, outWidth, sh, sw) = (g.inputWidth, g.outputWidth, g.options.strideHeight, g.options.strideWidth)
-    for n in 0..<nb {
-        for c in 0..<g.inChannels {
-            for a in 0..<g.kernelHeight {
-                for b in 0..<g.kernelWidth {
-                    let (low, high) = (layout.validColumns[b].lowerBound, layout.validColumns[b].upperBound)
-                    let rows = layout.validRows[a]
-                    var src = columns + layout.columnOffset(image: n, channel: c, kernelRow: a, kernelColumn: b)
-                        + rows.lowerBound * outWidth
-                    var dst = output + layout.inputOffset(image: n, channel: c, kernelRow: a, kernelColumn: b)
-                    for _ in rows {
-                        if sw == 1 {
-                            for j in low..<high { dst[j] += src[j] }
-                        } else {
-                            for j in low..<high { dst[low + (j - low) &* sw] += src[j] }
+    // Images accumulate into disjoint parts of the output, so they can be split over threads.
+    Parallel.forEachPart(nb, work: nb * g.inChannels * g.kernelHeight * g.kernelWidth * g.outputPlane) { images in
+        for n in images {
+            for c in 0..<g.inChannels {
+                for a in 0..<g.kernelHeight {
+                    for b in 0..<g.kernelWidth {
+                        let (low, high) = (layout.validColumns[b].lowerBound, layout.validColumns[b].upperBound)
+                        let rows = layout.validRows[a]
+                        var src = columns + layout.columnOffset(image: n, channel: c, kernelRow: a, kernelColumn: b)
+                            + rows.lowerBound * outWidth
+                        var dst = output + layout.inputOffset(image: n, channel: c, kernelRow: a, kernelColumn: b)
+                        for _ in rows {
+                            if sw == 1 {
+                                for j in low..<high { dst[j] += src[j] }
+                            } else {
+                                for j in low..<high { dst[low + (j - low) &* sw] += src[j] }
+                            }
+                            src += outWidth
+                            dst += sh * width
                         }
-                        src += outWidth
-                        dst += sh * width
                     }
                 }
             }

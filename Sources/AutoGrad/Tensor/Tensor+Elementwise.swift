@@ -113,11 +113,17 @@ extension Tensor {
     func unary(_ fn: UnaryFunction) -> Tensor {
         var out = Tensor(uninitializedShape: shape, dtype: dtype)
         switch dtype {
-        case .float32: unaryKernel(fn, storage.pointer(Float.self), out.storage.pointer(Float.self), count)
-        case .float64: unaryKernel(fn, storage.pointer(Double.self), out.storage.pointer(Double.self), count)
+        case .float32: Tensor.splitUnary(fn, storage.pointer(Float.self), out.storage.pointer(Float.self), count)
+        case .float64: Tensor.splitUnary(fn, storage.pointer(Double.self), out.storage.pointer(Double.self), count)
         }
         out.shape = shape
         return out
+    }
+
+    private static func splitUnary<T: TensorScalar>(_ fn: UnaryFunction, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int) {
+        Parallel.forEachPart(n, work: n) { part in
+            unaryKernel(fn, x + part.lowerBound, y + part.lowerBound, part.count)
+        }
     }
 
     static func binary(_ a: Tensor, _ b: Tensor, _ fn: BinaryFunction, op: String) -> Tensor {
@@ -135,7 +141,9 @@ extension Tensor {
     private static func binaryTyped<T: TensorScalar>(_: T.Type, _ a: Tensor, _ b: Tensor, _ out: inout Tensor, _ fn: BinaryFunction) {
         let pa = a.storage.pointer(T.self), pb = b.storage.pointer(T.self), pc = out.storage.pointer(T.self)
         if a.shape == b.shape {
-            binaryKernel(fn, pa, 1, pb, 1, pc, out.count)
+            Parallel.forEachPart(out.count, work: out.count) { part in
+                binaryKernel(fn, pa + part.lowerBound, 1, pb + part.lowerBound, 1, pc + part.lowerBound, part.count)
+            }
             return
         }
         let (shape, strides) = Broadcasting.coalesce(

@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+@testable import AutoGrad
+
+/// The loops split over threads (im2col/col2im, elementwise kernels) must cover every element once
+/// and give exactly what one thread gives.
+@Suite(.serialized) struct ParallelTests {
+    @Test(arguments: [0, 1, 2, 5, 1000])
+    func partsCoverTheRangeOnce(count: Int) {
+        let lock = NSLock()
+        var seen = [Int](repeating: 0, count: count)
+        Parallel.forEachPart(count, work: Parallel.minimumWork) { part in
+            lock.lock(); defer { lock.unlock() }
+            for i in part { seen[i] += 1 }
+        }
+        #expect(seen.allSatisfy { $0 == 1 })
+    }
+
+    @Test func splitKernelsMatchOneThread() {
+        let saved = BLAS.threadCount
+        defer { BLAS.threadCount = saved }
+        let g = RandomGenerator(seed: 11)
+        // Large enough that every split loop passes Parallel.minimumWork.
+        let x = Tensor.randn([8, 4, 40, 40], generator: g), w = Tensor.randn([6, 4, 3, 3], generator: g)
+        let y = Tensor.randn([8, 6, 20, 20], generator: g)
+        func run() -> [Tensor] {
+            let xv = Variable(x, requiresGrad: true), wv = Variable(w, requiresGrad: true)
+            let out = Variable.conv2d(xv, weight: wv, stride: (2, 2), padding: .explicit(1, 1))
+            let loss = (out * Variable(y)).tanh().sum()
+            loss.backward()
+            return [out.value, xv.grad!, wv.grad!, x.exp(), x * x, x.sigmoid() + x]
+        }
+        BLAS.threadCount = 1
+        let single = run()
+        BLAS.threadCount = 2
+        let split = run()
+        for (a, b) in zip(single, split) { #expect(a == b) }
+    }
+}

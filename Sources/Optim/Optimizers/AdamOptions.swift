@@ -72,8 +72,8 @@ struct AdamKernel: UpdateKernel {
             let maxV = state[2].baseAddress!
             for i in 0..<n {
                 let gi = gp[i] + coupledDecay * pp[i]
-                m[i] += (1 - b1) * (gi - m[i])
-                v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                m[i] = flushSubnormal(m[i] + (1 - b1) * (gi - m[i]))
+                v[i] = flushSubnormal(b2 * v[i] + (1 - b2) * gi * gi)
                 let second = Swift.max(maxV[i], v[i])
                 maxV[i] = second
                 pp[i] -= stepSize * m[i] / (T.vectorizableSquareRoot(second) / correction2Sqrt + eps)
@@ -81,15 +81,15 @@ struct AdamKernel: UpdateKernel {
         } else if coupledDecay != 0 {
             for i in 0..<n {
                 let gi = gp[i] + coupledDecay * pp[i]
-                m[i] += (1 - b1) * (gi - m[i])
-                v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                m[i] = flushSubnormal(m[i] + (1 - b1) * (gi - m[i]))
+                v[i] = flushSubnormal(b2 * v[i] + (1 - b2) * gi * gi)
                 pp[i] -= stepSize * m[i] / (T.vectorizableSquareRoot(v[i]) / correction2Sqrt + eps)
             }
         } else {
             for i in 0..<n {
                 let gi = gp[i]
-                m[i] += (1 - b1) * (gi - m[i])
-                v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                m[i] = flushSubnormal(m[i] + (1 - b1) * (gi - m[i]))
+                v[i] = flushSubnormal(b2 * v[i] + (1 - b2) * gi * gi)
                 pp[i] -= stepSize * m[i] / (T.vectorizableSquareRoot(v[i]) / correction2Sqrt + eps)
             }
         }

@@ -90,15 +90,15 @@ struct RMSPropKernel: UpdateKernel {
         let gradAvg = centered ? state[state.count - 1] : squareAvg
         for i in 0..<p.count {
             let gi = g[i] + decay * p[i]
-            squareAvg[i] = alpha * squareAvg[i] + (1 - alpha) * gi * gi
+            squareAvg[i] = flushSubnormal(alpha * squareAvg[i] + (1 - alpha) * gi * gi)
             var variance = squareAvg[i]
             if centered {
-                gradAvg[i] += (1 - alpha) * (gi - gradAvg[i])
+                gradAvg[i] = flushSubnormal(gradAvg[i] + (1 - alpha) * (gi - gradAvg[i]))
                 variance -= gradAvg[i] * gradAvg[i]
             }
             let denominator = T.vectorizableSquareRoot(variance) + eps
             if useMomentum {
-                buffer[i] = momentum * buffer[i] + gi / denominator
+                buffer[i] = flushSubnormal(momentum * buffer[i] + gi / denominator)
                 p[i] -= lr * buffer[i]
             } else {
                 p[i] -= lr * gi / denominator

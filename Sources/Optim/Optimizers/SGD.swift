@@ -94,8 +94,8 @@ struct SGDKernel: UpdateKernel {
         for i in 0..<p.count {
             let d = g[i] + decay * p[i]
             let b = firstStep ? d : momentum * buffer[i] + keep * d
-            buffer[i] = b
-            p[i] -= lr * (options.nesterov ? d + momentum * b : b)
+            buffer[i] = flushSubnormal(b)
+            p[i] -= lr * (options.nesterov ? d + momentum * buffer[i] : buffer[i])
         }
     }
 }

@@ -72,7 +72,7 @@ extension Tensor {
     public static func normal(_ shape: [Int], mean: Double = 0, std: Double = 1,
                               dtype: DType = .float32, generator: RandomGenerator = .global) -> Tensor {
         precondition(std >= 0, "normal: std must be non-negative, got \(std)")
-        var t = Tensor(uninitializedShape: shape, dtype: dtype)
+        let t = Tensor(uninitializedShape: shape, dtype: dtype)
         switch dtype {
         case .float32: generator.fillNormal(t.storage.pointer(Float.self), count: t.count, mean: mean, std: std)
         case .float64: generator.fillNormal(t.storage.pointer(Double.self), count: t.count, mean: mean, std: std)

@@ -57,7 +57,7 @@ extension Tensor {
     public func gathered(alongAxis axis: Int, indices: TensorIndices) -> Tensor {
         let ax = normalizeAxis(axis, rank: rank, op: "gather")
         checkIndexShape(indices, axis: ax, op: "gather")
-        var out = Tensor(uninitializedShape: indices.shape, dtype: dtype)
+        let out = Tensor(uninitializedShape: indices.shape, dtype: dtype)
         switch dtype {
         case .float32:
             gatherScatterTyped(Float.self, x: storage.pointer(Float.self), xShape: shape, y: out.storage.pointer(Float.self),
@@ -73,7 +73,7 @@ extension Tensor {
     /// (PyTorch's `scatter_add`; the adjoint of ``gathered(alongAxis:indices:)``).
     public func scatteredAdd(into shape: [Int], alongAxis axis: Int, indices: TensorIndices) -> Tensor {
         precondition(indices.shape == self.shape, "scatterAdd: source shape \(self.shape) differs from indices shape \(indices.shape)")
-        var out = Tensor.zeros(shape, dtype: dtype)
+        let out = Tensor.zeros(shape, dtype: dtype)
         let ax = normalizeAxis(axis, rank: shape.count, op: "scatterAdd")
         out.checkIndexShape(indices, axis: ax, op: "scatterAdd")
         switch dtype {

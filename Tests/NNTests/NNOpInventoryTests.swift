@@ -1,0 +1,34 @@
+import Testing
+@testable import AutoGrad
+@testable import NN
+
+/// NN's own `Op` primitives, reached through the functions that record them, and gradchecked there.
+@Suite struct NNOpInventoryTests {
+    private func recordedOps(_ v: Variable) -> [String] {
+        var names: [String] = []
+        var stack = [v]
+        while let next = stack.popLast() {
+            guard let record = next.record else { continue }
+            names.append(record.op.name)
+            stack.append(contentsOf: record.inputs)
+        }
+        return names
+    }
+
+    private func expectRecords<O: Op>(_ op: O, _ input: Tensor, sourceLocation: SourceLocation = #_sourceLocation,
+                                      _ function: @escaping (Variable) -> Variable) {
+        let y = function(Variable(input, requiresGrad: true))
+        #expect(recordedOps(y).contains(op.name), "no \(O.self) recorded", sourceLocation: sourceLocation)
+        do { try gradcheck({ function($0[0]) }, inputs: [input]) } catch {
+            Issue.record("\(O.self): \(error)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func primitives() {
+        let x = Tensor.uniform([3, 4], low: -2, high: 2, dtype: .float64, generator: RandomGenerator(seed: 5))
+        let p = Tensor.uniform([3, 4], low: 0.1, high: 0.9, dtype: .float64, generator: RandomGenerator(seed: 6))
+        expectRecords(Erf(), x) { erf($0) }
+        expectRecords(SoftplusOp(), x) { softplus($0) }
+        expectRecords(ClampedLog(), p) { binaryCrossEntropy($0, Variable(Tensor.full([3, 4], 0.3, dtype: .float64))) }
+    }
+}

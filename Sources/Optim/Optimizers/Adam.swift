@@ -9,7 +9,13 @@
 ///     θ ← θ − γ/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
 ///
 /// State per parameter: `step`, `exp_avg` (m), `exp_avg_sq` (v), and `max_exp_avg_sq` (v̂) with AMSGrad.
-public final class Adam: GroupedOptimizer<AdamOptions> {
+///
+/// ``AdamW`` is this optimizer with the weight decay decoupled from the gradient (as in PyTorch, where
+/// `AdamW` subclasses `Adam`).
+public class Adam: GroupedOptimizer<AdamOptions> {
+    /// Whether weight decay shrinks θ directly (AdamW) instead of adding λθ to the gradient.
+    let decoupledWeightDecay: Bool
+
     /// Adam over one group of parameters.
     public convenience init(_ parameters: [Variable], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
                             eps: Double = 1e-8, weightDecay: Double = 0, amsgrad: Bool = false) {
@@ -20,10 +26,17 @@ public final class Adam: GroupedOptimizer<AdamOptions> {
     /// Adam over parameter groups; the arguments are the defaults for values a group does not override.
     ///
     /// - Precondition: γ, ε, λ ≥ 0 and 0 ≤ β₁, β₂ < 1.
-    public init(groups: [ParameterGroup<AdamOptions>], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
-                eps: Double = 1e-8, weightDecay: Double = 0, amsgrad: Bool = false) {
-        super.init(groups: groups, defaults: AdamOptions(learningRate: learningRate, betas: betas, eps: eps,
-                                                         weightDecay: weightDecay, amsgrad: amsgrad))
+    public convenience init(groups: [ParameterGroup<AdamOptions>], learningRate: Double = 1e-3,
+                            betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 0,
+                            amsgrad: Bool = false) {
+        self.init(groups: groups, defaults: AdamOptions(learningRate: learningRate, betas: betas, eps: eps,
+                                                        weightDecay: weightDecay, amsgrad: amsgrad),
+                  decoupledWeightDecay: false)
+    }
+
+    init(groups: [ParameterGroup<AdamOptions>], defaults: AdamOptions, decoupledWeightDecay: Bool) {
+        self.decoupledWeightDecay = decoupledWeightDecay
+        super.init(groups: groups, defaults: defaults)
     }
 
     override func stateNames(for options: AdamOptions) -> [String] { options.stateNames }
@@ -34,7 +47,7 @@ public final class Adam: GroupedOptimizer<AdamOptions> {
 
     override func update(_ parameter: inout Tensor, gradient: Tensor, state: inout [Tensor], step: Int,
                          isNewState: Bool, options: AdamOptions) {
-        applyKernel(AdamKernel(options: options, step: step, decoupled: false),
+        applyKernel(AdamKernel(options: options, step: step, decoupled: decoupledWeightDecay),
                     to: &parameter, gradient: gradient, state: &state)
     }
 }

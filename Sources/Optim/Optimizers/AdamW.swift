@@ -10,7 +10,7 @@
 ///
 /// The decay does not pass through the moment estimates, unlike ``Adam``'s L2 penalty. λ defaults
 /// to 1e-2. State per parameter as ``Adam``.
-public final class AdamW: GroupedOptimizer<AdamOptions> {
+public final class AdamW: Adam {
     /// AdamW over one group of parameters.
     public convenience init(_ parameters: [Variable], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
                             eps: Double = 1e-8, weightDecay: Double = 1e-2, amsgrad: Bool = false) {
@@ -24,18 +24,7 @@ public final class AdamW: GroupedOptimizer<AdamOptions> {
     public init(groups: [ParameterGroup<AdamOptions>], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
                 eps: Double = 1e-8, weightDecay: Double = 1e-2, amsgrad: Bool = false) {
         super.init(groups: groups, defaults: AdamOptions(learningRate: learningRate, betas: betas, eps: eps,
-                                                         weightDecay: weightDecay, amsgrad: amsgrad))
-    }
-
-    override func stateNames(for options: AdamOptions) -> [String] { options.stateNames }
-
-    override func problem(with options: AdamOptions) -> String? {
-        super.problem(with: options) ?? options.problem
-    }
-
-    override func update(_ parameter: inout Tensor, gradient: Tensor, state: inout [Tensor], step: Int,
-                         isNewState: Bool, options: AdamOptions) {
-        applyKernel(AdamKernel(options: options, step: step, decoupled: true),
-                    to: &parameter, gradient: gradient, state: &state)
+                                                         weightDecay: weightDecay, amsgrad: amsgrad),
+                   decoupledWeightDecay: true)
     }
 }

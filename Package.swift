@@ -1,6 +1,16 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+/// An example program: an executable in Examples/<name> using every library module and the shared support code.
+func example(_ name: String) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: ["NN", "Optim", "Data", "ExampleSupport",
+                       .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        path: "Examples/\(name)"
+    )
+}
+
 let package = Package(
     name: "swift-autograd",
     products: [
@@ -43,30 +53,10 @@ let package = Package(
         // Examples: executables that train on real data. ExampleSupport holds what they share
         // (progress bar, confusion matrix, error exit); it is not a product.
         .target(name: "ExampleSupport", dependencies: ["NN", "Optim", "Data"], path: "Examples/ExampleSupport"),
-        .executableTarget(
-            name: "example-mlp",
-            dependencies: ["NN", "Optim", "Data", "ExampleSupport",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Examples/example-mlp"
-        ),
-        .executableTarget(
-            name: "example-gp",
-            dependencies: ["NN", "Optim", "Data", "ExampleSupport",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Examples/example-gp"
-        ),
-        .executableTarget(
-            name: "example-cnn",
-            dependencies: ["NN", "Optim", "Data", "ExampleSupport",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Examples/example-cnn"
-        ),
-        .executableTarget(
-            name: "example-gan",
-            dependencies: ["NN", "Optim", "Data", "ExampleSupport",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Examples/example-gan"
-        ),
+        example("example-mlp"),
+        example("example-gp"),
+        example("example-cnn"),
+        example("example-gan"),
         .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad"]),
         .testTarget(name: "NNTests", dependencies: ["NN"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim"]),

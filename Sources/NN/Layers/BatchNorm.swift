@@ -12,8 +12,10 @@
 ///   average) when `momentum` is nil; `numBatchesTracked` counts the training-mode calls.
 /// - In evaluation mode with tracked statistics, `μ` and `σ²` are the running mean and variance.
 ///
-/// The normalisation is built from differentiable ``Variable`` operations, so gradients flow to the input
-/// through the batch statistics and higher-order gradients work. Running statistics are buffers (saved in
+/// With batch statistics the normalisation is one fused op (its statistics and closed-form backward run
+/// per channel on the raw elements; a recorded backward falls back to differentiable operations, so
+/// higher-order gradients work); with running statistics it is a per-channel affine map of ``Variable``
+/// operations. Either way gradients flow to the input, through the batch statistics when they are used. Running statistics are buffers (saved in
 /// ``Module/stateDict()``, not trained); `γ` (``weight``, ones) and `β` (``bias``, zeros) are parameters
 /// when `affine`.
 public class BatchNorm: Module {
@@ -99,35 +101,31 @@ public class BatchNorm: Module {
     public override func forward(_ x: Variable) -> Variable {
         precondition(acceptedRanks.contains(x.rank) && x.shape[1] == numFeatures,
                      "\(layerName): expected an input of shape \(shapeDescription) with C = \(numFeatures), got \(x.shape)")
-        let axes = [0] + Array(2..<x.rank)
-        let channelShape = [1, numFeatures] + Array(repeating: 1, count: x.rank - 2)
-        let count = x.value.count / numFeatures
-
-        let centered: Variable, inverseStd: Variable
         if isTraining || !trackRunningStats {
+            let count = x.value.count / numFeatures
             precondition(!isTraining || count > 1,
                          "\(layerName): expected more than 1 value per channel when training, got input of shape \(x.shape)")
-            let mean = x.mean(axes: axes, keepDims: true)
-            centered = x - mean
-            let variance = centered.squared().mean(axes: axes, keepDims: true)
-            inverseStd = (variance + eps).pow(-0.5)
-            if isTraining { updateRunningStats(mean: mean.value, biasedVariance: variance.value, count: count) }
-        } else {
-            let mean = runningMean!.reshaped(channelShape), variance = runningVar!.reshaped(channelShape)
-            centered = x - Variable(mean)
-            inverseStd = Variable((variance + eps).pow(-0.5))
+            let op = BatchNormTraining(eps: eps)
+            let y = if let weight, let bias { op(x, weight, bias) } else { op(x) }
+            if isTraining { updateRunningStats(mean: op.mean, biasedVariance: op.variance, count: count) }
+            return y
         }
-        // y = (x − μ)·(γ / √(σ² + ε)) + β: the per-channel factor is formed on C values, not on the whole input.
+        // Evaluation with running statistics: y = (x − μ)·(γ / √(σ² + ε)) + β, the per-channel factor formed on
+        // C values, not on the whole input.
+        let channelShape = [1, numFeatures] + Array(repeating: 1, count: x.rank - 2)
+        let centered = x - Variable(runningMean!.reshaped(channelShape))
+        let inverseStd = Variable((runningVar!.reshaped(channelShape) + eps).pow(-0.5))
         guard let weight, let bias else { return centered * inverseStd }
         return centered * (inverseStd * weight.reshaped(channelShape)) + bias.reshaped(channelShape)
     }
 
-    private func updateRunningStats(mean: Tensor, biasedVariance: Tensor, count: Int) {
+    private func updateRunningStats(mean: [Double], biasedVariance: [Double], count: Int) {
         guard let meanBox = _runningMean, let varBox = _runningVar, let countBox = _numBatchesTracked else { return }
         countBox.wrappedValue = countBox.wrappedValue + 1
         let f = momentum ?? 1 / countBox.wrappedValue.item
-        let batchMean = mean.reshaped([numFeatures]).to(meanBox.wrappedValue.dtype)
-        let unbiased = (biasedVariance * (Double(count) / Double(count - 1))).reshaped([numFeatures]).to(varBox.wrappedValue.dtype)
+        let batchMean = Tensor(shape: [numFeatures], scalars: mean, dtype: meanBox.wrappedValue.dtype)
+        let correction = Double(count) / Double(count - 1)
+        let unbiased = Tensor(shape: [numFeatures], scalars: biasedVariance.map { $0 * correction }, dtype: varBox.wrappedValue.dtype)
         meanBox.wrappedValue = meanBox.wrappedValue * (1 - f) + batchMean * f
         varBox.wrappedValue = varBox.wrappedValue * (1 - f) + unbiased * f
     }

@@ -7,12 +7,12 @@ Prints one JSON line: {"workload", "threads", "ms_median", "peak_rss_mb"} for W1
 import argparse
 import json
 import resource
-import statistics
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from timing import sorted_durations
 
 
 def w1():
@@ -82,26 +82,14 @@ def w4():
 
 
 def time_steps(step, warmup, steps):
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
+    return sorted_durations(step, warmup, steps)[steps // 2] * 1e3
 
 
 def matmul_gflops(sizes, repeats):
     out = {}
     for n in sizes:
         a, b = torch.randn(n, n), torch.randn(n, n)
-        torch.mm(a, b)
-        best = float("inf")
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            torch.mm(a, b)
-            best = min(best, time.perf_counter() - t0)
+        best = sorted_durations(lambda: torch.mm(a, b), 1, repeats)[0]
         out[str(n)] = 2 * n ** 3 / best / 1e9
     return out
 

@@ -11,7 +11,9 @@ struct AutogradBench: ParsableCommand {
         Each (workload, threads) pair runs in a fresh child process, for both frameworks, so peak memory is per run.
         PyTorch runs twice: with default malloc and with glibc's malloc tuned \
         (MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=268435456); ratios count against its faster time.
-        """
+        `autograd-bench micro` times the hot kernels one by one instead (see `autograd-bench micro --help`).
+        """,
+        subcommands: [MicroBench.self]
     )
 
     @Option(help: "Comma-separated workload ids.") var workloads = Workload.allCases.map(\.rawValue).joined(separator: ",")
@@ -28,10 +30,10 @@ struct AutogradBench: ParsableCommand {
             throw ValidationError("unknown workload \(id); available: \(Workload.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard steps > 0, warmup >= 0 else { throw ValidationError("--steps must be positive and --warmup non-negative") }
-        guard threadCounts.allSatisfy({ $0 > 0 }), !threadCounts.isEmpty else { throw ValidationError("--threads must list positive numbers") }
+        try validateThreadCounts(threadCounts)
     }
 
-    var threadCounts: [Int] { threads.split(separator: ",").compactMap { Int($0) } }
+    var threadCounts: [Int] { threadCountList(threads) }
 
     func run() throws {
         if let single {
@@ -39,7 +41,7 @@ struct AutogradBench: ParsableCommand {
             print(try String(decoding: JSONEncoder().encode(measure(workload, threads: threadCounts[0])), as: UTF8.self))
             return
         }
-        let torch = noTorch ? nil : TorchRunner(python: python, steps: steps, warmup: warmup)
+        let torch = noTorch ? nil : TorchRunner(python: python)
         if torch == nil && !noTorch {
             print("PyTorch is not importable: showing swift-autograd only. For the comparison: pip install torch==2.13.0+cpu\n")
         }
@@ -47,8 +49,9 @@ struct AutogradBench: ParsableCommand {
         for id in workloads.split(separator: ",").map(String.init) {
             for t in threadCounts {
                 let ours = try runChild(workload: id, threads: t)
-                let theirs = torch.map { runner in [runner.run(workload: id, threads: t, tunedMalloc: false),
-                                                    runner.run(workload: id, threads: t, tunedMalloc: true)] } ?? []
+                let theirs = torch.map { runner in [false, true].map {
+                    runner.run(workload: id, threads: t, steps: steps, warmup: warmup, tunedMalloc: $0)
+                } } ?? []
                 rows.append(ReportRow(ours: ours, torch: theirs.compactMap { $0 }))
                 print(rows.last!.progressLine)
             }
@@ -78,6 +81,13 @@ struct AutogradBench: ParsableCommand {
         }
         return measurement
     }
+}
+
+/// The thread counts of a `--threads 1,2` option.
+func threadCountList(_ option: String) -> [Int] { option.split(separator: ",").compactMap { Int($0) } }
+
+func validateThreadCounts(_ counts: [Int]) throws {
+    guard counts.allSatisfy({ $0 > 0 }), !counts.isEmpty else { throw ValidationError("--threads must list positive numbers") }
 }
 
 /// Runs an executable and returns its standard output; throws when it fails.

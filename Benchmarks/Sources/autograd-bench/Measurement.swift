@@ -21,19 +21,27 @@ func peakRSSMegabytes() -> Double {
     return Double(usage.ru_maxrss) / 1024
 }
 
+/// Seconds per call of `body`, one entry per sample, fastest first: `warmup` untimed calls, then `samples`
+/// timed samples of `callsPerSample` back-to-back calls each (more calls per sample steady the clock for short calls).
+func sortedDurations(of body: () -> Void, warmup: Int, samples: Int, callsPerSample: Int = 1) -> [Double] {
+    for _ in 0..<warmup { body() }
+    var times: [Double] = []
+    times.reserveCapacity(samples)
+    for _ in 0..<samples {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<callsPerSample { body() }
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 / Double(callsPerSample))
+    }
+    return times.sorted()
+}
+
 /// Median milliseconds of `steps` calls after `warmup` untimed ones, with buffer allocations per step.
 func timeSteps(_ step: Step, warmup: Int, steps: Int) -> (ms: Double, buffers: Double, systemBuffers: Double) {
     for _ in 0..<warmup { step() }
     let buffers0 = TensorMemory.bufferAllocations, system0 = TensorMemory.systemBufferAllocations
-    var times: [Double] = []
-    times.reserveCapacity(steps)
-    for _ in 0..<steps {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        step()
-        times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
-    }
+    let times = sortedDurations(of: step, warmup: 0, samples: steps)
     let n = Double(steps)
-    return (times.sorted()[steps / 2], Double(TensorMemory.bufferAllocations - buffers0) / n,
+    return (times[steps / 2] * 1e3, Double(TensorMemory.bufferAllocations - buffers0) / n,
             Double(TensorMemory.systemBufferAllocations - system0) / n)
 }
 
@@ -45,14 +53,7 @@ func matmulGflops(sizes: [Int], repeats: Int) -> (ours: [String: Double], direct
         let a = Tensor.randn([n, n], generator: generator), b = Tensor.randn([n, n], generator: generator)
         let flops = 2 * Double(n) * Double(n) * Double(n)
         func best(_ body: () -> Void) -> Double {
-            body()
-            var fastest = Double.infinity
-            for _ in 0..<repeats {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                body()
-                fastest = min(fastest, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-            }
-            return flops / fastest / 1e9
+            flops / sortedDurations(of: body, warmup: 1, samples: repeats)[0] / 1e9
         }
         ours["\(n)"] = best { _ = Tensor.matmul(a, b) }
         var c = [Float](repeating: 0, count: n * n)
@@ -63,4 +64,23 @@ func matmulGflops(sizes: [Int], repeats: Int) -> (ours: [String: Double], direct
         }
     }
     return (ours, direct)
+}
+
+/// Microseconds per call of one micro-benchmark: the median and the fastest of the timed samples.
+struct MicroTiming: Codable {
+    var usMedian: Double
+    var usMin: Double
+
+    enum CodingKeys: String, CodingKey {
+        case usMedian = "us_median", usMin = "us_min"
+    }
+}
+
+/// Times a short call: `warmup` (at least 1) untimed calls, the fastest of which sets how many calls make one sample
+/// (about `sampleSeconds` long, so the clock's resolution does not matter), then `samples` timed samples.
+func microTiming(of body: () -> Void, warmup: Int, samples: Int, sampleSeconds: Double = 1e-3) -> MicroTiming {
+    let estimate = sortedDurations(of: body, warmup: 0, samples: max(1, warmup))[0]
+    let callsPerSample = max(1, min(10_000, Int(sampleSeconds / max(estimate, 1e-9))))
+    let times = sortedDurations(of: body, warmup: 0, samples: samples, callsPerSample: callsPerSample)
+    return MicroTiming(usMedian: times[samples / 2] * 1e6, usMin: times[0] * 1e6)
 }

@@ -12,10 +12,10 @@ struct ReportRow {
 
     var progressLine: String {
         if let ms = ours.msMedian {
-            return "\(ours.workload) \(ours.threads) thread(s): ours \(f(ms)) ms" + (bestTorchMs.map { ", PyTorch \(f($0)) ms" } ?? "")
+            return "\(ours.workload) \(ours.threads) thread(s): ours \(formatted(ms)) ms" + (bestTorchMs.map { ", PyTorch \(formatted($0)) ms" } ?? "")
         }
         return "\(ours.workload) \(ours.threads) thread(s): " + (ours.gflops ?? [:]).sorted { Int($0.key)! < Int($1.key)! }
-            .map { "n=\($0.key) \(f($0.value)) GFLOP/s" }.joined(separator: ", ")
+            .map { "n=\($0.key) \(formatted($0.value)) GFLOP/s" }.joined(separator: ", ")
     }
 }
 
@@ -30,11 +30,11 @@ struct Report {
         lines.append("| workload | threads | ours ms/step | PyTorch ms (default / tuned malloc) | ratio ours/best | our peak RSS MiB | PyTorch peak RSS MiB | buffers/step (from system) |")
         lines.append("|---|---|---|---|---|---|---|---|")
         for row in rows where row.ours.msMedian != nil {
-            let torch = row.torch.map { $0.ms_median.map(f) ?? "–" }.joined(separator: " / ")
-            let rss = row.torch.map { f($0.peak_rss_mb) }.min() ?? "–"
-            lines.append("| \(row.ours.workload) | \(row.ours.threads) | \(f(row.ours.msMedian!)) | \(torch.isEmpty ? "–" : torch) | "
-                + "\(row.ratio.map { String(format: "%.2f", $0) } ?? "–") | \(f(row.ours.peakRSSMegabytes)) | \(rss) | "
-                + "\(row.ours.buffersPerStep.map(f) ?? "–") (\(row.ours.systemBuffersPerStep.map(f) ?? "–")) |")
+            let torch = row.torch.map { $0.ms_median.map(formatted) ?? "–" }.joined(separator: " / ")
+            let rss = row.torch.map { formatted($0.peak_rss_mb) }.min() ?? "–"
+            lines.append("| \(row.ours.workload) | \(row.ours.threads) | \(formatted(row.ours.msMedian!)) | \(torch.isEmpty ? "–" : torch) | "
+                + "\(row.ratio.map { String(format: "%.2f", $0) } ?? "–") | \(formatted(row.ours.peakRSSMegabytes)) | \(rss) | "
+                + "\(row.ours.buffersPerStep.map(formatted) ?? "–") (\(row.ours.systemBuffersPerStep.map(formatted) ?? "–")) |")
         }
         let gemm = rows.filter { $0.ours.gflops != nil }
         if !gemm.isEmpty {
@@ -43,8 +43,8 @@ struct Report {
                 for n in (row.ours.gflops ?? [:]).keys.sorted(by: { Int($0)! < Int($1)! }) {
                     let ours = row.ours.gflops![n]!, direct = row.ours.directGflops?[n]
                     let torch = row.torch.compactMap { $0.gflops?[n] }.max()
-                    lines.append("| W5 | \(row.ours.threads) | \(n) | \(f(ours)) | \(direct.map(f) ?? "–") | "
-                        + "\(direct.map { String(format: "%.2f", ours / $0) } ?? "–") | \(torch.map(f) ?? "–") | "
+                    lines.append("| W5 | \(row.ours.threads) | \(n) | \(formatted(ours)) | \(direct.map(formatted) ?? "–") | "
+                        + "\(direct.map { String(format: "%.2f", ours / $0) } ?? "–") | \(torch.map(formatted) ?? "–") | "
                         + "\(torch.map { String(format: "%.2f", ours / $0) } ?? "–") |")
                 }
             }
@@ -53,7 +53,8 @@ struct Report {
     }
 }
 
-private func f(_ x: Double) -> String { String(format: x >= 100 ? "%.0f" : "%.2f", x) }
+/// A figure for the tables: no decimals from 100 up, two below.
+func formatted(_ x: Double) -> String { String(format: x >= 100 ? "%.0f" : "%.2f", x) }
 
 private func zip2<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
     guard let a, let b else { return nil }

@@ -1,32 +1,30 @@
 import Foundation
 
-/// Runs Benchmarks/pytorch/workloads.py in a child Python process.
+/// Runs the PyTorch side of the benchmarks (Benchmarks/pytorch/*.py) in child Python processes.
 struct TorchRunner {
+    /// The interpreter, resolved on PATH.
     let python: String
-    let steps: Int
-    let warmup: Int
-    let script: String
+    /// Benchmarks/pytorch.
+    let directory: URL
+
+    /// glibc's malloc settings that stop it mapping and unmapping large buffers every step.
+    static let tunedMallocEnvironment = ["MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "268435456"]
 
     /// A runner, or nil when `torch` cannot be imported by `python`.
-    init?(python: String, steps: Int, warmup: Int) {
-        self.python = python
-        self.steps = steps
-        self.warmup = warmup
-        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        script = here.appendingPathComponent("../../pytorch/workloads.py").standardized.path
+    init?(python: String) {
         guard let interpreter = TorchRunner.which(python),
               (try? runProcess(interpreter, ["-c", "import torch"])) != nil else { return nil }
-        self.resolvedPython = interpreter
+        self.python = interpreter
+        directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../pytorch").standardized
     }
 
-    private var resolvedPython = ""
-
-    /// One PyTorch measurement, or nil (with a message) when the script fails.
-    func run(workload: String, threads: Int, tunedMalloc: Bool) -> TorchMeasurement? {
-        let environment = tunedMalloc ? ["MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "268435456"] : [:]
+    /// One PyTorch workload measurement (workloads.py), or nil (with a message) when the script fails.
+    func run(workload: String, threads: Int, steps: Int, warmup: Int, tunedMalloc: Bool) -> TorchMeasurement? {
         do {
-            let output = try runProcess(resolvedPython, [script, "--workload", workload, "--threads", "\(threads)",
-                                                         "--steps", "\(steps)", "--warmup", "\(warmup)"], environment: environment)
+            let output = try runProcess(python, [script("workloads.py"), "--workload", workload, "--threads", "\(threads)",
+                                                 "--steps", "\(steps)", "--warmup", "\(warmup)"],
+                                        environment: tunedMalloc ? TorchRunner.tunedMallocEnvironment : [:])
             guard let line = output.split(separator: "\n").last, let data = line.data(using: .utf8) else { return nil }
             var measurement = try JSONDecoder().decode(TorchMeasurement.self, from: data)
             measurement.tunedMalloc = tunedMalloc
@@ -36,6 +34,23 @@ struct TorchRunner {
             return nil
         }
     }
+
+    /// PyTorch's timings of the micro-benchmarks `ids` (micro.py, tuned malloc) by id; empty, with a message,
+    /// when the script fails.
+    func micro(ids: [String], threads: Int, warmup: Int, samples: Int) -> [String: MicroTiming] {
+        do {
+            let output = try runProcess(python, [script("micro.py"), "--cases", ids.joined(separator: ","),
+                                                 "--threads", "\(threads)", "--warmup", "\(warmup)", "--repeats", "\(samples)"],
+                                        environment: TorchRunner.tunedMallocEnvironment)
+            guard let line = output.split(separator: "\n").last, let data = line.data(using: .utf8) else { return [:] }
+            return try JSONDecoder().decode([String: MicroTiming].self, from: data)
+        } catch {
+            print("PyTorch micro-benchmarks (\(threads) threads) failed: \(error)")
+            return [:]
+        }
+    }
+
+    private func script(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     static func which(_ name: String) -> String? {
         if name.contains("/") { return name }

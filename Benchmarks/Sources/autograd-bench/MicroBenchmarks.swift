@@ -1,0 +1,204 @@
+import NN
+import Optim
+
+/// What one call of a micro-benchmark does, to turn its time into a rate.
+enum MicroWork {
+    /// Bytes read and written by the kernel (the minimum traffic: each input read once, the output written once).
+    case bytes(Double)
+    /// Floating-point operations (a multiply-add counts 2).
+    case flops(Double)
+
+    /// The rate at `seconds` per call, with its unit: GB/s or GFLOP/s.
+    func rate(seconds: Double) -> String {
+        switch self {
+        case .bytes(let b): return formatted(b / seconds / 1e9) + " GB/s"
+        case .flops(let f): return formatted(f / seconds / 1e9) + " GFLOP/s"
+        }
+    }
+}
+
+/// One hot kernel timed through the public API, on a shape from the reference workloads (WORKLOADS.md).
+///
+/// The `id` names the same measurement in `pytorch/micro.py`; keep the two tables in step.
+struct MicroCase {
+    /// Stable name, matched by `--filter` and by the PyTorch side.
+    let id: String
+    /// The shapes involved, for the table.
+    let shape: String
+    /// Work per call, when a rate means something.
+    let work: MicroWork?
+    /// Builds the inputs (outside the timing) and returns the call to time.
+    let make: () -> () -> Void
+}
+
+/// Keeps a result alive so that the optimiser cannot drop the call that made it.
+@inline(never) func consume<T>(_ value: T) { withExtendedLifetime(value) {} }
+
+private let float32Bytes = 4.0
+
+private func randn(_ shape: [Int], requiresGrad: Bool = false) -> Variable {
+    Variable(Tensor.randn(shape, generator: microGenerator), requiresGrad: requiresGrad)
+}
+
+/// One generator for all inputs; the values do not matter, only that they are ordinary (no NaN, no denormals).
+private let microGenerator = RandomGenerator(seed: 0)
+
+private func count(_ shape: [Int]) -> Double { Double(shape.reduce(1, *)) }
+
+// MARK: - Case builders (one per kind of kernel; the table below lists the shapes)
+
+/// A binary elementwise Tensor operation; `b` may broadcast into `a`.
+private func binary(_ id: String, _ a: [Int], _ b: [Int], _ op: @escaping (Tensor, Tensor) -> Tensor) -> MicroCase {
+    MicroCase(id: id, shape: "\(a) · \(b)", work: .bytes((2 * count(a) + count(b)) * float32Bytes)) {
+        let x = randn(a).value, y = randn(b).value
+        return { consume(op(x, y)) }
+    }
+}
+
+/// A unary Tensor → Tensor kernel (elementwise, or a reduction when `outputShape` is smaller).
+private func unary(_ id: String, _ shape: [Int], output: [Int]? = nil, _ op: @escaping (Tensor) -> Tensor) -> MicroCase {
+    MicroCase(id: id, shape: "\(shape)" + (output.map { " → \($0)" } ?? ""),
+              work: .bytes((count(shape) + count(output ?? shape)) * float32Bytes)) {
+        let x = randn(shape).value
+        return { consume(op(x)) }
+    }
+}
+
+/// A layer's forward pass without recording (`Graph.noGrad`), as in inference.
+private func forward(_ id: String, _ shape: [Int], work: MicroWork?, _ layer: @escaping () -> Module) -> MicroCase {
+    MicroCase(id: id, shape: "\(shape)", work: work) {
+        let module = layer(), x = randn(shape)
+        return { Graph.noGrad { consume(module(x)) } }
+    }
+}
+
+/// A layer's forward and backward pass from a fixed output gradient, gradients cleared (set to nil) after each call.
+/// `inputGrad` says whether the input needs a gradient (false for a network's first layer).
+private func forwardBackward(_ id: String, _ shape: [Int], inputGrad: Bool, work: MicroWork?,
+                             _ layer: @escaping () -> Module) -> MicroCase {
+    MicroCase(id: id, shape: "\(shape)", work: work) {
+        let module = layer(), x = randn(shape, requiresGrad: inputGrad)
+        let seed = Graph.noGrad { randn(module(x).shape).value }
+        return {
+            module(x).backward(seed: seed)
+            module.zeroGrad()
+            x.zeroGrad()
+        }
+    }
+}
+
+/// Multiply-adds ×2 of a convolution producing `[n, cOut, hOut, wOut]` from `cIn` channels with a `k × k` kernel.
+private func convFlops(n: Int, cIn: Int, cOut: Int, k: Int, hOut: Int, wOut: Int) -> Double {
+    2 * Double(n * cOut * hOut * wOut) * Double(cIn * k * k)
+}
+
+/// Forward, and forward + backward, of one convolution layer; backward costs a product per gradient
+/// (weight, and input when it needs one).
+private func convolution(_ name: String, _ shape: [Int], inputGrad: Bool, flops: Double,
+                         _ layer: @escaping () -> Module) -> [MicroCase] {
+    [forward("\(name)-fwd", shape, work: .flops(flops), layer),
+     forwardBackward("\(name)-fwd-bwd", shape, inputGrad: inputGrad, work: .flops(flops * (inputGrad ? 3 : 2)), layer)]
+}
+
+/// `optimizer.step()` over parameters of `shapes` whose gradients are fixed random tensors.
+/// `bytesPerParameter` counts the Float32 traffic of one update (parameter, gradient and state, read and written).
+private func optimizerStep(_ id: String, _ label: String, shapes: [[Int]], floatsPerParameter: Double,
+                           _ make: @escaping ([Variable]) -> Optimizer) -> MicroCase {
+    let total = shapes.map(count).reduce(0, +)
+    return MicroCase(id: id, shape: "\(label) (\(Int(total)) parameters)", work: .bytes(total * floatsPerParameter * float32Bytes)) {
+        let parameters = shapes.map { randn($0, requiresGrad: true) }
+        for p in parameters { p.grad = randn(p.shape).value }
+        let optimizer = make(parameters)
+        return { optimizer.step() }
+    }
+}
+
+/// The parameter shapes of W1 (Linear 784→512→256→10, weights and biases).
+private let w1Parameters = [[512, 784], [512], [256, 512], [256], [10, 256], [10]]
+
+// MARK: - The table
+
+extension MicroCase {
+    /// Every micro-benchmark, in table order.
+    static let all: [MicroCase] = elementwise + reductions + softmax + convolutions + pooling + batchNorm + optimizers + products
+
+    static let elementwise: [MicroCase] = [
+        binary("add", [64, 128, 14, 14], [64, 128, 14, 14], +),
+        binary("add-channel-broadcast", [64, 64, 14, 14], [1, 64, 1, 1], +),
+        binary("mul", [64, 128, 14, 14], [64, 128, 14, 14], *),
+        unary("relu", [64, 128, 14, 14]) { $0.relu() },
+        unary("exp", [64, 128, 14, 14]) { $0.exp() },
+        unary("tanh", [64, 128, 14, 14]) { $0.tanh() },
+        unary("sigmoid", [64, 128, 14, 14]) { $0.sigmoid() },
+        unary("leaky-relu", [64, 128, 14, 14]) { x in Graph.noGrad { leakyReLU(Variable(x), negativeSlope: 0.2).value } },
+    ]
+
+    static let reductions: [MicroCase] = [
+        unary("sum-all", [64, 128, 14, 14], output: []) { $0.sum() },
+        unary("sum-axes-0-2-3", [64, 64, 14, 14], output: [64]) { $0.sum(axes: [0, 2, 3]) },
+        unary("sum-to-shape-channel", [64, 64, 14, 14], output: [1, 64, 1, 1]) { $0.sum(toShape: [1, 64, 1, 1]) },
+        unary("sum-to-shape-bias", [64, 512], output: [512]) { $0.sum(toShape: [512]) },
+        unary("mean-last-axis", [256, 1000], output: [256]) { $0.mean(axes: [1]) },
+    ]
+
+    static let softmax: [MicroCase] = [
+        unary("softmax-64x10", [64, 10]) { $0.softmax(axis: -1) },
+        unary("softmax-256x1000", [256, 1000]) { $0.softmax(axis: -1) },
+        unary("log-softmax-64x10", [64, 10]) { $0.logSoftmax(axis: -1) },
+        unary("log-softmax-256x1000", [256, 1000]) { $0.logSoftmax(axis: -1) },
+        MicroCase(id: "cross-entropy-fwd-bwd", shape: "[64, 10]", work: nil) {
+            let logits = randn([64, 10], requiresGrad: true)
+            let targets = (0..<64).map { _ in Int(microGenerator.nextBelow(10)) }
+            return {
+                crossEntropy(logits, targets).backward()
+                logits.zeroGrad()
+            }
+        },
+    ]
+
+    static let convolutions: [MicroCase] =
+        convolution("conv-1-32-k3", [64, 1, 28, 28], inputGrad: false,
+                    flops: convFlops(n: 64, cIn: 1, cOut: 32, k: 3, hOut: 26, wOut: 26)) { Conv2d(1, 32, kernelSize: 3) }
+        + convolution("conv-3-6-k5", [64, 3, 32, 32], inputGrad: false,
+                      flops: convFlops(n: 64, cIn: 3, cOut: 6, k: 5, hOut: 28, wOut: 28)) { Conv2d(3, 6, kernelSize: 5) }
+        + convolution("conv-6-16-k5", [64, 6, 14, 14], inputGrad: true,
+                      flops: convFlops(n: 64, cIn: 6, cOut: 16, k: 5, hOut: 10, wOut: 10)) { Conv2d(6, 16, kernelSize: 5) }
+        + convolution("conv-64-128-k4s2p1", [64, 64, 14, 14], inputGrad: true,
+                      flops: convFlops(n: 64, cIn: 64, cOut: 128, k: 4, hOut: 7, wOut: 7)) {
+            Conv2d(64, 128, kernelSize: 4, stride: 2, padding: 1)
+        }
+        // A transposed convolution does the multiply-adds of the convolution it transposes (64 ← 128 at 7×7).
+        + convolution("conv-transpose-128-64-k4s2p1", [64, 128, 7, 7], inputGrad: true,
+                      flops: convFlops(n: 64, cIn: 64, cOut: 128, k: 4, hOut: 7, wOut: 7)) {
+            ConvTranspose2d(128, 64, kernelSize: 4, stride: 2, padding: 1)
+        }
+
+    static let pooling: [MicroCase] = [[64, 32, 26, 26], [64, 6, 28, 28]].flatMap { shape -> [MicroCase] in
+        let name = "maxpool2-\(shape[1])x\(shape[2])"
+        return [forward("\(name)-fwd", shape, work: .bytes(count(shape) * 1.25 * float32Bytes)) { MaxPool2d(kernelSize: 2) },
+                forwardBackward("\(name)-fwd-bwd", shape, inputGrad: true, work: nil) { MaxPool2d(kernelSize: 2) }]
+    }
+
+    static let batchNorm: [MicroCase] = [
+        forwardBackward("batchnorm2d-64-train-fwd-bwd", [64, 64, 14, 14], inputGrad: true, work: nil) { BatchNorm2d(64) },
+    ]
+
+    static let optimizers: [MicroCase] = [
+        // Adam reads θ, g, m, v and writes θ, m, v; SGD with momentum reads θ, g, b and writes θ, b.
+        optimizerStep("adam-step-w1", "W1", shapes: w1Parameters, floatsPerParameter: 7) { Adam($0, learningRate: 1e-3) },
+        optimizerStep("adam-step-1m", "[1000, 1000]", shapes: [[1000, 1000]], floatsPerParameter: 7) { Adam($0, learningRate: 1e-3) },
+        optimizerStep("sgd-momentum-step-w1", "W1", shapes: w1Parameters, floatsPerParameter: 5) {
+            SGD($0, learningRate: 1e-3, momentum: 0.9)
+        },
+        optimizerStep("sgd-momentum-step-1m", "[1000, 1000]", shapes: [[1000, 1000]], floatsPerParameter: 5) {
+            SGD($0, learningRate: 1e-3, momentum: 0.9)
+        },
+    ]
+
+    static let products: [MicroCase] = [
+        MicroCase(id: "matmul-64x784x512", shape: "[64, 784] × [784, 512]", work: .flops(2 * 64 * 784 * 512)) {
+            let a = randn([64, 784]).value, b = randn([784, 512]).value
+            return { consume(Tensor.matmul(a, b)) }
+        },
+    ]
+}

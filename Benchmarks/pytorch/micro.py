@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""PyTorch side of `autograd-bench micro`: the hot kernels one by one, Float32, at one thread count.
+
+Each id names the same measurement as in Sources/autograd-bench/MicroBenchmarks.swift; keep the two tables in step.
+Prints one JSON line: {id: {"us_median", "us_min"}} in microseconds per call.
+"""
+import argparse
+import json
+import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from timing import micro_timing
+
+W1_PARAMETERS = [(512, 784), (512,), (256, 512), (256,), (10, 256), (10,)]
+
+
+def binary(a, b, op):
+    def make():
+        x, y = torch.randn(a), torch.randn(b)
+        return lambda: op(x, y)
+    return make
+
+
+def unary(shape, op):
+    def make():
+        x = torch.randn(shape)
+        return lambda: op(x)
+    return make
+
+
+def forward(shape, layer):
+    def make():
+        module, x = layer(), torch.randn(shape)
+
+        def call():
+            with torch.no_grad():
+                module(x)
+        return call
+    return make
+
+
+def forward_backward(shape, input_grad, layer):
+    """Forward and backward from a fixed output gradient; gradients set to None after each call."""
+    def make():
+        module, x = layer(), torch.randn(shape, requires_grad=input_grad)
+        with torch.no_grad():
+            seed = torch.randn(module(x).shape)
+
+        def call():
+            module(x).backward(seed)
+            module.zero_grad(set_to_none=True)
+            x.grad = None
+        return call
+    return make
+
+
+def convolution(name, shape, input_grad, layer):
+    return {f"{name}-fwd": forward(shape, layer), f"{name}-fwd-bwd": forward_backward(shape, input_grad, layer)}
+
+
+def optimizer_step(shapes, make_optimizer):
+    def make():
+        parameters = [torch.randn(s, requires_grad=True) for s in shapes]
+        for p in parameters:
+            p.grad = torch.randn(p.shape)
+        optimizer = make_optimizer(parameters)
+        return optimizer.step
+    return make
+
+
+def cross_entropy():
+    logits = torch.randn(64, 10, requires_grad=True)
+    targets = torch.randint(0, 10, (64,))
+
+    def call():
+        F.cross_entropy(logits, targets).backward()
+        logits.grad = None
+    return call
+
+
+def matmul():
+    a, b = torch.randn(64, 784), torch.randn(784, 512)
+    return lambda: torch.mm(a, b)
+
+
+CASES = {
+    "add": binary((64, 128, 14, 14), (64, 128, 14, 14), torch.add),
+    "add-channel-broadcast": binary((64, 64, 14, 14), (1, 64, 1, 1), torch.add),
+    "mul": binary((64, 128, 14, 14), (64, 128, 14, 14), torch.mul),
+    "relu": unary((64, 128, 14, 14), torch.relu),
+    "exp": unary((64, 128, 14, 14), torch.exp),
+    "tanh": unary((64, 128, 14, 14), torch.tanh),
+    "sigmoid": unary((64, 128, 14, 14), torch.sigmoid),
+    "leaky-relu": unary((64, 128, 14, 14), lambda x: F.leaky_relu(x, 0.2)),
+    "sum-all": unary((64, 128, 14, 14), torch.sum),
+    "sum-axes-0-2-3": unary((64, 64, 14, 14), lambda x: x.sum(dim=(0, 2, 3))),
+    "sum-to-shape-channel": unary((64, 64, 14, 14), lambda x: x.sum_to_size(1, 64, 1, 1)),
+    "sum-to-shape-bias": unary((64, 512), lambda x: x.sum_to_size(512)),
+    "mean-last-axis": unary((256, 1000), lambda x: x.mean(dim=1)),
+    "softmax-64x10": unary((64, 10), lambda x: torch.softmax(x, dim=-1)),
+    "softmax-256x1000": unary((256, 1000), lambda x: torch.softmax(x, dim=-1)),
+    "log-softmax-64x10": unary((64, 10), lambda x: torch.log_softmax(x, dim=-1)),
+    "log-softmax-256x1000": unary((256, 1000), lambda x: torch.log_softmax(x, dim=-1)),
+    "cross-entropy-fwd-bwd": cross_entropy,
+    **convolution("conv-1-32-k3", (64, 1, 28, 28), False, lambda: nn.Conv2d(1, 32, 3)),
+    **convolution("conv-3-6-k5", (64, 3, 32, 32), False, lambda: nn.Conv2d(3, 6, 5)),
+    **convolution("conv-6-16-k5", (64, 6, 14, 14), True, lambda: nn.Conv2d(6, 16, 5)),
+    **convolution("conv-64-128-k4s2p1", (64, 64, 14, 14), True, lambda: nn.Conv2d(64, 128, 4, 2, 1)),
+    **convolution("conv-transpose-128-64-k4s2p1", (64, 128, 7, 7), True, lambda: nn.ConvTranspose2d(128, 64, 4, 2, 1)),
+    "maxpool2-32x26-fwd": forward((64, 32, 26, 26), lambda: nn.MaxPool2d(2)),
+    "maxpool2-32x26-fwd-bwd": forward_backward((64, 32, 26, 26), True, lambda: nn.MaxPool2d(2)),
+    "maxpool2-6x28-fwd": forward((64, 6, 28, 28), lambda: nn.MaxPool2d(2)),
+    "maxpool2-6x28-fwd-bwd": forward_backward((64, 6, 28, 28), True, lambda: nn.MaxPool2d(2)),
+    "batchnorm2d-64-train-fwd-bwd": forward_backward((64, 64, 14, 14), True, lambda: nn.BatchNorm2d(64)),
+    "adam-step-w1": optimizer_step(W1_PARAMETERS, lambda ps: torch.optim.Adam(ps, lr=1e-3)),
+    "adam-step-1m": optimizer_step([(1000, 1000)], lambda ps: torch.optim.Adam(ps, lr=1e-3)),
+    "sgd-momentum-step-w1": optimizer_step(W1_PARAMETERS, lambda ps: torch.optim.SGD(ps, lr=1e-3, momentum=0.9)),
+    "sgd-momentum-step-1m": optimizer_step([(1000, 1000)], lambda ps: torch.optim.SGD(ps, lr=1e-3, momentum=0.9)),
+    "matmul-64x784x512": matmul,
+}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", default=",".join(CASES), help="comma-separated ids (default: all)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=3)
+    args = parser.parse_args()
+    ids = args.cases.split(",")
+    unknown = [i for i in ids if i not in CASES]
+    if unknown:
+        sys.exit(f"micro.py: unknown case(s) {', '.join(unknown)}; MicroBenchmarks.swift and micro.py disagree")
+    torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
+    print(json.dumps({i: micro_timing(CASES[i](), args.warmup, args.repeats) for i in ids}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,4 +1,5 @@
 import COpenBLAS
+import Dispatch
 
 // The three convolution computations on tensors, each im2col/col2im plus one GEMM per group.
 //
@@ -99,7 +100,7 @@ enum ConvolutionKernels {
     /// `g.inputShape`, `gy` is `g.outputShape`; the result is `g.weightShape`.
     static func weightGradient(_ x: Tensor, _ gy: Tensor, _ g: Conv2dGeometry) -> Tensor {
         let dtype = DType.promoted(x.dtype, gy.dtype)
-        var w = Tensor.zeros(g.weightShape, dtype: dtype)
+        var w = Tensor(uninitializedShape: g.weightShape, dtype: dtype)
         switch dtype {
         case .float32: weightGradient(Float.self, x.to(dtype), gy.to(dtype), &w, g)
         case .float64: weightGradient(Double.self, x.to(dtype), gy.to(dtype), &w, g)
@@ -109,21 +110,42 @@ enum ConvolutionKernels {
 
     // MARK: Typed kernels
 
-    /// Calls `body(firstImage, imageCount, scratch)` for each chunk of the batch, with BLAS ready and
-    /// one set of scratch buffers, sized for the largest chunk, shared by all chunks.
+    /// Calls `body(part, firstImage, imageCount, scratch)` for each chunk of the batch, with BLAS ready.
+    ///
+    /// With more than one BLAS thread and enough work, the batch is split into contiguous parts, one per
+    /// thread, and each part runs its chunks with its own scratch buffers and single-threaded products:
+    /// chunks sized to stay in cache make products too small for OpenBLAS to split well, while whole
+    /// images split evenly. Returns the number of parts (`part` is in `0..<parts`).
+    @discardableResult
     private static func forEachChunk<T: TensorScalar>(_: T.Type, _ g: Conv2dGeometry,
-                                                      _ body: (Int, Int, ConvolutionScratch<T>) -> Void) {
+                                                      _ body: (Int, Int, Int, ConvolutionScratch<T>) -> Void) -> Int {
         _ = BLAS.prepared
-        let scratch = ConvolutionScratch<T>(g)
         let chunk = g.batchChunk
-        for start in stride(from: 0, to: g.batch, by: chunk) { body(start, Swift.min(chunk, g.batch - start), scratch) }
-        withExtendedLifetime(scratch) {}
+        let parts = Swift.min(BLAS.threadCount, g.batch)
+        let work = g.batch * g.inChannels * g.kernelHeight * g.kernelWidth * g.outputPlane
+        guard parts > 1, work >= Parallel.minimumWork else {
+            let scratch = ConvolutionScratch<T>(g)
+            for start in stride(from: 0, to: g.batch, by: chunk) { body(0, start, Swift.min(chunk, g.batch - start), scratch) }
+            withExtendedLifetime(scratch) {}
+            return 1
+        }
+        let scratches = (0..<parts).map { _ in ConvolutionScratch<T>(g) }
+        BLAS.withSingleThreadedProducts {
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let images = (g.batch * part / parts)..<(g.batch * (part + 1) / parts)
+                for start in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
+                    body(part, start, Swift.min(chunk, images.upperBound - start), scratches[part])
+                }
+            }
+        }
+        withExtendedLifetime(scratches) {}
+        return parts
     }
 
     private static func forward<T: TensorScalar>(_: T.Type, _ x: Tensor, _ w: Tensor, _ y: inout Tensor, _ g: Conv2dGeometry) {
         let px = x.storage.pointer(T.self), pw = w.storage.pointer(T.self), py = y.storage.pointer(T.self)
         let (og, k, outPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane)
-        forEachChunk(T.self, g) { start, nb, scratch in
+        forEachChunk(T.self, g) { _, start, nb, scratch in
             let columns = scratch.columnPointer
             im2col(px + start * g.inChannels * g.inputPlane, imageCount: nb, g, into: columns)
             let width = nb * outPlane
@@ -143,7 +165,7 @@ enum ConvolutionKernels {
     private static func inputGradient<T: TensorScalar>(_: T.Type, _ y: Tensor, _ w: Tensor, _ x: inout Tensor, _ g: Conv2dGeometry) {
         let py = y.storage.pointer(T.self), pw = w.storage.pointer(T.self), px = x.storage.pointer(T.self)
         let (og, k, outPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane)
-        forEachChunk(T.self, g) { start, nb, scratch in
+        forEachChunk(T.self, g) { _, start, nb, scratch in
             let columns = scratch.columnPointer
             let width = nb * outPlane
             let source = scratch.channelMajor(py + start * g.outChannels * outPlane, imageCount: nb, g)
@@ -157,18 +179,30 @@ enum ConvolutionKernels {
     }
 
     private static func weightGradient<T: TensorScalar>(_: T.Type, _ x: Tensor, _ gy: Tensor, _ w: inout Tensor, _ g: Conv2dGeometry) {
-        let px = x.storage.pointer(T.self), pgy = gy.storage.pointer(T.self), pw = w.storage.pointer(T.self)
+        let px = x.storage.pointer(T.self), pgy = gy.storage.pointer(T.self)
         let (og, k, outPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane)
-        forEachChunk(T.self, g) { start, nb, scratch in
+        let weightCount = w.count
+        // Each part sums its images' products into its own slice, so parts never write the same memory.
+        let partials = Tensor.zeros([Swift.min(BLAS.threadCount, Swift.max(g.batch, 1)), weightCount], dtype: T.dtype)
+        let pw = partials.storage.pointer(T.self)
+        let parts = forEachChunk(T.self, g) { part, start, nb, scratch in
             let columns = scratch.columnPointer
             im2col(px + start * g.inChannels * g.inputPlane, imageCount: nb, g, into: columns)
             let width = nb * outPlane
             let source = scratch.channelMajor(pgy + start * g.outChannels * outPlane, imageCount: nb, g)
+            let sum = pw + part * weightCount
             for group in 0..<g.groups {
                 gemm(transposeA: false, transposeB: true, m: og, n: k, k: width,
                      source + group * og * width, lda: width, columns + group * k * width, ldb: width,
-                     beta: 1, pw + group * og * k, ldc: k)
+                     beta: 1, sum + group * og * k, ldc: k)
             }
         }
+        let out = w.storage.pointer(T.self)
+        out.update(from: pw, count: weightCount)
+        for part in 1..<Swift.max(parts, 1) {
+            let slice = pw + part * weightCount
+            for i in 0..<weightCount { out[i] += slice[i] }
+        }
+        withExtendedLifetime(partials) {}
     }
 }

@@ -30,6 +30,18 @@ public enum BLAS {
         }
     }
 
+    /// Runs `body` with OpenBLAS limited to one thread per product, then restores ``threadCount``.
+    ///
+    /// For work that is already split over threads (one product per thread): OpenBLAS would otherwise
+    /// hand each product to its own worker pool, and the threads would queue for it.
+    static func withSingleThreadedProducts<R>(_ body: () throws -> R) rethrows -> R {
+        let threads = openblas_get_num_threads()
+        guard threads > 1 else { return try body() }
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(threads) }
+        return try body()
+    }
+
     /// Whether this CPU can run OpenBLAS's SkylakeX (AVX-512) kernels, read from `/proc/cpuinfo`.
     public static var cpuHasAVX512: Bool {
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),

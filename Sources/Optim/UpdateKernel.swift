@@ -24,7 +24,12 @@ private func applyKernel<K: UpdateKernel, T: TensorScalar>(
         gradient.withUnsafeBufferPointer(as: T.self) { g in
             state.withUnsafeMutableBufferPointer { tensors in
                 withMutableBuffers(tensors, as: T.self, from: 0, collected: []) { buffers in
-                    kernel.update(parameter: p, gradient: g, state: buffers)
+                    // Elements update independently, so a large parameter is split over the BLAS threads.
+                    Parallel.forEachPart(p.count, work: p.count * (2 + buffers.count)) { part in
+                        kernel.update(parameter: UnsafeMutableBufferPointer(rebasing: p[part]),
+                                      gradient: UnsafeBufferPointer(rebasing: g[part]),
+                                      state: buffers.map { UnsafeMutableBufferPointer(rebasing: $0[part]) })
+                    }
                 }
             }
         }

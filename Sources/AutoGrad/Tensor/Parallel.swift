@@ -1,19 +1,19 @@
 import Dispatch
 
-/// Splitting large loops over the cores that matrix products use.
+/// Splitting large loops over the cores that matrix products use (PyTorch's `at::parallel_for`).
 ///
-/// Work between BLAS calls (im2col, elementwise kernels) otherwise runs on one core while OpenBLAS's
-/// other threads wait. Loops split only when they touch at least `minimumWork` elements, so small
+/// Work between BLAS calls (im2col, elementwise kernels, optimiser updates) otherwise runs on one core
+/// while OpenBLAS's other threads wait. Loops split only when they touch at least `minimumWork` elements, so small
 /// tensors never pay for thread hand-off; the thread count is ``BLAS/threadCount``, so a user who asks
 /// for one thread gets one.
-enum Parallel {
+public enum Parallel {
     /// Elements a loop must touch before it is split.
-    static let minimumWork = 1 << 16
+    public static let minimumWork = 1 << 16
 
     /// Runs `body` over contiguous parts of `0..<count`, on up to ``BLAS/threadCount`` threads when
     /// `work` (elements touched in all) is large enough. Parts are disjoint; `body` must only write
     /// what its part owns.
-    static func forEachPart(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+    public static func forEachPart(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
         let threads = Swift.min(BLAS.threadCount, count)
         guard threads > 1, work >= minimumWork else {
             body(0..<count)

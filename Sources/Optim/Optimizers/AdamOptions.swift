@@ -56,9 +56,13 @@ struct AdamKernel: UpdateKernel {
     func update<T: TensorScalar>(parameter p: UnsafeMutableBufferPointer<T>, gradient g: UnsafeBufferPointer<T>,
                                  state: [UnsafeMutableBufferPointer<T>]) {
         let (beta1, beta2) = options.betas
-        let stepSize = T(options.learningRate / (1 - pow(beta1, Double(step))))
-        let correction2Sqrt = T((1 - pow(beta2, Double(step))).squareRoot())
-        let b1 = T(beta1), b2 = T(beta2), eps = T(options.eps)
+        // m̂/(√v̂ + ε) = m·c₂/(c₁·(√v + ε·c₂)) with cᵢ = √(1 − βᵢᵗ) for i = 2 and 1 − β₁ᵗ for i = 1:
+        // both corrections fold into two scalars, leaving one division per element (the divider is
+        // the loop's bottleneck).
+        let correction2Sqrt = (1 - pow(beta2, Double(step))).squareRoot()
+        let stepSize = T(options.learningRate * correction2Sqrt / (1 - pow(beta1, Double(step))))
+        let scaledEps = T(options.eps * correction2Sqrt)
+        let b1 = T(beta1), b2 = T(beta2)
         let decay = T(options.weightDecay), shrink = T(1 - options.learningRate * options.weightDecay)
         let n = p.count
         let (pp, gp) = (p.baseAddress!, g.baseAddress!)
@@ -76,21 +80,21 @@ struct AdamKernel: UpdateKernel {
                 v[i] = flushSubnormal(b2 * v[i] + (1 - b2) * gi * gi)
                 let second = Swift.max(maxV[i], v[i])
                 maxV[i] = second
-                pp[i] -= stepSize * m[i] / (T.vectorizableSquareRoot(second) / correction2Sqrt + eps)
+                pp[i] -= stepSize * m[i] / (T.vectorizableSquareRoot(second) + scaledEps)
             }
         } else if coupledDecay != 0 {
             for i in 0..<n {
                 let gi = gp[i] + coupledDecay * pp[i]
                 m[i] = flushSubnormal(m[i] + (1 - b1) * (gi - m[i]))
                 v[i] = flushSubnormal(b2 * v[i] + (1 - b2) * gi * gi)
-                pp[i] -= stepSize * m[i] / (T.vectorizableSquareRoot(v[i]) / correction2Sqrt + eps)
+                pp[i] -= stepSize * m[i] / (T.vectorizableSquareRoot(v[i]) + scaledEps)
             }
         } else {
             for i in 0..<n {
                 let gi = gp[i]
                 m[i] = flushSubnormal(m[i] + (1 - b1) * (gi - m[i]))
                 v[i] = flushSubnormal(b2 * v[i] + (1 - b2) * gi * gi)
-                pp[i] -= stepSize * m[i] / (T.vectorizableSquareRoot(v[i]) / correction2Sqrt + eps)
+                pp[i] -= stepSize * m[i] / (T.vectorizableSquareRoot(v[i]) + scaledEps)
             }
         }
     }

@@ -1,86 +1,18 @@
 import ArgumentParser
 import Foundation
-import NN
 
 @main
 struct AutogradBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "autograd-bench",
-        abstract: "Times the reference workloads (WORKLOADS.md) in swift-autograd and, when torch imports, in PyTorch.",
+        abstract: "Benchmarks swift-autograd beside PyTorch: the reference workloads (default) or the hot kernels one by one.",
         discussion: """
-        Each (workload, threads) pair runs in a fresh child process, for both frameworks, so peak memory is per run.
-        PyTorch runs twice: with default malloc and with glibc's malloc tuned \
-        (MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=268435456); ratios count against its faster time.
-        `autograd-bench micro` times the hot kernels one by one instead (see `autograd-bench micro --help`).
+        `autograd-bench [workloads] --workloads W1,W4 --threads 1` times whole training steps (WORKLOADS.md); \
+        `autograd-bench micro --filter conv` times single kernels. See `autograd-bench help <subcommand>`.
         """,
-        subcommands: [MicroBench.self]
+        subcommands: [WorkloadBench.self, MicroBench.self],
+        defaultSubcommand: WorkloadBench.self
     )
-
-    @Option(help: "Comma-separated workload ids.") var workloads = Workload.allCases.map(\.rawValue).joined(separator: ",")
-    @Option(help: "Comma-separated thread counts.") var threads = "1,2"
-    @Option(help: "Timed steps per run (median is reported).") var steps = 100
-    @Option(help: "Untimed warm-up steps.") var warmup = 10
-    @Flag(help: "Skip PyTorch even when it is importable.") var noTorch = false
-    @Option(help: "Python interpreter for the PyTorch side.") var python = "python3"
-    @Option(help: "Run one workload in this process and print its JSON measurement (used by the parent run).")
-    var single: String?
-
-    func validate() throws {
-        for id in workloads.split(separator: ",") where Workload(rawValue: String(id)) == nil {
-            throw ValidationError("unknown workload \(id); available: \(Workload.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        guard steps > 0, warmup >= 0 else { throw ValidationError("--steps must be positive and --warmup non-negative") }
-        try validateThreadCounts(threadCounts)
-    }
-
-    var threadCounts: [Int] { threadCountList(threads) }
-
-    func run() throws {
-        if let single {
-            guard let workload = Workload(rawValue: single) else { throw ValidationError("unknown workload \(single)") }
-            print(try String(decoding: JSONEncoder().encode(measure(workload, threads: threadCounts[0])), as: UTF8.self))
-            return
-        }
-        let torch = noTorch ? nil : TorchRunner(python: python)
-        if torch == nil && !noTorch {
-            print("PyTorch is not importable: showing swift-autograd only. For the comparison: pip install torch==2.13.0+cpu\n")
-        }
-        var rows: [ReportRow] = []
-        for id in workloads.split(separator: ",").map(String.init) {
-            for t in threadCounts {
-                let ours = try runChild(workload: id, threads: t)
-                let theirs = torch.map { runner in [false, true].map {
-                    runner.run(workload: id, threads: t, steps: steps, warmup: warmup, tunedMalloc: $0)
-                } } ?? []
-                rows.append(ReportRow(ours: ours, torch: theirs.compactMap { $0 }))
-                print(rows.last!.progressLine)
-            }
-        }
-        print("\n" + Report(rows: rows, cpu: cpuModel(), blasCore: BLAS.coreName).markdown)
-    }
-
-    func measure(_ workload: Workload, threads: Int) -> Measurement {
-        BLAS.threadCount = threads
-        if workload == .w5 {
-            let (ours, direct) = matmulGflops(sizes: [256, 1024, 2048], repeats: max(3, steps / 20))
-            return Measurement(workload: workload.rawValue, threads: threads, gflops: ours, directGflops: direct,
-                               peakRSSMegabytes: peakRSSMegabytes())
-        }
-        let step = workload.makeStep()
-        let (ms, buffers, system) = timeSteps(step, warmup: warmup, steps: steps)
-        return Measurement(workload: workload.rawValue, threads: threads, msMedian: ms, peakRSSMegabytes: peakRSSMegabytes(),
-                           buffersPerStep: buffers, systemBuffersPerStep: system)
-    }
-
-    func runChild(workload: String, threads: Int) throws -> Measurement {
-        let output = try runProcess(CommandLine.arguments[0], ["--single", workload, "--threads", "\(threads)",
-                                                               "--steps", "\(steps)", "--warmup", "\(warmup)"])
-        guard let line = output.split(separator: "\n").last, let data = line.data(using: .utf8),
-              let measurement = try? JSONDecoder().decode(Measurement.self, from: data) else {
-            throw ValidationError("benchmark child for \(workload) printed no measurement:\n\(output)")
-        }
-        return measurement
-    }
 }
 
 /// The thread counts of a `--threads 1,2` option.

@@ -26,7 +26,8 @@ private let configs: [PoolConfig] = [
 /// The output size `⌊(n + 2p − k)/s⌋ + 1`.
 private func outSize(_ n: Int, _ k: Int, _ s: Int, _ p: Int) -> Int { (n + 2 * p - k) / s + 1 }
 
-/// Naive max pooling: values and in-plane argmax (first maximum in row-major order).
+/// Naive max pooling: values and in-plane argmax (first maximum in row-major order; a NaN replaces the
+/// maximum so far, so the last NaN wins).
 private func naiveMaxPool(_ x: Tensor, _ c: PoolConfig) -> (shape: [Int], values: [Double], indices: [Int]) {
     let v = x.doubles, s = x.shape, r = s.count
     let (h, w) = (s[r - 2], s[r - 1])
@@ -42,7 +43,7 @@ private func naiveMaxPool(_ x: Tensor, _ c: PoolConfig) -> (shape: [Int], values
                         let (y, z) = (i * c.stride.0 - c.padding.0 + a, j * c.stride.1 - c.padding.1 + b)
                         guard y >= 0 && y < h && z >= 0 && z < w else { continue }
                         let e = v[p * h * w + y * w + z]
-                        if at < 0 || e > best { best = e; at = y * w + z }
+                        if at < 0 || e > best || e.isNaN { best = e; at = y * w + z }
                     }
                 }
                 values.append(best)
@@ -173,10 +174,123 @@ private func naiveAdaptive(_ x: Tensor, _ out: (Int, Int)) -> (shape: [Int], val
         // The backward scatters g to the argmax positions; its own gradient gathers a weight w there.
         let indices = x.value.maxPool2dWithIndices(kernelSize: (2, 2)).indices
         let g = Variable(seed, requiresGrad: true)
-        let scattered = MaxPoolScatter(inputShape: x.shape, indices: indices)(g)
+        let windows = PoolWindows.sliding("MaxPool2d", inputShape: x.shape, kernel: (2, 2), stride: (2, 2), padding: (0, 0))
+        let scattered = MaxPoolScatter(windows: windows, indices: indices)(g)
         #expect(scattered.value == Graph.gradients(of: y, withRespectTo: [x], seed: seed)[0].value)
         let w = sample(x.shape, seed: 6)
         #expect(Graph.gradients(of: scattered, withRespectTo: [g], seed: w)[0].value == w.planeGathered(indices))
+    }
+}
+
+/// Configurations that reach each max-pooling kernel: the unrolled 2×2 one (with the one-pass backward at
+/// stride 2), the row walk (column stride 1) and the per-window scan (other strides), with and without
+/// padding and overlap.
+private let kernelConfigs: [PoolConfig] = [
+    PoolConfig(shape: [2, 3, 5, 7], kernel: (2, 2), stride: (2, 2), padding: (0, 0)),   // one-pass backward; odd last row and column
+    PoolConfig(shape: [2, 2, 5, 6], kernel: (2, 2), stride: (1, 1), padding: (0, 0)),   // 2×2, overlapping
+    PoolConfig(shape: [1, 2, 6, 5], kernel: (2, 2), stride: (1, 2), padding: (0, 0)),   // 2×2, overlapping rows only
+    PoolConfig(shape: [1, 2, 7, 8], kernel: (2, 2), stride: (3, 3), padding: (0, 0)),   // 2×2 with gaps between windows
+    PoolConfig(shape: [2, 2, 6, 7], kernel: (3, 3), stride: (1, 1), padding: (1, 1)),   // row walk, padded
+    PoolConfig(shape: [2, 2, 7, 6], kernel: (3, 2), stride: (2, 1), padding: (1, 0)),   // row walk, rows strided
+    PoolConfig(shape: [1, 3, 7, 7], kernel: (3, 3), stride: (2, 2), padding: (1, 1)),   // scan, padded and overlapping
+    PoolConfig(shape: [1, 2, 8, 9], kernel: (2, 3), stride: (2, 3), padding: (0, 1)),   // scan, padded and disjoint
+]
+
+/// Values from {−1, 0, 1, NaN}, so that windows hold ties, several NaNs, and both.
+private func tiesAndNaNs(_ shape: [Int], seed: UInt64) -> Tensor {
+    let u = Tensor.uniform(shape, dtype: .float64, generator: RandomGenerator(seed: seed)).doubles
+    return Tensor(shape: shape, scalars: u.map { $0 < 0.15 ? .nan : ($0 * 4).rounded(.down) - 1 })
+}
+
+/// `g` added at each window's in-plane argmax, into zeros of `shape` (max pooling's backward by hand).
+private func naiveScatter(_ g: Tensor, indices: [Int], into shape: [Int]) -> [Double] {
+    let plane = shape[shape.count - 2] * shape[shape.count - 1], outPlane = g.count / shape.dropLast(2).reduce(1, *)
+    var out = [Double](repeating: 0, count: shape.reduce(1, *))
+    for (k, v) in g.doubles.enumerated() { out[k / outPlane * plane + indices[k]] += v }
+    return out
+}
+
+@Suite struct MaxPoolKernelTests {
+    @Test func everyKernelKeepsTheFirstTieAndTheLastNaN() {
+        for (k, c) in kernelConfigs.enumerated() {
+            let x = tiesAndNaNs(c.shape, seed: UInt64(60 + k))
+            let expected = naiveMaxPool(x, c)
+            for dtype in [DType.float64, .float32] {
+                let (values, indices) = x.to(dtype).maxPool2dWithIndices(kernelSize: c.kernel, stride: c.stride, padding: c.padding)
+                #expect(indices.values == expected.indices, "\(c) \(dtype)")
+                #expect(values.dtype == dtype && mismatch(values, shape: expected.shape, expected.values) == nil, "\(c) \(dtype)")
+                // Without indices (Tensor.maxPool2d) the same kernels pick the same values.
+                let plain = x.to(dtype).maxPool2d(kernelSize: c.kernel, stride: c.stride, padding: c.padding)
+                #expect(mismatch(plain, values, atol: 0, rtol: 0) == nil, "\(c) \(dtype)")
+            }
+        }
+    }
+
+    @Test func handCheckedTiesAndNaNsOnEachKernel() {
+        let nan = Double.nan
+        // One 1×4 row: 3 ties with 3, a NaN replaces the best, the later NaN replaces the earlier one.
+        let row = Tensor(shape: [1, 1, 1, 4], scalars: [3, nan, 3, nan] as [Double])
+        for (kernel, stride) in [((1, 4), (1, 1)), ((1, 4), (1, 4))] {   // row walk, scan
+            let (values, indices) = row.maxPool2dWithIndices(kernelSize: kernel, stride: stride)
+            #expect(indices.values == [3] && values.item.isNaN, "\(kernel) \(stride)")
+        }
+        let ties = Tensor(shape: [1, 1, 1, 4], scalars: [1, 3, 2, 3] as [Double])
+        for (kernel, stride) in [((1, 4), (1, 1)), ((1, 4), (1, 4))] {
+            #expect(ties.maxPool2dWithIndices(kernelSize: kernel, stride: stride).indices.values == [1], "\(kernel) \(stride)")
+        }
+        // 2×2 windows: [[NaN, 5], [1, 2]] keeps the NaN; [[1, NaN], [NaN, 2]] ends on the second NaN;
+        // [[-∞, -∞], [-∞, -∞]] keeps the first element.
+        let x = Tensor(shape: [1, 1, 2, 6], scalars: [nan, 5, 1, nan, -.infinity, -.infinity,
+                                                       1, 2, nan, 2, -.infinity, -.infinity] as [Double])
+        for dtype in [DType.float64, .float32] {
+            let (values, indices) = x.to(dtype).maxPool2dWithIndices(kernelSize: (2, 2))
+            #expect(indices.values == [0, 8, 4], "\(dtype)")
+            let v = values.doubles
+            #expect(v[0].isNaN && v[1].isNaN && v[2] == -.infinity, "\(dtype)")
+        }
+    }
+
+    @Test func backwardScattersExactlyForEveryKernel() {
+        for (k, c) in kernelConfigs.enumerated() {
+            let x = sample(c.shape, seed: UInt64(70 + k))
+            let indices = naiveMaxPool(x, c).indices
+            for dtype in [DType.float64, .float32] {
+                let v = Variable(x.to(dtype), requiresGrad: true)
+                let y = v.maxPool2d(kernelSize: c.kernel, stride: c.stride, padding: c.padding)
+                let g = sample(y.shape, seed: UInt64(80 + k)).to(dtype)
+                let expected = naiveScatter(g, indices: indices, into: c.shape)
+                // Twice: the second result reuses freed buffers, so every element must be written.
+                for _ in 0..<2 {
+                    let dx = Graph.gradients(of: y, withRespectTo: [v], seed: g, retainGraph: true)[0].value
+                    let exact: Double = dtype == .float64 ? 0 : 1e-7   // Float sums of overlapping windows
+                    #expect(dx.dtype == dtype && mismatch(dx, shape: c.shape, expected, atol: exact, rtol: exact) == nil, "\(c) \(dtype)")
+                }
+            }
+        }
+    }
+
+    @Test func largeInputsSplitOverThreadsAgreeWithTheNaiveLoops() {
+        // 8·8·32·33 elements: above Parallel.minimumWork, so the planes are split when there are threads.
+        for (k, c) in [PoolConfig(shape: [8, 8, 32, 33], kernel: (2, 2), stride: (2, 2), padding: (0, 0)),
+                       PoolConfig(shape: [8, 8, 32, 33], kernel: (3, 3), stride: (1, 1), padding: (1, 1)),
+                       PoolConfig(shape: [8, 8, 32, 33], kernel: (3, 3), stride: (2, 2), padding: (1, 1))].enumerated() {
+            let x = tiesAndNaNs(c.shape, seed: UInt64(90 + k)).to(.float32)
+            let expected = naiveMaxPool(x, c)
+            let v = Variable(x, requiresGrad: true)
+            let y = v.maxPool2d(kernelSize: c.kernel, stride: c.stride, padding: c.padding)
+            #expect(mismatch(y.value, shape: expected.shape, expected.values) == nil, "\(c)")
+            let g = Tensor.ones(y.shape, dtype: .float32)
+            let dx = Graph.gradients(of: y, withRespectTo: [v], seed: g)[0].value
+            #expect(mismatch(dx, shape: c.shape, naiveScatter(g, indices: expected.indices, into: c.shape)) == nil, "\(c)")
+        }
+    }
+
+    @Test func firstAndSecondDerivativesMatchFiniteDifferences() {
+        for (k, c) in kernelConfigs.enumerated() {
+            expectGradients("maxPool2d \(c)", [sample(c.shape, .distinct, seed: UInt64(100 + k))], secondOrder: true) {
+                $0[0].maxPool2d(kernelSize: c.kernel, stride: c.stride, padding: c.padding)
+            }
+        }
     }
 }
 
@@ -275,6 +389,16 @@ private func naiveAdaptive(_ x: Tensor, _ out: (Int, Int)) -> (shape: [Int], val
         }
         let text = result.map { String(decoding: $0.standardErrorContent, as: UTF8.self) } ?? ""
         #expect(text.contains("MaxPool2d") && text.contains("padding (2, 2)"), "\(text)")
+    }
+
+    @Test func anIndexOutsideItsWindowTrapsInTheOnePassBackward() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let windows = PoolWindows.sliding("MaxPool2d", inputShape: [1, 1, 4, 4], kernel: (2, 2), stride: (2, 2), padding: (0, 0))
+            // Index 2 lies in the plane but in the second window, not the first.
+            _ = Tensor.ones([1, 1, 2, 2]).maxPoolAdjoint(windows, indices: TensorIndices(shape: [1, 1, 2, 2], values: [2, 2, 8, 10]))
+        }
+        let text = result.map { String(decoding: $0.standardErrorContent, as: UTF8.self) } ?? ""
+        #expect(text.contains("MaxPool2dBackward") && text.contains("1 of the indices"), "\(text)")
     }
 
     @Test func wrongRankTraps() async {

@@ -1,25 +1,61 @@
 // The numeric kernels of 2-D pooling: typed loops over raw pointers, one plane (`H × W`) at a time,
-// dispatched once on the dtype. Window bounds come from `PoolWindows` and are already clipped to the
-// input, so no kernel tests for padding per element.
+// dispatched once on the dtype; planes are independent, so large inputs are split over threads by plane.
+// Window bounds come from `PoolWindows` and are already clipped to the input, so no kernel tests for
+// padding per element.
+//
+// Which element of a window is its maximum is as good as random on real activations, so the max
+// kernels choose without branches (compare and select): a branch on it would mispredict about half
+// the time.
 
-/// For each window, the flat in-plane index `h·W + w` of its maximum: the first one in row-major order
-/// (a later element wins only if strictly larger), or the last NaN, as PyTorch's CPU kernel does.
-private func windowArgmaxTyped<T: TensorScalar>(_: T.Type, _ x: UnsafePointer<T>, _ w: PoolWindows,
-                                                _ indices: UnsafeMutablePointer<Int>) {
-    let (width, outWidth, outHeight) = (w.width, w.outWidth, w.outHeight)
+/// Whether `v` replaces `best` while scanning a window in row-major order: it is strictly larger (so the
+/// first of tied maxima stays), or it is NaN (so a NaN propagates, and a later NaN replaces an earlier
+/// one, as in PyTorch's CPU kernel). `(v > best) != v.isNaN` is `v > best || v.isNaN` (the two cannot
+/// both hold) without the short circuit, so both sides are computed and no branch is emitted.
+@inline(__always)
+private func replacesMaximum<T: TensorScalar>(_ v: T, _ best: T) -> Bool { (v > best) != (v != v) }
+
+/// Runs `body` over parts of the planes `0..<w.planes`, on several threads when the planes hold enough
+/// elements in all.
+@inline(__always)
+private func forEachPlanes(_ w: PoolWindows, _ body: (Range<Int>) -> Void) {
+    Parallel.forEachPart(w.planes, work: w.planes &* w.inputPlane, body)
+}
+
+/// For each window of the planes in `part`, its maximum into `values` and, when `indices` is given, the
+/// flat in-plane index `h·W + w` of that maximum (the first in row-major order, or the last NaN).
+private func windowMaxTyped<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: PoolWindows, planes part: Range<Int>,
+                                             _ values: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int>?) {
+    guard let (kernelWidth, stride, padding) = w.columnPlacement else { preconditionFailure("\(w.opName): max pooling needs sliding windows") }
+    // Constant column strides let the loops over a row of windows vectorise; without a vector select the
+    // compiler would turn each scalar select on T back into a branch.
     if let (sh, sw) = w.unclippedStrides(kernel: (2, 2)) {
-        argmax2x2(x, w, strides: (sh, sw), indices)
+        switch (sw, indices) {
+        case (2, let indices?): max2x2(x, w, part, rowStride: sh, columnStride: 2, values, indices)
+        case (2, nil): max2x2(x, w, part, rowStride: sh, columnStride: 2, values, nil)
+        case (1, let indices?): max2x2(x, w, part, rowStride: sh, columnStride: 1, values, indices)
+        default: max2x2(x, w, part, rowStride: sh, columnStride: sw, values, indices)
+        }
         return
     }
-    // Window bounds as raw pointers: array accesses in this loop cost more than the comparisons.
+    guard stride != 1 else {
+        if let indices {
+            windowMaxRows(x, w, part, kernelWidth: kernelWidth, padding: padding, values, indices)
+        } else {
+            windowMaxRows(x, w, part, kernelWidth: kernelWidth, padding: padding, values, nil)
+        }
+        return
+    }
+    // Other strides read every s-th column; LLVM's cost model (SSE2) rejects vectorising that, so each
+    // window is scanned on its own.
+    let (width, outWidth) = (w.width, w.outWidth)
     w.rowStart.withUnsafeBufferPointer { rowStart in
     w.rowEnd.withUnsafeBufferPointer { rowEnd in
     w.colStart.withUnsafeBufferPointer { colStart in
     w.colEnd.withUnsafeBufferPointer { colEnd in
-        for p in 0..<w.planes {
+        for p in part {
             let plane = x + p &* w.inputPlane
-            let out = indices + p &* w.outputPlane
-            for i in 0..<outHeight {
+            for i in 0..<w.outHeight {
+                let k = (p &* w.outHeight &+ i) &* outWidth
                 let h0 = rowStart[i], h1 = rowEnd[i]
                 for j in 0..<outWidth {
                     let w0 = colStart[j], w1 = colEnd[j]
@@ -31,15 +67,15 @@ private func windowArgmaxTyped<T: TensorScalar>(_: T.Type, _ x: UnsafePointer<T>
                         var c = w0
                         while c < w1 {
                             let v = row[c]
-                            if v > best || v.isNaN {
-                                best = v
-                                bestIndex = h &* width &+ c
-                            }
+                            let take = replacesMaximum(v, best)
+                            best = take ? v : best
+                            bestIndex = take ? h &* width &+ c : bestIndex
                             c &+= 1
                         }
                         h &+= 1
                     }
-                    out[i &* outWidth &+ j] = bestIndex
+                    values[k &+ j] = best
+                    indices?[k &+ j] = bestIndex
                 }
             }
         }
@@ -49,50 +85,160 @@ private func windowArgmaxTyped<T: TensorScalar>(_: T.Type, _ x: UnsafePointer<T>
     }
 }
 
-/// ``windowArgmaxTyped(_:_:_:_:)`` for 2×2 windows that padding never clips (the common `MaxPool2d(2)`):
-/// the four comparisons unrolled, with the same rule (first maximum wins, a NaN replaces the best).
-private func argmax2x2<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: PoolWindows, strides: (Int, Int),
-                                        _ indices: UnsafeMutablePointer<Int>) {
+/// ``windowMaxTyped(_:_:planes:_:_:)`` for sliding windows at column stride 1, a row of windows at a time:
+/// the output row holds the running maxima, and each element offset `(h, b)` of the windows, taken in
+/// row-major order, updates every window of the row that contains it (window `j` reads column
+/// `j − p + b`). Each window thus sees its elements in row-major order, and the loop over `j` has no
+/// dependence between iterations, so it vectorises. Inlined so that `indices == nil` specialises it.
+@inline(__always)
+private func windowMaxRows<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: PoolWindows, _ part: Range<Int>,
+                                            kernelWidth: Int, padding: Int,
+                                            _ values: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int>?) {
     let (width, outWidth, outHeight) = (w.width, w.outWidth, w.outHeight)
-    let (sh, sw) = strides
+    // The windows whose column `j − p + b` lies in 0..<W are `windowsReading[b]`.
+    let windowsReading = (0..<kernelWidth).map { b -> Range<Int> in
+        let first = Swift.min(outWidth, Swift.max(0, padding - b))
+        return first..<Swift.max(first, Swift.min(outWidth, width + padding - b))
+    }
+    w.rowStart.withUnsafeBufferPointer { rowStart in
+    w.rowEnd.withUnsafeBufferPointer { rowEnd in
+    w.colStart.withUnsafeBufferPointer { colStart in
+        for p in part {
+            let plane = x + p &* w.inputPlane
+            for i in 0..<outHeight {
+                let k = (p &* outHeight &+ i) &* outWidth
+                let (vo, io) = (values + k, indices.map { $0 + k })
+                let (h0, h1) = (rowStart[i], rowEnd[i])
+                for j in 0..<outWidth { vo[j] = -T.infinity }
+                if let io { for j in 0..<outWidth { io[j] = h0 &* width &+ colStart[j] } }
+                for h in h0..<h1 {
+                    let row = plane + h &* width
+                    for b in 0..<kernelWidth {
+                        // Window j reads column j + shift, at position h·W + j + shift of the plane.
+                        let shift = b &- padding, at = h &* width &+ shift
+                        for j in windowsReading[b] {
+                            let (v, best) = (row[j &+ shift], vo[j])
+                            let take = replacesMaximum(v, best)
+                            vo[j] = take ? v : best
+                            if let io {
+                                // A select written as masks: as `take ? … : io[j]` LLVM makes it a
+                                // conditional store, and then declines to vectorise the loop.
+                                let mask = take ? ~0 : 0
+                                io[j] = (at &+ j) & mask | io[j] & ~mask
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    }
+    }
+}
+
+/// ``windowMaxTyped(_:_:planes:_:_:)`` for 2×2 windows that padding never clips (the common
+/// `MaxPool2d(2)`): the four elements compared in row-major order with the same rule, branch-free, so
+/// that the loop over a row of windows vectorises. Inlined so that a constant `columnStride` and a
+/// constant `indices == nil` specialise it.
+@inline(__always)
+private func max2x2<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: PoolWindows, _ part: Range<Int>,
+                                     rowStride sh: Int, columnStride sw: Int,
+                                     _ values: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int>?) {
+    let (width, outWidth, outHeight) = (w.width, w.outWidth, w.outHeight)
     let (rowOffset, colOffset) = (w.rowStart[0], w.colStart[0])
-    for p in 0..<w.planes {
+    for p in part {
         let plane = x + p &* w.inputPlane
-        let out = indices + p &* w.outputPlane
         for i in 0..<outHeight {
             let top = rowOffset &+ i &* sh
-            let (base0, base1) = (top &* width, (top &+ 1) &* width)
-            let (r0, r1) = (plane + base0, plane + base1)
+            let base0 = top &* width &+ colOffset
+            let (r0, r1) = (plane + base0, plane + (base0 &+ width))
+            let k = (p &* outHeight &+ i) &* outWidth
+            let (vo, io) = (values + k, indices.map { $0 + k })
             for j in 0..<outWidth {
-                let c = colOffset &+ j &* sw
-                var best = r0[c], index = base0 &+ c
+                let c = j &* sw
+                var best = r0[c], offset = 0
                 let v1 = r0[c &+ 1]
-                if v1 > best || v1 != v1 { best = v1; index = base0 &+ c &+ 1 }
+                var take = replacesMaximum(v1, best)
+                best = take ? v1 : best
+                offset = take ? 1 : offset
                 let v2 = r1[c]
-                if v2 > best || v2 != v2 { best = v2; index = base1 &+ c }
+                take = replacesMaximum(v2, best)
+                best = take ? v2 : best
+                offset = take ? width : offset
                 let v3 = r1[c &+ 1]
-                if v3 > best || v3 != v3 { index = base1 &+ c &+ 1 }
-                out[i &* outWidth &+ j] = index
+                take = replacesMaximum(v3, best)
+                best = take ? v3 : best
+                offset = take ? width &+ 1 : offset
+                vo[j] = best
+                io?[j] = base0 &+ c &+ offset
             }
         }
     }
 }
 
-/// `y[p, k] = x[p, indices[p, k]]` (gather) or `x[p, indices[p, k]] += y[p, k]` (scatter) per plane `p`.
-private func planeMoveTyped<T: TensorScalar>(_: T.Type, x: UnsafeMutablePointer<T>, inputPlane: Int,
-                                             y: UnsafeMutablePointer<T>, indices: UnsafeBufferPointer<Int>,
-                                             outputPlane: Int, scatter: Bool) {
-    guard outputPlane > 0 else { return }
-    let planes = indices.count / outputPlane
-    for p in 0..<planes {
-        let xp = x + p &* inputPlane, yp = y + p &* outputPlane
-        let ip = indices.baseAddress! + p &* outputPlane
-        if scatter {
-            for k in 0..<outputPlane { xp[ip[k]] += yp[k] }
-        } else {
-            for k in 0..<outputPlane { yp[k] = xp[ip[k]] }
-        }
+/// `y[p, k] = x[p, indices[p, k]]` per plane `p` of the planes in `part`.
+private func planeGatherTyped<T: TensorScalar>(_ x: UnsafePointer<T>, inputPlane: Int, _ y: UnsafeMutablePointer<T>,
+                                               _ indices: UnsafePointer<Int>, outputPlane: Int, planes part: Range<Int>) {
+    for p in part {
+        let xp = x + p &* inputPlane, yp = y + p &* outputPlane, ip = indices + p &* outputPlane
+        for k in 0..<outputPlane { yp[k] = xp[ip[k]] }
     }
+}
+
+/// Max pooling's backward for the planes in `part`: `x[p, indices[p, k]] += g[p, k]` into zeros.
+///
+/// For `MaxPool2d(2)` (2×2 windows at stride 2, which never overlap) the input is written in one sweep,
+/// two rows at a time: zeros, then each window's gradient stored (not added) where its index points.
+/// Other windows zero a plane and scatter-add into it while it is in cache. The indices came from
+/// ``windowMaxTyped(_:_:planes:_:_:)`` on the same windows; still, an index outside its window (or plane)
+/// traps rather than losing a gradient or writing out of bounds.
+private func maxPoolAdjointTyped<T: TensorScalar>(_ g: UnsafePointer<T>, _ indices: UnsafePointer<Int>, _ w: PoolWindows,
+                                                  planes part: Range<Int>, into x: UnsafeMutablePointer<T>) {
+    let (width, outWidth, outHeight) = (w.width, w.outWidth, w.outHeight)
+    guard let (sh, sw) = w.unclippedStrides(kernel: (2, 2)), sh == 2, sw == 2, w.rowStart[0] == 0, w.colStart[0] == 0 else {
+        for p in part {
+            let xp = x + p &* w.inputPlane, gp = g + p &* w.outputPlane, ip = indices + p &* w.outputPlane
+            xp.update(repeating: 0, count: w.inputPlane)
+            for k in 0..<w.outputPlane {
+                precondition(ip[k] >= 0 && ip[k] < w.inputPlane, "\(w.opName)Backward: index \(ip[k]) is outside the plane of input \(w.inputShape)")
+                xp[ip[k]] += gp[k]
+            }
+        }
+        return
+    }
+    // The windows tile the plane but for an odd last row or column, which get zeros.
+    var found = 0   // indices found inside their window
+    for p in part {
+        let xp = x + p &* w.inputPlane
+        for i in 0..<outHeight {
+            let top = 2 &* i &* width
+            let k = (p &* outHeight &+ i) &* outWidth
+            found &+= maxPool2x2AdjointRow(g + k, indices + k, outWidth, xp + top, rowStart: top, width: width)
+        }
+        (xp + 2 &* outHeight &* width).update(repeating: 0, count: (w.height &- 2 &* outHeight) &* width)
+    }
+    let outside = part.count &* w.outputPlane &- found
+    precondition(outside == 0, "\(w.opName)Backward: \(outside) of the indices of planes \(part) are not inside their window of input \(w.inputShape)")
+}
+
+/// One row of `MaxPool2d(2)`'s backward: the two input rows at `rows` (starting at in-plane position
+/// `rowStart`) under windows `0..<count` are zeroed, then get `g[j]` where `indices[j]` points; the rows
+/// stay in cache between the two steps. Returns how many indices lie inside their window;
+/// the gradient of one that does not lands on its window's first element instead of out of bounds.
+@inline(__always)
+private func maxPool2x2AdjointRow<T: TensorScalar>(_ g: UnsafePointer<T>, _ indices: UnsafePointer<Int>, _ count: Int,
+                                                   _ rows: UnsafeMutablePointer<T>, rowStart: Int, width: Int) -> Int {
+    rows.update(repeating: 0, count: 2 &* width)
+    var found = 0
+    for j in 0..<count {
+        let c = 2 &* j
+        let at = indices[j] &- rowStart &- c   // 0 or 1 in the top row, W or W + 1 in the bottom one
+        // Exclusive cases (W ≥ 2), so `!=` is `||`, without the branch that `||` compiles to.
+        let inside = (UInt(bitPattern: at) < 2) != (UInt(bitPattern: at &- width) < 2)
+        found &+= inside ? 1 : 0
+        rows[inside ? at &+ c : c] = g[j]
+    }
+    return found
 }
 
 /// Window averages `y = Σ_window x / divisor` (`adjoint == false`), or the adjoint
@@ -133,18 +279,33 @@ extension Tensor {
         precondition(shape == w.inputShape, "\(w.opName): input of shape \(shape), expected \(w.inputShape)")
     }
 
-    /// The in-plane index of each window's maximum, shaped like the output (PyTorch's `return_indices`).
-    func windowArgmax(_ w: PoolWindows) -> TensorIndices {
+    /// The maximum of each window and, when `withIndices`, the in-plane index `h·W + w` of that maximum
+    /// (PyTorch's `return_indices`), both shaped like the output, found in one pass over the input.
+    /// Among equal maxima the first in row-major order is chosen; a NaN is the maximum of its window
+    /// (the last NaN when there are several).
+    func windowMax(_ w: PoolWindows, withIndices: Bool = true) -> (values: Tensor, indices: TensorIndices?) {
         checkPoolInput(w)
-        var indices = [Int](repeating: 0, count: shapeCount(w.outputShape))
-        indices.withUnsafeMutableBufferPointer { out in
-            guard let base = out.baseAddress else { return }
+        let values = Tensor(uninitializedShape: w.outputShape, dtype: dtype)
+        func run<T: TensorScalar>(_: T.Type, _ indices: UnsafeMutablePointer<Int>?) {
+            let (x, y) = (UnsafePointer(storage.pointer(T.self)), values.storage.pointer(T.self))
+            forEachPlanes(w) { windowMaxTyped(x, w, planes: $0, y, indices) }
+        }
+        func run(_ indices: UnsafeMutablePointer<Int>?) {
             switch dtype {
-            case .float32: windowArgmaxTyped(Float.self, storage.pointer(Float.self), w, base)
-            case .float64: windowArgmaxTyped(Double.self, storage.pointer(Double.self), w, base)
+            case .float32: run(Float.self, indices)
+            case .float64: run(Double.self, indices)
             }
         }
-        return TensorIndices(shape: w.outputShape, values: indices)
+        guard withIndices else {
+            run(nil)
+            return (values, nil)
+        }
+        let count = shapeCount(w.outputShape)
+        let indices = [Int](unsafeUninitializedCapacity: count) { buffer, initialized in
+            run(buffer.baseAddress)
+            initialized = count
+        }
+        return (values, TensorIndices(shape: w.outputShape, values: indices))
     }
 
     /// `out[…, k] = self[…, indices[…, k]]` with the last two dimensions of both sides flattened
@@ -157,38 +318,40 @@ extension Tensor {
         precondition(indices.values.allSatisfy { $0 >= 0 && $0 < inputPlane },
                      "MaxPool2d: an index is outside the \(shape[rank - 2])×\(shape[rank - 1]) plane of input \(shape)")
         let out = Tensor(uninitializedShape: indices.shape, dtype: dtype)
+        guard indices.values.count > 0 else { return out }
+        let planes = indices.values.count / outputPlane
+        func run<T: TensorScalar>(_: T.Type, _ idx: UnsafePointer<Int>) {
+            let (x, y) = (UnsafePointer(storage.pointer(T.self)), out.storage.pointer(T.self))
+            Parallel.forEachPart(planes, work: indices.values.count) {
+                planeGatherTyped(x, inputPlane: inputPlane, y, idx, outputPlane: outputPlane, planes: $0)
+            }
+        }
         indices.values.withUnsafeBufferPointer { idx in
             switch dtype {
-            case .float32:
-                planeMoveTyped(Float.self, x: storage.pointer(Float.self), inputPlane: inputPlane, y: out.storage.pointer(Float.self),
-                               indices: idx, outputPlane: outputPlane, scatter: false)
-            case .float64:
-                planeMoveTyped(Double.self, x: storage.pointer(Double.self), inputPlane: inputPlane, y: out.storage.pointer(Double.self),
-                               indices: idx, outputPlane: outputPlane, scatter: false)
+            case .float32: run(Float.self, idx.baseAddress!)
+            case .float64: run(Double.self, idx.baseAddress!)
             }
         }
         return out
     }
 
-    /// The adjoint of ``planeGathered(_:)``: zeros of `shape` with `self` (shaped like `indices`) added at
-    /// the in-plane `indices`; repeated indices accumulate.
-    func planeScatteredAdd(into shape: [Int], indices: TensorIndices) -> Tensor {
-        precondition(self.shape == indices.shape, "MaxPool2dBackward: gradient of shape \(self.shape) differs from indices \(indices.shape)")
-        precondition(shape.count == rank && Array(shape.dropLast(2)) == Array(self.shape.dropLast(2)),
-                     "MaxPool2dBackward: gradient of shape \(self.shape) does not fit an input of shape \(shape)")
-        let inputPlane = shape[rank - 2] * shape[rank - 1]
-        let outputPlane = self.shape[rank - 2] * self.shape[rank - 1]
-        precondition(indices.values.allSatisfy { $0 >= 0 && $0 < inputPlane },
-                     "MaxPool2dBackward: an index is outside the plane of input \(shape)")
-        let out = Tensor.zeros(shape, dtype: dtype)
+    /// The adjoint of max pooling over `w` with the argmax positions `indices` (from ``windowMax(_:withIndices:)``
+    /// on the same windows): zeros of the input's shape with `self` (shaped like the output) added at the
+    /// in-plane `indices`; an input that is the maximum of several overlapping windows collects all their
+    /// gradients.
+    func maxPoolAdjoint(_ w: PoolWindows, indices: TensorIndices) -> Tensor {
+        precondition(shape == w.outputShape && indices.shape == w.outputShape,
+                     "\(w.opName)Backward: gradient of shape \(shape) and indices of shape \(indices.shape), expected \(w.outputShape)")
+        let out = Tensor(uninitializedShape: w.inputShape, dtype: dtype)
+        guard w.planes > 0 else { return out }
+        func run<T: TensorScalar>(_: T.Type, _ idx: UnsafePointer<Int>) {
+            let (g, x) = (UnsafePointer(storage.pointer(T.self)), out.storage.pointer(T.self))
+            forEachPlanes(w) { maxPoolAdjointTyped(g, idx, w, planes: $0, into: x) }
+        }
         indices.values.withUnsafeBufferPointer { idx in
             switch dtype {
-            case .float32:
-                planeMoveTyped(Float.self, x: out.storage.pointer(Float.self), inputPlane: inputPlane, y: storage.pointer(Float.self),
-                               indices: idx, outputPlane: outputPlane, scatter: true)
-            case .float64:
-                planeMoveTyped(Double.self, x: out.storage.pointer(Double.self), inputPlane: inputPlane, y: storage.pointer(Double.self),
-                               indices: idx, outputPlane: outputPlane, scatter: true)
+            case .float32: run(Float.self, idx.baseAddress!)
+            case .float64: run(Double.self, idx.baseAddress!)
             }
         }
         return out

@@ -3,27 +3,35 @@
 // order work.
 
 /// Max pooling as a gather at the recorded argmax positions: `y[…, k] = x[…, indices[…, k]]`, where
-/// `indices` was found on the same input (``Tensor/windowArgmax(_:)``).  ∂/∂x = g scattered to the argmax
-/// positions (``MaxPoolScatter``).
+/// `indices` was found on the same input over `windows` (``Tensor/windowMax(_:withIndices:)``).
+/// ∂/∂x = g scattered to the argmax positions (``MaxPoolScatter``).
 struct MaxPoolGather: Op {
-    let inputShape: [Int]
+    let windows: PoolWindows
     let indices: TensorIndices
-    var name: String { "MaxPool2d" }
-    func forward(_ x: [Tensor]) -> Tensor { x[0].planeGathered(indices) }
+    /// The output when it was found together with `indices` in one pass over this op's input (as
+    /// `Variable.maxPool2d` does); nil when the gather must read it (the op as the gradient of
+    /// ``MaxPoolScatter``).
+    let values: Tensor?
+    var name: String { windows.opName }
+    func forward(_ x: [Tensor]) -> Tensor {
+        guard let values else { return x[0].planeGathered(indices) }
+        precondition(x[0].shape == windows.inputShape, "\(name): input of shape \(x[0].shape), expected \(windows.inputShape)")
+        return values
+    }
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
-        [MaxPoolScatter(inputShape: inputShape, indices: indices)(g)]
+        [MaxPoolScatter(windows: windows, indices: indices)(g)]
     }
 }
 
 /// The adjoint of ``MaxPoolGather``: adds `g` into zeros of the pooled input's shape at the argmax
 /// positions (max pooling's backward).  ∂/∂g = gg gathered at the same positions.
 struct MaxPoolScatter: Op {
-    let inputShape: [Int]
+    let windows: PoolWindows
     let indices: TensorIndices
-    var name: String { "MaxPool2dBackward" }
-    func forward(_ x: [Tensor]) -> Tensor { x[0].planeScatteredAdd(into: inputShape, indices: indices) }
+    var name: String { windows.opName + "Backward" }
+    func forward(_ x: [Tensor]) -> Tensor { x[0].maxPoolAdjoint(windows, indices: indices) }
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
-        [MaxPoolGather(inputShape: inputShape, indices: indices)(g)]
+        [MaxPoolGather(windows: windows, indices: indices, values: nil)(g)]
     }
 }
 

@@ -18,6 +18,10 @@ struct PoolWindows: Sendable {
     let colStart: [Int], colEnd: [Int]
     let rowDivisor: [Int], colDivisor: [Int]
     let divisorOverride: Int?
+    /// For sliding windows, how column window `j` is placed before clipping: `kernel` columns from
+    /// `j·stride − padding`; nil for adaptive windows. The max kernel uses it to walk all windows of a
+    /// row at once.
+    let columnPlacement: (kernel: Int, stride: Int, padding: Int)?
 
     /// The number of elements of one input plane, `H·W`.
     var inputPlane: Int { height * width }
@@ -42,7 +46,7 @@ struct PoolWindows: Sendable {
 
     private init(opName: String, inputShape: [Int], out: (Int, Int),
                  rows: (start: [Int], end: [Int], divisor: [Int]), cols: (start: [Int], end: [Int], divisor: [Int]),
-                 divisorOverride: Int?) {
+                 divisorOverride: Int?, columnPlacement: (kernel: Int, stride: Int, padding: Int)?) {
         self.opName = opName
         self.inputShape = inputShape
         self.outputShape = Array(inputShape.dropLast(2)) + [out.0, out.1]
@@ -54,6 +58,7 @@ struct PoolWindows: Sendable {
         (rowStart, rowEnd, rowDivisor) = rows
         (colStart, colEnd, colDivisor) = cols
         self.divisorOverride = divisorOverride
+        self.columnPlacement = columnPlacement
     }
 
     private static func checkRank(_ shape: [Int], op: String) {
@@ -95,7 +100,8 @@ struct PoolWindows: Sendable {
         let rows = axis(size: sizes.0, kernel: kernel.0, stride: stride.0, padding: padding.0)
         let cols = axis(size: sizes.1, kernel: kernel.1, stride: stride.1, padding: padding.1)
         return PoolWindows(opName: op, inputShape: shape, out: (rows.start.count, cols.start.count),
-                           rows: rows, cols: cols, divisorOverride: divisorOverride)
+                           rows: rows, cols: cols, divisorOverride: divisorOverride,
+                           columnPlacement: (kernel.1, stride.1, padding.1))
     }
 
     /// Adaptive windows (PyTorch's `adaptive_avg_pool2d`): output `i` of a dimension of size `n` pooled to
@@ -112,6 +118,6 @@ struct PoolWindows: Sendable {
         }
         return PoolWindows(opName: op, inputShape: shape, out: outputSize,
                            rows: axis(size: sizes.0, out: outputSize.0), cols: axis(size: sizes.1, out: outputSize.1),
-                           divisorOverride: nil)
+                           divisorOverride: nil, columnPlacement: nil)
     }
 }

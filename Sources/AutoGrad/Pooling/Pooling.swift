@@ -15,7 +15,8 @@ extension Tensor {
     /// - Precondition: kernel and stride positive; `0 ≤ padding ≤ kernel / 2`; the padded input is at least
     ///   as large as the kernel; rank 3 or 4.
     public func maxPool2d(kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> Tensor {
-        maxPool2dWithIndices(kernelSize: kernelSize, stride: stride, padding: padding).values
+        windowMax(PoolWindows.sliding("MaxPool2d", inputShape: shape, kernel: kernelSize, stride: stride ?? kernelSize,
+                                      padding: padding), withIndices: false).values
     }
 
     /// Max pooling with a square kernel; see `maxPool2d(kernelSize:stride:padding:)`.
@@ -32,8 +33,8 @@ extension Tensor {
                                      padding: (Int, Int) = (0, 0)) -> (values: Tensor, indices: TensorIndices) {
         let windows = PoolWindows.sliding("MaxPool2d", inputShape: shape, kernel: kernelSize, stride: stride ?? kernelSize,
                                           padding: padding)
-        let indices = windowArgmax(windows)
-        return (planeGathered(indices), indices)
+        let (values, indices) = windowMax(windows)
+        return (values, indices!)
     }
 
     /// Average pooling over windows of `kernelSize`, moved by `stride` (default: the kernel size), over the
@@ -85,7 +86,8 @@ extension Variable {
     public func maxPool2d(kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> Variable {
         let windows = PoolWindows.sliding("MaxPool2d", inputShape: shape, kernel: kernelSize, stride: stride ?? kernelSize,
                                           padding: padding)
-        return MaxPoolGather(inputShape: shape, indices: value.windowArgmax(windows))(self)
+        let (values, indices) = value.windowMax(windows)
+        return MaxPoolGather(windows: windows, indices: indices!, values: values)(self)
     }
 
     /// Max pooling with a square kernel.

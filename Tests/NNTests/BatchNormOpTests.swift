@@ -26,7 +26,7 @@ private func fusedBatchNorm(_ x: Variable, _ weight: Variable?, _ bias: Variable
 private func batch(_ shape: [Int], dtype: DType = .float64, seed: UInt64) -> (x: Tensor, weight: Tensor, bias: Tensor) {
     let c = shape[1]
     let channelShape = [1, c] + Array(repeating: 1, count: shape.count - 2)
-    let offset = Tensor(shape: channelShape, scalars: (0..<c).map { Double($0) * 1.5 - 1 }, dtype: dtype)
+    let offset = Tensor(shape: channelShape, scalars: (0..<c).map { Double($0 % 8) * 1.5 - 1 }, dtype: dtype)
     let spread = Tensor(shape: channelShape, scalars: (0..<c).map { 0.5 + Double($0 % 4) }, dtype: dtype)
     let x = Tensor.randn(shape, dtype: dtype, generator: RandomGenerator(seed: seed)) * spread + offset
     let weight = Tensor(shape: [c], scalars: (0..<c).map { 0.6 + 0.3 * Double($0 % 5) }, dtype: dtype)
@@ -41,13 +41,16 @@ private func agree(_ a: Tensor, _ b: Tensor, tolerance: Double) -> Bool {
 }
 
 @Suite struct BatchNormOpTests {
-    /// `[N, C]`, `[N, C, L]` and `[N, C, H, W]`, and one large enough that the kernels split channels over threads.
-    static let shapes: [[Int]] = [[6, 3], [4, 3, 5], [3, 2, 4, 5], [8, 16, 24, 24]]
+    /// `[N, C]` (with fewer and more than eight channels: the kernels take eight at a time), `[N, C, L]` and
+    /// `[N, C, H, W]` (runs with and without a tail of fewer than eight elements).
+    static let shapes: [[Int]] = [[6, 3], [5, 19], [4, 3, 5], [3, 2, 4, 4]]
+    /// Large enough that the kernels split the channels over threads.
+    static let largeShapes: [[Int]] = [[8, 16, 24, 24], [512, 200]]
 
     @Test(arguments: [DType.float64, .float32])
     func forwardMatchesTheComposedFormulaAndKeepsTheStatistics(dtype: DType) {
-        let tolerance = dtype == .float64 ? 1e-12 : 2e-6
-        for (k, shape) in Self.shapes.enumerated() {
+        let tolerance = dtype == .float64 ? 1e-12 : 1e-5
+        for (k, shape) in (Self.shapes + Self.largeShapes).enumerated() {
             let (x, weight, bias) = batch(shape, dtype: dtype, seed: UInt64(k))
             for affine in [true, false] {
                 let w = affine ? Variable(weight) : nil, b = affine ? Variable(bias) : nil
@@ -83,7 +86,7 @@ private func agree(_ a: Tensor, _ b: Tensor, tolerance: Double) -> Bool {
     }
 
     @Test func fusedGradientsMatchFiniteDifferences() throws {
-        for (k, shape) in Self.shapes.dropLast().enumerated() {
+        for (k, shape) in Self.shapes.enumerated() {
             let (x, weight, bias) = batch(shape, seed: UInt64(10 + k))
             _ = try gradcheck({ fusedBatchNorm($0[0], $0[1], $0[2]) }, inputs: [x, weight, bias], name: "BatchNorm \(shape)")
             _ = try gradcheck({ fusedBatchNorm($0[0], nil, nil) }, inputs: [x], name: "BatchNorm \(shape) without affine")
@@ -96,7 +99,7 @@ private func agree(_ a: Tensor, _ b: Tensor, tolerance: Double) -> Bool {
     }
 
     @Test func secondOrderGradientsGoThroughTheRecordedBackward() throws {
-        for (k, shape) in Self.shapes.dropLast().enumerated() {
+        for (k, shape) in Self.shapes.enumerated() {
             let (x, weight, bias) = batch(shape, seed: UInt64(20 + k))
             _ = try gradgradcheck({ fusedBatchNorm($0[0], $0[1], $0[2]) }, inputs: [x, weight, bias], name: "BatchNorm \(shape)")
             _ = try gradgradcheck({ fusedBatchNorm($0[0], nil, nil) }, inputs: [x], name: "BatchNorm \(shape) without affine")
@@ -105,24 +108,29 @@ private func agree(_ a: Tensor, _ b: Tensor, tolerance: Double) -> Bool {
 
     @Test(arguments: [DType.float64, .float32])
     func fusedBackwardMatchesTheComposedGradients(dtype: DType) {
-        let tolerance = dtype == .float64 ? 1e-11 : 1e-4
-        for (k, shape) in Self.shapes.enumerated() {
+        // The reference is the composed formula's gradients in Double at the same (possibly Float) values. The
+        // fused backward sums in Double, so in Float it stays close; the recorded backward runs the composed
+        // formula in the input's dtype, with Float's cancellation in M·g − Σg − x̂·Σg·x̂.
+        let (fusedTolerance, recordedTolerance) = dtype == .float64 ? (1e-11, 1e-11) : (2e-5, 2e-3)
+        for (k, shape) in (Self.shapes + Self.largeShapes).enumerated() {
             let (x, weight, bias) = batch(shape, dtype: dtype, seed: UInt64(30 + k))
             let seed = Tensor.randn(shape, dtype: dtype, generator: RandomGenerator(seed: UInt64(40 + k)))
             for affine in [true, false] {
-                let inputs = (affine ? [x, weight, bias] : [x]).map { Variable($0, requiresGrad: true) }
+                let values = affine ? [x, weight, bias] : [x]
+                let inputs = values.map { Variable($0, requiresGrad: true) }
                 let parameters = affine ? (inputs[1], inputs[2]) : nil
                 let fused = Graph.gradients(of: fusedBatchNorm(inputs[0], parameters?.0, parameters?.1),
                                             withRespectTo: inputs, seed: seed)
                 let recorded = Graph.gradients(of: fusedBatchNorm(inputs[0], parameters?.0, parameters?.1),
                                                withRespectTo: inputs, seed: seed, createGraph: true)
-                let composed = Graph.gradients(of: composedBatchNorm(inputs[0], parameters?.0, parameters?.1),
-                                               withRespectTo: inputs, seed: seed)
+                let exact = values.map { Variable($0.to(.float64), requiresGrad: true) }
+                let composed = Graph.gradients(of: composedBatchNorm(exact[0], affine ? exact[1] : nil, affine ? exact[2] : nil),
+                                               withRespectTo: exact, seed: seed.to(.float64))
                 #expect(fused.allSatisfy { !$0.requiresGrad } && recorded[0].requiresGrad)
                 for i in inputs.indices {
                     #expect(fused[i].dtype == dtype && fused[i].shape == inputs[i].shape)
-                    #expect(agree(fused[i].value, composed[i].value, tolerance: tolerance), "\(shape) \(dtype) input \(i)")
-                    #expect(agree(recorded[i].value, composed[i].value, tolerance: tolerance), "\(shape) \(dtype) input \(i)")
+                    #expect(agree(fused[i].value, composed[i].value, tolerance: fusedTolerance), "\(shape) \(dtype) input \(i)")
+                    #expect(agree(recorded[i].value, composed[i].value, tolerance: recordedTolerance), "\(shape) \(dtype) input \(i)")
                 }
             }
         }

@@ -3,21 +3,39 @@ import Dispatch
 
 // Raw-pointer loops behind the fused batch normalisation (see `BatchNormTraining`). Each runs over a range
 // of channels of a contiguous `[N, C, *]` tensor, so large tensors split over threads by channel and every
-// part writes only its own channels. Per-channel sums accumulate in Double with independent partial sums,
-// which keeps them accurate for Float inputs and lets the loops pipeline.
+// part writes only its own channels. Per-channel sums accumulate in Double, eight lanes at a time (Float
+// elements widened on load), which keeps them accurate for Float inputs and lets the loops vectorise.
 
 /// The element types the kernels run on, with exact conversions to and from Double.
 protocol BatchNormScalar: TensorScalar {
     init(_ value: Double)
     var double: Double { get }
+    /// Eight consecutive elements starting at `p`, widened to Double.
+    static func widened(_ p: UnsafePointer<Self>) -> SIMD8<Double>
 }
 
 extension Float: BatchNormScalar {
     var double: Double { Double(self) }
+    @inline(__always)
+    static func widened(_ p: UnsafePointer<Float>) -> SIMD8<Double> {
+        SIMD8<Double>(UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self))
+    }
 }
 
 extension Double: BatchNormScalar {
     var double: Double { self }
+    @inline(__always)
+    static func widened(_ p: UnsafePointer<Double>) -> SIMD8<Double> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Double>.self)
+    }
+}
+
+/// The first `count` (< 8) elements at `p` widened to Double, the other lanes 0.
+@inline(__always)
+private func widenedPartial<S: BatchNormScalar>(_ p: UnsafePointer<S>, _ count: Int) -> SIMD8<Double> {
+    var v = SIMD8<Double>()
+    for k in 0..<count { v[k] = p[k].double }
+    return v
 }
 
 /// Where channel `c`'s elements lie in a contiguous `[N, C, *]` tensor: `batch` runs of `inner` elements
@@ -40,12 +58,18 @@ struct ChannelLayout {
     /// `M = N·inner`: the values each channel's statistics are taken over.
     var perChannel: Int { batch * inner }
 
-    /// Calls `body` with the start of channel `c`'s run in sample `n` for every sample, over `channels`.
-    /// With one element per run (`[N, C]`) the channel loop is innermost, so it walks memory in order.
+    /// Visits `channels` of `base`: with one element per run (`[N, C]`), calls `rowBody` with the start of
+    /// each sample's row (to loop over the channels, in memory order); otherwise calls `runBody` with the start
+    /// of every run of those channels and its channel.
     @inline(__always)
-    func forEachRun(_ channels: Range<Int>, _ body: (_ channel: Int, _ offset: Int) -> Void) {
+    func forEachRun<S>(of base: UnsafeMutablePointer<S>, _ channels: Range<Int>, rowBody: (UnsafeMutablePointer<S>) -> Void,
+                       runBody: (UnsafeMutablePointer<S>, _ channel: Int) -> Void) {
         for n in 0..<batch {
-            for c in channels { body(c, (n * self.channels + c) * inner) }
+            if inner == 1 {
+                rowBody(base + n * self.channels)
+            } else {
+                for c in channels { runBody(base + (n * self.channels + c) * inner, c) }
+            }
         }
     }
 
@@ -66,70 +90,26 @@ struct ChannelLayout {
     static let minimumParallelWork = 1 << 16
 }
 
-/// `Σ p[i]` over `count` elements, in Double with four partial sums.
-@inline(__always)
-private func runSum<S: BatchNormScalar>(_ p: UnsafePointer<S>, _ count: Int) -> Double {
-    var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-    var i = 0
-    while i + 4 <= count {
-        s0 += p[i].double; s1 += p[i + 1].double; s2 += p[i + 2].double; s3 += p[i + 3].double
-        i += 4
-    }
-    while i < count { s0 += p[i].double; i += 1 }
-    return (s0 + s1) + (s2 + s3)
-}
-
-/// `Σ (p[i] − m)²` over `count` elements, in Double with four partial sums.
-@inline(__always)
-private func runSquaredDeviation<S: BatchNormScalar>(_ p: UnsafePointer<S>, _ count: Int, _ m: Double) -> Double {
-    var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-    var i = 0
-    while i + 4 <= count {
-        let d0 = p[i].double - m, d1 = p[i + 1].double - m, d2 = p[i + 2].double - m, d3 = p[i + 3].double - m
-        s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3
-        i += 4
-    }
-    while i < count { let d = p[i].double - m; s0 += d * d; i += 1 }
-    return (s0 + s1) + (s2 + s3)
-}
-
-/// `(Σ g[i], Σ g[i]·(x[i] − m))` over `count` elements, in Double with two partial sums each.
-@inline(__always)
-private func runGradientSums<S: BatchNormScalar>(_ g: UnsafePointer<S>, _ x: UnsafePointer<S>, _ count: Int,
-                                                 _ m: Double) -> (Double, Double) {
-    var a0 = 0.0, a1 = 0.0, b0 = 0.0, b1 = 0.0
-    var i = 0
-    while i + 2 <= count {
-        let g0 = g[i].double, g1 = g[i + 1].double
-        a0 += g0; a1 += g1
-        b0 += g0 * (x[i].double - m); b1 += g1 * (x[i + 1].double - m)
-        i += 2
-    }
-    if i < count { let g0 = g[i].double; a0 += g0; b0 += g0 * (x[i].double - m) }
-    return (a0 + a1, b0 + b1)
-}
-
 enum BatchNormKernels {
     /// The mean and biased variance (`Σ (x − μ)² / M`) of every channel, by two passes in Double.
     static func statistics<S: BatchNormScalar>(_ x: UnsafePointer<S>, _ layout: ChannelLayout)
         -> (mean: [Double], variance: [Double]) {
-        let count = Double(layout.perChannel), l = layout.inner
+        let count = Double(layout.perChannel)
         var mean = [Double](repeating: 0, count: layout.channels)
-        var variance = mean
-        mean.withUnsafeMutableBufferPointer { meanBuffer in
-            variance.withUnsafeMutableBufferPointer { varianceBuffer in
-                let mean = meanBuffer.baseAddress!, variance = varianceBuffer.baseAddress!
-                layout.forEachChannelPart { channels in
-                    if l == 1 {
-                        layout.forEachRun(channels) { c, i in mean[c] += x[i].double }
+        var variance = mean, unused = mean
+        mean.withUnsafeMutableBufferPointer { mean in
+            variance.withUnsafeMutableBufferPointer { variance in
+                unused.withUnsafeMutableBufferPointer { unused in
+                    let mean = mean.baseAddress!, variance = variance.baseAddress!, unused = unused.baseAddress!
+                    layout.forEachChannelPart { channels in
+                        channelSums(x, x, layout, channels, center: mean, first: mean, second: unused) { x, _, _ in (x, .zero) }
                         for c in channels { mean[c] /= count }
-                        layout.forEachRun(channels) { c, i in let d = x[i].double - mean[c]; variance[c] += d * d }
-                    } else {
-                        layout.forEachRun(channels) { c, i in mean[c] += runSum(x + i, l) }
-                        for c in channels { mean[c] /= count }
-                        layout.forEachRun(channels) { c, i in variance[c] += runSquaredDeviation(x + i, l, mean[c]) }
+                        channelSums(x, x, layout, channels, center: mean, first: variance, second: unused) { x, _, m in
+                            let d = x - m
+                            return (d * d, .zero)
+                        }
+                        for c in channels { variance[c] /= count }
                     }
-                    for c in channels { variance[c] /= count }
                 }
             }
         }
@@ -139,13 +119,16 @@ enum BatchNormKernels {
     /// `y ← (y − mean_c)·scale_c + shift_c` in place, for every element of channel `c`.
     static func normalize<S: BatchNormScalar>(_ y: UnsafeMutablePointer<S>, _ layout: ChannelLayout,
                                               mean: [Double], scale: [Double], shift: [Double]) {
-        let m = mean.map(S.init), s = scale.map(S.init), b = shift.map(S.init), l = layout.inner
+        let m = mean.map(S.init), s = scale.map(S.init), b = shift.map(S.init)
         m.withUnsafeBufferPointer { m in s.withUnsafeBufferPointer { s in b.withUnsafeBufferPointer { b in
+            let (m, s, b) = (m.baseAddress!, s.baseAddress!, b.baseAddress!)
             layout.forEachChannelPart { channels in
-                layout.forEachRun(channels) { c, start in
-                    let mc = m[c], sc = s[c], bc = b[c], run = y + start
-                    for i in 0..<l { run[i] = (run[i] - mc) * sc + bc }
-                }
+                layout.forEachRun(of: y, channels, rowBody: { row in
+                    for c in channels { row[c] = (row[c] - m[c]) * s[c] + b[c] }
+                }, runBody: { run, c in
+                    let (mc, sc, bc) = (m[c], s[c], b[c])
+                    for i in 0..<layout.inner { run[i] = (run[i] - mc) * sc + bc }
+                })
             }
         } } }
     }
@@ -153,17 +136,16 @@ enum BatchNormKernels {
     /// Per channel, `Σ g` and `Σ g·(x − mean_c)`, in Double.
     static func gradientSums<S: BatchNormScalar>(_ g: UnsafePointer<S>, _ x: UnsafePointer<S>, _ layout: ChannelLayout,
                                                  mean: [Double]) -> (sumG: [Double], sumGCentered: [Double]) {
-        let l = layout.inner
         var sumG = [Double](repeating: 0, count: layout.channels)
         var sumGCentered = sumG
-        sumG.withUnsafeMutableBufferPointer { aBuffer in
-            sumGCentered.withUnsafeMutableBufferPointer { bBuffer in
-                let a = aBuffer.baseAddress!, b = bBuffer.baseAddress!
-                layout.forEachChannelPart { channels in
-                    layout.forEachRun(channels) { c, i in
-                        let (sg, sgx) = runGradientSums(g + i, x + i, l, mean[c])
-                        a[c] += sg
-                        b[c] += sgx
+        mean.withUnsafeBufferPointer { mean in
+            sumG.withUnsafeMutableBufferPointer { sumG in
+                sumGCentered.withUnsafeMutableBufferPointer { sumGCentered in
+                    let mean = mean.baseAddress!, sumG = sumG.baseAddress!, sumGCentered = sumGCentered.baseAddress!
+                    layout.forEachChannelPart { channels in
+                        channelSums(g, x, layout, channels, center: mean, first: sumG, second: sumGCentered) { g, x, m in
+                            (g, g * (x - m))
+                        }
                     }
                 }
             }
@@ -171,19 +153,77 @@ enum BatchNormKernels {
         return (sumG, sumGCentered)
     }
 
+    /// For every channel `c` in `channels`, adds `Σ t₁` to `first[c]` and `Σ t₂` to `second[c]`, where
+    /// `(t₁, t₂) = term(p, q, center[c])` over the channel's elements of `p` and `q` (widened to Double, eight
+    /// at a time: along each run, or across eight channels at once when a run is one element).
+    @inline(__always)
+    private static func channelSums<S: BatchNormScalar>(
+        _ p: UnsafePointer<S>, _ q: UnsafePointer<S>, _ layout: ChannelLayout, _ channels: Range<Int>,
+        center: UnsafePointer<Double>, first: UnsafeMutablePointer<Double>, second: UnsafeMutablePointer<Double>,
+        _ term: (SIMD8<Double>, SIMD8<Double>, SIMD8<Double>) -> (SIMD8<Double>, SIMD8<Double>)
+    ) {
+        let l = layout.inner, stride = layout.channels
+        if l == 1 {
+            var c = channels.lowerBound
+            while c < channels.upperBound {
+                let width = Swift.min(8, channels.upperBound - c)
+                let m = width == 8 ? Double.widened(center + c) : widenedPartial(center + c, width)
+                var a = SIMD8<Double>(), b = SIMD8<Double>()
+                for n in 0..<layout.batch {
+                    let i = n * stride + c
+                    let (t1, t2) = width == 8 ? term(S.widened(p + i), S.widened(q + i), m)
+                                              : term(widenedPartial(p + i, width), widenedPartial(q + i, width), m)
+                    a += t1
+                    b += t2
+                }
+                for k in 0..<width {
+                    first[c + k] += a[k]
+                    second[c + k] += b[k]
+                }
+                c += width
+            }
+            return
+        }
+        let tailMask = SIMD8<Int64>(0, 1, 2, 3, 4, 5, 6, 7) .>= SIMD8(repeating: Int64(l % 8))
+        for n in 0..<layout.batch {
+            for c in channels {
+                let run = (n * stride + c) * l
+                let m = SIMD8<Double>(repeating: center[c])
+                var a = SIMD8<Double>(), b = SIMD8<Double>()
+                var i = run
+                while i + 8 <= run + l {
+                    let (t1, t2) = term(S.widened(p + i), S.widened(q + i), m)
+                    a += t1
+                    b += t2
+                    i += 8
+                }
+                if i < run + l {
+                    let (t1, t2) = term(widenedPartial(p + i, run + l - i), widenedPartial(q + i, run + l - i), m)
+                    a += t1.replacing(with: 0, where: tailMask)
+                    b += t2.replacing(with: 0, where: tailMask)
+                }
+                first[c] += a.sum()
+                second[c] += b.sum()
+            }
+        }
+    }
+
     /// `gx ← gx·gScale_c + (x − mean_c)·xScale_c + offset_c` in place (`gx` holds the output gradient on entry).
     static func inputGradient<S: BatchNormScalar>(_ gx: UnsafeMutablePointer<S>, _ x: UnsafePointer<S>,
                                                   _ layout: ChannelLayout, mean: [Double], gScale: [Double],
                                                   xScale: [Double], offset: [Double]) {
         let m = mean.map(S.init), a = gScale.map(S.init), d = xScale.map(S.init), e = offset.map(S.init)
-        let l = layout.inner
         m.withUnsafeBufferPointer { m in a.withUnsafeBufferPointer { a in
             d.withUnsafeBufferPointer { d in e.withUnsafeBufferPointer { e in
+                let (m, a, d, e) = (m.baseAddress!, a.baseAddress!, d.baseAddress!, e.baseAddress!)
                 layout.forEachChannelPart { channels in
-                    layout.forEachRun(channels) { c, start in
-                        let mc = m[c], ac = a[c], dc = d[c], ec = e[c], gRun = gx + start, xRun = x + start
-                        for i in 0..<l { gRun[i] = gRun[i] * ac + (xRun[i] - mc) * dc + ec }
-                    }
+                    layout.forEachRun(of: gx, channels, rowBody: { row in
+                        let xRow = x + (row - gx)
+                        for c in channels { row[c] = row[c] * a[c] + (xRow[c] - m[c]) * d[c] + e[c] }
+                    }, runBody: { run, c in
+                        let (mc, ac, dc, ec) = (m[c], a[c], d[c], e[c]), xRun = x + (run - gx)
+                        for i in 0..<layout.inner { run[i] = run[i] * ac + (xRun[i] - mc) * dc + ec }
+                    })
                 }
             } }
         } }

@@ -90,12 +90,22 @@ struct SGDKernel: UpdateKernel {
             return
         }
         let momentum = T(options.momentum), keep = 1 - T(options.dampening)
-        let buffer = state[0]
-        for i in 0..<p.count {
-            let d = g[i] + decay * p[i]
-            let b = firstStep ? d : momentum * buffer[i] + keep * d
-            buffer[i] = flushSubnormal(b)
-            p[i] -= lr * (options.nesterov ? d + momentum * buffer[i] : buffer[i])
+        let (pp, gp, buffer, n) = (p.baseAddress!, g.baseAddress!, state[0].baseAddress!, p.count)
+        // The two flags are tested here, once, so each specialised loop is branch-free and vectorises
+        // (tested per element, the loop ran at a third of Adam's speed).
+        @inline(__always) func run(firstStep: Bool, nesterov: Bool) {
+            for i in 0..<n {
+                let d = gp[i] + decay * pp[i]
+                let b = flushSubnormal(firstStep ? d : momentum * buffer[i] + keep * d)
+                buffer[i] = b
+                pp[i] -= lr * (nesterov ? d + momentum * b : b)
+            }
+        }
+        switch (firstStep, options.nesterov) {
+        case (true, true): run(firstStep: true, nesterov: true)
+        case (true, false): run(firstStep: true, nesterov: false)
+        case (false, true): run(firstStep: false, nesterov: true)
+        case (false, false): run(firstStep: false, nesterov: false)
         }
     }
 }

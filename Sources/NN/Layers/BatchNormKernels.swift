@@ -155,7 +155,7 @@ enum BatchNormKernels {
 
     /// For every channel `c` in `channels`, adds `Σ t₁` to `first[c]` and `Σ t₂` to `second[c]`, where
     /// `(t₁, t₂) = term(p, q, center[c])` over the channel's elements of `p` and `q` (widened to Double, eight
-    /// at a time: along each run, or across eight channels at once when a run is one element).
+    /// at a time: along each run, or across eight channels of a row when a run is one element).
     @inline(__always)
     private static func channelSums<S: BatchNormScalar>(
         _ p: UnsafePointer<S>, _ q: UnsafePointer<S>, _ layout: ChannelLayout, _ channels: Range<Int>,
@@ -164,23 +164,32 @@ enum BatchNormKernels {
     ) {
         let l = layout.inner, stride = layout.channels
         if l == 1 {
-            var c = channels.lowerBound
-            while c < channels.upperBound {
-                let width = Swift.min(8, channels.upperBound - c)
-                let m = width == 8 ? Double.widened(center + c) : widenedPartial(center + c, width)
-                var a = SIMD8<Double>(), b = SIMD8<Double>()
+            // Row by row, in memory order, adding into the channels' totals; the channels go in tiles whose
+            // totals stay in the L1 cache.
+            let tile = 256
+            for tileStart in Swift.stride(from: channels.lowerBound, to: channels.upperBound, by: tile) {
+                let tileEnd = Swift.min(tileStart + tile, channels.upperBound)
                 for n in 0..<layout.batch {
-                    let i = n * stride + c
-                    let (t1, t2) = width == 8 ? term(S.widened(p + i), S.widened(q + i), m)
-                                              : term(widenedPartial(p + i, width), widenedPartial(q + i, width), m)
-                    a += t1
-                    b += t2
+                    let row = n * stride
+                    var c = tileStart
+                    while c < tileEnd {
+                        let width = Swift.min(8, tileEnd - c)
+                        let (t1, t2) = width == 8
+                            ? term(S.widened(p + row + c), S.widened(q + row + c), Double.widened(center + c))
+                            : term(widenedPartial(p + row + c, width), widenedPartial(q + row + c, width),
+                                   widenedPartial(center + c, width))
+                        if width == 8 {
+                            UnsafeMutableRawPointer(first + c).storeBytes(of: Double.widened(first + c) + t1, as: SIMD8<Double>.self)
+                            UnsafeMutableRawPointer(second + c).storeBytes(of: Double.widened(second + c) + t2, as: SIMD8<Double>.self)
+                        } else {
+                            for k in 0..<width {
+                                first[c + k] += t1[k]
+                                second[c + k] += t2[k]
+                            }
+                        }
+                        c += width
+                    }
                 }
-                for k in 0..<width {
-                    first[c + k] += a[k]
-                    second[c + k] += b[k]
-                }
-                c += width
             }
             return
         }

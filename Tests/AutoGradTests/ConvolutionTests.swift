@@ -222,12 +222,21 @@ private func inner(_ a: Tensor, _ b: Tensor) -> Double { (a * b).sum().item }
         let whole = op.geometry(x.shape, w.shape)
         var chunked = whole
         chunked.columnBudget = 2 * 4 * 3 * 2 * whole.outputPlane
+        chunked.minimumProductWidth = 0
         #expect(chunked.batchChunk == 2 && whole.batchChunk == 5)
+        // A minimum width of three images' outputs overrides the budget, a limit of one image overrides both.
+        var wide = chunked, narrow = chunked
+        wide.minimumProductWidth = 3 * whole.outputPlane
+        narrow.minimumProductWidth = 3 * whole.outputPlane
+        narrow.columnLimit = 4 * 3 * 2 * whole.outputPlane
+        #expect(wide.batchChunk == 3 && narrow.batchChunk == 1)
         let y = ConvolutionKernels.forward(x, w, whole)
         #expect(mismatch(ConvolutionKernels.forward(x, w, chunked), y, atol: 1e-12) == nil)
         let gy = sample(y.shape, seed: 11)
         #expect(mismatch(ConvolutionKernels.inputGradient(gy, w, chunked), ConvolutionKernels.inputGradient(gy, w, whole), atol: 1e-12) == nil)
         #expect(mismatch(ConvolutionKernels.weightGradient(x, gy, chunked), ConvolutionKernels.weightGradient(x, gy, whole), atol: 1e-12) == nil)
+        #expect(mismatch(ConvolutionKernels.forward(x, w, wide), y, atol: 1e-12) == nil)
+        #expect(mismatch(ConvolutionKernels.weightGradient(x, gy, wide), ConvolutionKernels.weightGradient(x, gy, whole), atol: 1e-12) == nil)
     }
 
     // MARK: Adjoint identities

@@ -109,11 +109,16 @@ struct Conv2dGeometry {
     let inputHeight: Int, inputWidth: Int
     let kernelHeight: Int, kernelWidth: Int
     let outputHeight: Int, outputWidth: Int
-    /// The most column-matrix elements one GEMM may use (see ``batchChunk``); tests lower it.
+    /// The column-matrix elements a chunk may fill for cache's sake (see ``batchChunk``); tests lower it.
     ///
     /// 2¹⁶ elements (256 KiB of Float) keep a chunk's columns in the L2 cache from im2col writing them
     /// to the product reading them; LeNet-5's first layer took 21 ms per step with 16 MiB chunks, 12 with these.
     var columnBudget = 1 << 16
+    /// The product width (columns, `images · Ho·Wo`) a chunk reaches even past ``columnBudget``: products
+    /// a few dozen columns wide (a 7×7 output per image) run at a fraction of the GEMM kernels' speed.
+    var minimumProductWidth = 512
+    /// The most column-matrix elements a chunk may use in any case (4 MiB of Float).
+    var columnLimit = 1 << 20
 
     var groups: Int { options.groups }
     var inputShape: [Int] { [batch, inChannels, inputHeight, inputWidth] }
@@ -153,10 +158,15 @@ struct Conv2dGeometry {
         return clampedLow..<clampedHigh
     }
 
-    /// How many images one GEMM covers: the batch is folded into the columns of the product
-    /// while the column buffer stays within ``columnBudget`` elements (at least one image).
+    /// How many images one GEMM covers: the batch is folded into the columns of the product while
+    /// the column buffer stays within ``columnBudget`` elements, or, when that leaves the product
+    /// narrower than ``minimumProductWidth``, until it is that wide — within ``columnLimit`` elements,
+    /// and at least one image.
     var batchChunk: Int {
         let perImage = Swift.max(1, inChannels * kernelHeight * kernelWidth * outputPlane)
-        return Swift.max(1, Swift.min(batch, columnBudget / perImage))
+        let forCache = columnBudget / perImage
+        let forWidth = (minimumProductWidth + outputPlane - 1) / Swift.max(1, outputPlane)
+        let images = Swift.min(Swift.max(forCache, forWidth), columnLimit / perImage)
+        return Swift.max(1, Swift.min(batch, images))
     }
 }

@@ -136,6 +136,20 @@ struct Conv2dGeometry {
     /// Elements of one output channel plane.
     var outputPlane: Int { outputHeight * outputWidth }
 
+    /// Whether the column matrix has input-width rows (see Im2Col.swift): stride 1 and no padding,
+    /// so that each column-matrix row of an image is one contiguous run of the input.
+    var usesWideRows: Bool {
+        let o = options
+        return o.strideHeight == 1 && o.strideWidth == 1 && o.padTop == 0 && o.padBottom == 0
+            && o.padLeft == 0 && o.padRight == 0
+    }
+
+    /// Column-matrix columns per output row: the input width with wide rows, else the output width.
+    var columnRowPitch: Int { usesWideRows ? inputWidth : outputWidth }
+
+    /// Column-matrix columns per image: `Ho · columnRowPitch`.
+    var columnPlane: Int { outputHeight * columnRowPitch }
+
     /// The output columns `j` whose input column `j·s − pLeft + b·d` lies inside the image, for
     /// kernel column `b`: a half-open range (empty when none does).
     func validOutputColumns(kernelColumn b: Int) -> Range<Int> {
@@ -163,9 +177,9 @@ struct Conv2dGeometry {
     /// narrower than ``minimumProductWidth``, until it is that wide — within ``columnLimit`` elements,
     /// and at least one image.
     var batchChunk: Int {
-        let perImage = Swift.max(1, inChannels * kernelHeight * kernelWidth * outputPlane)
+        let perImage = Swift.max(1, inChannels * kernelHeight * kernelWidth * columnPlane)
         let forCache = columnBudget / perImage
-        let forWidth = (minimumProductWidth + outputPlane - 1) / Swift.max(1, outputPlane)
+        let forWidth = (minimumProductWidth + columnPlane - 1) / Swift.max(1, columnPlane)
         let images = Swift.min(Swift.max(forCache, forWidth), columnLimit / perImage)
         return Swift.max(1, Swift.min(batch, images))
     }

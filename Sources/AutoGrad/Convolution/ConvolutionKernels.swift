@@ -30,16 +30,34 @@ private func gemm<T: TensorScalar>(transposeA: Bool, transposeB: Bool, m: Int, n
     }
 }
 
-/// Copies `nb` images `[nb, channels, plane]` to channel-major `[channels, nb, plane]`, or back.
-private func transposeBatch<T>(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>,
-                               imageCount nb: Int, channels: Int, plane: Int, toChannelMajor: Bool) {
+/// Copies `nb` images `[nb, channels, rows, width]` to channel-major `[channels, nb, rows, pitch]`
+/// (`pitch ≥ width`; columns `width..<pitch` are set to zero), or back (those columns dropped).
+private func transposeBatch<T: TensorScalar>(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>,
+                                             imageCount nb: Int, channels: Int, rows: Int, width: Int, pitch: Int,
+                                             toChannelMajor: Bool) {
+    let (plane, pitchedPlane) = (rows * width, rows * pitch)
     for n in 0..<nb {
         for c in 0..<channels {
-            let imageMajor = (n * channels + c) * plane, channelMajor = (c * nb + n) * plane
-            if toChannelMajor {
-                (destination + channelMajor).update(from: source + imageMajor, count: plane)
-            } else {
-                (destination + imageMajor).update(from: source + channelMajor, count: plane)
+            let imageMajor = (n * channels + c) * plane, channelMajor = (c * nb + n) * pitchedPlane
+            if pitch == width {
+                if toChannelMajor {
+                    (destination + channelMajor).update(from: source + imageMajor, count: plane)
+                } else {
+                    (destination + imageMajor).update(from: source + channelMajor, count: plane)
+                }
+                continue
+            }
+            // Rows are short (tens of elements): plain loops, which vectorise, beat a memcpy call per row.
+            for i in 0..<rows {
+                let (image, pitched) = (imageMajor &+ i &* width, channelMajor &+ i &* pitch)
+                if toChannelMajor {
+                    let (from, to) = (source + image, destination + pitched)
+                    for j in 0..<width { to[j] = from[j] }
+                    for j in width..<pitch { to[j] = 0 }
+                } else {
+                    let (from, to) = (source + pitched, destination + image)
+                    for j in 0..<width { to[j] = from[j] }
+                }
             }
         }
     }
@@ -54,21 +72,38 @@ private struct ConvolutionScratch<T: TensorScalar> {
 
     init(_ g: Conv2dGeometry) {
         let chunk = g.batchChunk
-        columns = Tensor(uninitializedShape: [g.inChannels * g.kernelHeight * g.kernelWidth * chunk * g.outputPlane], dtype: T.dtype)
-        staging = Tensor(uninitializedShape: [chunk > 1 ? g.outChannels * chunk * g.outputPlane : 0], dtype: T.dtype)
+        columns = Tensor(uninitializedShape: [g.inChannels * g.kernelHeight * g.kernelWidth * chunk * g.columnPlane], dtype: T.dtype)
+        staging = Tensor(uninitializedShape: [ConvolutionScratch.needsStaging(chunk, g) ? g.outChannels * chunk * g.columnPlane : 0],
+                         dtype: T.dtype)
     }
+
+    /// Whether a chunk of `nb` images needs its output-sized operand copied: a single image in the
+    /// output layout already is channel-major `[O, Ho·Wo]`.
+    static func needsStaging(_ nb: Int, _ g: Conv2dGeometry) -> Bool { nb > 1 || g.columnRowPitch != g.outputWidth }
 
     var columnPointer: UnsafeMutablePointer<T> { columns.storage.pointer(T.self) }
     var stagingPointer: UnsafeMutablePointer<T> { staging.storage.pointer(T.self) }
 
-    /// The output-sized operand of a chunk of `nb` images starting at `images` (`[nb, O, Ho·Wo]`),
-    /// channel-major `[O, nb·Ho·Wo]` as the GEMMs read it: a single image already is, so it is
-    /// returned as is; more are copied into `staging`.
+    /// The output-sized operand of a chunk of `nb` images starting at `images` (`[nb, O, Ho, Wo]`),
+    /// channel-major `[O, nb·Ho·pitch]` as the GEMMs read it (zero in the columns past `Wo`).
     func channelMajor(_ images: UnsafePointer<T>, imageCount nb: Int, _ g: Conv2dGeometry) -> UnsafePointer<T> {
-        guard nb > 1 else { return images }
-        transposeBatch(images, stagingPointer, imageCount: nb, channels: g.outChannels, plane: g.outputPlane,
-                       toChannelMajor: true)
+        guard ConvolutionScratch.needsStaging(nb, g) else { return images }
+        transposeBatch(images, stagingPointer, imageCount: nb, channels: g.outChannels, rows: g.outputHeight,
+                       width: g.outputWidth, pitch: g.columnRowPitch, toChannelMajor: true)
         return UnsafePointer(stagingPointer)
+    }
+
+    /// Where a chunk's product should write the channel-major output: straight into the images when
+    /// no staging is needed, else into `staging` (then ``storeImages(_:imageCount:_:)`` copies it out).
+    func productOutput(_ images: UnsafeMutablePointer<T>, imageCount nb: Int, _ g: Conv2dGeometry) -> UnsafeMutablePointer<T> {
+        ConvolutionScratch.needsStaging(nb, g) ? stagingPointer : images
+    }
+
+    /// Copies the staged channel-major output of a chunk to its images `[nb, O, Ho, Wo]`.
+    func storeImages(_ images: UnsafeMutablePointer<T>, imageCount nb: Int, _ g: Conv2dGeometry) {
+        guard ConvolutionScratch.needsStaging(nb, g) else { return }
+        transposeBatch(UnsafePointer(stagingPointer), images, imageCount: nb, channels: g.outChannels,
+                       rows: g.outputHeight, width: g.outputWidth, pitch: g.columnRowPitch, toChannelMajor: false)
     }
 }
 
@@ -144,30 +179,28 @@ enum ConvolutionKernels {
 
     private static func forward<T: TensorScalar>(_: T.Type, _ x: Tensor, _ w: Tensor, _ y: inout Tensor, _ g: Conv2dGeometry) {
         let px = x.storage.pointer(T.self), pw = w.storage.pointer(T.self), py = y.storage.pointer(T.self)
-        let (og, k, outPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane)
+        let (og, k, outPlane, columnPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane, g.columnPlane)
         forEachChunk(T.self, g) { _, start, nb, scratch in
             let columns = scratch.columnPointer
             im2col(px + start * g.inChannels * g.inputPlane, imageCount: nb, g, into: columns)
-            let width = nb * outPlane
-            let result = nb == 1 ? py + start * g.outChannels * outPlane : scratch.stagingPointer
+            let width = nb * columnPlane
+            let images = py + start * g.outChannels * outPlane
+            let result = scratch.productOutput(images, imageCount: nb, g)
             for group in 0..<g.groups {
                 gemm(transposeA: false, transposeB: false, m: og, n: width, k: k,
                      pw + group * og * k, lda: k, columns + group * k * width, ldb: width,
                      beta: 0, result + group * og * width, ldc: width)
             }
-            if nb > 1 {
-                transposeBatch(result, py + start * g.outChannels * outPlane, imageCount: nb,
-                               channels: g.outChannels, plane: outPlane, toChannelMajor: false)
-            }
+            scratch.storeImages(images, imageCount: nb, g)
         }
     }
 
     private static func inputGradient<T: TensorScalar>(_: T.Type, _ y: Tensor, _ w: Tensor, _ x: inout Tensor, _ g: Conv2dGeometry) {
         let py = y.storage.pointer(T.self), pw = w.storage.pointer(T.self), px = x.storage.pointer(T.self)
-        let (og, k, outPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane)
+        let (og, k, outPlane, columnPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane, g.columnPlane)
         forEachChunk(T.self, g) { _, start, nb, scratch in
             let columns = scratch.columnPointer
-            let width = nb * outPlane
+            let width = nb * columnPlane
             let source = scratch.channelMajor(py + start * g.outChannels * outPlane, imageCount: nb, g)
             for group in 0..<g.groups {
                 gemm(transposeA: true, transposeB: false, m: k, n: width, k: og,
@@ -180,7 +213,7 @@ enum ConvolutionKernels {
 
     private static func weightGradient<T: TensorScalar>(_: T.Type, _ x: Tensor, _ gy: Tensor, _ w: inout Tensor, _ g: Conv2dGeometry) {
         let px = x.storage.pointer(T.self), pgy = gy.storage.pointer(T.self)
-        let (og, k, outPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane)
+        let (og, k, outPlane, columnPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane, g.columnPlane)
         let weightCount = w.count
         // Each part sums its images' products into its own slice, so parts never write the same memory.
         let partials = Tensor.zeros([Swift.min(BLAS.threadCount, Swift.max(g.batch, 1)), weightCount], dtype: T.dtype)
@@ -188,7 +221,7 @@ enum ConvolutionKernels {
         let parts = forEachChunk(T.self, g) { part, start, nb, scratch in
             let columns = scratch.columnPointer
             im2col(px + start * g.inChannels * g.inputPlane, imageCount: nb, g, into: columns)
-            let width = nb * outPlane
+            let width = nb * columnPlane
             let source = scratch.channelMajor(pgy + start * g.outChannels * outPlane, imageCount: nb, g)
             let sum = pw + part * weightCount
             for group in 0..<g.groups {

@@ -47,9 +47,11 @@ private struct ColumnLayout {
     }
 }
 
-/// Fills `columns` (`C·kH·kW` rows of `nb·Ho·Wo`) from `nb` consecutive images starting at `input`.
+/// Fills `columns` (`C·kH·kW` rows of `nb·Ho·Wo`, or `nb·Ho·W` with wide rows) from `nb` consecutive
+/// images starting at `input`.
 func im2col<T: TensorScalar>(_ input: UnsafePointer<T>, imageCount nb: Int, _ g: Conv2dGeometry,
                              into columns: UnsafeMutablePointer<T>) {
+    if g.usesWideRows { return wideRowIm2col(input, imageCount: nb, g, into: columns) }
     let layout = ColumnLayout(g, imageCount: nb)
     let (width, outWidth, sh, sw) = (g.inputWidth, g.outputWidth, g.options.strideHeight, g.options.strideWidth)
     // Images write disjoint column ranges, so they can be split over threads.
@@ -70,10 +72,13 @@ func im2col<T: TensorScalar>(_ input: UnsafePointer<T>, imageCount nb: Int, _ g:
                         var src = input + layout.inputOffset(image: n, channel: c, kernelRow: a, kernelColumn: b)
                         for _ in rows {
                             for j in 0..<low { dst[j] = 0 }
-                            if sw == 1 {
-                                for j in low..<high { dst[j] = src[j] }
-                            } else {
-                                for j in low..<high { dst[j] = src[low + (j - low) &* sw] }
+                            // Strides as constants in their own loops: the copy vectorises for 1 and 2
+                            // (a stride-2 load is two loads and a shuffle), not for a variable stride.
+                            let first = src + low
+                            switch sw {
+                            case 1: for j in low..<high { dst[j] = src[j] }
+                            case 2: for t in 0..<(high &- low) { dst[low &+ t] = first[2 &* t] }
+                            default: for t in 0..<(high &- low) { dst[low &+ t] = first[sw &* t] }
                             }
                             for j in high..<outWidth { dst[j] = 0 }
                             dst += outWidth
@@ -92,6 +97,7 @@ func im2col<T: TensorScalar>(_ input: UnsafePointer<T>, imageCount nb: Int, _ g:
 /// `output` must be initialised (usually to zeros): the entries are accumulated.
 func col2im<T: TensorScalar>(_ columns: UnsafePointer<T>, imageCount nb: Int, _ g: Conv2dGeometry,
                              addingInto output: UnsafeMutablePointer<T>) {
+    if g.usesWideRows { return wideRowCol2im(columns, imageCount: nb, g, addingInto: output) }
     let layout = ColumnLayout(g, imageCount: nb)
     let (width, outWidth, sh, sw) = (g.inputWidth, g.outputWidth, g.options.strideHeight, g.options.strideWidth)
     // Images accumulate into disjoint parts of the output, so they can be split over threads.
@@ -106,10 +112,11 @@ func col2im<T: TensorScalar>(_ columns: UnsafePointer<T>, imageCount nb: Int, _ 
                             + rows.lowerBound * outWidth
                         var dst = output + layout.inputOffset(image: n, channel: c, kernelRow: a, kernelColumn: b)
                         for _ in rows {
-                            if sw == 1 {
-                                for j in low..<high { dst[j] += src[j] }
-                            } else {
-                                for j in low..<high { dst[low + (j - low) &* sw] += src[j] }
+                            let first = dst + low
+                            switch sw {
+                            case 1: for j in low..<high { dst[j] += src[j] }
+                            case 2: for t in 0..<(high &- low) { first[2 &* t] += src[low &+ t] }
+                            default: for t in 0..<(high &- low) { first[sw &* t] += src[low &+ t] }
                             }
                             src += outWidth
                             dst += sh * width
@@ -119,4 +126,70 @@ func col2im<T: TensorScalar>(_ columns: UnsafePointer<T>, imageCount nb: Int, _ 
             }
         }
     }
+}
+
+// Wide rows (stride 1, no padding). Entry (c·kH·kW + a·kW + b, n·Ho·W + i·W + j) holds
+// `x[n, c, i + a·d, j + b·d]` for every `j < W`, not only `j < Wo`: reading the input row on past
+// the output's width, into the next row, makes each column-matrix row of an image one contiguous
+// run of `Ho·W` input elements, so im2col is one copy per (image, channel, kernel offset) instead of
+// one per output row. The columns `j ≥ Wo` are padding of the product: the output-sized operand is
+// zero there (its staging writes zeros) and the output there is dropped, so they contribute nothing.
+
+/// ``im2col(_:imageCount:_:into:)`` with wide rows. A run that would read past the chunk's last
+/// image is cut there and the rest of it zeroed.
+private func wideRowIm2col<T: TensorScalar>(_ input: UnsafePointer<T>, imageCount nb: Int, _ g: Conv2dGeometry,
+                                            into columns: UnsafeMutablePointer<T>) {
+    let run = g.columnPlane, end = input + nb * g.inChannels * g.inputPlane
+    Parallel.forEachPart(nb, work: nb * g.inChannels * g.kernelHeight * g.kernelWidth * run) { images in
+        for n in images {
+            for c in 0..<g.inChannels {
+                for a in 0..<g.kernelHeight {
+                    for b in 0..<g.kernelWidth {
+                        let source = input + wideRunStart(image: n, channel: c, kernelRow: a, kernelColumn: b, g)
+                        let destination = columns + wideRunOffset(image: n, channel: c, kernelRow: a, kernelColumn: b,
+                                                                  imageCount: nb, g)
+                        let available = Swift.min(run, end - source)
+                        destination.update(from: source, count: available)
+                        (destination + available).update(repeating: 0, count: run - available)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// ``col2im(_:imageCount:_:addingInto:)`` with wide rows. Each run is cut at the end of its own
+/// image: the entries past it are padding columns, and images are added into by different threads.
+private func wideRowCol2im<T: TensorScalar>(_ columns: UnsafePointer<T>, imageCount nb: Int, _ g: Conv2dGeometry,
+                                            addingInto output: UnsafeMutablePointer<T>) {
+    let run = g.columnPlane, imageSize = g.inChannels * g.inputPlane
+    Parallel.forEachPart(nb, work: nb * g.inChannels * g.kernelHeight * g.kernelWidth * run) { images in
+        for n in images {
+            let imageEnd = output + (n + 1) * imageSize
+            for c in 0..<g.inChannels {
+                for a in 0..<g.kernelHeight {
+                    for b in 0..<g.kernelWidth {
+                        let destination = output + wideRunStart(image: n, channel: c, kernelRow: a, kernelColumn: b, g)
+                        let source = columns + wideRunOffset(image: n, channel: c, kernelRow: a, kernelColumn: b,
+                                                             imageCount: nb, g)
+                        let count = Swift.min(run, imageEnd - destination)
+                        for t in 0..<count { destination[t] += source[t] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Where the wide run of (image `n`, channel `c`, kernel offset `(a, b)`) starts in the input.
+@inline(__always)
+private func wideRunStart(image n: Int, channel c: Int, kernelRow a: Int, kernelColumn b: Int, _ g: Conv2dGeometry) -> Int {
+    (n * g.inChannels + c) * g.inputPlane + a * g.options.dilationHeight * g.inputWidth + b * g.options.dilationWidth
+}
+
+/// Where that run starts in the column matrix of `nb` images.
+@inline(__always)
+private func wideRunOffset(image n: Int, channel c: Int, kernelRow a: Int, kernelColumn b: Int, imageCount nb: Int,
+                           _ g: Conv2dGeometry) -> Int {
+    ((c * g.kernelHeight + a) * g.kernelWidth + b) * nb * g.columnPlane + n * g.columnPlane
 }

@@ -1,5 +1,4 @@
 import AutoGrad
-import Dispatch
 
 // Raw-pointer loops behind the fused batch normalisation (see `BatchNormTraining`). Each runs over a range
 // of channels of a contiguous `[N, C, *]` tensor, so large tensors split over threads by channel and every
@@ -73,21 +72,11 @@ struct ChannelLayout {
         }
     }
 
-    /// Runs `body` over contiguous parts of the channels, on up to ``BLAS/threadCount`` threads when the
-    /// tensor has at least `minimumParallelWork` elements (smaller ones never pay for thread hand-off).
+    /// Runs `body` over contiguous parts of the channels, split over threads by ``Parallel`` when the
+    /// tensor is large enough to pay for the hand-off.
     func forEachChannelPart(_ body: (Range<Int>) -> Void) {
-        let threads = Swift.min(BLAS.threadCount, channels)
-        guard threads > 1, batch * channels * inner >= ChannelLayout.minimumParallelWork else {
-            body(0..<channels)
-            return
-        }
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
-            body((channels * t / threads)..<(channels * (t + 1) / threads))
-        }
+        Parallel.forEachPart(channels, work: batch * channels * inner, body)
     }
-
-    /// Elements a tensor must have before its channels are split over threads (as AutoGrad's own loops).
-    static let minimumParallelWork = 1 << 16
 }
 
 enum BatchNormKernels {

@@ -150,28 +150,6 @@ struct Conv2dGeometry {
     /// Column-matrix columns per image: `Ho · columnRowPitch`.
     var columnPlane: Int { outputHeight * columnRowPitch }
 
-    /// The output columns `j` whose input column `j·s − pLeft + b·d` lies inside the image, for
-    /// kernel column `b`: a half-open range (empty when none does).
-    func validOutputColumns(kernelColumn b: Int) -> Range<Int> {
-        validRange(offset: b * options.dilationWidth - options.padLeft, stride: options.strideWidth,
-                   inputSize: inputWidth, outputSize: outputWidth)
-    }
-
-    /// The output rows `i` whose input row `i·s − pTop + a·d` lies inside the image, for kernel row `a`.
-    func validOutputRows(kernelRow a: Int) -> Range<Int> {
-        validRange(offset: a * options.dilationHeight - options.padTop, stride: options.strideHeight,
-                   inputSize: inputHeight, outputSize: outputHeight)
-    }
-
-    /// The `i` in `0..<outputSize` with `0 ≤ i·stride + offset < inputSize`.
-    private func validRange(offset: Int, stride: Int, inputSize: Int, outputSize: Int) -> Range<Int> {
-        let low = offset >= 0 ? 0 : (-offset + stride - 1) / stride
-        let high = inputSize - 1 - offset < 0 ? 0 : (inputSize - 1 - offset) / stride + 1
-        let clampedHigh = Swift.min(high, outputSize)
-        let clampedLow = Swift.min(low, clampedHigh)
-        return clampedLow..<clampedHigh
-    }
-
     /// How many images one GEMM covers: the batch is folded into the columns of the product while
     /// the column buffer stays within ``columnBudget`` elements, or, when that leaves the product
     /// narrower than ``minimumProductWidth``, until it is that wide — within ``columnLimit`` elements,

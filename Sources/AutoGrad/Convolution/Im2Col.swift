@@ -6,44 +6,53 @@
 // `nb·Ho·Wo` columns, image-major. Entry (c·kH·kW + a·kW + b, n·Ho·Wo + i·Wo + j) holds
 // `x[n, c, i·s − pTop + a·d, j·s − pLeft + b·d]`, or zero where that position is padding.
 //
-// Both loops run over whole output rows: the valid rows and columns for each kernel offset are
-// computed once, padding is written with `update(repeating:)`, and with stride 1 a row is one
-// contiguous copy (im2col) or add (col2im).
+// Each input plane is first copied into a zero-padded plane (`Hp × Wp`, the padding around it).
+// There every kernel offset reads inside, so one table of in-plane offsets `i·s·Wp + j·s`, in output
+// order, serves all of them (shifted by `a·d·Wp + b·d`), and the copy loops have no bounds to test
+// and no per-row set-up: with the DCGAN's 7-wide outputs, that set-up was most of the work. With
+// stride 1 the rows are contiguous and copied row by row instead (those loops vectorise).
 
-/// The index arithmetic that im2col and col2im share for a chunk of `nb` images: which output rows
-/// and columns of each kernel offset read inside the image, where each column-matrix row starts and
-/// which input element its first valid entry comes from. Keeping it in one place keeps the two adjoint.
-private struct ColumnLayout {
+/// The padded plane and the offset table that im2col and col2im share; keeping them in one place
+/// keeps the two adjoint.
+private struct PaddedPlane {
     let g: Conv2dGeometry
-    let imageCount: Int
-    /// For each kernel row `a`, the output rows whose input row lies inside the image.
-    let validRows: [Range<Int>]
-    /// For each kernel column `b`, the output columns whose input column lies inside the image.
-    let validColumns: [Range<Int>]
+    let width: Int, height: Int
+    /// For each output position `i·Wo + j`, the offset `i·s·Wp + j·s` in the padded plane.
+    let offsets: [Int]
 
-    init(_ g: Conv2dGeometry, imageCount nb: Int) {
+    init(_ g: Conv2dGeometry) {
         self.g = g
-        imageCount = nb
-        validRows = (0..<g.kernelHeight).map { g.validOutputRows(kernelRow: $0) }
-        validColumns = (0..<g.kernelWidth).map { g.validOutputColumns(kernelColumn: $0) }
+        let o = g.options
+        width = g.inputWidth + o.padLeft + o.padRight
+        height = g.inputHeight + o.padTop + o.padBottom
+        var offsets = [Int](repeating: 0, count: g.outputPlane)
+        for i in 0..<g.outputHeight {
+            for j in 0..<g.outputWidth { offsets[i * g.outputWidth + j] = i * o.strideHeight * width + j * o.strideWidth }
+        }
+        self.offsets = offsets
     }
 
-    /// The offset in the column matrix of entry (c·kH·kW + a·kW + b, n·Ho·Wo): where the output
-    /// plane of image `n` begins in the row of channel `c` and kernel offset `(a, b)`.
+    /// Where kernel offset `(a, b)` starts reading in the padded plane.
     @inline(__always)
-    func columnOffset(image n: Int, channel c: Int, kernelRow a: Int, kernelColumn b: Int) -> Int {
-        ((c * g.kernelHeight + a) * g.kernelWidth + b) * imageCount * g.outputPlane + n * g.outputPlane
-    }
+    func kernelOffset(_ a: Int, _ b: Int) -> Int { a * g.options.dilationHeight * width + b * g.options.dilationWidth }
 
-    /// The offset in the input of `x[n, c, i·s − pTop + a·d, low·s − pLeft + b·d] − low`, for `i` and
-    /// `low` the first valid output row and column: the entry of output column `j` in that row is
-    /// at `+ j` (stride 1) or `+ low + (j − low)·s`.
-    @inline(__always)
-    func inputOffset(image n: Int, channel c: Int, kernelRow a: Int, kernelColumn b: Int) -> Int {
-        let o = g.options, low = validColumns[b].lowerBound
-        return (n * g.inChannels + c) * g.inputPlane
-            + (validRows[a].lowerBound * o.strideHeight - o.padTop + a * o.dilationHeight) * g.inputWidth
-            + (low * o.strideWidth - o.padLeft + b * o.dilationWidth) - low
+    /// Where the input plane's first element sits in the padded plane.
+    var interiorOffset: Int { g.options.padTop * width + g.options.padLeft }
+
+}
+
+/// Calls `body(images, padded, offsets)` for parts of `0..<nb` split over threads: each part gets its
+/// own padded-plane buffer, zeroed, and the shared offset table.
+private func forEachPaddedPart<T: TensorScalar>(_ plane: PaddedPlane, imageCount nb: Int, _: T.Type,
+                                                _ body: (Range<Int>, UnsafeMutablePointer<T>, UnsafePointer<Int>) -> Void) {
+    let g = plane.g
+    plane.offsets.withUnsafeBufferPointer { offsets in
+        Parallel.forEachPart(nb, work: nb * g.inChannels * g.kernelHeight * g.kernelWidth * g.outputPlane) { images in
+            let padded = UnsafeMutablePointer<T>.allocate(capacity: plane.width * plane.height)
+            defer { padded.deallocate() }
+            padded.initialize(repeating: 0, count: plane.width * plane.height)
+            body(images, padded, offsets.baseAddress!)
+        }
     }
 }
 
@@ -52,37 +61,27 @@ private struct ColumnLayout {
 func im2col<T: TensorScalar>(_ input: UnsafePointer<T>, imageCount nb: Int, _ g: Conv2dGeometry,
                              into columns: UnsafeMutablePointer<T>) {
     if g.usesWideRows { return wideRowIm2col(input, imageCount: nb, g, into: columns) }
-    let layout = ColumnLayout(g, imageCount: nb)
-    let (width, outWidth, sh, sw) = (g.inputWidth, g.outputWidth, g.options.strideHeight, g.options.strideWidth)
-    // Images write disjoint column ranges, so they can be split over threads.
-    Parallel.forEachPart(nb, work: nb * g.inChannels * g.kernelHeight * g.kernelWidth * g.outputPlane) { images in
+    let plane = PaddedPlane(g)
+    let (outPlane, outWidth, width, pitch) = (g.outputPlane, g.outputWidth, g.inputWidth, plane.width)
+    let rowStep = g.options.strideHeight * pitch
+    forEachPaddedPart(plane, imageCount: nb, T.self) { images, padded, offsets in
+        let interior = padded + plane.interiorOffset
         for n in images {
             for c in 0..<g.inChannels {
+                // The padding stays zero: only the interior is rewritten, plane after plane.
+                let source = input + (n * g.inChannels + c) * g.inputPlane
+                for r in 0..<g.inputHeight { (interior + r * pitch).update(from: source + r * width, count: width) }
                 for a in 0..<g.kernelHeight {
-                    let rows = layout.validRows[a]
                     for b in 0..<g.kernelWidth {
-                        let (low, high) = (layout.validColumns[b].lowerBound, layout.validColumns[b].upperBound)
-                        let out = columns + layout.columnOffset(image: n, channel: c, kernelRow: a, kernelColumn: b)
-                        // Rows that fall entirely into the top or bottom padding.
-                        out.update(repeating: 0, count: rows.lowerBound * outWidth)
-                        out.advanced(by: rows.upperBound * outWidth)
-                            .update(repeating: 0, count: (g.outputHeight - rows.upperBound) * outWidth)
-                        // Plain loops, not memset/memcpy calls: the rows are short and the loops vectorise.
-                        var dst = out + rows.lowerBound * outWidth
-                        var src = input + layout.inputOffset(image: n, channel: c, kernelRow: a, kernelColumn: b)
-                        for _ in rows {
-                            for j in 0..<low { dst[j] = 0 }
-                            // Strides as constants in their own loops: the copy vectorises for 1 and 2
-                            // (a stride-2 load is two loads and a shuffle), not for a variable stride.
-                            let first = src + low
-                            switch sw {
-                            case 1: for j in low..<high { dst[j] = src[j] }
-                            case 2: for t in 0..<(high &- low) { dst[low &+ t] = first[2 &* t] }
-                            default: for t in 0..<(high &- low) { dst[low &+ t] = first[sw &* t] }
+                        let from = padded + plane.kernelOffset(a, b)
+                        let to = columns + ((c * g.kernelHeight + a) * g.kernelWidth + b) * nb * outPlane + n * outPlane
+                        if g.options.strideWidth == 1 {
+                            for i in 0..<g.outputHeight {
+                                let (rowFrom, rowTo) = (from + i &* rowStep, to + i &* outWidth)
+                                for j in 0..<outWidth { rowTo[j] = rowFrom[j] }
                             }
-                            for j in high..<outWidth { dst[j] = 0 }
-                            dst += outWidth
-                            src += sh * width
+                        } else {
+                            for t in 0..<outPlane { to[t] = from[offsets[t]] }
                         }
                     }
                 }
@@ -91,37 +90,43 @@ func im2col<T: TensorScalar>(_ input: UnsafePointer<T>, imageCount nb: Int, _ g:
     }
 }
 
-/// Adds each entry of `columns` (`C·kH·kW` rows of `nb·Ho·Wo`) into the input position it was
-/// copied from by ``im2col(_:imageCount:_:into:)``, for `nb` consecutive images starting at
-/// `output`; padding entries are dropped. This is im2col's adjoint: `⟨im2col(x), M⟩ = ⟨x, col2im(M)⟩`.
-/// `output` must be initialised (usually to zeros): the entries are accumulated.
+/// Adds each entry of `columns` (`C·kH·kW` rows of `nb·Ho·Wo`, or `nb·Ho·W` with wide rows) into the
+/// input position it was copied from by ``im2col(_:imageCount:_:into:)``, for `nb` consecutive images
+/// starting at `output`; padding entries are dropped. This is im2col's adjoint:
+/// `⟨im2col(x), M⟩ = ⟨x, col2im(M)⟩`. `output` must be initialised (usually to zeros): the entries
+/// are accumulated.
 func col2im<T: TensorScalar>(_ columns: UnsafePointer<T>, imageCount nb: Int, _ g: Conv2dGeometry,
                              addingInto output: UnsafeMutablePointer<T>) {
     if g.usesWideRows { return wideRowCol2im(columns, imageCount: nb, g, addingInto: output) }
-    let layout = ColumnLayout(g, imageCount: nb)
-    let (width, outWidth, sh, sw) = (g.inputWidth, g.outputWidth, g.options.strideHeight, g.options.strideWidth)
-    // Images accumulate into disjoint parts of the output, so they can be split over threads.
-    Parallel.forEachPart(nb, work: nb * g.inChannels * g.kernelHeight * g.kernelWidth * g.outputPlane) { images in
+    let plane = PaddedPlane(g)
+    let (outPlane, outWidth, width, pitch) = (g.outputPlane, g.outputWidth, g.inputWidth, plane.width)
+    let rowStep = g.options.strideHeight * pitch
+    forEachPaddedPart(plane, imageCount: nb, T.self) { images, padded, offsets in
+        let interior = padded + plane.interiorOffset
         for n in images {
             for c in 0..<g.inChannels {
+                padded.update(repeating: 0, count: plane.width * plane.height)
                 for a in 0..<g.kernelHeight {
                     for b in 0..<g.kernelWidth {
-                        let (low, high) = (layout.validColumns[b].lowerBound, layout.validColumns[b].upperBound)
-                        let rows = layout.validRows[a]
-                        var src = columns + layout.columnOffset(image: n, channel: c, kernelRow: a, kernelColumn: b)
-                            + rows.lowerBound * outWidth
-                        var dst = output + layout.inputOffset(image: n, channel: c, kernelRow: a, kernelColumn: b)
-                        for _ in rows {
-                            let first = dst + low
-                            switch sw {
-                            case 1: for j in low..<high { dst[j] += src[j] }
-                            case 2: for t in 0..<(high &- low) { first[2 &* t] += src[low &+ t] }
-                            default: for t in 0..<(high &- low) { first[sw &* t] += src[low &+ t] }
+                        let to = padded + plane.kernelOffset(a, b)
+                        let from = columns + ((c * g.kernelHeight + a) * g.kernelWidth + b) * nb * outPlane + n * outPlane
+                        if g.options.strideWidth == 1 {
+                            for i in 0..<g.outputHeight {
+                                let (rowFrom, rowTo) = (from + i &* outWidth, to + i &* rowStep)
+                                for j in 0..<outWidth { rowTo[j] += rowFrom[j] }
                             }
-                            src += outWidth
-                            dst += sh * width
+                        } else {
+                            // Distinct positions for distinct t (the stride is at least 1), so no entry is
+                            // added twice within one kernel offset.
+                            for t in 0..<outPlane { to[offsets[t]] += from[t] }
                         }
                     }
+                }
+                // The padding's sums belong to no input element and are dropped.
+                let target = output + (n * g.inChannels + c) * g.inputPlane
+                for r in 0..<g.inputHeight {
+                    let (rowFrom, rowTo) = (interior + r * pitch, target + r * width)
+                    for j in 0..<width { rowTo[j] += rowFrom[j] }
                 }
             }
         }

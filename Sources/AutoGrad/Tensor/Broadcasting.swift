@@ -83,4 +83,46 @@ enum Broadcasting {
             }
         }
     }
+
+    /// The element offset of position `index` (counted in row-major order) of `shape` read with `strides`.
+    @inline(__always)
+    static func offset(ofPosition index: Int, shape: [Int], strides: [Int]) -> Int {
+        var rest = index, offset = 0
+        for d in stride(from: shape.count - 1, through: 0, by: -1) {
+            let size = shape[d]
+            offset += (rest % size) * strides[d]
+            rest /= size
+        }
+        return offset
+    }
+
+    /// Calls `body` with the element offset of every position of `shape` read with `strides`, in row-major
+    /// order (once, with 0, for an empty shape).
+    @inline(__always)
+    static func forEachOffset(shape: [Int], strides: [Int], _ body: (Int) -> Void) {
+        switch shape.count {
+        case 0: body(0)
+        case 1:
+            let n = shape[0], s = strides[0]
+            for i in 0..<n { body(i &* s) }
+        default:
+            if shape.contains(0) { return }
+            let rank = shape.count, last = shape[rank - 1], lastStride = strides[rank - 1]
+            var index = [Int](repeating: 0, count: rank - 1)
+            var base = 0
+            while true {
+                for i in 0..<last { body(base &+ i &* lastStride) }
+                var d = rank - 2
+                while d >= 0 {
+                    index[d] += 1
+                    base += strides[d]
+                    if index[d] < shape[d] { break }
+                    base -= strides[d] * shape[d]
+                    index[d] = 0
+                    d -= 1
+                }
+                if d < 0 { return }
+            }
+        }
+    }
 }

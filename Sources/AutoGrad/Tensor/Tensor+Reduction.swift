@@ -1,53 +1,3 @@
-/// How a reduction combines elements.
-enum ReductionKind {
-    case sum, max, min
-
-    func identity<T: TensorScalar>(_: T.Type) -> T {
-        switch self {
-        case .sum: return 0
-        case .max: return -T.infinity
-        case .min: return T.infinity
-        }
-    }
-}
-
-@inline(__always)
-private func combine<T: TensorScalar>(_ kind: ReductionKind, _ a: T, _ b: T) -> T {
-    switch kind {
-    case .sum: return a + b
-    case .max: return a > b || a.isNaN ? a : (b.isNaN ? b : Swift.max(a, b))
-    case .min: return a < b || a.isNaN ? a : (b.isNaN ? b : Swift.min(a, b))
-    }
-}
-
-private func reduceTyped<T: TensorScalar>(_: T.Type, _ kind: ReductionKind, _ x: Tensor, _ axes: [Int], _ out: inout Tensor) {
-    let px = x.storage.pointer(T.self), po = out.storage.pointer(T.self)
-    po.update(repeating: kind.identity(T.self), count: out.count)
-    if x.count == 0 { return }
-    let keptShape = out.shape
-    var outStrides = contiguousStrides(keptShape)
-    for a in axes { outStrides[a] = 0 }
-    let (shape, strides) = Broadcasting.coalesce(shape: x.shape, strides: [contiguousStrides(x.shape), outStrides])
-    let n = shape.last!, sx = strides[0].last!, so = strides[1].last!
-    Broadcasting.forEachRow(shape: shape, strides: strides) { _, ox, oo, _ in
-        let row = px + ox
-        if so == 0 {
-            var acc = kind.identity(T.self)
-            switch kind {
-            case .sum: for i in 0..<n { acc += row[i &* sx] }
-            case .max, .min: for i in 0..<n { acc = combine(kind, acc, row[i &* sx]) }
-            }
-            po[oo] = combine(kind, po[oo], acc)
-        } else {
-            let o = po + oo
-            switch kind {
-            case .sum: for i in 0..<n { o[i &* so] += row[i &* sx] }
-            case .max, .min: for i in 0..<n { o[i &* so] = combine(kind, o[i &* so], row[i &* sx]) }
-            }
-        }
-    }
-}
-
 extension Tensor {
     /// The shape after reducing `axes` (kept as size 1 with `keepDims`).
     static func reducedShape(_ shape: [Int], axes: [Int], keepDims: Bool) -> [Int] {
@@ -99,9 +49,30 @@ extension Tensor {
 
     /// `log Σ exp(x)` over `axes`, computed as `m + log Σ exp(x − m)` with `m` the maximum, so it does not overflow.
     public func logSumExp(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
-        let m = max(axes: axes, keepDims: true).unary(.clamp(-Double.greatestFiniteMagnitude, .greatestFiniteMagnitude))
-        let s = (self - m).exp().sum(axes: axes, keepDims: true).log() + m
-        return keepDims ? s : s.reshaped(Tensor.reducedShape(shape, axes: normalizeAxes(axes, rank: rank, op: "logSumExp"), keepDims: false))
+        let normalized = normalizeAxes(axes, rank: rank, op: "logSumExp")
+        for a in normalized {
+            precondition(shape[a] > 0, "logSumExp: cannot reduce over empty axis \(a) of shape \(shape)")
+        }
+        let reduced = Tensor.reducedShape(shape, axes: normalized, keepDims: keepDims)
+        guard let first = normalized.first, normalized.last! - first == normalized.count - 1 else {
+            // No axes, or axes with kept ones between them: composed from whole-tensor ops.
+            let limit = dtype == .float32 ? Double(Float.greatestFiniteMagnitude) : .greatestFiniteMagnitude
+            let m = max(axes: axes, keepDims: true).unary(.clamp(-limit, limit))
+            return ((self - m).exp().sum(axes: axes, keepDims: true).log() + m).reshaped(reduced)
+        }
+        let (outer, n, inner) = blockView(axes: first...normalized.last!)
+        var out = Tensor(uninitializedShape: reduced, dtype: dtype)
+        if out.count == 0 { return out }
+        switch dtype {
+        case .float32: logSumExpTyped(Float.self, self, outer: outer, n: n, inner: inner, into: &out)
+        case .float64: logSumExpTyped(Double.self, self, outer: outer, n: n, inner: inner, into: &out)
+        }
+        return out
+    }
+
+    /// This tensor seen as `[outer, n, inner]`, with `n` the product of the dimensions in `axes`.
+    func blockView(axes: ClosedRange<Int>) -> (outer: Int, n: Int, inner: Int) {
+        (shape[..<axes.lowerBound].reduce(1, *), shape[axes].reduce(1, *), shape[(axes.upperBound + 1)...].reduce(1, *))
     }
 
     static func reducedCount(_ shape: [Int], axes: [Int]) -> Int {
@@ -116,46 +87,35 @@ extension Tensor {
     public func argmin(alongAxis axis: Int) -> [Int] { argExtremum(axis: axis, largest: false) }
 
     private func argExtremum(axis: Int, largest: Bool) -> [Int] {
-        let ax = normalizeAxis(axis, rank: Swift.max(rank, 1), op: largest ? "argmax" : "argmin")
-        let shape = rank == 0 ? [1] : self.shape
-        let n = shape[ax]
-        precondition(n > 0, "\(largest ? "argmax" : "argmin"): empty axis \(axis) of shape \(self.shape)")
-        let outer = shape[..<ax].reduce(1, *), inner = shape[(ax + 1)...].reduce(1, *)
-        let x = doubles
-        var result = [Int](repeating: 0, count: outer * inner)
-        for o in 0..<outer {
-            for i in 0..<inner {
-                var best = 0
-                var bestValue = x[o * n * inner + i]
-                for k in 1..<Swift.max(n, 1) {
-                    let v = x[(o * n + k) * inner + i]
-                    if bestValue.isNaN { break }
-                    if v.isNaN || (largest ? v > bestValue : v < bestValue) { best = k; bestValue = v }
-                }
-                result[o * inner + i] = best
-            }
+        let x = rank == 0 ? reshaped([1]) : self
+        let ax = normalizeAxis(axis, rank: x.rank, op: largest ? "argmax" : "argmin")
+        precondition(x.shape[ax] > 0, "\(largest ? "argmax" : "argmin"): empty axis \(axis) of shape \(shape)")
+        let (outer, n, inner) = x.blockView(axes: ax...ax)
+        switch dtype {
+        case .float32: return argExtremumTyped(Float.self, x, outer: outer, n: n, inner: inner, largest: largest)
+        case .float64: return argExtremumTyped(Double.self, x, outer: outer, n: n, inner: inner, largest: largest)
         }
-        return result
     }
 }
 
 extension Tensor {
     /// `log softmax` along `axis`: `(x − m) − log Σ exp(x − m)` with `m` the maximum, stable for large inputs.
-    public func logSoftmax(axis: Int = -1) -> Tensor {
-        let shifted = shiftedByMaximum(axis: axis)
-        return shifted - shifted.exp().sum(axes: [axis], keepDims: true).log()
-    }
+    public func logSoftmax(axis: Int = -1) -> Tensor { softmaxFamily(axis: axis, .logSoftmax, op: "logSoftmax") }
 
     /// `softmax` along `axis`: `exp(x − m) / Σ exp(x − m)` with `m` the maximum, so it never overflows.
-    public func softmax(axis: Int = -1) -> Tensor {
-        let e = shiftedByMaximum(axis: axis).exp()
-        return e / e.sum(axes: [axis], keepDims: true)
-    }
+    public func softmax(axis: Int = -1) -> Tensor { softmaxFamily(axis: axis, .softmax, op: "softmax") }
 
-    /// `x − max(x)` along `axis` (the maximum clamped to finite values). Subtracting the maximum
-    /// before `exp` keeps large inputs exact: going through `x − logSumExp(x)` instead loses the
-    /// low bits of `log Σ` next to a large maximum (relative error ~1e-5 in float32 at |x| = 1000).
-    private func shiftedByMaximum(axis: Int) -> Tensor {
-        self - max(axes: [axis], keepDims: true).unary(.clamp(-Double.greatestFiniteMagnitude, .greatestFiniteMagnitude))
+    /// Subtracting the maximum (clamped to finite values) before `exp` keeps large inputs exact: going through
+    /// `x − logSumExp(x)` instead loses the low bits of `log Σ` next to a large maximum (relative error ~1e-5
+    /// in float32 at |x| = 1000).
+    private func softmaxFamily(axis: Int, _ output: SoftmaxKernels.Output, op: String) -> Tensor {
+        let a = normalizeAxis(axis, rank: rank, op: op)
+        precondition(shape[a] > 0, "\(op): cannot reduce over empty axis \(axis) of shape \(shape)")
+        if count == 0 { return self }
+        let (outer, n, inner) = blockView(axes: a...a)
+        switch dtype {
+        case .float32: return softmaxTyped(Float.self, self, outer: outer, n: n, inner: inner, output)
+        case .float64: return softmaxTyped(Double.self, self, outer: outer, n: n, inner: inner, output)
+        }
     }
 }

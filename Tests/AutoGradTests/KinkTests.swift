@@ -11,6 +11,20 @@ import Testing
         #expect(mismatch(g[0], shape: [4], [0, 0, 1, 0]) == nil)
     }
 
+    @Test func leakyReLUHasTheSlopeAsGradientAtZero() {
+        // PyTorch's leaky_relu_backward: x > 0 ? g : slope·g, so x = 0 (either sign) takes the slope.
+        let x = Tensor([-1.5, 0, 2, -0.0])
+        #expect(mismatch(Variable(x).leakyReLU(negativeSlope: 0.25).value, shape: [4], [-0.375, 0, 2, 0]) == nil)
+        let g = gradients([x], weights: Tensor([2.0, 3, 5, 7])) { $0[0].leakyReLU(negativeSlope: 0.25) }
+        #expect(mismatch(g[0], shape: [4], [0.5, 0.75, 5, 1.75]) == nil)
+    }
+
+    @Test func reluGradientOfANaNInputIsTheGradientTimesZero() {
+        // As before the one-pass kernel: g · 0 where x is not above 0 (a NaN input gives 0 for a finite g).
+        let g = gradients([Tensor([Double.nan, 1])], weights: Tensor([2.0, 3])) { $0[0].relu() }
+        #expect(g[0].doubles == [0, 3])
+    }
+
     @Test func absHasZeroGradientAtZero() {
         let g = gradients([Tensor([-2.0, 0, 3, -0.0])], weights: Tensor([1.0, 5, 2, 7])) { $0[0].abs() }
         #expect(mismatch(g[0], shape: [4], [-1, 0, 2, 0]) == nil)

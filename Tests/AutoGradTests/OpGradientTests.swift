@@ -81,6 +81,12 @@ private func checkUnary(_ label: String, _ domain: Domain = .any, secondOrder: B
     @Test func tanh() { checkUnary("tanh") { ($0 * 2).tanh() } }
     @Test func sigmoid() { checkUnary("sigmoid") { ($0 * 3).sigmoid() } }
     @Test func relu() { checkUnary("relu", .nonzero) { $0.relu() } }
+    @Test func leakyReLU() {
+        checkUnary("leakyReLU", .nonzero) { $0.leakyReLU(negativeSlope: 0.2) }
+        // A steep negative side (slope > 1) and a slope of 0 (ReLU) through the same primitive.
+        checkUnary("leakyReLU slope 3", .nonzero) { $0.leakyReLU(negativeSlope: 3) }
+        checkUnary("leakyReLU slope 0", .nonzero) { $0.leakyReLU(negativeSlope: 0) }
+    }
 
     @Test func clamped() {
         checkUnary("clamped both") { $0.clamped(min: -0.45, max: 0.55) }

@@ -60,6 +60,10 @@ import Testing
         expectRecords(Tanh.self, [b]) { $0[0].tanh() }
         expectRecords(Sigmoid.self, [b]) { $0[0].sigmoid() }
         expectRecords(ReLU.self, [a]) { $0[0].relu() }
+        expectRecords(ScaledBelowZero.self, [a, b]) { $0[0].leakyReLU(negativeSlope: 0.2) * $0[1].leakyReLU(negativeSlope: 0.3) }
+        // ReLU's backward is the same primitive with slope 0.
+        let reluGrad = Self.gradientGraph([Variable(b, requiresGrad: true)]) { $0[0].relu() * $0[0] }
+        #expect(reluGrad.flatMap(Self.recordedOps).contains { ($0 as? ScaledBelowZero)?.slope == 0 })
         expectRecords(Clamp.self, [a]) { $0[0].clamped(min: 0.6, max: 1.9) }
         expectRecords(Extremum.self, [a, b]) { Variable.maximum($0[0], $0[1]) }
         expectRecords(Select.self, [a, b]) { Variable.where(Tensor.ones([3, 4]) .> Tensor.zeros([1, 4]), $0[0], $0[1]) }

@@ -65,6 +65,11 @@ extension Variable {
     public func sigmoid() -> Variable { Sigmoid()(self) }
     /// `max(x, 0)`.  ∂/∂x = g where x > 0, else 0; gradient 0 at x = 0 (PyTorch's choice).
     public func relu() -> Variable { ReLU()(self) }
+    /// `x` where `x > 0`, else `negativeSlope · x` (PyTorch's `leaky_relu`).  ∂/∂x = g where x > 0, else
+    /// `negativeSlope · g`; at x = 0 the gradient is `negativeSlope`.
+    public func leakyReLU(negativeSlope: Double = 0.01) -> Variable {
+        ScaledBelowZero(slope: negativeSlope)(self, detach())
+    }
     /// `min(max(x, lower), upper)`; the gradient passes where `lower ≤ x ≤ upper`, boundaries included.
     public func clamped(min lower: Double = -.infinity, max upper: Double = .infinity) -> Variable {
         precondition(lower <= upper, "clamp: min \(lower) is above max \(upper)")

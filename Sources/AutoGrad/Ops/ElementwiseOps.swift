@@ -50,7 +50,23 @@ struct Sigmoid: Op {
 struct ReLU: Op {
     func forward(_ x: [Tensor]) -> Tensor { x[0].relu() }
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
-        [g * Variable(inputs[0].value .> 0)]
+        [ScaledBelowZero(slope: 0)(g, inputs[0].detach())]
+    }
+}
+
+/// `v · (s > 0 ? 1 : slope)` for a value `v` and a selector `s` of the same shape, in one pass: leaky
+/// ReLU is `ScaledBelowZero(v: x, s: x)`, and the gradient of either (slope 0 for ReLU) is
+/// `ScaledBelowZero(v: g, s: x)`, with no mask tensor in between.
+///
+/// ∂/∂v = the same op on the incoming gradient (it is linear in `v`); the selector only chooses the
+/// factor, and its gradient is zero almost everywhere (ReLU's second derivative), so callers pass it
+/// detached and get none.
+struct ScaledBelowZero: Op {
+    let slope: Double
+    var name: String { "ScaledBelowZero" }
+    func forward(_ x: [Tensor]) -> Tensor { x[0].scaledBelowZero(selector: x[1], slope: slope) }
+    func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
+        [ScaledBelowZero(slope: slope)(g, inputs[1].detach()), nil]
     }
 }
 

@@ -8,27 +8,7 @@ public func relu(_ x: Variable) -> Variable { x.relu() }
 /// `x` where `x > 0`, else `negativeSlope·x`. Gradient at 0: `negativeSlope` (PyTorch's
 /// `leaky_relu_backward` uses `x > 0 ? 1 : negativeSlope`).
 public func leakyReLU(_ x: Variable, negativeSlope: Double = 0.01) -> Variable {
-    // x times a constant slope mask: one product forward and one backward (g · mask), where a `where`
-    // of two branches cost about four passes in backward. Same values, same gradient at 0.
-    x * Variable(slopeMask(x.value, negativeSlope: negativeSlope))
-}
-
-/// 1 where `x > 0`, else `negativeSlope` (NaN included), in one pass.
-private func slopeMask(_ x: Tensor, negativeSlope: Double) -> Tensor {
-    func fill<T: TensorScalar>(_: T.Type, _ mask: inout Tensor) {
-        let slope = T(negativeSlope)
-        x.withUnsafeBufferPointer(as: T.self) { source in
-            mask.withUnsafeMutableBufferPointer(as: T.self) { out in
-                for i in 0..<source.count { out[i] = source[i] > 0 ? 1 : slope }
-            }
-        }
-    }
-    var mask = Tensor.zeros(like: x)
-    switch x.dtype {
-    case .float32: fill(Float.self, &mask)
-    case .float64: fill(Double.self, &mask)
-    }
-    return mask
+    x.leakyReLU(negativeSlope: negativeSlope)
 }
 
 /// `x` where `x > 0`, else `α(eˣ − 1)`. Gradient at 0: `α` (PyTorch's `elu_backward` takes the

@@ -123,7 +123,7 @@ enum ConvolutionKernels {
     /// `y` is `g.outputShape`, `w` is `g.weightShape`; the result is `g.inputShape`.
     static func inputGradient(_ y: Tensor, _ w: Tensor, _ g: Conv2dGeometry) -> Tensor {
         let dtype = DType.promoted(y.dtype, w.dtype)
-        var x = Tensor.zeros(g.inputShape, dtype: dtype)
+        var x = Tensor(uninitializedShape: g.inputShape, dtype: dtype)   // col2im writes every element
         switch dtype {
         case .float32: inputGradient(Float.self, y.to(dtype), w.to(dtype), &x, g)
         case .float64: inputGradient(Double.self, y.to(dtype), w.to(dtype), &x, g)
@@ -207,7 +207,7 @@ enum ConvolutionKernels {
                      pw + group * og * k, lda: k, source + group * og * width, ldb: width,
                      beta: 0, columns + group * k * width, ldc: width)
             }
-            col2im(columns, imageCount: nb, g, addingInto: px + start * g.inChannels * g.inputPlane)
+            col2im(columns, imageCount: nb, g, into: px + start * g.inChannels * g.inputPlane)
         }
     }
 

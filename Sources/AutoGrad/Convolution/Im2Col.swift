@@ -90,14 +90,14 @@ func im2col<T: TensorScalar>(_ input: UnsafePointer<T>, imageCount nb: Int, _ g:
     }
 }
 
-/// Adds each entry of `columns` (`C·kH·kW` rows of `nb·Ho·Wo`, or `nb·Ho·W` with wide rows) into the
-/// input position it was copied from by ``im2col(_:imageCount:_:into:)``, for `nb` consecutive images
-/// starting at `output`; padding entries are dropped. This is im2col's adjoint:
-/// `⟨im2col(x), M⟩ = ⟨x, col2im(M)⟩`. `output` must be initialised (usually to zeros): the entries
-/// are accumulated.
+/// Stores in `nb` consecutive images starting at `output` the sums of the entries of `columns`
+/// (`C·kH·kW` rows of `nb·Ho·Wo`, or `nb·Ho·W` with wide rows) over the input positions they were
+/// copied from by ``im2col(_:imageCount:_:into:)``; padding entries are dropped. This is im2col's
+/// adjoint: `⟨im2col(x), M⟩ = ⟨x, col2im(M)⟩`. Every element of the images is written, so `output`
+/// need not be initialised.
 func col2im<T: TensorScalar>(_ columns: UnsafePointer<T>, imageCount nb: Int, _ g: Conv2dGeometry,
-                             addingInto output: UnsafeMutablePointer<T>) {
-    if g.usesWideRows { return wideRowCol2im(columns, imageCount: nb, g, addingInto: output) }
+                             into output: UnsafeMutablePointer<T>) {
+    if g.usesWideRows { return wideRowCol2im(columns, imageCount: nb, g, into: output) }
     let plane = PaddedPlane(g)
     let (outPlane, outWidth, width, pitch) = (g.outputPlane, g.outputWidth, g.inputWidth, plane.width)
     let rowStep = g.options.strideHeight * pitch
@@ -124,10 +124,7 @@ func col2im<T: TensorScalar>(_ columns: UnsafePointer<T>, imageCount nb: Int, _ 
                 }
                 // The padding's sums belong to no input element and are dropped.
                 let target = output + (n * g.inChannels + c) * g.inputPlane
-                for r in 0..<g.inputHeight {
-                    let (rowFrom, rowTo) = (interior + r * pitch, target + r * width)
-                    for j in 0..<width { rowTo[j] += rowFrom[j] }
-                }
+                for r in 0..<g.inputHeight { (target + r * width).update(from: interior + r * pitch, count: width) }
             }
         }
     }
@@ -163,14 +160,16 @@ private func wideRowIm2col<T: TensorScalar>(_ input: UnsafePointer<T>, imageCoun
     }
 }
 
-/// ``col2im(_:imageCount:_:addingInto:)`` with wide rows. Each run is cut at the end of its own
-/// image: the entries past it are padding columns, and images are added into by different threads.
+/// ``col2im(_:imageCount:_:into:)`` with wide rows: each image is cleared, then every run added into
+/// it. A run is cut at the end of its own image: the entries past it are padding columns, and images
+/// are written by different threads.
 private func wideRowCol2im<T: TensorScalar>(_ columns: UnsafePointer<T>, imageCount nb: Int, _ g: Conv2dGeometry,
-                                            addingInto output: UnsafeMutablePointer<T>) {
+                                            into output: UnsafeMutablePointer<T>) {
     let run = g.columnPlane, imageSize = g.inChannels * g.inputPlane
     Parallel.forEachPart(nb, work: nb * g.inChannels * g.kernelHeight * g.kernelWidth * run) { images in
         for n in images {
             let imageEnd = output + (n + 1) * imageSize
+            (imageEnd - imageSize).update(repeating: 0, count: imageSize)
             for c in 0..<g.inChannels {
                 for a in 0..<g.kernelHeight {
                     for b in 0..<g.kernelWidth {

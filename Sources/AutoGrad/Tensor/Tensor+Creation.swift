@@ -6,6 +6,14 @@ extension Tensor {
         return t
     }
 
+    /// A tensor of the given shape whose elements are not set (PyTorch's `torch.empty`).
+    ///
+    /// For kernels that write every element anyway: it skips the pass that ``zeros(_:dtype:)`` spends
+    /// on clearing the memory. Reading an element before writing it gives an unspecified value.
+    public static func empty(_ shape: [Int], dtype: DType = .float32) -> Tensor {
+        Tensor(uninitializedShape: shape, dtype: dtype)
+    }
+
     /// A tensor of zeros.
     public static func zeros(_ shape: [Int], dtype: DType = .float32) -> Tensor { full(shape, 0, dtype: dtype) }
 

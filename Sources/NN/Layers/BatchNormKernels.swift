@@ -106,17 +106,18 @@ enum BatchNormKernels {
     }
 
     /// `y ← (y − mean_c)·scale_c + shift_c` in place, for every element of channel `c`.
-    static func normalize<S: BatchNormScalar>(_ y: UnsafeMutablePointer<S>, _ layout: ChannelLayout,
+    static func normalize<S: BatchNormScalar>(_ x: UnsafePointer<S>, into y: UnsafeMutablePointer<S>, _ layout: ChannelLayout,
                                               mean: [Double], scale: [Double], shift: [Double]) {
         let m = mean.map(S.init), s = scale.map(S.init), b = shift.map(S.init)
         m.withUnsafeBufferPointer { m in s.withUnsafeBufferPointer { s in b.withUnsafeBufferPointer { b in
             let (m, s, b) = (m.baseAddress!, s.baseAddress!, b.baseAddress!)
             layout.forEachChannelPart { channels in
                 layout.forEachRun(of: y, channels, rowBody: { row in
-                    for c in channels { row[c] = (row[c] - m[c]) * s[c] + b[c] }
+                    let xRow = x + (row - y)
+                    for c in channels { row[c] = (xRow[c] - m[c]) * s[c] + b[c] }
                 }, runBody: { run, c in
-                    let (mc, sc, bc) = (m[c], s[c], b[c])
-                    for i in 0..<layout.inner { run[i] = (run[i] - mc) * sc + bc }
+                    let (mc, sc, bc) = (m[c], s[c], b[c]), xRun = x + (run - y)
+                    for i in 0..<layout.inner { run[i] = (xRun[i] - mc) * sc + bc }
                 })
             }
         } } }
@@ -207,7 +208,7 @@ enum BatchNormKernels {
     }
 
     /// `gx ← gx·gScale_c + (x − mean_c)·xScale_c + offset_c` in place (`gx` holds the output gradient on entry).
-    static func inputGradient<S: BatchNormScalar>(_ gx: UnsafeMutablePointer<S>, _ x: UnsafePointer<S>,
+    static func inputGradient<S: BatchNormScalar>(_ g: UnsafePointer<S>, _ x: UnsafePointer<S>, into gx: UnsafeMutablePointer<S>,
                                                   _ layout: ChannelLayout, mean: [Double], gScale: [Double],
                                                   xScale: [Double], offset: [Double]) {
         let m = mean.map(S.init), a = gScale.map(S.init), d = xScale.map(S.init), e = offset.map(S.init)
@@ -216,11 +217,12 @@ enum BatchNormKernels {
                 let (m, a, d, e) = (m.baseAddress!, a.baseAddress!, d.baseAddress!, e.baseAddress!)
                 layout.forEachChannelPart { channels in
                     layout.forEachRun(of: gx, channels, rowBody: { row in
-                        let xRow = x + (row - gx)
-                        for c in channels { row[c] = row[c] * a[c] + (xRow[c] - m[c]) * d[c] + e[c] }
+                        let (xRow, gRow) = (x + (row - gx), g + (row - gx))
+                        for c in channels { row[c] = gRow[c] * a[c] + (xRow[c] - m[c]) * d[c] + e[c] }
                     }, runBody: { run, c in
-                        let (mc, ac, dc, ec) = (m[c], a[c], d[c], e[c]), xRun = x + (run - gx)
-                        for i in 0..<layout.inner { run[i] = run[i] * ac + (xRun[i] - mc) * dc + ec }
+                        let (mc, ac, dc, ec) = (m[c], a[c], d[c], e[c])
+                        let (xRun, gRun) = (x + (run - gx), g + (run - gx))
+                        for i in 0..<layout.inner { run[i] = gRun[i] * ac + (xRun[i] - mc) * dc + ec }
                     })
                 }
             } }

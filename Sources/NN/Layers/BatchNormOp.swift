@@ -58,9 +58,11 @@ final class BatchNormTraining: Op {
             scale = zip(inputs[1].doubles, inverseStd).map(*)
             shift = inputs[2].doubles
         }
-        var y = x
-        y.withUnsafeMutableBufferPointer(as: S.self) {
-            BatchNormKernels.normalize($0.baseAddress!, layout, mean: mean, scale: scale, shift: shift)
+        var y = Tensor.empty(x.shape, dtype: x.dtype)
+        y.withUnsafeMutableBufferPointer(as: S.self) { y in
+            x.withUnsafeBufferPointer(as: S.self) { x in
+                BatchNormKernels.normalize(x.baseAddress!, into: y.baseAddress!, layout, mean: mean, scale: scale, shift: shift)
+            }
         }
         return y
     }
@@ -107,11 +109,13 @@ final class BatchNormTraining: Op {
         let k = inputs.count == 3 ? zip(inputs[1].value.doubles, inverseStd).map(*) : inverseStd
         let offset = zip(k, sums.sumG).map { -$0 * $1 / m }
         let xScale = (0..<layout.channels).map { c in -k[c] * inverseStd[c] * inverseStd[c] * sums.sumGCentered[c] / m }
-        var gx = g
+        var gx = Tensor.empty(g.shape, dtype: g.dtype)
         gx.withUnsafeMutableBufferPointer(as: S.self) { gx in
             x.withUnsafeBufferPointer(as: S.self) { x in
-                BatchNormKernels.inputGradient(gx.baseAddress!, x.baseAddress!, layout, mean: mean, gScale: k,
-                                               xScale: xScale, offset: offset)
+                g.withUnsafeBufferPointer(as: S.self) { g in
+                    BatchNormKernels.inputGradient(g.baseAddress!, x.baseAddress!, into: gx.baseAddress!, layout, mean: mean,
+                                                   gScale: k, xScale: xScale, offset: offset)
+                }
             }
         }
         return (sums, gx)

@@ -27,7 +27,9 @@ public enum DType: String, Sendable, CustomStringConvertible {
 ///
 /// The kernels are generic over this protocol and are specialised for both types inside the
 /// module (whole-module optimisation), so no hot loop runs as unspecialised generic code.
-public protocol TensorScalar: BinaryFloatingPoint, Real, Sendable where Self.RawSignificand: FixedWidthInteger {
+/// ``VectorMathScalar`` supplies `vectorizableExp`, `vectorizableLog`, `vectorizableTanh` and
+/// `vectorizableSigmoid` (VectorMath.swift) for loops that must vectorise.
+public protocol TensorScalar: BinaryFloatingPoint, Real, VectorMathScalar, Sendable where Self.RawSignificand: FixedWidthInteger {
     /// The ``DType`` tag of this type.
     static var dtype: DType { get }
 

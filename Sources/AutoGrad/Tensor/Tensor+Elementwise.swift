@@ -16,13 +16,6 @@ enum BinaryFunction {
     case equal, notEqual, less, lessEqual, greater, greaterEqual
 }
 
-@inline(__always)
-private func stableSigmoid<T: TensorScalar>(_ x: T) -> T {
-    if x >= 0 { return 1 / (1 + T.exp(-x)) }
-    let e = T.exp(x)
-    return e / (1 + e)
-}
-
 /// `xʸ` with C's (and PyTorch's) rules, unlike RealModule's `pow(x, y)` (NaN for x < 0 and for 0⁰):
 /// a negative base with an integral exponent is defined, and `0⁰ = 1`.
 @inline(__always)
@@ -39,13 +32,13 @@ private func mapRow<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePo
 private func unaryKernel<T: TensorScalar>(_ fn: UnaryFunction, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int) {
     switch fn {
     case .negate: mapRow(x, y, n) { -$0 }
-    case .exp: mapRow(x, y, n) { T.exp($0) }
-    case .log: mapRow(x, y, n) { T.log($0) }
+    case .exp: mapRow(x, y, n) { T.vectorizableExp($0) }
+    case .log: mapRow(x, y, n) { T.vectorizableLog($0) }
     case .sqrt: mapRow(x, y, n) { T.vectorizableSquareRoot($0) }
     case .abs: mapRow(x, y, n) { Swift.abs($0) }
     case .sign: mapRow(x, y, n) { $0 > 0 ? 1 : ($0 < 0 ? -1 : ($0.isNaN ? $0 : 0)) }
-    case .tanh: mapRow(x, y, n) { T.tanh($0) }
-    case .sigmoid: mapRow(x, y, n) { stableSigmoid($0) }
+    case .tanh: mapRow(x, y, n) { T.vectorizableTanh($0) }
+    case .sigmoid: mapRow(x, y, n) { T.vectorizableSigmoid($0) }
     case .relu: mapRow(x, y, n) { $0 > 0 ? $0 : ($0.isNaN ? $0 : 0) }
     case .square: mapRow(x, y, n) { $0 * $0 }
     case .reciprocal: mapRow(x, y, n) { 1 / $0 }

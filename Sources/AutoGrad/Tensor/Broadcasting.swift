@@ -55,22 +55,30 @@ enum Broadcasting {
 
     /// Walks the rows (last dimension) of an iteration space shared by up to three operands.
     ///
-    /// `body(rowIndex, offset0, offset1, offset2)` is called once per row with each operand's
-    /// element offset at the row's start; the row has `shape.last` elements, stepping by each
-    /// operand's last stride. Operands beyond `strides.count` get offset 0.
+    /// `body(rowIndex, offset0, offset1, offset2)` is called once per row in `rows` (all rows when nil)
+    /// with each operand's element offset at the row's start; the row has `shape.last` elements,
+    /// stepping by each operand's last stride. Operands beyond `strides.count` get offset 0.
     @inline(__always)
-    static func forEachRow(shape: [Int], strides: [[Int]], _ body: (Int, Int, Int, Int) -> Void) {
+    static func forEachRow(shape: [Int], strides: [[Int]], rows: Range<Int>? = nil, _ body: (Int, Int, Int, Int) -> Void) {
         let rank = shape.count
-        if rank <= 1 { body(0, 0, 0, 0); return }
+        if rank <= 1 {
+            if rows?.isEmpty != true { body(0, 0, 0, 0) }
+            return
+        }
         let s0 = strides.count > 0 ? strides[0] : [Int](repeating: 0, count: rank)
         let s1 = strides.count > 1 ? strides[1] : [Int](repeating: 0, count: rank)
         let s2 = strides.count > 2 ? strides[2] : [Int](repeating: 0, count: rank)
-        var rows = 1
-        for d in 0..<(rank - 1) { rows *= shape[d] }
-        if rows == 0 { return }
+        let rows = rows ?? 0..<rowCount(shape)
+        if rows.isEmpty { return }
+        // The starting position: the first row's index in each outer dimension.
         var index = [Int](repeating: 0, count: rank - 1)
-        var o0 = 0, o1 = 0, o2 = 0
-        for row in 0..<rows {
+        var o0 = 0, o1 = 0, o2 = 0, rest = rows.lowerBound
+        for d in stride(from: rank - 2, through: 0, by: -1) {
+            index[d] = rest % shape[d]
+            rest /= shape[d]
+            o0 += index[d] * s0[d]; o1 += index[d] * s1[d]; o2 += index[d] * s2[d]
+        }
+        for row in rows {
             body(row, o0, o1, o2)
             var d = rank - 2
             while d >= 0 {
@@ -82,6 +90,23 @@ enum Broadcasting {
                 d -= 1
             }
         }
+    }
+
+    /// ``forEachRow(shape:strides:rows:_:)`` over all rows, split over threads by ``Parallel`` when the
+    /// iteration space has at least `Parallel.minimumWork` elements. `body` must only write what its
+    /// own row owns.
+    static func forEachRowSplit(shape: [Int], strides: [[Int]], _ body: (Int, Int, Int, Int) -> Void) {
+        let rows = shape.count <= 1 ? 1 : rowCount(shape)
+        Parallel.forEachPart(rows, work: shapeCount(shape)) { part in
+            forEachRow(shape: shape, strides: strides, rows: part, body)
+        }
+    }
+
+    /// The number of rows (products of all but the last dimension) of a shape of rank at least 2.
+    private static func rowCount(_ shape: [Int]) -> Int {
+        var rows = 1
+        for d in 0..<(shape.count - 1) { rows *= shape[d] }
+        return rows
     }
 
     /// The element offset of position `index` (counted in row-major order) of `shape` read with `strides`.

@@ -45,6 +45,10 @@ private let convCases: [ConvCase] = [
     ConvCase(label: "same, even kernel (asymmetric)", n: 1, h: 5, w: 4, kernel: (4, 2), padding: .same),
     ConvCase(label: "1×1 kernel, batch 1", n: 1, c: 3, o: 2, h: 4, w: 3, kernel: (1, 1)),
     ConvCase(label: "kernel as large as the input", n: 2, h: 3, w: 4, kernel: (3, 4)),
+    // Stride 1 without padding takes input-width rows when the patch has at least as many rows as there are
+    // output channels (Conv2dGeometry.usesWideRows): both sides of that choice, with groups and dilation.
+    ConvCase(label: "wide rows, groups 2, dilation (2, 1)", n: 3, c: 4, o: 2, h: 7, w: 6, dilation: (2, 1), groups: 2),
+    ConvCase(label: "stride 1, no padding, fewer patch rows than outputs", n: 2, c: 1, o: 5, h: 5, w: 6, kernel: (2, 2)),
 ]
 
 /// One convTranspose2d configuration: input `[n, cIn, h, w]`, weight `[cIn, cOut/groups, kernel]`.

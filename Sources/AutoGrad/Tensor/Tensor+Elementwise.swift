@@ -32,13 +32,13 @@ private func mapRow<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePo
 private func unaryKernel<T: TensorScalar>(_ fn: UnaryFunction, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int) {
     switch fn {
     case .negate: mapRow(x, y, n) { -$0 }
-    case .exp: mapRow(x, y, n) { T.vectorizableExp($0) }
-    case .log: mapRow(x, y, n) { T.vectorizableLog($0) }
+    case .exp: T.vectorizableExp(x, into: y, count: n)
+    case .log: T.vectorizableLog(x, into: y, count: n)
     case .sqrt: mapRow(x, y, n) { T.vectorizableSquareRoot($0) }
     case .abs: mapRow(x, y, n) { Swift.abs($0) }
     case .sign: mapRow(x, y, n) { $0 > 0 ? 1 : ($0 < 0 ? -1 : ($0.isNaN ? $0 : 0)) }
-    case .tanh: mapRow(x, y, n) { T.vectorizableTanh($0) }
-    case .sigmoid: mapRow(x, y, n) { T.vectorizableSigmoid($0) }
+    case .tanh: T.vectorizableTanh(x, into: y, count: n)
+    case .sigmoid: T.vectorizableSigmoid(x, into: y, count: n)
     case .relu: mapRow(x, y, n) { $0 > 0 ? $0 : ($0.isNaN ? $0 : 0) }
     case .square: mapRow(x, y, n) { $0 * $0 }
     case .reciprocal: mapRow(x, y, n) { 1 / $0 }

@@ -270,3 +270,34 @@ extension VectorMathScalar {
         return x > greatestFiniteMagnitude ? x : finite
     }
 }
+
+// MARK: Rows
+
+// Loops over rows, for kernels: a closure `{ T.vectorizableExp($0) }` handed to a generic map helper is
+// too big for the inliner, stays a call per element and does not vectorise; these loops call the
+// always-inlined functions directly.
+extension VectorMathScalar {
+    /// `y[i] = eˣ⁽ⁱ⁾` for `i < count` (``vectorizableExp(_:)``); `x` and `y` may be the same buffer.
+    @inlinable
+    public static func vectorizableExp(_ x: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, count: Int) {
+        for i in 0..<count { y[i] = vectorizableExp(x[i]) }
+    }
+
+    /// `y[i] = ln x[i]` for `i < count` (``vectorizableLog(_:)``); `x` and `y` may be the same buffer.
+    @inlinable
+    public static func vectorizableLog(_ x: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, count: Int) {
+        for i in 0..<count { y[i] = vectorizableLog(x[i]) }
+    }
+
+    /// `y[i] = tanh x[i]` for `i < count` (``vectorizableTanh(_:)``); `x` and `y` may be the same buffer.
+    @inlinable
+    public static func vectorizableTanh(_ x: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, count: Int) {
+        for i in 0..<count { y[i] = vectorizableTanh(x[i]) }
+    }
+
+    /// `y[i] = sigmoid(x[i])` for `i < count` (``vectorizableSigmoid(_:)``); `x` and `y` may be the same buffer.
+    @inlinable
+    public static func vectorizableSigmoid(_ x: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, count: Int) {
+        for i in 0..<count { y[i] = vectorizableSigmoid(x[i]) }
+    }
+}

@@ -28,7 +28,11 @@ import Testing
             let out = Variable.conv2d(xv, weight: wv, stride: (2, 2), padding: .explicit(1, 1))
             let loss = (out * Variable(y)).tanh().sum()
             loss.backward()
-            return [out.value, xv.grad!, wv.grad!, x.exp(), x * x, x.sigmoid() + x]
+            // Broadcast binary ops split by rows ([1, 4, 1, 1] channel bias) or within their one row (a scalar),
+            // and a broadcast where.
+            let bias = Tensor.randn([1, 4, 1, 1], generator: RandomGenerator(seed: 12))
+            return [out.value, xv.grad!, wv.grad!, x.exp(), x * x, x.sigmoid() + x, x + bias, x .> 0.25,
+                    Tensor.where(x .> 0, x, bias)]
         }
         BLAS.threadCount = 1
         let single = run()

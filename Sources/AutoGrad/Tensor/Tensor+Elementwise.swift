@@ -144,7 +144,15 @@ extension Tensor {
             strides: [Broadcasting.strides(of: a.shape, broadcastTo: out.shape),
                       Broadcasting.strides(of: b.shape, broadcastTo: out.shape)])
         let n = shape.last!, sa = strides[0].last!, sb = strides[1].last!
-        Broadcasting.forEachRow(shape: shape, strides: strides) { row, oa, ob, _ in
+        if shape.count == 1 {
+            // One row (an operand broadcast whole, like `x .> 0`): split the row itself.
+            Parallel.forEachPart(n, work: n) { part in
+                let start = part.lowerBound
+                binaryKernel(fn, pa + start &* sa, sa, pb + start &* sb, sb, pc + start, part.count)
+            }
+            return
+        }
+        Broadcasting.forEachRowSplit(shape: shape, strides: strides) { row, oa, ob, _ in
             binaryKernel(fn, pa + oa, sa, pb + ob, sb, pc + row &* n, n)
         }
     }
@@ -269,7 +277,7 @@ extension Tensor {
             shape: out.shape,
             strides: [c, a, b].map { Broadcasting.strides(of: $0.shape, broadcastTo: out.shape) })
         let n = shape.last!, sc = strides[0].last!, sa = strides[1].last!, sb = strides[2].last!
-        Broadcasting.forEachRow(shape: shape, strides: strides) { row, oc, oa, ob in
+        Broadcasting.forEachRowSplit(shape: shape, strides: strides) { row, oc, oa, ob in
             let o = po + row &* n
             for i in 0..<n { o[i] = pc[oc + i &* sc] != 0 ? pa[oa + i &* sa] : pb[ob + i &* sb] }
         }

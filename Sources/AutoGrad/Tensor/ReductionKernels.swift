@@ -253,9 +253,28 @@ private func reduceRows<T: TensorScalar & SIMDScalar>(_ kind: ReductionKind, _ p
                 switch kind {
                 case .sum:
                     sums.update(repeating: 0, count: length)
-                    Broadcasting.forEachOffset(shape: plan.reducedShape, strides: plan.reducedStrides) { r in
-                        let src = base + r
-                        for j in 0..<length { sums[j] += Double(src[j]) }
+                    if plan.reducedShape.count == 1 {
+                        // One reduced dimension: four rows per pass over the accumulators, added pairwise in T
+                        // (at most two roundings) before joining the Double sums.
+                        let count = plan.reducedShape[0], step = plan.reducedStrides[0]
+                        var r = 0
+                        while r + 4 <= count {
+                            let r0 = base + r * step, r1 = r0 + step, r2 = r1 + step, r3 = r2 + step
+                            for j in 0..<length {
+                                sums[j] += Double((r0[j] + r1[j]) + (r2[j] + r3[j]))
+                            }
+                            r += 4
+                        }
+                        while r < count {
+                            let src = base + r * step
+                            for j in 0..<length { sums[j] += Double(src[j]) }
+                            r += 1
+                        }
+                    } else {
+                        Broadcasting.forEachOffset(shape: plan.reducedShape, strides: plan.reducedStrides) { r in
+                            let src = base + r
+                            for j in 0..<length { sums[j] += Double(src[j]) }
+                        }
                     }
                     for j in 0..<length { dst[j] = T(sums[j]) }
                 case .max, .min:

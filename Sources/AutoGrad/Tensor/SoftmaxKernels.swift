@@ -1,7 +1,7 @@
 // Raw-pointer loops behind `softmax`, `logSoftmax` and `logSumExp` over one block of consecutive axes of a
 // contiguous tensor, seen as `[outer, n, inner]` with the `n` axis reduced. With `inner == 1` each of the
 // `outer` rows is contiguous: a max pass, an exp pass (written to the output), a sum and a scaling pass, all
-// in L1. Otherwise the same passes run across rows of `inner` columns, in tiles of columns. Both subtract the
+// in L1 (`exp` is ``VectorMathScalar/vectorizableExp(_:)``, so those loops vectorise). Otherwise the same passes run across rows of `inner` columns, in tiles of columns. Both subtract the
 // maximum, clamped to finite values, before `exp`: large inputs stay exact, and a row of −∞ gives
 // `logSumExp = −∞`. Work splits over threads by row or column tile, so results never depend on the thread count.
 
@@ -12,14 +12,17 @@ enum SoftmaxKernels {
     /// Columns per tile in the `inner > 1` kernels.
     static let columnTile = 256
 
-    /// `exp`, the one place the kernels call it.
-    @inline(__always)
-    static func exp<T: TensorScalar>(_ x: T) -> T { T.exp(x) }
-
     /// `m` clamped to `±greatestFiniteMagnitude` (NaN stays), so `x − m` is never `∞ − ∞`.
     @inline(__always)
     static func finite<T: TensorScalar>(_ m: T) -> T {
         m < -T.greatestFiniteMagnitude ? -T.greatestFiniteMagnitude : (m > T.greatestFiniteMagnitude ? T.greatestFiniteMagnitude : m)
+    }
+
+    /// `y[i] = exp(x[i] − m)` for `i < n`. A function of its own: inside larger loop nests the optimiser
+    /// stops inlining `vectorizableExp`, and the loop then runs a call per element.
+    @inline(never)
+    static func exponentials<T: TensorScalar>(_ x: UnsafePointer<T>, minus m: T, _ y: UnsafeMutablePointer<T>, _ n: Int) {
+        for i in 0..<n { y[i] = T.vectorizableExp(x[i] - m) }
     }
 
     /// Softmax or log-softmax of the contiguous row `x[0..<n]` into `y`.
@@ -27,7 +30,7 @@ enum SoftmaxKernels {
     static func row<T: TensorScalar & SIMDScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int,
                                                   _ output: Output) {
         let m = finite(ReductionKernels.laneExtremum(x, n, largest: true))
-        for i in 0..<n { y[i] = exp(x[i] - m) }
+        exponentials(x, minus: m, y, n)
         let s = T(ReductionKernels.contiguousSum(UnsafePointer(y), n))
         switch output {
         case .softmax:
@@ -47,7 +50,7 @@ enum SoftmaxKernels {
         var total = 0.0, start = 0
         while start < n {
             let length = Swift.min(block, n - start), src = x + start
-            for i in 0..<length { buffer[i] = exp(src[i] - m) }
+            exponentials(src, minus: m, buffer, length)
             total += Double(ReductionKernels.laneSum(UnsafePointer(buffer), length))
             start += length
         }
@@ -72,12 +75,12 @@ enum SoftmaxKernels {
             if let y {
                 let out = y + k * stride
                 for j in 0..<width {
-                    let e = exp(row[j] - m[j])
+                    let e = T.vectorizableExp(row[j] - m[j])
                     out[j] = e
                     s[j] += Double(e)
                 }
             } else {
-                for j in 0..<width { s[j] += Double(exp(row[j] - m[j])) }
+                for j in 0..<width { s[j] += Double(T.vectorizableExp(row[j] - m[j])) }
             }
         }
     }

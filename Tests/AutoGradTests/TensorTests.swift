@@ -510,6 +510,36 @@ private extension Naive {
         }
     }
 
+    /// Products large enough to split, along rows (m > n) and columns, every transpose, Float and Double,
+    /// with sizes that leave ragged last blocks; compared with a flat triple loop in Double.
+    @Test(arguments: [DType.float32, .float64])
+    func splitProductsMatchTheTripleLoop(dtype: DType) {
+        let shapes: [(m: Int, n: Int, k: Int)] = [(170, 48, 40), (37, 190, 40), (72, 72, 64), (16, 530, 32)]
+        let saved = BLAS.threadCount
+        defer { BLAS.threadCount = saved }
+        BLAS.threadCount = 3
+        for (i, s) in shapes.enumerated() {
+            #expect(s.m * s.n * s.k >= gemmSplitWork, "shape \(s) is too small to split")
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                let a = sample(ta ? [s.k, s.m] : [s.m, s.k], seed: UInt64(i)).to(dtype)
+                let b = sample(tb ? [s.n, s.k] : [s.k, s.n], seed: UInt64(50 + i)).to(dtype)
+                let product = Tensor.matmul(a, b, transposeA: ta, transposeB: tb)
+                let (x, y) = (a.doubles, b.doubles)
+                var expected = [Double](repeating: 0, count: s.m * s.n)
+                for r in 0..<s.m {
+                    for c in 0..<s.n {
+                        var sum = 0.0
+                        for p in 0..<s.k { sum += x[ta ? p * s.m + r : r * s.k + p] * y[tb ? c * s.k + p : p * s.n + c] }
+                        expected[r * s.n + c] = sum
+                    }
+                }
+                let tolerance = dtype == .float64 ? 1e-12 : 1e-4
+                let problem = mismatch(product, shape: [s.m, s.n], expected, atol: tolerance, rtol: tolerance)
+                #expect(problem == nil, "\(s) ta \(ta) tb \(tb): \(problem ?? "")")
+            }
+        }
+    }
+
     @Test func emptyInnerDimensionGivesZeros() {
         #expect(Tensor.matmul(Tensor.zeros([2, 0]), Tensor.zeros([0, 3])) == Tensor.zeros([2, 3]))
     }

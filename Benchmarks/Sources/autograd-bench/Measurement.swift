@@ -58,10 +58,14 @@ func matmulGflops(sizes: [Int], repeats: Int) -> (ours: [String: Double], direct
         ours["\(n)"] = best { _ = Tensor.matmul(a, b) }
         var c = [Float](repeating: 0, count: n * n)
         let af = a.floats, bf = b.floats
+        // swift-autograd keeps OpenBLAS at one thread per call and splits products itself; the direct
+        // call gets OpenBLAS's own threading, with as many threads as ours uses.
+        openblas_set_num_threads(Int32(BLAS.threadCount))
         direct["\(n)"] = best {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1,
                         af, Int32(n), bf, Int32(n), 0, &c, Int32(n))
         }
+        openblas_set_num_threads(1)
     }
     return (ours, direct)
 }

@@ -1,5 +1,3 @@
-import COpenBLAS
-import Dispatch
 
 // The three convolution computations on tensors, each im2col/col2im plus one GEMM per group.
 //
@@ -10,25 +8,6 @@ import Dispatch
 //   weight gradient   Wg = Σ over chunks  Yg · Xgᵀ
 // Folding `nb` images into the columns makes one large GEMM instead of `nb` small ones; the output
 // is then staged channel-major and copied to (or from) NCHW, one contiguous plane at a time.
-
-/// `c = α·op(a)·op(b) + β·c` in row-major order, through `cblas_sgemm` or `cblas_dgemm`.
-@inline(__always)
-private func gemm<T: TensorScalar>(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
-                                   _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
-                                   beta: T, _ c: UnsafeMutablePointer<T>, ldc: Int) {
-    let ta = transposeA ? CblasTrans : CblasNoTrans, tb = transposeB ? CblasTrans : CblasNoTrans
-    if T.self == Float.self {
-        cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1,
-                    UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), Int32(lda),
-                    UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), Int32(ldb),
-                    Float(beta), UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int32(ldc))
-    } else {
-        cblas_dgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1,
-                    UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), Int32(lda),
-                    UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), Int32(ldb),
-                    Double(beta), UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(ldc))
-    }
-}
 
 /// Copies `nb` images `[nb, channels, rows, width]` to channel-major `[channels, nb, rows, pitch]`
 /// (`pitch ≥ width`; columns `width..<pitch` are set to zero), or back (those columns dropped).
@@ -147,9 +126,9 @@ enum ConvolutionKernels {
 
     /// Calls `body(part, firstImage, imageCount, scratch)` for each chunk of the batch, with BLAS ready.
     ///
-    /// With more than one BLAS thread and enough work, the batch is split into contiguous parts, one per
-    /// thread, and each part runs its chunks with its own scratch buffers and single-threaded products:
-    /// chunks sized to stay in cache make products too small for OpenBLAS to split well, while whole
+    /// With more than one thread and enough work, the batch is split into contiguous parts, one per
+    /// thread, and each part runs its chunks with its own scratch buffers (its products then run on its
+    /// own thread): chunks sized to stay in cache make products too small to split well, while whole
     /// images split evenly. Returns the number of parts (`part` is in `0..<parts`).
     @discardableResult
     private static func forEachChunk<T: TensorScalar>(_: T.Type, _ g: Conv2dGeometry,
@@ -165,12 +144,10 @@ enum ConvolutionKernels {
             return 1
         }
         let scratches = (0..<parts).map { _ in ConvolutionScratch<T>(g) }
-        BLAS.withSingleThreadedProducts {
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                let images = (g.batch * part / parts)..<(g.batch * (part + 1) / parts)
-                for start in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
-                    body(part, start, Swift.min(chunk, images.upperBound - start), scratches[part])
-                }
+        ThreadPool.shared.run(parts: parts) { part in
+            let images = (g.batch * part / parts)..<(g.batch * (part + 1) / parts)
+            for start in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
+                body(part, start, Swift.min(chunk, images.upperBound - start), scratches[part])
             }
         }
         withExtendedLifetime(scratches) {}

@@ -20,26 +20,21 @@ public enum BLAS {
         return String(cString: name)
     }
 
-    /// The number of threads OpenBLAS uses for one product.
+    /// The number of threads a matrix product, a convolution or a large elementwise loop uses.
+    ///
+    /// Defaults to the thread count OpenBLAS chose at load (`OPENBLAS_NUM_THREADS`, `OMP_NUM_THREADS`,
+    /// or one per core). The threads are swift-autograd's own (see ``Parallel``): OpenBLAS itself runs
+    /// one thread per call, and products are split into column or row blocks over the threads.
     public static var threadCount: Int {
-        get { Int(openblas_get_num_threads()) }
+        get {
+            _ = prepared
+            return ThreadPool.shared.threadCount
+        }
         set {
             _ = prepared
             precondition(newValue >= 1, "BLAS.threadCount: must be at least 1, got \(newValue)")
-            openblas_set_num_threads(Int32(newValue))
+            ThreadPool.shared.resize(threads: newValue)
         }
-    }
-
-    /// Runs `body` with OpenBLAS limited to one thread per product, then restores ``threadCount``.
-    ///
-    /// For work that is already split over threads (one product per thread): OpenBLAS would otherwise
-    /// hand each product to its own worker pool, and the threads would queue for it.
-    static func withSingleThreadedProducts<R>(_ body: () throws -> R) rethrows -> R {
-        let threads = openblas_get_num_threads()
-        guard threads > 1 else { return try body() }
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(threads) }
-        return try body()
     }
 
     /// Whether this CPU can run OpenBLAS's SkylakeX (AVX-512) kernels, read from `/proc/cpuinfo`.
@@ -73,6 +68,14 @@ public enum BLAS {
         return loadedCoreName == "SkylakeX"
     }
 
-    /// Runs ``preferAVX512Kernels()`` once, before the first product.
-    static let prepared: Bool = preferAVX512Kernels()
+    /// Runs once, before the first product: ``preferAVX512Kernels()``, then hands OpenBLAS's thread
+    /// count to the thread pool and limits OpenBLAS to one thread per call. Returns whether the
+    /// kernels were switched.
+    static let prepared: Bool = {
+        let switched = preferAVX512Kernels()
+        let threads = Swift.max(1, Int(openblas_get_num_threads()))
+        openblas_set_num_threads(1)
+        ThreadPool.shared.resize(threads: threads)
+        return switched
+    }()
 }

@@ -1,5 +1,3 @@
-import COpenBLAS
-
 extension Tensor {
     /// Matrix product `a · b` (or with either factor transposed), batched over leading dimensions.
     ///
@@ -38,7 +36,6 @@ extension Tensor {
         let batchCount = shapeCount(batch)
         let sa = Broadcasting.strides(of: batchA, broadcastTo: batch), sb = Broadcasting.strides(of: batchB, broadcastTo: batch)
         let batchStrides = contiguousStrides(batch)
-        let ta = transposeA ? CblasTrans : CblasNoTrans, tb = transposeB ? CblasTrans : CblasNoTrans
         for i in 0..<batchCount {
             var oa = 0, ob = 0, rest = i
             for d in 0..<batch.count {
@@ -56,17 +53,23 @@ extension Tensor {
                 continue
             }
             switch dtype {
-            case .float32:
-                cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1,
-                            a.storage.pointer(Float.self) + oa, Int32(ac), b.storage.pointer(Float.self) + ob, Int32(bc),
-                            0, out.storage.pointer(Float.self) + oc, Int32(n))
-            case .float64:
-                cblas_dgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1,
-                            a.storage.pointer(Double.self) + oa, Int32(ac), b.storage.pointer(Double.self) + ob, Int32(bc),
-                            0, out.storage.pointer(Double.self) + oc, Int32(n))
+            case .float32: gemm(Float.self, a, b, &out, transposeA: transposeA, transposeB: transposeB,
+                                m: m, n: n, k: k, offsets: (oa, ob, oc))
+            case .float64: gemm(Double.self, a, b, &out, transposeA: transposeA, transposeB: transposeB,
+                                m: m, n: n, k: k, offsets: (oa, ob, oc))
             }
         }
         return out
+    }
+
+    /// One matrix of a batched product: `out[oc...] = op(a[oa...]) · op(b[ob...])`.
+    private static func gemm<T: TensorScalar>(_: T.Type, _ a: Tensor, _ b: Tensor, _ out: inout Tensor,
+                                              transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+                                              offsets: (a: Int, b: Int, out: Int)) {
+        AutoGrad.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                      a.storage.pointer(T.self) + offsets.a, lda: transposeA ? m : k,
+                      b.storage.pointer(T.self) + offsets.b, ldb: transposeB ? k : n,
+                      beta: 0, out.storage.pointer(T.self) + offsets.out, ldc: n)
     }
 
     private mutating func fillRange(_ start: Int, _ length: Int) {

@@ -1,0 +1,58 @@
+import COpenBLAS
+
+/// Products smaller than this (`m·n·k` multiply-adds) run on one thread: below it, handing half to a
+/// second thread costs more than it saves.
+let gemmSplitWork = 1 << 18
+
+/// `c = α·op(a)·op(b) + β·c` in row-major order, through `cblas_sgemm` or `cblas_dgemm`, split into
+/// blocks over ``BLAS/threadCount`` threads when large.
+///
+/// `op(a)` is `[m, k]`, `op(b)` is `[k, n]`, `c` is `[m, n]`. The split is along the larger of `m`
+/// and `n`, into blocks that are multiples of 16 wide (whole register tiles of the kernels): each
+/// thread computes a block of `c` with a one-thread OpenBLAS call. Inside a part of another split
+/// loop (a convolution's batch part) the product runs whole on its thread.
+func gemm<T: TensorScalar>(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: T = 1,
+                           _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
+                           beta: T, _ c: UnsafeMutablePointer<T>, ldc: Int) {
+    let threads = BLAS.threadCount
+    let splitRows = m > n
+    let blocks = Swift.min(threads, (splitRows ? m : n) / 16)
+    guard blocks > 1, m * n * k >= gemmSplitWork, !ThreadPool.shared.isBusy else {
+        gemmCall(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a, lda: lda, b, ldb: ldb,
+                 beta: beta, c, ldc: ldc)
+        return
+    }
+    let length = splitRows ? m : n, tiles = (length + 15) / 16
+    ThreadPool.shared.run(parts: blocks) { part in
+        let start = Swift.min(length, tiles * part / blocks * 16), end = Swift.min(length, tiles * (part + 1) / blocks * 16)
+        guard start < end else { return }
+        if splitRows {
+            // Rows of c: rows of op(a), which are columns of a when it is transposed.
+            gemmCall(transposeA: transposeA, transposeB: transposeB, m: end - start, n: n, k: k, alpha: alpha,
+                     a + (transposeA ? start : start * lda), lda: lda, b, ldb: ldb, beta: beta, c + start * ldc, ldc: ldc)
+        } else {
+            // Columns of c: columns of op(b), which are rows of b when it is transposed.
+            gemmCall(transposeA: transposeA, transposeB: transposeB, m: m, n: end - start, k: k, alpha: alpha,
+                     a, lda: lda, b + (transposeB ? start * ldb : start), ldb: ldb, beta: beta, c + start, ldc: ldc)
+        }
+    }
+}
+
+/// One `cblas_sgemm`/`cblas_dgemm` call (OpenBLAS runs it on the calling thread).
+@inline(__always)
+private func gemmCall<T: TensorScalar>(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: T,
+                                       _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
+                                       beta: T, _ c: UnsafeMutablePointer<T>, ldc: Int) {
+    let ta = transposeA ? CblasTrans : CblasNoTrans, tb = transposeB ? CblasTrans : CblasNoTrans
+    if T.self == Float.self {
+        cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), Float(alpha),
+                    UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), Int32(lda),
+                    UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), Int32(ldb),
+                    Float(beta), UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int32(ldc))
+    } else {
+        cblas_dgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), Double(alpha),
+                    UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), Int32(lda),
+                    UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), Int32(ldb),
+                    Double(beta), UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(ldc))
+    }
+}

@@ -1,0 +1,155 @@
+import CVectorMath
+import Foundation
+import Synchronization
+
+/// Persistent worker threads behind ``Parallel`` (and the matrix products, which it splits).
+///
+/// Why not `DispatchQueue.concurrentPerform`: a training step runs hundreds of parallel loops of tens
+/// of microseconds each, and handing each to a sleeping Dispatch worker cost about as much as the loop.
+/// Why not OpenBLAS's own threads: they spin for about 0.1 s after every product, so on a two-core
+/// machine they took the second core away from everything else that was split. Here one set of
+/// threads does all of it: OpenBLAS runs one thread per call, and products are split like any loop.
+///
+/// A job is a number of parts and a body; the submitting thread runs part 0 and worker `i` runs part
+/// `i`. Workers spin for a short while after a job (the next one usually follows within
+/// microseconds), then sleep on a condition variable until the next job wakes them.
+///
+/// One job at a time: a thread that finds the pool busy — another submitter, or a part of a job that
+/// splits again — runs its parts itself, so nesting and concurrent callers are safe and never wait
+/// for each other.
+final class ThreadPool: @unchecked Sendable {
+    static let shared = ThreadPool()
+
+    /// How long an idle worker spins before it sleeps.
+    static let spinNanoseconds: UInt64 = 200_000
+
+    /// Bumped (sequentially consistent) once per job and on resize; workers wait for it to change.
+    private let generation = Atomic<Int>(0)
+    /// Workers that have finished their part of the current job.
+    private let finished = Atomic<Int>(0)
+    /// Set while a submitter owns the pool.
+    private let busy = Atomic<Bool>(false)
+    /// Workers blocked on `wakeUp` (or about to be).
+    private let sleepers = Atomic<Int>(0)
+
+    // Written by the submitter before `generation` is bumped, read by workers after they see it change.
+    private var partCount = 0
+    private var body: ((Int) -> Void)?
+    /// Workers `0..<activeWorkers` take part; the others leave their loop at the next generation.
+    private var activeWorkers = 0
+    private var startedWorkers = 0
+
+    private let sleepLock = NSCondition()
+
+    /// Whether a job is running: a loop asked to split now would run on its own thread.
+    var isBusy: Bool { busy.load(ordering: .relaxed) }
+
+    /// The number of threads a job can use, the submitting thread included.
+    var threadCount: Int { activeWorkers + 1 }
+
+    /// Sets the number of threads (submitter included). Waits for a running job to finish.
+    func resize(threads: Int) {
+        precondition(threads >= 1, "ThreadPool.resize: need at least one thread, got \(threads)")
+        acquire()
+        defer { release() }
+        if threads - 1 == activeWorkers { return }
+        let previous = activeWorkers
+        activeWorkers = threads - 1
+        if activeWorkers < previous {
+            // Workers at or past the new count see the bump, find themselves inactive and exit.
+            publish()
+            waitForWorkers(count: activeWorkers, exiting: previous - activeWorkers)
+        }
+        while startedWorkers < activeWorkers {
+            let index = startedWorkers, start = generation.load(ordering: .sequentiallyConsistent)
+            let thread = Thread { [unowned self] in self.workerLoop(index: index, seen: start) }
+            thread.name = "AutoGrad worker \(index + 1)"
+            thread.stackSize = 1 << 20
+            thread.start()
+            startedWorkers += 1
+        }
+    }
+
+    /// Runs `body(part)` for `part` in `0..<parts` (`parts ≤ threadCount`), on the pool when it is
+    /// free, else on the calling thread. Returns when every part has run.
+    func run(parts: Int, _ body: (Int) -> Void) {
+        guard parts > 1, parts <= threadCount, busy.compareExchange(expected: false, desired: true,
+                                                                    ordering: .acquiring).exchanged else {
+            for part in 0..<parts { body(part) }
+            return
+        }
+        defer { busy.store(false, ordering: .releasing) }
+        withoutActuallyEscaping(body) { escapable in
+            self.body = escapable
+            partCount = parts
+            publish()
+            escapable(0)
+            waitForWorkers(count: activeWorkers, exiting: 0)
+            self.body = nil
+        }
+    }
+
+    // MARK: Submitter side
+
+    private func acquire() {
+        while !busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged { sched_yield() }
+    }
+
+    private func release() { busy.store(false, ordering: .releasing) }
+
+    /// Starts a new generation and wakes sleeping workers.
+    private func publish() {
+        finished.store(0, ordering: .sequentiallyConsistent)
+        generation.add(1, ordering: .sequentiallyConsistent)
+        if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+            sleepLock.lock()
+            sleepLock.broadcast()
+            sleepLock.unlock()
+        }
+    }
+
+    /// Spins until `count + exiting` workers have reported on the current generation.
+    private func waitForWorkers(count: Int, exiting: Int) {
+        let expected = count + exiting
+        while finished.load(ordering: .acquiring) < expected { vm_cpu_relax() }
+        if exiting > 0 { startedWorkers -= exiting }
+    }
+
+    // MARK: Worker side
+
+    private func workerLoop(index: Int, seen start: Int) {
+        var seen = start
+        while true {
+            seen = waitForGeneration(after: seen)
+            guard index < activeWorkers else {
+                finished.add(1, ordering: .releasing)
+                return
+            }
+            // Part index + 1: the submitter runs part 0.
+            if index + 1 < partCount, let body { body(index + 1) }
+            finished.add(1, ordering: .releasing)
+        }
+    }
+
+    /// Returns the first generation after `seen`: spins for ``spinNanoseconds``, then sleeps.
+    private func waitForGeneration(after seen: Int) -> Int {
+        let deadline = DispatchTime.now().uptimeNanoseconds + ThreadPool.spinNanoseconds
+        var spins = 0
+        while true {
+            let current = generation.load(ordering: .acquiring)
+            if current != seen { return current }
+            spins += 1
+            if spins & 255 == 0, DispatchTime.now().uptimeNanoseconds > deadline { break }
+            vm_cpu_relax()
+        }
+        sleepLock.lock()
+        defer { sleepLock.unlock() }
+        sleepers.add(1, ordering: .sequentiallyConsistent)
+        defer { sleepers.subtract(1, ordering: .sequentiallyConsistent) }
+        while true {
+            let current = generation.load(ordering: .sequentiallyConsistent)
+            if current != seen { return current }
+            sleepLock.wait()
+        }
+    }
+}

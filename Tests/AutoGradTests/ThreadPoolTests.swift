@@ -1,0 +1,93 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import AutoGrad
+
+/// The thread pool behind `Parallel` and split matrix products: every part runs exactly once, jobs
+/// nested in a part or submitted from several threads at once run (on their own thread), resizing
+/// takes effect, and products split into blocks match the triple loop.
+@Suite(.serialized) struct ThreadPoolTests {
+    /// Runs `body` with `BLAS.threadCount` set to `threads`, restoring it afterwards.
+    private func withThreads(_ threads: Int, _ body: () -> Void) {
+        let saved = BLAS.threadCount
+        defer { BLAS.threadCount = saved }
+        BLAS.threadCount = threads
+        body()
+    }
+
+    @Test(arguments: [1, 2, 3, 4])
+    func everyPartRunsOnce(threads: Int) {
+        withThreads(threads) {
+            let pool = ThreadPool.shared
+            #expect(pool.threadCount == threads)
+            for _ in 0..<500 {
+                let counts = Mutex([Int](repeating: 0, count: threads))
+                pool.run(parts: threads) { part in counts.withLock { $0[part] += 1 } }
+                #expect(counts.withLock { $0 } == [Int](repeating: 1, count: threads))
+            }
+        }
+    }
+
+    @Test func partsRunOnDifferentThreads() {
+        withThreads(2) {
+            let threadIDs = Mutex<Set<UInt>>([])
+            ThreadPool.shared.run(parts: 2) { _ in
+                let id = UInt(pthread_self())
+                threadIDs.withLock { _ = $0.insert(id) }
+                usleep(2000)
+            }
+            #expect(threadIDs.withLock { $0.count } == 2)
+        }
+    }
+
+    @Test func nestedLoopsRunInline() {
+        withThreads(2) {
+            let total = Atomic<Int>(0)
+            Parallel.forEachPart(4, work: Parallel.minimumWork) { outer in
+                #expect(ThreadPool.shared.isBusy)
+                Parallel.forEachPart(100, work: Parallel.minimumWork) { inner in
+                    total.add(outer.count * inner.count, ordering: .relaxed)
+                }
+            }
+            #expect(total.load(ordering: .relaxed) == 400)
+            #expect(!ThreadPool.shared.isBusy)
+        }
+    }
+
+    @Test func concurrentSubmittersAllFinish() {
+        withThreads(2) {
+            let total = Atomic<Int>(0)
+            DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                for _ in 0..<200 {
+                    Parallel.forEachPart(10, work: Parallel.minimumWork) { part in
+                        total.add(part.count, ordering: .relaxed)
+                    }
+                }
+            }
+            #expect(total.load(ordering: .relaxed) == 8 * 200 * 10)
+        }
+    }
+
+    @Test func workersWakeAfterSleeping() {
+        withThreads(2) {
+            // Longer than the spin period, so the worker has gone to sleep before the second job.
+            for _ in 0..<3 {
+                usleep(useconds_t(ThreadPool.spinNanoseconds / 1000 * 5))
+                let ran = Atomic<Int>(0)
+                ThreadPool.shared.run(parts: 2) { _ in ran.add(1, ordering: .relaxed) }
+                #expect(ran.load(ordering: .relaxed) == 2)
+            }
+        }
+    }
+
+    @Test func shrinkingAndGrowingKeepsJobsComplete() {
+        for threads in [3, 1, 2, 4, 2] {
+            withThreads(threads) {
+                let count = Atomic<Int>(0)
+                Parallel.forEachPart(1000, work: Parallel.minimumWork) { part in count.add(part.count, ordering: .relaxed) }
+                #expect(count.load(ordering: .relaxed) == 1000)
+                #expect(ThreadPool.shared.threadCount == threads)
+            }
+        }
+    }
+}

@@ -23,11 +23,16 @@ func validateThreadCounts(_ counts: [Int]) throws {
 }
 
 /// Runs an executable and returns its standard output; throws when it fails.
-func runProcess(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
+///
+/// `environment` adds variables to this process's (or replaces them); the names in `removing` are left out.
+func runProcess(_ path: String, _ arguments: [String], environment: [String: String] = [:],
+                removing: Set<String> = []) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
-    if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+    if !environment.isEmpty || !removing.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }.filter { !removing.contains($0.key) }
+    }
     let out = Pipe()
     process.standardOutput = out
     try process.run()

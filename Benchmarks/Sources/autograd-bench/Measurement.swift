@@ -12,6 +12,8 @@ struct Measurement: Codable {
     var peakRSSMegabytes: Double
     var buffersPerStep: Double?
     var systemBuffersPerStep: Double?
+    /// The OpenBLAS kernel family the run used.
+    var blasCore: String?
 }
 
 /// Peak resident memory of this process so far, in MiB.

@@ -20,6 +20,11 @@ struct WorkloadBench: ParsableCommand {
     @Option(help: "Untimed warm-up steps.") var warmup = 10
     @Flag(help: "Skip PyTorch even when it is importable.") var noTorch = false
     @Option(help: "Python interpreter for the PyTorch side.") var python = "python3"
+    @Option(help: ArgumentHelp("""
+        OPENBLAS_CORETYPE for our runs: 'inherit' keeps this environment's, 'auto' removes it (OpenBLAS detects \
+        the CPU, then swift-autograd prefers AVX-512 kernels), any other value is set.
+        """, valueName: "inherit|auto|core"))
+    var openblasCoretype = "inherit"
     @Option(help: "Run one workload in this process and print its JSON measurement (used by the parent run).")
     var single: String?
 
@@ -54,7 +59,22 @@ struct WorkloadBench: ParsableCommand {
                 print(rows.last!.progressLine)
             }
         }
-        print("\n" + Report(rows: rows, cpu: cpuModel(), blasCore: BLAS.coreName).markdown)
+        let cores = Set(rows.compactMap(\.ours.blasCore)).sorted()
+        print("\n" + Report(rows: rows, cpu: cpuModel(), blasCore: cores.isEmpty ? BLAS.coreName : cores.joined(separator: ", "),
+                            coreNote: coreNote).markdown)
+    }
+
+    /// Says where our runs' OPENBLAS_CORETYPE came from, when anything but OpenBLAS's own detection chose it.
+    var coreNote: String? {
+        switch openblasCoretype {
+        case "auto": return nil
+        case "inherit":
+            guard let inherited = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] else { return nil }
+            return "OPENBLAS_CORETYPE=\(inherited) is set in this environment, and swift-autograd keeps a user's choice of "
+                + "OpenBLAS kernels. `--openblas-coretype auto` measures without it (OpenBLAS's own detection, then "
+                + "swift-autograd's AVX-512 preference)."
+        default: return "Our runs had OPENBLAS_CORETYPE=\(openblasCoretype) (`--openblas-coretype`)."
+        }
     }
 
     func measure(_ workload: Workload, threads: Int) -> Measurement {
@@ -62,17 +82,19 @@ struct WorkloadBench: ParsableCommand {
         if workload == .w5 {
             let (ours, direct) = matmulGflops(sizes: [256, 1024, 2048], repeats: max(3, steps / 20))
             return Measurement(workload: workload.rawValue, threads: threads, gflops: ours, directGflops: direct,
-                               peakRSSMegabytes: peakRSSMegabytes())
+                               peakRSSMegabytes: peakRSSMegabytes(), blasCore: BLAS.coreName)
         }
         let step = workload.makeStep()
         let (ms, buffers, system) = timeSteps(step, warmup: warmup, steps: steps)
         return Measurement(workload: workload.rawValue, threads: threads, msMedian: ms, peakRSSMegabytes: peakRSSMegabytes(),
-                           buffersPerStep: buffers, systemBuffersPerStep: system)
+                           buffersPerStep: buffers, systemBuffersPerStep: system, blasCore: BLAS.coreName)
     }
 
     func runChild(workload: String, threads: Int) throws -> Measurement {
+        let environment = ["inherit": [:], "auto": [:]][openblasCoretype] ?? ["OPENBLAS_CORETYPE": openblasCoretype]
         let output = try runProcess(CommandLine.arguments[0], ["workloads", "--single", workload, "--threads", "\(threads)",
-                                                               "--steps", "\(steps)", "--warmup", "\(warmup)"])
+                                                               "--steps", "\(steps)", "--warmup", "\(warmup)"],
+                                    environment: environment, removing: openblasCoretype == "auto" ? ["OPENBLAS_CORETYPE"] : [])
         guard let line = output.split(separator: "\n").last, let data = line.data(using: .utf8),
               let measurement = try? JSONDecoder().decode(Measurement.self, from: data) else {
             throw ValidationError("benchmark child for \(workload) printed no measurement:\n\(output)")

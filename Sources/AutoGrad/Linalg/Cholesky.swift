@@ -1,7 +1,7 @@
 /// The lower Cholesky factors `L` of `A = L·Lᵀ`, `[..., n, n]` (LAPACK `potrf`, lower triangle read).
 func choleskyKernel(_ a: Tensor) throws -> Tensor {
     let shape = MatrixBatch(a.shape, op: "cholesky", square: true)
-    var l = a.workingCopy(Tensor.linalgType(a))
+    let l = a.workingCopy(Tensor.linalgType(a))
     let n = shape.rows
     func run<T: LAPACKScalar>(_: T.Type) throws {
         let p = l.storage.pointer(T.self)

@@ -8,7 +8,7 @@ extension Tensor {
                      "scaledBelowZero: value \(shape) and selector \(selector.shape) must have the same shape")
         let dtype = DType.promoted(self.dtype, selector.dtype)
         let value = to(dtype), selector = selector.to(dtype)
-        var out = Tensor(uninitializedShape: shape, dtype: dtype)
+        let out = Tensor(uninitializedShape: shape, dtype: dtype)
         func run<T: TensorScalar>(_: T.Type) {
             let (v, s, y, factor) = (value.storage.pointer(T.self), selector.storage.pointer(T.self),
                                      out.storage.pointer(T.self), T(slope))

@@ -39,6 +39,8 @@ let package = Package(
         ),
         // Header-only helpers that let hot loops vectorise (see vector_math.h).
         .systemLibrary(name: "CVectorMath"),
+        // Arithmetic-bound loops built for several x86-64 feature levels, chosen at load (see ckernels.h).
+        .target(name: "CKernels"),
         .target(
             name: "AutoGrad",
             dependencies: [
@@ -48,7 +50,7 @@ let package = Package(
             ]
         ),
         .target(name: "NN", dependencies: ["AutoGrad"]),
-        .target(name: "Optim", dependencies: ["AutoGrad", "CVectorMath"]),
+        .target(name: "Optim", dependencies: ["AutoGrad", "CKernels", "CVectorMath"]),
         .target(name: "Data", dependencies: ["AutoGrad", "CZlib"]),
         // Examples: executables that train on real data. ExampleSupport holds what they share
         // (progress bar, confusion matrix, error exit); it is not a product.

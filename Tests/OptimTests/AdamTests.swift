@@ -79,6 +79,13 @@ func adamReference(steps: Int, lr: Double = 1e-3, beta1: Double = 0.9, beta2: Do
         let p = startParameter(dtype: .float32)
         expectClose(trajectory(Adam([p], learningRate: 0.05, amsgrad: true), p, steps: 5),
                     adamReference(steps: 5, lr: 0.05, amsgrad: true), tolerance: 1e-5)
+        // Each of the kernel's loops in Float: plain, with coupled decay, decoupled.
+        let (q, r, s) = (startParameter(dtype: .float32), startParameter(dtype: .float32), startParameter(dtype: .float32))
+        expectClose(trajectory(Adam([q], learningRate: 0.05), q, steps: 5), adamReference(steps: 5, lr: 0.05), tolerance: 1e-5)
+        expectClose(trajectory(Adam([r], learningRate: 0.05, weightDecay: 0.2), r, steps: 5),
+                    adamReference(steps: 5, lr: 0.05, weightDecay: 0.2), tolerance: 1e-5)
+        expectClose(trajectory(AdamW([s], learningRate: 0.05, weightDecay: 0.2), s, steps: 5),
+                    adamReference(steps: 5, lr: 0.05, weightDecay: 0.2, decoupled: true), tolerance: 1e-5)
     }
 
     @Test func stepCountsPerParameter() {

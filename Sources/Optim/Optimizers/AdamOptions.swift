@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// The hyper-parameters of ``Adam`` and ``AdamW``, with PyTorch's defaults (AdamW's weight decay
@@ -65,37 +66,33 @@ struct AdamKernel: UpdateKernel {
         let b1 = T(beta1), b2 = T(beta2)
         let decay = T(options.weightDecay), shrink = T(1 - options.learningRate * options.weightDecay)
         let n = p.count
-        let (pp, gp) = (p.baseAddress!, g.baseAddress!)
-        let (m, v) = (state[0].baseAddress!, state[1].baseAddress!)
-        // The options are tested once, outside the loops, so each loop is branch-free and vectorises.
+        guard n > 0 else { return }
+        let pp = p.baseAddress!
         if decoupled && decay != 0 {
             for i in 0..<n { pp[i] *= shrink }
         }
+        // The per-element arithmetic (a division and a square root) runs in CKernels, built for AVX-512 and
+        // AVX2 as well as the baseline: about three times faster than this loop in Swift on AVX-512 CPUs.
+        let (gp, m, v) = (g.baseAddress!, state[0].baseAddress!, state[1].baseAddress!)
+        let maxSecond = options.amsgrad ? state[2].baseAddress! : nil
         let coupledDecay = decoupled ? 0 : decay
-        if options.amsgrad {
-            let maxV = state[2].baseAddress!
-            for i in 0..<n {
-                let gi = gp[i] + coupledDecay * pp[i]
-                m[i] = flushSubnormal(m[i] + (1 - b1) * (gi - m[i]))
-                v[i] = flushSubnormal(b2 * v[i] + (1 - b2) * gi * gi)
-                let second = Swift.max(maxV[i], v[i])
-                maxV[i] = second
-                pp[i] -= stepSize * m[i] / (T.vectorizableSquareRoot(second) + scaledEps)
-            }
-        } else if coupledDecay != 0 {
-            for i in 0..<n {
-                let gi = gp[i] + coupledDecay * pp[i]
-                m[i] = flushSubnormal(m[i] + (1 - b1) * (gi - m[i]))
-                v[i] = flushSubnormal(b2 * v[i] + (1 - b2) * gi * gi)
-                pp[i] -= stepSize * m[i] / (T.vectorizableSquareRoot(v[i]) + scaledEps)
-            }
+        if T.self == Float.self {
+            ck_adam_f32(cast(pp), cast(gp), cast(m), cast(v), maxSecond.map { cast($0) }, n, Float(b1), Float(b2),
+                        Float(stepSize), Float(scaledEps), Float(coupledDecay))
         } else {
-            for i in 0..<n {
-                let gi = gp[i]
-                m[i] = flushSubnormal(m[i] + (1 - b1) * (gi - m[i]))
-                v[i] = flushSubnormal(b2 * v[i] + (1 - b2) * gi * gi)
-                pp[i] -= stepSize * m[i] / (T.vectorizableSquareRoot(v[i]) + scaledEps)
-            }
+            ck_adam_f64(cast(pp), cast(gp), cast(m), cast(v), maxSecond.map { cast($0) }, n, Double(b1), Double(b2),
+                        Double(stepSize), Double(scaledEps), Double(coupledDecay))
         }
     }
+}
+
+/// The same memory as another element type: the kernels' `T` is `Float` or `Double`, known only at run time.
+@inline(__always)
+private func cast<T, U>(_ pointer: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<U> {
+    UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: U.self)
+}
+
+@inline(__always)
+private func cast<T, U>(_ pointer: UnsafePointer<T>) -> UnsafePointer<U> {
+    UnsafeRawPointer(pointer).assumingMemoryBound(to: U.self)
 }

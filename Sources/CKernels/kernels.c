@@ -1,0 +1,56 @@
+#include "ckernels.h"
+#include <float.h>
+
+#pragma clang fp contract(off)
+
+#if defined(__x86_64__)
+#define CK_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define CK_MULTIVERSION
+#endif
+
+// Branch-free, so the loops vectorise: 0 for subnormal x (see flushSubnormal in Optim).
+#define CK_FLUSH(x, least) (__builtin_fabs(x) < (least) ? 0 : (x))
+
+#define CK_ADAM(NAME, T, LEAST)                                                                             \
+CK_MULTIVERSION                                                                                             \
+void NAME(T *restrict p, const T *restrict g, T *restrict m, T *restrict v, T *restrict vmax, ptrdiff_t n, \
+          T beta1, T beta2, T stepSize, T scaledEps, T decay) {                                            \
+    const T a1 = 1 - beta1, a2 = 1 - beta2;                                                                 \
+    /* The options are tested here, once, so that each loop is branch-free. */                             \
+    if (vmax) {                                                                                             \
+        for (ptrdiff_t i = 0; i < n; i++) {                                                                 \
+            T gi = g[i] + decay * p[i];                                                                     \
+            T mi = m[i] + a1 * (gi - m[i]);                                                                 \
+            mi = CK_FLUSH(mi, LEAST);                                                                       \
+            T vi = beta2 * v[i] + a2 * gi * gi;                                                             \
+            vi = CK_FLUSH(vi, LEAST);                                                                       \
+            T top = vi >= vmax[i] ? vi : vmax[i];                                                          \
+            m[i] = mi; v[i] = vi; vmax[i] = top;                                                            \
+            p[i] -= stepSize * mi / (__builtin_elementwise_sqrt(top) + scaledEps);                          \
+        }                                                                                                   \
+    } else if (decay != 0) {                                                                                \
+        for (ptrdiff_t i = 0; i < n; i++) {                                                                 \
+            T gi = g[i] + decay * p[i];                                                                     \
+            T mi = m[i] + a1 * (gi - m[i]);                                                                 \
+            mi = CK_FLUSH(mi, LEAST);                                                                       \
+            T vi = beta2 * v[i] + a2 * gi * gi;                                                             \
+            vi = CK_FLUSH(vi, LEAST);                                                                       \
+            m[i] = mi; v[i] = vi;                                                                           \
+            p[i] -= stepSize * mi / (__builtin_elementwise_sqrt(vi) + scaledEps);                           \
+        }                                                                                                   \
+    } else {                                                                                                \
+        for (ptrdiff_t i = 0; i < n; i++) {                                                                 \
+            T gi = g[i];                                                                                    \
+            T mi = m[i] + a1 * (gi - m[i]);                                                                 \
+            mi = CK_FLUSH(mi, LEAST);                                                                       \
+            T vi = beta2 * v[i] + a2 * gi * gi;                                                             \
+            vi = CK_FLUSH(vi, LEAST);                                                                       \
+            m[i] = mi; v[i] = vi;                                                                           \
+            p[i] -= stepSize * mi / (__builtin_elementwise_sqrt(vi) + scaledEps);                           \
+        }                                                                                                   \
+    }                                                                                                       \
+}
+
+CK_ADAM(ck_adam_f32, float, FLT_MIN)
+CK_ADAM(ck_adam_f64, double, DBL_MIN)

@@ -49,6 +49,9 @@ private let convCases: [ConvCase] = [
     // output channels (Conv2dGeometry.usesWideRows): both sides of that choice, with groups and dilation.
     ConvCase(label: "wide rows, groups 2, dilation (2, 1)", n: 3, c: 4, o: 2, h: 7, w: 6, dilation: (2, 1), groups: 2),
     ConvCase(label: "stride 1, no padding, fewer patch rows than outputs", n: 2, c: 1, o: 5, h: 5, w: 6, kernel: (2, 2)),
+    // Strided windows read phase planes (Im2Col.swift): kernel offsets whose a·d falls in every residue mod s.
+    ConvCase(label: "stride (2, 3), dilation (3, 2), padding (3, 1)", n: 2, h: 9, w: 10, stride: (2, 3), padding: .explicit(3, 1),
+             dilation: (3, 2)),
 ]
 
 /// One convTranspose2d configuration: input `[n, cIn, h, w]`, weight `[cIn, cOut/groups, kernel]`.

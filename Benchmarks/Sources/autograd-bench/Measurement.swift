@@ -48,27 +48,29 @@ func timeSteps(_ step: Step, warmup: Int, steps: Int) -> (ms: Double, buffers: D
 }
 
 /// Best-of-`repeats` GFLOP/s of Tensor.matmul and of a direct cblas_sgemm call, for square Float32 matrices.
+///
+/// All of ours first, then all direct calls: OpenBLAS's own threads, which the direct calls use, spin for
+/// about 0.1 s after each call and would take a core from the next measurement of ours.
 func matmulGflops(sizes: [Int], repeats: Int) -> (ours: [String: Double], direct: [String: Double]) {
     var ours: [String: Double] = [:], direct: [String: Double] = [:]
     let generator = RandomGenerator(seed: 0)
-    for n in sizes {
-        let a = Tensor.randn([n, n], generator: generator), b = Tensor.randn([n, n], generator: generator)
-        let flops = 2 * Double(n) * Double(n) * Double(n)
-        func best(_ body: () -> Void) -> Double {
-            flops / sortedDurations(of: body, warmup: 1, samples: repeats)[0] / 1e9
-        }
-        ours["\(n)"] = best { _ = Tensor.matmul(a, b) }
+    let operands = sizes.map { n in (n, Tensor.randn([n, n], generator: generator), Tensor.randn([n, n], generator: generator)) }
+    func best(_ n: Int, _ body: () -> Void) -> Double {
+        2 * Double(n) * Double(n) * Double(n) / sortedDurations(of: body, warmup: 1, samples: repeats)[0] / 1e9
+    }
+    for (n, a, b) in operands { ours["\(n)"] = best(n) { _ = Tensor.matmul(a, b) } }
+    // swift-autograd keeps OpenBLAS at one thread per call and splits products itself; the direct call gets
+    // OpenBLAS's own threading, with as many threads as ours uses.
+    openblas_set_num_threads(Int32(BLAS.threadCount))
+    for (n, a, b) in operands {
         var c = [Float](repeating: 0, count: n * n)
         let af = a.floats, bf = b.floats
-        // swift-autograd keeps OpenBLAS at one thread per call and splits products itself; the direct
-        // call gets OpenBLAS's own threading, with as many threads as ours uses.
-        openblas_set_num_threads(Int32(BLAS.threadCount))
-        direct["\(n)"] = best {
+        direct["\(n)"] = best(n) {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1,
                         af, Int32(n), bf, Int32(n), 0, &c, Int32(n))
         }
-        openblas_set_num_threads(1)
     }
+    openblas_set_num_threads(1)
     return (ours, direct)
 }
 

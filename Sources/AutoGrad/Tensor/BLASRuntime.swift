@@ -75,7 +75,18 @@ public enum BLAS {
         let switched = preferAVX512Kernels()
         let threads = Swift.max(1, Int(openblas_get_num_threads()))
         openblas_set_num_threads(1)
+        stopIdleOpenBLASThreads()
         ThreadPool.shared.resize(threads: threads)
         return switched
     }()
+
+    /// Ends the worker threads OpenBLAS started at load, which no product here uses: each spins for
+    /// about 0.1 s before it sleeps, taking a core from the pool's threads meanwhile. OpenBLAS starts
+    /// them again by itself if someone raises its thread count (`openblas_set_num_threads`). Looked up
+    /// at run time like the core switch: a build without the entry point keeps its threads.
+    private static func stopIdleOpenBLASThreads() {
+        guard let handle = dlopen(nil, RTLD_NOW), let shutdown = dlsym(handle, "blas_thread_shutdown_") else { return }
+        typealias Entry = @convention(c) () -> Int32
+        _ = unsafeBitCast(shutdown, to: Entry.self)()
+    }
 }

@@ -3,7 +3,7 @@ import Testing
 @testable import AutoGrad
 
 /// The loops split over threads (im2col/col2im, elementwise kernels) must cover every element once
-/// and give what one thread gives (exactly, but for sums over the batch).
+/// and give what one thread gives (exactly, but for results of matrix products).
 @Suite(.serialized) struct ParallelTests {
     @Test(arguments: [0, 1, 2, 5, 1000])
     func partsCoverTheRangeOnce(count: Int) {
@@ -38,11 +38,12 @@ import Testing
         let single = run()
         BLAS.threadCount = 2
         let split = run()
-        // The weight gradient (index 2) sums over the batch: per thread, then across threads, so the
-        // additions group differently and OpenBLAS's blocking of the long inner dimension rounds
-        // differently. Everything else is computed element by element and must match exactly.
+        // The convolution's results (0–2) come from matrix products, which round differently when split
+        // differently (OpenBLAS takes other paths for smaller blocks), and the weight gradient sums over the
+        // batch per thread, then across threads. Everything else is computed element by element and must
+        // match exactly.
         for (index, (a, b)) in zip(single, split).enumerated() {
-            if index == 2 {
+            if index <= 2 {
                 #expect(mismatch(b, a, atol: 1e-5, rtol: 1e-5) == nil)
             } else {
                 #expect(a == b, "result \(index) differs between one and two threads")

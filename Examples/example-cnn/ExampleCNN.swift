@@ -27,7 +27,7 @@ struct ExampleCNN: ParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Fashion-MNIST IDX files, or CIFAR-10 binary batches for lenet5.")
     var dataDirectory = FashionMNIST.defaultDirectory
     @Option(name: .customLong("output-dir"), help: "Where curves and checkpoints go (default out/<model>).") var outputDirectory: String?
-    @Option(help: "Threads for matrix products.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Threads for matrix products, convolutions and large elementwise loops.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(inversion: .prefixedNo, help: "Random crop and flip on CIFAR-10 training images.") var augment = true
     @Option(help: "Classify this 28×28 grayscale PNG/PGM image instead of training.") var predict: String?
     @Option(help: "Checkpoint for --predict (default <output-dir>/model.safetensors).") var checkpoint: String?

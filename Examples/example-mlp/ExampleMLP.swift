@@ -18,7 +18,7 @@ struct ExampleMLP: ParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Directory with the Fashion-MNIST IDX files.")
     var dataDirectory = FashionMNIST.defaultDirectory
     @Option(name: .customLong("output-dir"), help: "Where curves and checkpoints go.") var outputDirectory = "out/mlp"
-    @Option(help: "Threads for matrix products.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Threads for matrix products, convolutions and large elementwise loops.") var threads = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
         guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }

@@ -25,6 +25,8 @@ public enum BLAS {
     /// Defaults to the thread count OpenBLAS chose at load (`OPENBLAS_NUM_THREADS`, `OMP_NUM_THREADS`,
     /// or one per core). The threads are swift-autograd's own (see ``Parallel``): OpenBLAS itself runs
     /// one thread per call, and products are split into column or row blocks over the threads.
+    /// Setting it waits for a running split loop to finish, so set it between computations, never
+    /// from inside the body of a ``Parallel/forEachPart(_:work:_:)`` loop.
     public static var threadCount: Int {
         get {
             _ = prepared

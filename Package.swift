@@ -45,6 +45,7 @@ let package = Package(
             name: "AutoGrad",
             dependencies: [
                 "COpenBLAS",
+                "CKernels",
                 "CVectorMath",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]

@@ -1,3 +1,5 @@
+import CKernels
+
 // im2col and its adjoint col2im: the copies that turn a convolution into matrix products.
 //
 // For a chunk of `nb` images, the column matrix has one row per (input channel c, kernel row a,
@@ -41,6 +43,40 @@ private struct PaddedPlane {
 
 }
 
+/// The same memory as `Float` elements, for the C kernels (called only when `T` is `Float`).
+@inline(__always)
+private func floats<T>(_ pointer: UnsafePointer<T>) -> UnsafePointer<Float> {
+    UnsafeRawPointer(pointer).assumingMemoryBound(to: Float.self)
+}
+
+@inline(__always)
+private func floats<T>(_ pointer: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: Float.self)
+}
+
+/// Runs the AVX-512 im2col or col2im of CKernels (`kernel(images, shape)`) over parts of `0..<nb` split over
+/// threads, when `T` is `Float` and the kernels take this geometry on this CPU; returns whether it ran.
+private func vectorizedColumns<T: TensorScalar>(_: T.Type, imageCount nb: Int, _ g: Conv2dGeometry,
+                                                _ kernel: (Range<Int>, UnsafePointer<ck_columns_shape>) -> Int32) -> Bool {
+    guard T.self == Float.self else { return false }
+    let o = g.options
+    var shape = ck_columns_shape(
+        images: nb, channels: g.inChannels, height: g.inputHeight, width: g.inputWidth,
+        padTop: o.padTop, padLeft: o.padLeft, paddedHeight: g.inputHeight + o.padTop + o.padBottom,
+        paddedWidth: g.inputWidth + o.padLeft + o.padRight, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth,
+        outHeight: g.outputHeight, outWidth: g.outputWidth, strideHeight: o.strideHeight, strideWidth: o.strideWidth,
+        dilationHeight: o.dilationHeight, dilationWidth: o.dilationWidth,
+        rowStride: nb * g.outputPlane, imageStride: g.outputPlane)
+    guard ck_columns_vectorized(&shape) != 0 else { return false }
+    Parallel.forEachPart(nb, work: nb * g.inChannels * g.kernelHeight * g.kernelWidth * g.outputPlane) { images in
+        var part = shape
+        part.images = images.count
+        let done = kernel(images, &part)
+        precondition(done != 0, "im2col: the vectorised kernel refused a shape it had accepted")
+    }
+    return true
+}
+
 /// Calls `body(images, padded, offsets)` for parts of `0..<nb` split over threads: each part gets its
 /// own padded-plane buffer, zeroed, and the shared offset table.
 private func forEachPaddedPart<T: TensorScalar>(_ plane: PaddedPlane, imageCount nb: Int, _: T.Type,
@@ -61,6 +97,10 @@ private func forEachPaddedPart<T: TensorScalar>(_ plane: PaddedPlane, imageCount
 func im2col<T: TensorScalar>(_ input: UnsafePointer<T>, imageCount nb: Int, _ g: Conv2dGeometry,
                              into columns: UnsafeMutablePointer<T>) {
     if g.usesWideRows { return wideRowIm2col(input, imageCount: nb, g, into: columns) }
+    if vectorizedColumns(T.self, imageCount: nb, g, { range, shape in
+        ck_im2col_f32(floats(input + range.lowerBound * g.inChannels * g.inputPlane), shape,
+                      floats(columns + range.lowerBound * g.outputPlane))
+    }) { return }
     let plane = PaddedPlane(g)
     let (outPlane, outWidth, width, pitch) = (g.outputPlane, g.outputWidth, g.inputWidth, plane.width)
     let rowStep = g.options.strideHeight * pitch
@@ -98,6 +138,10 @@ func im2col<T: TensorScalar>(_ input: UnsafePointer<T>, imageCount nb: Int, _ g:
 func col2im<T: TensorScalar>(_ columns: UnsafePointer<T>, imageCount nb: Int, _ g: Conv2dGeometry,
                              into output: UnsafeMutablePointer<T>) {
     if g.usesWideRows { return wideRowCol2im(columns, imageCount: nb, g, into: output) }
+    if vectorizedColumns(T.self, imageCount: nb, g, { range, shape in
+        ck_col2im_f32(floats(columns + range.lowerBound * g.outputPlane), shape,
+                      floats(output + range.lowerBound * g.inChannels * g.inputPlane))
+    }) { return }
     let plane = PaddedPlane(g)
     let (outPlane, outWidth, width, pitch) = (g.outputPlane, g.outputWidth, g.inputWidth, plane.width)
     let rowStep = g.options.strideHeight * pitch

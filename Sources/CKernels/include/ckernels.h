@@ -1,13 +1,15 @@
 #ifndef CKERNELS_H
 #define CKERNELS_H
-// Elementwise loops whose arithmetic, not memory, limits them, compiled once per x86-64 feature level
-// (AVX-512, AVX2 + FMA, baseline SSE2) and chosen by the CPU at load time.
+// Loops that Swift's baseline x86-64 code (SSE2, four Float lanes) runs slowly: elementwise loops whose
+// arithmetic limits them, compiled once per x86-64 feature level (AVX-512, AVX2 + FMA, baseline SSE2) and
+// chosen by the CPU at load time; and im2col/col2im with AVX-512 permutes, used when the CPU has them.
 //
-// Swift compiles for the baseline x86-64 (SSE2, four Float lanes) and has no way to build one function
-// for several instruction sets. These loops divide and take square roots per element, and the divider
-// and square-root unit are four times as wide with AVX-512. Each is written once per element type by a
-// macro in kernels.c; floating-point contraction is off there, so every clone rounds like the others
-// (and like the Swift code they replaced): results do not depend on the CPU.
+// Swift has no way to build one function for several instruction sets. The optimiser loops divide and
+// take square roots per element, and the divider and square-root unit are four times as wide with
+// AVX-512; each is written once per element type by a macro in kernels.c, with floating-point
+// contraction off, so every clone rounds like the others (and like the Swift code they replaced).
+// planes.c moves and adds the same values in the same order as Im2Col.swift's loops. Results do not
+// depend on the CPU.
 #include <stddef.h>
 
 /// One Adam/AdamW step over `n` elements, in place (see Optim's AdamKernel for the rule):
@@ -22,5 +24,33 @@ void ck_adam_f32(float *parameter, const float *gradient, float *first, float *s
                  ptrdiff_t n, float beta1, float beta2, float stepSize, float scaledEps, float coupledDecay);
 void ck_adam_f64(double *parameter, const double *gradient, double *first, double *second, double *maxSecond,
                  ptrdiff_t n, double beta1, double beta2, double stepSize, double scaledEps, double coupledDecay);
+
+/// The shape of an im2col/col2im over a range of images, for the kernels below. The column matrix has one
+/// row per (channel c, kernel row a, kernel column b), `rowStride` apart, and in each row `outHeight·outWidth`
+/// entries per image, `imageStride` apart (`imageStride = outHeight·outWidth`).
+typedef struct {
+    ptrdiff_t images, channels, height, width;
+    ptrdiff_t padTop, padLeft, paddedHeight, paddedWidth;
+    ptrdiff_t kernelHeight, kernelWidth, outHeight, outWidth;
+    ptrdiff_t strideHeight, strideWidth, dilationHeight, dilationWidth;
+    ptrdiff_t rowStride, imageStride;
+} ck_columns_shape;
+
+/// Whether ``ck_im2col_f32`` and ``ck_col2im_f32`` take this shape on this CPU: AVX-512, a padded row of
+/// at most 32, an output row of at most 16 and a kernel at most 16 wide.
+int ck_columns_vectorized(const ck_columns_shape *shape);
+
+/// im2col with AVX-512 permutes: entry (c·kH·kW + a·kW + b, image t, i·Wo + j) of `columns` gets
+/// `input[t, c, i·sh − padTop + a·dh, j·sw − padLeft + b·dw]`, or 0 in the padding. `input` and `columns`
+/// point at the range's first image.
+///
+/// Returns 0 without writing when it cannot: no AVX-512 on this CPU, or a padded row wider than 32, an output
+/// row longer than 16 or a kernel wider than 16 (the caller then runs its own loops). Float only.
+int ck_im2col_f32(const float *input, const ck_columns_shape *shape, float *columns);
+
+/// The adjoint of ``ck_im2col_f32``: every element of `output` (the range's images) gets the sum of the
+/// column entries copied from it, added in kernel-offset order (the order of the caller's own loops, so the
+/// sums round the same); entries from padding are dropped. Returns 0 without writing in the same cases.
+int ck_col2im_f32(const float *columns, const ck_columns_shape *shape, float *output);
 
 #endif

@@ -183,10 +183,11 @@ private func naiveAdaptive(_ x: Tensor, _ out: (Int, Int)) -> (shape: [Int], val
 }
 
 /// Configurations that reach each max-pooling kernel: the unrolled 2×2 one (with the one-pass backward at
-/// stride 2), the row walk (column stride 1) and the per-window scan (other strides), with and without
+/// stride 2; in Float on AVX-512 CPUs, CKernels' vector kernel), the row walk (column stride 1) and the per-window scan (other strides), with and without
 /// padding and overlap.
 private let kernelConfigs: [PoolConfig] = [
     PoolConfig(shape: [2, 3, 5, 7], kernel: (2, 2), stride: (2, 2), padding: (0, 0)),   // one-pass backward; odd last row and column
+    PoolConfig(shape: [1, 2, 3, 71], kernel: (2, 2), stride: (2, 2), padding: (0, 0)),  // 35 windows a row: 16, 16 and 3 at a time (AVX-512)
     PoolConfig(shape: [2, 2, 5, 6], kernel: (2, 2), stride: (1, 1), padding: (0, 0)),   // 2×2, overlapping
     PoolConfig(shape: [1, 2, 6, 5], kernel: (2, 2), stride: (1, 2), padding: (0, 0)),   // 2×2, overlapping rows only
     PoolConfig(shape: [1, 2, 7, 8], kernel: (2, 2), stride: (3, 3), padding: (0, 0)),   // 2×2 with gaps between windows

@@ -1,3 +1,5 @@
+import CKernels
+
 // The numeric kernels of 2-D pooling: typed loops over raw pointers, one plane (`H × W`) at a time,
 // dispatched once on the dtype; planes are independent, so large inputs are split over threads by plane.
 // Window bounds come from `PoolWindows` and are already clipped to the input, so no kernel tests for
@@ -29,6 +31,14 @@ private func windowMaxTyped<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: PoolWin
     // Constant column strides let the loops over a row of windows vectorise; without a vector select the
     // compiler would turn each scalar select on T back into a branch.
     if let (sh, sw) = w.unclippedStrides(kernel: (2, 2)) {
+        if T.self == Float.self, sh == 2, sw == 2, w.rowStart[0] == 0, w.colStart[0] == 0,
+           ck_max_pool_2x2_f32(UnsafeRawPointer(x + part.lowerBound &* w.inputPlane).assumingMemoryBound(to: Float.self),
+                               part.count, w.height, w.width, w.outHeight, w.outWidth,
+                               UnsafeMutableRawPointer(values + part.lowerBound &* w.outputPlane).assumingMemoryBound(to: Float.self),
+                               indices.map { UnsafeMutableRawPointer($0 + part.lowerBound &* w.outputPlane)
+                                   .assumingMemoryBound(to: Int64.self) }) != 0 {
+            return   // MaxPool2d(2) in CKernels, 16 windows at a time with AVX-512
+        }
         switch (sw, indices) {
         case (2, let indices?): max2x2(x, w, part, rowStride: sh, columnStride: 2, values, indices)
         case (2, nil): max2x2(x, w, part, rowStride: sh, columnStride: 2, values, nil)

@@ -53,4 +53,12 @@ int ck_im2col_f32(const float *input, const ck_columns_shape *shape, float *colu
 /// sums round the same); entries from padding are dropped. Returns 0 without writing in the same cases.
 int ck_col2im_f32(const float *columns, const ck_columns_shape *shape, float *output);
 
+/// 2×2 max pooling at stride 2 without padding, with AVX-512: for planes `0..<planes` of `x` (`height × width`
+/// each), `values[p, i, j]` = the maximum of `x[p, 2i + r, 2j + q]` over r, q ∈ {0, 1}, and (when `indices` is not
+/// NULL) `indices[p, i, j]` its in-plane index. Elements are compared in row-major order and one replaces the
+/// maximum when it is larger or NaN: the first of tied maxima wins and NaN propagates (the rule of the Swift
+/// kernel, and PyTorch's). Returns 0 without writing when the CPU has no AVX-512. Float only.
+int ck_max_pool_2x2_f32(const float *x, ptrdiff_t planes, ptrdiff_t height, ptrdiff_t width, ptrdiff_t outHeight,
+                        ptrdiff_t outWidth, float *values, long long *indices);
+
 #endif

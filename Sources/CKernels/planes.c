@@ -8,20 +8,12 @@
 // padded row at a time: the inverse permute spreads a row of column entries to their positions, a masked
 // add accumulates them, and the row's interior is stored to the output.
 #include "ckernels.h"
+#include "cpu.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
 enum { CK_MAX_ROW = 32, CK_MAX_OUT = 16 };
-
-static int ck_has_avx512(void) {
-    static int cached = -1;   // a benign race: every thread computes the same value
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    }
-    return cached;
-}
 
 static int ck_fits(const ck_columns_shape *s) {
     return s->paddedWidth >= 1 && s->paddedWidth <= CK_MAX_ROW && s->outWidth >= 1 && s->outWidth <= CK_MAX_OUT
@@ -129,7 +121,7 @@ static void ck_col2im_avx512(const float *columns, const ck_columns_shape *s, fl
     }
 }
 
-int ck_columns_vectorized(const ck_columns_shape *shape) { return ck_has_avx512() && ck_fits(shape); }
+int ck_columns_vectorized(const ck_columns_shape *shape) { return ck_cpu_has_avx512() && ck_fits(shape); }
 
 int ck_im2col_f32(const float *input, const ck_columns_shape *shape, float *columns) {
     if (!ck_columns_vectorized(shape)) return 0;

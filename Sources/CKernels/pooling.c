@@ -5,18 +5,10 @@
 // two input rows of 32 floats are split into even and odd columns by permutes, compared in row-major
 // order with the same rule, and the winners' offsets turned into 64-bit in-plane indices.
 #include "ckernels.h"
+#include "cpu.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-
-static int ck_pool_has_avx512(void) {
-    static int cached = -1;   // a benign race: every thread computes the same value
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    }
-    return cached;
-}
 
 /// `best`, `offset` updated by candidate `v` at in-window offset `at`: taken when larger or NaN.
 #define CK_CONSIDER(v, at)                                                                                  \
@@ -74,7 +66,7 @@ static void ck_max_pool_avx512(const float *x, ptrdiff_t planes, ptrdiff_t heigh
 int ck_max_pool_2x2_f32(const float *x, ptrdiff_t planes, ptrdiff_t height, ptrdiff_t width, ptrdiff_t outHeight,
                         ptrdiff_t outWidth, float *values, long long *indices) {
     // In-plane indices are computed in 32 bits.
-    if (!ck_pool_has_avx512() || height * width >= (1LL << 31)) return 0;
+    if (!ck_cpu_has_avx512() || height * width >= (1LL << 31)) return 0;
     ck_max_pool_avx512(x, planes, height, width, outHeight, outWidth, values, indices);
     return 1;
 }

@@ -36,7 +36,12 @@ final class ThreadPool: @unchecked Sendable {
     private var partCount = 0
     private var body: ((Int) -> Void)?
     /// Workers `0..<activeWorkers` take part; the others leave their loop at the next generation.
-    private var activeWorkers = 0
+    /// Atomic because ``threadCount`` is read from any thread; written only while the pool is held.
+    private let active = Atomic<Int>(0)
+    private var activeWorkers: Int {
+        get { active.load(ordering: .relaxed) }
+        set { active.store(newValue, ordering: .relaxed) }
+    }
     private var startedWorkers = 0
 
     private let sleepLock = NSCondition()
@@ -73,12 +78,16 @@ final class ThreadPool: @unchecked Sendable {
     /// Runs `body(part)` for `part` in `0..<parts` (`parts ≤ threadCount`), on the pool when it is
     /// free, else on the calling thread. Returns when every part has run.
     func run(parts: Int, _ body: (Int) -> Void) {
-        guard parts > 1, parts <= threadCount, busy.compareExchange(expected: false, desired: true,
-                                                                    ordering: .acquiring).exchanged else {
+        // The size is read only while the pool is held, so a concurrent resize cannot change it meanwhile.
+        guard parts > 1, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             for part in 0..<parts { body(part) }
             return
         }
         defer { busy.store(false, ordering: .releasing) }
+        guard parts <= threadCount else {
+            for part in 0..<parts { body(part) }
+            return
+        }
         withoutActuallyEscaping(body) { escapable in
             self.body = escapable
             partCount = parts

@@ -17,7 +17,7 @@ enum { CK_MAX_ROW = 32, CK_MAX_OUT = 16 };
 
 static int ck_fits(const ck_columns_shape *s) {
     return s->paddedWidth >= 1 && s->paddedWidth <= CK_MAX_ROW && s->outWidth >= 1 && s->outWidth <= CK_MAX_OUT
-        && s->kernelWidth >= 1 && s->kernelWidth <= CK_MAX_OUT && s->padLeft + s->width <= s->paddedWidth;
+        && s->kernelWidth >= 1 && s->kernelWidth <= CK_MAX_OUT;
 }
 
 /// Lanes first..<end of a 16-lane register that starts at row position `base`.
@@ -55,7 +55,7 @@ static void ck_im2col_avx512(const float *input, const ck_columns_shape *s, floa
     for (ptrdiff_t t = 0; t < s->images; t++) {
         for (ptrdiff_t c = 0; c < s->channels; c++) {
             const float *plane = input + (t * s->channels + c) * s->height * s->width;
-            float *planeColumns = columns + t * s->imageStride + c * kh * kw * s->rowStride;
+            float *planeColumns = columns + t * oh * ow + c * kh * kw * s->rowStride;
             for (ptrdiff_t a = 0; a < kh; a++) {
                 for (ptrdiff_t i = 0; i < oh; i++) {
                     ptrdiff_t h = i * s->strideHeight + a * s->dilationHeight - s->padTop;
@@ -97,7 +97,7 @@ static void ck_col2im_avx512(const float *columns, const ck_columns_shape *s, fl
     for (ptrdiff_t t = 0; t < s->images; t++) {
         for (ptrdiff_t c = 0; c < s->channels; c++) {
             float *plane = output + (t * s->channels + c) * s->height * s->width;
-            const float *planeColumns = columns + t * s->imageStride + c * kh * kw * s->rowStride;
+            const float *planeColumns = columns + t * oh * ow + c * kh * kw * s->rowStride;
             for (ptrdiff_t h = 0; h < s->height; h++) {
                 // Padded row r = h + padTop collects output row i of kernel row a where i·sh + a·dh = r,
                 // kernel rows in increasing order, as the caller's loops would add them.
@@ -123,22 +123,18 @@ static void ck_col2im_avx512(const float *columns, const ck_columns_shape *s, fl
 
 int ck_columns_vectorized(const ck_columns_shape *shape) { return ck_cpu_has_avx512() && ck_fits(shape); }
 
-int ck_im2col_f32(const float *input, const ck_columns_shape *shape, float *columns) {
-    if (!ck_columns_vectorized(shape)) return 0;
+void ck_im2col_f32(const float *input, const ck_columns_shape *shape, float *columns) {
     ck_im2col_avx512(input, shape, columns);
-    return 1;
 }
 
-int ck_col2im_f32(const float *columns, const ck_columns_shape *shape, float *output) {
-    if (!ck_columns_vectorized(shape)) return 0;
+void ck_col2im_f32(const float *columns, const ck_columns_shape *shape, float *output) {
     ck_col2im_avx512(columns, shape, output);
-    return 1;
 }
 
 #else
 
 int ck_columns_vectorized(const ck_columns_shape *shape) { return 0; }
-int ck_im2col_f32(const float *input, const ck_columns_shape *shape, float *columns) { return 0; }
-int ck_col2im_f32(const float *columns, const ck_columns_shape *shape, float *output) { return 0; }
+void ck_im2col_f32(const float *input, const ck_columns_shape *shape, float *columns) {}
+void ck_col2im_f32(const float *columns, const ck_columns_shape *shape, float *output) {}
 
 #endif

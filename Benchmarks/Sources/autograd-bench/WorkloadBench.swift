@@ -91,10 +91,15 @@ struct WorkloadBench: ParsableCommand {
     }
 
     func runChild(workload: String, threads: Int) throws -> Measurement {
-        let environment = ["inherit": [:], "auto": [:]][openblasCoretype] ?? ["OPENBLAS_CORETYPE": openblasCoretype]
+        var environment: [String: String] = [:], removing: Set<String> = []
+        switch openblasCoretype {
+        case "inherit": break
+        case "auto": removing = ["OPENBLAS_CORETYPE"]
+        default: environment = ["OPENBLAS_CORETYPE": openblasCoretype]
+        }
         let output = try runProcess(CommandLine.arguments[0], ["workloads", "--single", workload, "--threads", "\(threads)",
                                                                "--steps", "\(steps)", "--warmup", "\(warmup)"],
-                                    environment: environment, removing: openblasCoretype == "auto" ? ["OPENBLAS_CORETYPE"] : [])
+                                    environment: environment, removing: removing)
         guard let line = output.split(separator: "\n").last, let data = line.data(using: .utf8),
               let measurement = try? JSONDecoder().decode(Measurement.self, from: data) else {
             throw ValidationError("benchmark child for \(workload) printed no measurement:\n\(output)")

@@ -43,36 +43,23 @@ private struct PaddedPlane {
 
 }
 
-/// The same memory as `Float` elements, for the C kernels (called only when `T` is `Float`).
-@inline(__always)
-private func floats<T>(_ pointer: UnsafePointer<T>) -> UnsafePointer<Float> {
-    UnsafeRawPointer(pointer).assumingMemoryBound(to: Float.self)
-}
-
-@inline(__always)
-private func floats<T>(_ pointer: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
-    UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: Float.self)
-}
-
 /// Runs the AVX-512 im2col or col2im of CKernels (`kernel(images, shape)`) over parts of `0..<nb` split over
 /// threads, when `T` is `Float` and the kernels take this geometry on this CPU; returns whether it ran.
 private func vectorizedColumns<T: TensorScalar>(_: T.Type, imageCount nb: Int, _ g: Conv2dGeometry,
-                                                _ kernel: (Range<Int>, UnsafePointer<ck_columns_shape>) -> Int32) -> Bool {
+                                                _ kernel: (Range<Int>, UnsafePointer<ck_columns_shape>) -> Void) -> Bool {
     guard T.self == Float.self else { return false }
     let o = g.options
     var shape = ck_columns_shape(
         images: nb, channels: g.inChannels, height: g.inputHeight, width: g.inputWidth,
-        padTop: o.padTop, padLeft: o.padLeft, paddedHeight: g.inputHeight + o.padTop + o.padBottom,
-        paddedWidth: g.inputWidth + o.padLeft + o.padRight, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth,
-        outHeight: g.outputHeight, outWidth: g.outputWidth, strideHeight: o.strideHeight, strideWidth: o.strideWidth,
-        dilationHeight: o.dilationHeight, dilationWidth: o.dilationWidth,
-        rowStride: nb * g.outputPlane, imageStride: g.outputPlane)
+        padTop: o.padTop, padLeft: o.padLeft, paddedWidth: g.inputWidth + o.padLeft + o.padRight,
+        kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, outHeight: g.outputHeight, outWidth: g.outputWidth,
+        strideHeight: o.strideHeight, strideWidth: o.strideWidth, dilationHeight: o.dilationHeight,
+        dilationWidth: o.dilationWidth, rowStride: nb * g.outputPlane)
     guard ck_columns_vectorized(&shape) != 0 else { return false }
     Parallel.forEachPart(nb, work: nb * g.inChannels * g.kernelHeight * g.kernelWidth * g.outputPlane) { images in
         var part = shape
         part.images = images.count
-        let done = kernel(images, &part)
-        precondition(done != 0, "im2col: the vectorised kernel refused a shape it had accepted")
+        kernel(images, &part)
     }
     return true
 }
@@ -98,8 +85,8 @@ func im2col<T: TensorScalar>(_ input: UnsafePointer<T>, imageCount nb: Int, _ g:
                              into columns: UnsafeMutablePointer<T>) {
     if g.usesWideRows { return wideRowIm2col(input, imageCount: nb, g, into: columns) }
     if vectorizedColumns(T.self, imageCount: nb, g, { range, shape in
-        ck_im2col_f32(floats(input + range.lowerBound * g.inChannels * g.inputPlane), shape,
-                      floats(columns + range.lowerBound * g.outputPlane))
+        ck_im2col_f32((input + range.lowerBound * g.inChannels * g.inputPlane).reinterpreted(as: Float.self), shape,
+                      (columns + range.lowerBound * g.outputPlane).reinterpreted(as: Float.self))
     }) { return }
     let plane = PaddedPlane(g)
     let (outPlane, outWidth, width, pitch) = (g.outputPlane, g.outputWidth, g.inputWidth, plane.width)
@@ -139,8 +126,8 @@ func col2im<T: TensorScalar>(_ columns: UnsafePointer<T>, imageCount nb: Int, _ 
                              into output: UnsafeMutablePointer<T>) {
     if g.usesWideRows { return wideRowCol2im(columns, imageCount: nb, g, into: output) }
     if vectorizedColumns(T.self, imageCount: nb, g, { range, shape in
-        ck_col2im_f32(floats(columns + range.lowerBound * g.outputPlane), shape,
-                      floats(output + range.lowerBound * g.inChannels * g.inputPlane))
+        ck_col2im_f32((columns + range.lowerBound * g.outputPlane).reinterpreted(as: Float.self), shape,
+                      (output + range.lowerBound * g.inChannels * g.inputPlane).reinterpreted(as: Float.self))
     }) { return }
     let plane = PaddedPlane(g)
     let (outPlane, outWidth, width, pitch) = (g.outputPlane, g.outputWidth, g.inputWidth, plane.width)

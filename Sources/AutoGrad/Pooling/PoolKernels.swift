@@ -32,11 +32,10 @@ private func windowMaxTyped<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: PoolWin
     // compiler would turn each scalar select on T back into a branch.
     if let (sh, sw) = w.unclippedStrides(kernel: (2, 2)) {
         if T.self == Float.self, sh == 2, sw == 2, w.rowStart[0] == 0, w.colStart[0] == 0,
-           ck_max_pool_2x2_f32(UnsafeRawPointer(x + part.lowerBound &* w.inputPlane).assumingMemoryBound(to: Float.self),
+           ck_max_pool_2x2_f32((x + part.lowerBound &* w.inputPlane).reinterpreted(as: Float.self),
                                part.count, w.height, w.width, w.outHeight, w.outWidth,
-                               UnsafeMutableRawPointer(values + part.lowerBound &* w.outputPlane).assumingMemoryBound(to: Float.self),
-                               indices.map { UnsafeMutableRawPointer($0 + part.lowerBound &* w.outputPlane)
-                                   .assumingMemoryBound(to: Int64.self) }) != 0 {
+                               (values + part.lowerBound &* w.outputPlane).reinterpreted(as: Float.self),
+                               indices.map { ($0 + part.lowerBound &* w.outputPlane).reinterpreted(as: Int64.self) }) != 0 {
             return   // MaxPool2d(2) in CKernels, 16 windows at a time with AVX-512
         }
         switch (sw, indices) {

@@ -46,13 +46,13 @@ private func gemmCall<T: TensorScalar>(transposeA: Bool, transposeB: Bool, m: In
     let ta = transposeA ? CblasTrans : CblasNoTrans, tb = transposeB ? CblasTrans : CblasNoTrans
     if T.self == Float.self {
         cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), Float(alpha),
-                    UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), Int32(lda),
-                    UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), Int32(ldb),
-                    Float(beta), UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int32(ldc))
+                    a.reinterpreted(as: Float.self), Int32(lda),
+                    b.reinterpreted(as: Float.self), Int32(ldb),
+                    Float(beta), c.reinterpreted(as: Float.self), Int32(ldc))
     } else {
         cblas_dgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), Double(alpha),
-                    UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), Int32(lda),
-                    UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), Int32(ldb),
-                    Double(beta), UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(ldc))
+                    a.reinterpreted(as: Double.self), Int32(lda),
+                    b.reinterpreted(as: Double.self), Int32(ldb),
+                    Double(beta), c.reinterpreted(as: Double.self), Int32(ldc))
     }
 }

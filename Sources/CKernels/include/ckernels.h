@@ -27,13 +27,13 @@ void ck_adam_f64(double *parameter, const double *gradient, double *first, doubl
 
 /// The shape of an im2col/col2im over a range of images, for the kernels below. The column matrix has one
 /// row per (channel c, kernel row a, kernel column b), `rowStride` apart, and in each row `outHeight·outWidth`
-/// entries per image, `imageStride` apart (`imageStride = outHeight·outWidth`).
+/// entries per image; `paddedWidth = padLeft + width + padRight`.
 typedef struct {
     ptrdiff_t images, channels, height, width;
-    ptrdiff_t padTop, padLeft, paddedHeight, paddedWidth;
+    ptrdiff_t padTop, padLeft, paddedWidth;
     ptrdiff_t kernelHeight, kernelWidth, outHeight, outWidth;
     ptrdiff_t strideHeight, strideWidth, dilationHeight, dilationWidth;
-    ptrdiff_t rowStride, imageStride;
+    ptrdiff_t rowStride;
 } ck_columns_shape;
 
 /// Whether ``ck_im2col_f32`` and ``ck_col2im_f32`` take this shape on this CPU: AVX-512, a padded row of
@@ -42,16 +42,14 @@ int ck_columns_vectorized(const ck_columns_shape *shape);
 
 /// im2col with AVX-512 permutes: entry (c·kH·kW + a·kW + b, image t, i·Wo + j) of `columns` gets
 /// `input[t, c, i·sh − padTop + a·dh, j·sw − padLeft + b·dw]`, or 0 in the padding. `input` and `columns`
-/// point at the range's first image.
-///
-/// Returns 0 without writing when it cannot: no AVX-512 on this CPU, or a padded row wider than 32, an output
-/// row longer than 16 or a kernel wider than 16 (the caller then runs its own loops). Float only.
-int ck_im2col_f32(const float *input, const ck_columns_shape *shape, float *columns);
+/// point at the range's first image. Only for shapes that ``ck_columns_vectorized`` accepts. Float only.
+void ck_im2col_f32(const float *input, const ck_columns_shape *shape, float *columns);
 
 /// The adjoint of ``ck_im2col_f32``: every element of `output` (the range's images) gets the sum of the
 /// column entries copied from it, added in kernel-offset order (the order of the caller's own loops, so the
-/// sums round the same); entries from padding are dropped. Returns 0 without writing in the same cases.
-int ck_col2im_f32(const float *columns, const ck_columns_shape *shape, float *output);
+/// sums round the same); entries from padding are dropped. Only for shapes that ``ck_columns_vectorized``
+/// accepts.
+void ck_col2im_f32(const float *columns, const ck_columns_shape *shape, float *output);
 
 /// 2×2 max pooling at stride 2 without padding, with AVX-512: for planes `0..<planes` of `x` (`height × width`
 /// each), `values[p, i, j]` = the maximum of `x[p, 2i + r, 2j + q]` over r, q ∈ {0, 1}, and (when `indices` is not

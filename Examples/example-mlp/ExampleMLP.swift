@@ -38,7 +38,7 @@ struct ExampleMLP: ParsableCommand {
             exitWithError(error.description)
         }
         print("Fashion-MNIST: \(train.count) training and \(test.count) test images from \(dataDirectory)")
-        print("BLAS: \(BLAS.coreName) kernels, \(threads) thread(s)")
+        print("Float products: \(BLAS.floatProductKernels), \(threads) thread(s)")
         let configuration = ClassifierTrainingConfiguration(epochs: epochs, batchSize: batchSize, seed: seed,
                                                             outputDirectory: outputDirectory, modelName: "MLP")
         do {

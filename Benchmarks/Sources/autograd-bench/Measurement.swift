@@ -13,7 +13,7 @@ struct Measurement: Codable {
     var buffersPerStep: Double?
     var systemBuffersPerStep: Double?
     /// The OpenBLAS kernel family the run used.
-    var blasCore: String?
+    var productKernels: String?
 }
 
 /// Peak resident memory of this process so far, in MiB.

@@ -65,6 +65,6 @@ struct MicroBench: ParsableCommand {
                 }
             }
         }
-        print("\n" + MicroReport(rows: rows, cpu: cpuModel(), blasCore: BLAS.coreName).markdown)
+        print("\n" + MicroReport(rows: rows, cpu: cpuModel(), productKernels: BLAS.floatProductKernels).markdown)
     }
 }

@@ -20,10 +20,10 @@ struct MicroRow {
 struct MicroReport {
     let rows: [MicroRow]
     let cpu: String
-    let blasCore: String
+    let productKernels: String
 
     var markdown: String {
-        var lines = ["Machine: \(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores; OpenBLAS kernels: \(blasCore).", ""]
+        var lines = ["Machine: \(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores; Float products: \(productKernels).", ""]
         lines.append("| kernel | shape | threads | ours µs (median) | ours µs (min) | ours rate | PyTorch µs (median) | PyTorch µs (min) | ratio ours/PyTorch |")
         lines.append("|---|---|---|---|---|---|---|---|---|")
         for row in rows {

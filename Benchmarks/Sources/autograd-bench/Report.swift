@@ -23,12 +23,12 @@ struct ReportRow {
 struct Report {
     let rows: [ReportRow]
     let cpu: String
-    let blasCore: String
+    let productKernels: String
     /// Where the OpenBLAS kernels came from, when not from OpenBLAS's own detection.
     var coreNote: String? = nil
 
     var markdown: String {
-        var lines = ["Machine: \(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores; OpenBLAS kernels: \(blasCore).", ""]
+        var lines = ["Machine: \(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores; Float products: \(productKernels).", ""]
         if let coreNote { lines.insert(coreNote, at: 1) }
         lines.append("| workload | threads | ours ms/step | PyTorch ms (default / tuned malloc) | ratio ours/best | our peak RSS MiB | PyTorch peak RSS MiB | buffers/step (from system) |")
         lines.append("|---|---|---|---|---|---|---|---|")

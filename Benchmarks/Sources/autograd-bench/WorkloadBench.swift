@@ -59,8 +59,8 @@ struct WorkloadBench: ParsableCommand {
                 print(rows.last!.progressLine)
             }
         }
-        let cores = Set(rows.compactMap(\.ours.blasCore)).sorted()
-        print("\n" + Report(rows: rows, cpu: cpuModel(), blasCore: cores.isEmpty ? BLAS.coreName : cores.joined(separator: ", "),
+        let cores = Set(rows.compactMap(\.ours.productKernels)).sorted()
+        print("\n" + Report(rows: rows, cpu: cpuModel(), productKernels: cores.isEmpty ? BLAS.floatProductKernels : cores.joined(separator: ", "),
                             coreNote: coreNote).markdown)
     }
 
@@ -70,9 +70,10 @@ struct WorkloadBench: ParsableCommand {
         case "auto": return nil
         case "inherit":
             guard let inherited = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] else { return nil }
-            return "OPENBLAS_CORETYPE=\(inherited) is set in this environment, and swift-autograd keeps a user's choice of "
-                + "OpenBLAS kernels. `--openblas-coretype auto` measures without it (OpenBLAS's own detection, then "
-                + "swift-autograd's AVX-512 preference)."
+            return "OPENBLAS_CORETYPE=\(inherited) is set in this environment: swift-autograd keeps that choice of "
+                + "OpenBLAS kernels (Double, LAPACK), and Float products run its own AVX-512 kernel where OpenBLAS's are "
+                + "AVX2 on an AVX-512 CPU. `--openblas-coretype auto` measures without the variable (OpenBLAS's own "
+                + "detection, then swift-autograd's AVX-512 preference)."
         default: return "Our runs had OPENBLAS_CORETYPE=\(openblasCoretype) (`--openblas-coretype`)."
         }
     }
@@ -82,12 +83,12 @@ struct WorkloadBench: ParsableCommand {
         if workload == .w5 {
             let (ours, direct) = matmulGflops(sizes: [256, 1024, 2048], repeats: max(3, steps / 20))
             return Measurement(workload: workload.rawValue, threads: threads, gflops: ours, directGflops: direct,
-                               peakRSSMegabytes: peakRSSMegabytes(), blasCore: BLAS.coreName)
+                               peakRSSMegabytes: peakRSSMegabytes(), productKernels: BLAS.floatProductKernels)
         }
         let step = workload.makeStep()
         let (ms, buffers, system) = timeSteps(step, warmup: warmup, steps: steps)
         return Measurement(workload: workload.rawValue, threads: threads, msMedian: ms, peakRSSMegabytes: peakRSSMegabytes(),
-                           buffersPerStep: buffers, systemBuffersPerStep: system, blasCore: BLAS.coreName)
+                           buffersPerStep: buffers, systemBuffersPerStep: system, productKernels: BLAS.floatProductKernels)
     }
 
     func runChild(workload: String, threads: Int) throws -> Measurement {

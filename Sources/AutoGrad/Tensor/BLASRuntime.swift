@@ -1,3 +1,4 @@
+import CKernels
 import COpenBLAS
 import Foundation
 
@@ -7,7 +8,13 @@ import Foundation
 /// ("Haswell") kernels, about half as fast. The first matrix product therefore calls
 /// ``preferAVX512Kernels()``: when the CPU reports AVX-512 (F, BW, DQ, VL), OpenBLAS chose an
 /// AVX2 core, and the user did not set `OPENBLAS_CORETYPE`, OpenBLAS is asked to choose again
-/// with `OPENBLAS_CORETYPE=SkylakeX`. Set `AUTOGRAD_KEEP_BLAS_CORE=1` to keep OpenBLAS's own choice.
+/// with `OPENBLAS_CORETYPE=SkylakeX`.
+///
+/// When OpenBLAS runs AVX2 kernels on an AVX-512 CPU all the same (a `OPENBLAS_CORETYPE` set in the
+/// environment, or a build without the entry points), Float products run swift-autograd's own AVX-512
+/// kernel instead (CKernels' `ck_sgemm`, as fast as OpenBLAS's SkylakeX kernels on the sizes that
+/// matter); `OPENBLAS_CORETYPE` still chooses the kernels of Double products and of LAPACK. Set
+/// `AUTOGRAD_KEEP_BLAS_CORE=1` to keep OpenBLAS's own choice and send every product to OpenBLAS.
 public enum BLAS {
     /// The kernel family OpenBLAS uses, e.g. `"Haswell"` or `"SkylakeX"`.
     public static var coreName: String {
@@ -19,6 +26,18 @@ public enum BLAS {
         guard let name = openblas_get_corename() else { return "unknown" }
         return String(cString: name)
     }
+
+    /// Which code computes Float matrix products: `"AutoGrad AVX-512"` or `"OpenBLAS <core>"`.
+    public static var floatProductKernels: String {
+        usesOwnFloatKernel ? "AutoGrad AVX-512" : "OpenBLAS \(coreName)"
+    }
+
+    /// Whether Float products run CKernels' AVX-512 kernel (see the type's overview); decided once.
+    static let usesOwnFloatKernel: Bool = {
+        _ = prepared
+        return ck_sgemm_available() != 0 && avx2Cores.contains(loadedCoreName)
+            && ProcessInfo.processInfo.environment["AUTOGRAD_KEEP_BLAS_CORE"] == nil
+    }()
 
     /// The number of threads a matrix product, a convolution or a large elementwise loop uses.
     ///

@@ -1,11 +1,12 @@
+import CKernels
 import COpenBLAS
 
 /// Products smaller than this (`m·n·k` multiply-adds) run on one thread: below it, handing half to a
 /// second thread costs more than it saves.
 let gemmSplitWork = 1 << 18
 
-/// `c = α·op(a)·op(b) + β·c` in row-major order, through `cblas_sgemm` or `cblas_dgemm`, split into
-/// blocks over ``BLAS/threadCount`` threads when large.
+/// `c = α·op(a)·op(b) + β·c` in row-major order, through `cblas_sgemm` or `cblas_dgemm` (or CKernels'
+/// `ck_sgemm`, see ``BLAS``), split into blocks over ``BLAS/threadCount`` threads when large.
 ///
 /// `op(a)` is `[m, k]`, `op(b)` is `[k, n]`, `c` is `[m, n]`. The split is along the larger of `m`
 /// and `n`, into blocks that are multiples of 16 wide (whole register tiles of the kernels): each
@@ -38,13 +39,17 @@ func gemm<T: TensorScalar>(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k
     }
 }
 
-/// One `cblas_sgemm`/`cblas_dgemm` call (OpenBLAS runs it on the calling thread).
+/// One product on the calling thread: `ck_sgemm` for Float when ``BLAS/usesOwnFloatKernel``, else
+/// `cblas_sgemm`/`cblas_dgemm` (OpenBLAS runs one thread per call).
 @inline(__always)
 private func gemmCall<T: TensorScalar>(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: T,
                                        _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
                                        beta: T, _ c: UnsafeMutablePointer<T>, ldc: Int) {
     let ta = transposeA ? CblasTrans : CblasNoTrans, tb = transposeB ? CblasTrans : CblasNoTrans
-    if T.self == Float.self {
+    if T.self == Float.self, BLAS.usesOwnFloatKernel {
+        ck_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, Float(alpha), a.reinterpreted(as: Float.self), lda,
+                 b.reinterpreted(as: Float.self), ldb, Float(beta), c.reinterpreted(as: Float.self), ldc)
+    } else if T.self == Float.self {
         cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), Float(alpha),
                     a.reinterpreted(as: Float.self), Int32(lda),
                     b.reinterpreted(as: Float.self), Int32(ldb),

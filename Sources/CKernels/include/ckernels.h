@@ -59,4 +59,14 @@ void ck_col2im_f32(const float *columns, const ck_columns_shape *shape, float *o
 int ck_max_pool_2x2_f32(const float *x, ptrdiff_t planes, ptrdiff_t height, ptrdiff_t width, ptrdiff_t outHeight,
                         ptrdiff_t outWidth, float *values, long long *indices);
 
+/// Whether ``ck_sgemm`` runs on this CPU (it needs AVX-512 Foundation).
+int ck_sgemm_available(void);
+
+/// `c = α·op(a)·op(b) + β·c` for row-major Float matrices, on the calling thread, with AVX-512: `op(a)` is
+/// `[m, k]` (`a` is `[k, m]` when `transA` is nonzero), `op(b)` is `[k, n]` (`b` is `[n, k]` when `transB`
+/// is nonzero), `c` is `[m, n]`; `lda`, `ldb`, `ldc` are the row strides. β = 0 does not read `c`. Only
+/// when ``ck_sgemm_available`` says so.
+void ck_sgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
+              ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc);
+
 #endif

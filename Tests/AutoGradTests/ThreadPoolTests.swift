@@ -7,7 +7,17 @@ import Testing
 /// nested in a part or submitted from several threads at once run (on their own thread), resizing
 /// takes effect, and products split into blocks match the triple loop.
 @Suite(.serialized) struct ThreadPoolTests {
-    /// Runs `body` with `BLAS.threadCount` set to `threads`, restoring it afterwards.
+    /// Runs `body` with a pool of its own with `threads` threads: tests in other suites change the shared
+    /// pool's size while these run. Its workers are stopped afterwards.
+    private func withPool(_ threads: Int, _ body: (ThreadPool) -> Void) {
+        let pool = ThreadPool()
+        pool.resize(threads: threads)
+        defer { pool.resize(threads: 1) }
+        body(pool)
+    }
+
+    /// Runs `body` with `BLAS.threadCount` set to `threads`, restoring it afterwards (for tests that go
+    /// through `Parallel`, which uses the shared pool).
     private func withThreads(_ threads: Int, _ body: () -> Void) {
         let saved = BLAS.threadCount
         defer { BLAS.threadCount = saved }
@@ -17,8 +27,7 @@ import Testing
 
     @Test(arguments: [1, 2, 3, 4])
     func everyPartRunsOnce(threads: Int) {
-        withThreads(threads) {
-            let pool = ThreadPool.shared
+        withPool(threads) { pool in
             #expect(pool.threadCount == threads)
             for _ in 0..<500 {
                 let counts = Mutex([Int](repeating: 0, count: threads))
@@ -29,9 +38,9 @@ import Testing
     }
 
     @Test func partsRunOnDifferentThreads() {
-        withThreads(2) {
+        withPool(2) { pool in
             let threadIDs = Mutex<Set<UInt>>([])
-            ThreadPool.shared.run(parts: 2) { _ in
+            pool.run(parts: 2) { _ in
                 let id = UInt(pthread_self())
                 threadIDs.withLock { _ = $0.insert(id) }
                 usleep(2000)
@@ -69,24 +78,25 @@ import Testing
     }
 
     @Test func workersWakeAfterSleeping() {
-        withThreads(2) {
+        withPool(2) { pool in
             // Longer than the spin period, so the worker has gone to sleep before the second job.
             for _ in 0..<3 {
                 usleep(useconds_t(ThreadPool.spinNanoseconds / 1000 * 5))
                 let ran = Atomic<Int>(0)
-                ThreadPool.shared.run(parts: 2) { _ in ran.add(1, ordering: .relaxed) }
+                pool.run(parts: 2) { _ in ran.add(1, ordering: .relaxed) }
                 #expect(ran.load(ordering: .relaxed) == 2)
             }
         }
     }
 
     @Test func shrinkingAndGrowingKeepsJobsComplete() {
-        for threads in [3, 1, 2, 4, 2] {
-            withThreads(threads) {
-                let count = Atomic<Int>(0)
-                Parallel.forEachPart(1000, work: Parallel.minimumWork) { part in count.add(part.count, ordering: .relaxed) }
-                #expect(count.load(ordering: .relaxed) == 1000)
-                #expect(ThreadPool.shared.threadCount == threads)
+        withPool(1) { pool in
+            for threads in [3, 1, 2, 4, 2] {
+                pool.resize(threads: threads)
+                #expect(pool.threadCount == threads)
+                let counts = Mutex([Int](repeating: 0, count: threads))
+                pool.run(parts: threads) { part in counts.withLock { $0[part] += 1 } }
+                #expect(counts.withLock { $0 } == [Int](repeating: 1, count: threads), "\(threads) threads")
             }
         }
     }

@@ -205,33 +205,30 @@ static void ck_scale(ptrdiff_t m, ptrdiff_t n, float beta, float *c, ptrdiff_t l
         for (ptrdiff_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
 }
 
-enum { CK_DOT_ROWS = 4, CK_DOT_COLUMNS = 6, CK_DOT_DEPTH = 2048 };
+enum { CK_DOT_DEPTH = 2048 };
 
-/// `c[i, j] = α·Σₚ a[i·lda + p]·b[j·ldb + p] + β·c[i, j]` for `rows` ≤ 4 rows of A and `columns` ≤ 6 rows of B:
-/// A·Bᵀ as dot products, vectorised along the inner dimension (both operands are contiguous in it). A weight
-/// gradient's product is this shape: few rows and columns, an inner dimension of thousands, where packing
-/// would cost more than the product. Missing rows repeat the last one and are not stored.
-__attribute__((target("avx512f,fma")))
-static void ck_dot_tile(ptrdiff_t depth, const float *a, ptrdiff_t lda, ptrdiff_t rows, const float *b, ptrdiff_t ldb,
-                        ptrdiff_t columns, float *c, ptrdiff_t ldc, float alpha, float beta) {
-    const float *aRow[CK_DOT_ROWS], *bRow[CK_DOT_COLUMNS];
-    for (int i = 0; i < CK_DOT_ROWS; i++) aRow[i] = a + (i < rows ? i : rows - 1) * lda;
-    for (int j = 0; j < CK_DOT_COLUMNS; j++) bRow[j] = b + (j < columns ? j : columns - 1) * ldb;
-    __m512 sum[CK_DOT_ROWS][CK_DOT_COLUMNS];
-#pragma clang loop unroll(full)
-    for (int i = 0; i < CK_DOT_ROWS; i++)
-#pragma clang loop unroll(full)
-        for (int j = 0; j < CK_DOT_COLUMNS; j++) sum[i][j] = _mm512_setzero_ps();
+/// `c[i, j] = α·Σₚ a[i·lda + p]·b[j·ldb + p] + β·c[i, j]` for `rows` ≤ R rows of A and `columns` ≤ C rows of B
+/// (R·C = 24 accumulators; R and C are constants where inlined): A·Bᵀ as dot products, vectorised along the
+/// inner dimension (both operands are contiguous in it). A weight gradient's product is this shape: few rows
+/// and columns, an inner dimension of thousands, where packing would cost more than the product. Missing
+/// rows repeat the last one and are not stored.
+__attribute__((target("avx512f,fma"), always_inline))
+static inline void ck_dot_tile(const int R, const int C, ptrdiff_t depth, const float *a, ptrdiff_t lda,
+                               ptrdiff_t rows, const float *b, ptrdiff_t ldb, ptrdiff_t columns, float *c,
+                               ptrdiff_t ldc, float alpha, float beta) {
+    const float *aRow[6], *bRow[6];
+    for (int i = 0; i < R; i++) aRow[i] = a + (i < rows ? i : rows - 1) * lda;
+    for (int j = 0; j < C; j++) bRow[j] = b + (j < columns ? j : columns - 1) * ldb;
+    __m512 sum[6][6];
+    for (int i = 0; i < R; i++)
+        for (int j = 0; j < C; j++) sum[i][j] = _mm512_setzero_ps();
     for (ptrdiff_t p = 0; p < depth; p += 16) {
         const __mmask16 lanes = ck_first_lanes(depth - p);
-        __m512 x[CK_DOT_ROWS];
-#pragma clang loop unroll(full)
-        for (int i = 0; i < CK_DOT_ROWS; i++) x[i] = _mm512_maskz_loadu_ps(lanes, aRow[i] + p);
-#pragma clang loop unroll(full)
-        for (int j = 0; j < CK_DOT_COLUMNS; j++) {
+        __m512 x[6];
+        for (int i = 0; i < R; i++) x[i] = _mm512_maskz_loadu_ps(lanes, aRow[i] + p);
+        for (int j = 0; j < C; j++) {
             const __m512 y = _mm512_maskz_loadu_ps(lanes, bRow[j] + p);
-#pragma clang loop unroll(full)
-            for (int i = 0; i < CK_DOT_ROWS; i++) sum[i][j] = _mm512_fmadd_ps(x[i], y, sum[i][j]);
+            for (int i = 0; i < R; i++) sum[i][j] = _mm512_fmadd_ps(x[i], y, sum[i][j]);
         }
     }
     for (ptrdiff_t i = 0; i < rows; i++)
@@ -239,6 +236,37 @@ static void ck_dot_tile(ptrdiff_t depth, const float *a, ptrdiff_t lda, ptrdiff_
             const float value = alpha * _mm512_reduce_add_ps(sum[i][j]);
             c[i * ldc + j] = beta == 0 ? value : value + beta * c[i * ldc + j];
         }
+}
+
+/// The dot-product product over tiles of R × C (see ``ck_dot_tile``), in slices of the inner dimension.
+__attribute__((target("avx512f,fma"), always_inline))
+static inline void ck_dot_product(const int R, const int C, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                                  const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c,
+                                  ptrdiff_t ldc) {
+    for (ptrdiff_t pc = 0; pc < k; pc += CK_DOT_DEPTH) {
+        const ptrdiff_t kc = k - pc < CK_DOT_DEPTH ? k - pc : CK_DOT_DEPTH;
+        for (ptrdiff_t ir = 0; ir < m; ir += R)
+            for (ptrdiff_t jr = 0; jr < n; jr += C)
+                ck_dot_tile(R, C, kc, a + ir * lda + pc, lda, m - ir < R ? m - ir : R, b + jr * ldb + pc, ldb,
+                            n - jr < C ? n - jr : C, c + ir * ldc + jr, ldc, alpha, pc == 0 ? beta : 1);
+    }
+}
+
+__attribute__((target("avx512f,fma")))
+static void ck_dot_product_4x6(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a, ptrdiff_t lda,
+                               const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
+    ck_dot_product(4, 6, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+__attribute__((target("avx512f,fma")))
+static void ck_dot_product_6x4(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a, ptrdiff_t lda,
+                               const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
+    ck_dot_product(6, 4, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+/// Tiles computed for an `m × n` output with R × C tiles (rounded up at the edges).
+static ptrdiff_t ck_tiles(ptrdiff_t m, ptrdiff_t n, ptrdiff_t rows, ptrdiff_t columns) {
+    return ((m + rows - 1) / rows) * ((n + columns - 1) / columns);
 }
 
 /// Whether a product `op(A)·Bᵀ` runs as dot products (see ``ck_dot_tile``): A untransposed, few outputs per
@@ -262,14 +290,11 @@ static void ck_sgemm_avx512(int transA, int transB, ptrdiff_t m, ptrdiff_t n, pt
         return;
     }
     if (ck_dot_pays(transA, transB, m, n, k)) {
-        for (ptrdiff_t pc = 0; pc < k; pc += CK_DOT_DEPTH) {
-            const ptrdiff_t kc = k - pc < CK_DOT_DEPTH ? k - pc : CK_DOT_DEPTH;
-            for (ptrdiff_t ir = 0; ir < m; ir += CK_DOT_ROWS)
-                for (ptrdiff_t jr = 0; jr < n; jr += CK_DOT_COLUMNS)
-                    ck_dot_tile(kc, a + ir * lda + pc, lda, m - ir < CK_DOT_ROWS ? m - ir : CK_DOT_ROWS, b + jr * ldb + pc,
-                                ldb, n - jr < CK_DOT_COLUMNS ? n - jr : CK_DOT_COLUMNS, c + ir * ldc + jr, ldc, alpha,
-                                pc == 0 ? beta : 1);
-        }
+        // The tile shape that wastes less on the edges (W3's 6-row weight gradient: 6 × 4).
+        if (ck_tiles(m, n, 6, 4) < ck_tiles(m, n, 4, 6))
+            ck_dot_product_6x4(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        else
+            ck_dot_product_4x6(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
     if (!transB && ck_direct_pays(m, n, k)) {

@@ -246,6 +246,31 @@ private func inner(_ a: Tensor, _ b: Tensor) -> Double { (a * b).sum().item }
         #expect(mismatch(ConvolutionKernels.weightGradient(x, gy, wide), ConvolutionKernels.weightGradient(x, gy, whole), atol: 1e-12) == nil)
     }
 
+    /// Float layers whose groups have at least 32 output channels and patch rows compute the weight gradient
+    /// transposed, from the output gradient staged position-major: against the Double (untransposed) result,
+    /// with strides and padding, with groups, and with wide rows (stride 1, no padding: column rows past Wo).
+    @Test func transposedWeightGradientMatchesTheUntransposedOne() {
+        let cases: [(label: String, x: [Int], w: [Int], stride: (Int, Int), padding: Int, groups: Int)] = [
+            ("stride 2, padding 1", [3, 4, 7, 6], [32, 4, 3, 3], (2, 2), 1, 1),
+            ("groups 2", [2, 8, 5, 5], [64, 4, 3, 3], (1, 2), 1, 2),
+            ("wide rows", [2, 8, 6, 7], [32, 8, 3, 3], (1, 1), 0, 1),
+        ]
+        for c in cases {
+            let x = sample(c.x, seed: 30), w = sample(c.w, seed: 31)
+            let op = Conv2dOp(options: Conv2dOptions(stride: c.stride, padding: .explicit(c.padding, c.padding), dilation: (1, 1),
+                                                     groups: c.groups, kernelSize: (c.w[2], c.w[3]), op: "test"), outputSize: nil)
+            let g = op.geometry(x.shape, w.shape)
+            #expect(ConvolutionKernels.transposesWeightGradient(Float.self, g), "\(c.label)")
+            #expect(!ConvolutionKernels.transposesWeightGradient(Double.self, g))
+            if c.label == "wide rows" { #expect(g.usesWideRows) }
+            let gy = sample(g.outputShape, seed: 32)
+            let expected = ConvolutionKernels.weightGradient(x, gy, g)
+            let result = ConvolutionKernels.weightGradient(x.to(.float32), gy.to(.float32), g)
+            #expect(result.dtype == .float32)
+            #expect(mismatch(result, expected, atol: 1e-4, rtol: 1e-4) == nil, "\(c.label)")
+        }
+    }
+
     // MARK: Adjoint identities
 
     @Test(arguments: transposedCases)

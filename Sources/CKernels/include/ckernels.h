@@ -69,4 +69,10 @@ int ck_sgemm_available(void);
 void ck_sgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
               ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc);
 
+/// `destination[j·destinationStride + i] = source[i·sourceStride + j]` for `i < rows`, `j < columns`, with
+/// AVX-512 (16 × 16 blocks transposed in registers). Returns 0 without writing when the CPU has no AVX-512.
+/// The matrices must not overlap. Float only.
+int ck_transpose_f32(ptrdiff_t rows, ptrdiff_t columns, const float *source, ptrdiff_t sourceStride, float *destination,
+                     ptrdiff_t destinationStride);
+
 #endif

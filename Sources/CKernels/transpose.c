@@ -1,0 +1,42 @@
+// Matrix transpose with AVX-512 (see ckernels.h): 16 × 16 blocks loaded as rows, transposed in registers
+// and stored as rows, with masked loads and stores on the edges.
+#include "ckernels.h"
+#include "cpu.h"
+#include "avx512.h"
+
+#if defined(__x86_64__)
+
+__attribute__((target("avx512f")))
+static void ck_transpose_avx512(ptrdiff_t rows, ptrdiff_t columns, const float *source, ptrdiff_t sourceStride,
+                                float *destination, ptrdiff_t destinationStride) {
+    for (ptrdiff_t i = 0; i < rows; i += 16) {
+        const ptrdiff_t blockRows = rows - i < 16 ? rows - i : 16;
+        for (ptrdiff_t j = 0; j < columns; j += 16) {
+            const ptrdiff_t blockColumns = columns - j < 16 ? columns - j : 16;
+            const __mmask16 loadLanes = ck_first_lanes(blockColumns), storeLanes = ck_first_lanes(blockRows);
+            __m512 block[16];
+            for (ptrdiff_t r = 0; r < 16; r++)
+                block[r] = r < blockRows ? _mm512_maskz_loadu_ps(loadLanes, source + (i + r) * sourceStride + j)
+                                         : _mm512_setzero_ps();
+            ck_transpose_16x16(block);
+            for (ptrdiff_t r = 0; r < blockColumns; r++)
+                _mm512_mask_storeu_ps(destination + (j + r) * destinationStride + i, storeLanes, block[r]);
+        }
+    }
+}
+
+int ck_transpose_f32(ptrdiff_t rows, ptrdiff_t columns, const float *source, ptrdiff_t sourceStride, float *destination,
+                     ptrdiff_t destinationStride) {
+    if (!ck_cpu_has_avx512()) return 0;
+    ck_transpose_avx512(rows, columns, source, sourceStride, destination, destinationStride);
+    return 1;
+}
+
+#else
+
+int ck_transpose_f32(ptrdiff_t rows, ptrdiff_t columns, const float *source, ptrdiff_t sourceStride, float *destination,
+                     ptrdiff_t destinationStride) {
+    return 0;
+}
+
+#endif

@@ -60,7 +60,7 @@ let package = Package(
         example("example-gp"),
         example("example-cnn"),
         example("example-gan"),
-        .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad"]),
+        .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad", "CKernels"]),
         .testTarget(name: "NNTests", dependencies: ["NN"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),

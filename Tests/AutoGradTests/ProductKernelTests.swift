@@ -1,8 +1,10 @@
+import CKernels
 import Testing
 @testable import AutoGrad
 
 /// The Float product path (`gemm`, which runs CKernels' AVX-512 kernel where ``BLAS`` chooses it, else
-/// OpenBLAS) against a triple loop in Double, on shapes that cross each of the kernel's block edges.
+/// OpenBLAS) and, on CPUs with AVX-512, `ck_sgemm` itself (every one of its paths, whatever the route) against
+/// a triple loop in Double, on shapes that cross each of the kernel's block edges.
 @Suite struct ProductKernelTests {
     /// Row-major `α·op(a)·op(b) + β·c` in Double; `c` holds `m` rows `ldc` apart.
     static func reference(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double, a: [Float], lda: Int,
@@ -25,8 +27,29 @@ import Testing
     /// tiles narrower than one register; a single element.
     static let shapes: [(m: Int, n: Int, k: Int)] = [(205, 45, 37), (13, 1100, 19), (26, 70, 600), (5, 9, 300), (1, 1, 1)]
 
-    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
-    func matchesTheTripleLoop(transposes: (Bool, Bool)) {
+    /// The routed product, and `ck_sgemm` called directly where the CPU runs it.
+    static let products: [String] = ck_sgemm_available() != 0 ? ["gemm", "ck_sgemm"] : ["gemm"]
+
+    /// Runs the product named `product` (see ``products``).
+    static func multiply(_ product: String, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                         _ a: [Float], lda: Int, _ b: [Float], ldb: Int, beta: Float, _ c: inout [Float], ldc: Int) {
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                c.withUnsafeMutableBufferPointer { c in
+                    if product == "gemm" {
+                        gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a.baseAddress!,
+                             lda: lda, b.baseAddress!, ldb: ldb, beta: beta, c.baseAddress!, ldc: ldc)
+                    } else {
+                        ck_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a.baseAddress!, lda, b.baseAddress!, ldb,
+                                 beta, c.baseAddress!, ldc)
+                    }
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)], products)
+    func matchesTheTripleLoop(transposes: (Bool, Bool), product: String) {
         let (ta, tb) = transposes
         let generator = RandomGenerator(seed: 7)
         for s in Self.shapes {
@@ -39,14 +62,8 @@ import Testing
                 var c = beta == 0 ? [Float](repeating: .nan, count: s.m * ldc) : Tensor.randn([s.m * ldc], generator: generator).floats
                 let expected = Self.reference(transposeA: ta, transposeB: tb, m: s.m, n: s.n, k: s.k, alpha: alpha, a: a, lda: lda,
                                               b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-                a.withUnsafeBufferPointer { a in
-                    b.withUnsafeBufferPointer { b in
-                        c.withUnsafeMutableBufferPointer { c in
-                            gemm(transposeA: ta, transposeB: tb, m: s.m, n: s.n, k: s.k, alpha: Float(alpha), a.baseAddress!, lda: lda,
-                                 b.baseAddress!, ldb: ldb, beta: Float(beta), c.baseAddress!, ldc: ldc)
-                        }
-                    }
-                }
+                Self.multiply(product, transposeA: ta, transposeB: tb, m: s.m, n: s.n, k: s.k, alpha: Float(alpha), a, lda: lda,
+                              b, ldb: ldb, beta: Float(beta), &c, ldc: ldc)
                 var worst = 0 as Float, at = -1
                 for index in 0..<c.count {
                     let column = index % ldc
@@ -58,9 +75,34 @@ import Testing
                     let error = abs(c[index] - expected[index]) / (1 + abs(expected[index]))
                     if !(error <= worst) { worst = error.isNaN ? .infinity : error; at = index }
                 }
-                #expect(worst < 1e-4, "\(s) ta \(ta) tb \(tb) α \(alpha) β \(beta): error \(worst) at \(at) (\(BLAS.floatProductKernels))")
+                #expect(worst < 1e-4, "\(product) \(s) ta \(ta) tb \(tb) α \(alpha) β \(beta): error \(worst) at \(at)")
             }
         }
+    }
+
+    /// A product past `ck_sgemm`'s in-place limit (2²⁷ multiply-adds) with B untransposed: packed in blocks.
+    @Test(arguments: [false, true])
+    func largeUntransposedProductPacks(transposeA: Bool) throws {
+        try #require(ck_sgemm_available() != 0, "no AVX-512: ck_sgemm does not run on this CPU")
+        let (m, n, k) = (530, 516, 500)
+        #expect(ck_sgemm_packs(transposeA ? 1 : 0, 0, m, n, k) != 0)
+        let generator = RandomGenerator(seed: 8)
+        let a = Tensor.randn([m * k], generator: generator).floats, b = Tensor.randn([k * n], generator: generator).floats
+        let c0 = Tensor.randn([m * n], generator: generator).floats
+        var c = c0
+        Self.multiply("ck_sgemm", transposeA: transposeA, transposeB: false, m: m, n: n, k: k, alpha: 1, a, lda: transposeA ? m : k,
+                      b, ldb: n, beta: 0.5, &c, ldc: n)
+        // Every row against a Double dot product, for a spread of columns (the whole triple loop is slow in debug).
+        var worst = 0.0
+        for i in 0..<m {
+            for j in stride(from: i % 7, to: n, by: 7) {
+                var sum = 0.0
+                for p in 0..<k { sum += Double(transposeA ? a[p * m + i] : a[i * k + p]) * Double(b[p * n + j]) }
+                let expected = sum + 0.5 * Double(c0[i * n + j])
+                worst = Swift.max(worst, abs(Double(c[i * n + j]) - expected) / (1 + abs(expected)))
+            }
+        }
+        #expect(worst < 1e-4)
     }
 
     @Test func zeroInnerDimensionScalesC() {
@@ -75,15 +117,24 @@ import Testing
         #expect(c == [0.5, 1, 1.5, 2])
     }
 
-    /// The kernel choice follows the documented rule: AutoGrad's own only where OpenBLAS runs AVX2 kernels
-    /// on a CPU with AVX-512, and never when the user asked to keep OpenBLAS.
-    @Test func ownKernelOnlyWhereOpenBLASIsAVX2OnAnAVX512CPU() {
-        let name = BLAS.floatProductKernels
-        if BLAS.usesOwnFloatKernel {
+    /// The kernel choice follows the documented rule: AutoGrad's own for every product where OpenBLAS runs
+    /// AVX2 kernels on a CPU with AVX-512, for the unpacked ones where OpenBLAS runs AVX-512 kernels, none
+    /// without AVX-512.
+    @Test func routeFollowsTheCPUAndOpenBLASKernels() {
+        let core = BLAS.coreName, name = BLAS.floatProductKernels
+        switch BLAS.floatProductRoute {
+        case .own:
+            #expect(BLAS.cpuHasAVX512 && ["Haswell", "Zen", "Sandybridge", "Prescott", "Nehalem"].contains(core))
             #expect(name == "AutoGrad AVX-512")
-            #expect(BLAS.cpuHasAVX512 && !["SkylakeX", "Cooperlake", "SapphireRapids"].contains(BLAS.coreName))
-        } else {
-            #expect(name == "OpenBLAS \(BLAS.coreName)")
+            #expect(BLAS.runsOwnFloatKernel(transposeA: false, transposeB: false, m: 2048, n: 2048, k: 2048))
+        case .ownUnpacked:
+            #expect(BLAS.cpuHasAVX512 && name.hasSuffix("+ OpenBLAS \(core)"))
+            #expect(BLAS.runsOwnFloatKernel(transposeA: false, transposeB: false, m: 6, n: 896, k: 75))
+            #expect(BLAS.runsOwnFloatKernel(transposeA: false, transposeB: true, m: 16, n: 150, k: 640))
+            #expect(!BLAS.runsOwnFloatKernel(transposeA: false, transposeB: false, m: 2048, n: 2048, k: 2048))
+        case .openBLAS:
+            #expect(name == "OpenBLAS \(core)")
+            #expect(!BLAS.runsOwnFloatKernel(transposeA: false, transposeB: false, m: 6, n: 896, k: 75))
         }
     }
 }

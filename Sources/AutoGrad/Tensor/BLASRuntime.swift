@@ -10,11 +10,13 @@ import Foundation
 /// AVX2 core, and the user did not set `OPENBLAS_CORETYPE`, OpenBLAS is asked to choose again
 /// with `OPENBLAS_CORETYPE=SkylakeX`.
 ///
-/// When OpenBLAS runs AVX2 kernels on an AVX-512 CPU all the same (a `OPENBLAS_CORETYPE` set in the
-/// environment, or a build without the entry points), Float products run swift-autograd's own AVX-512
-/// kernel instead (CKernels' `ck_sgemm`, as fast as OpenBLAS's SkylakeX kernels on the sizes that
-/// matter); `OPENBLAS_CORETYPE` still chooses the kernels of Double products and of LAPACK. Set
-/// `AUTOGRAD_KEEP_BLAS_CORE=1` to keep OpenBLAS's own choice and send every product to OpenBLAS.
+/// On CPUs with AVX-512, Float products run swift-autograd's own AVX-512 kernel (CKernels' `ck_sgemm`)
+/// where it is the faster: every product when OpenBLAS runs AVX2 kernels all the same (an
+/// `OPENBLAS_CORETYPE` set in the environment, or a build without the entry points; `OPENBLAS_CORETYPE`
+/// then still chooses the kernels of Double products and of LAPACK), and otherwise the products it
+/// computes without packing (small ones, and weight gradients' A·Bᵀ with a long inner dimension), which
+/// OpenBLAS packs at a cost larger than the product. Set `AUTOGRAD_KEEP_BLAS_CORE=1` to keep OpenBLAS's own
+/// choice of kernels and send every product to OpenBLAS.
 public enum BLAS {
     /// The kernel family OpenBLAS uses, e.g. `"Haswell"` or `"SkylakeX"`.
     public static var coreName: String {
@@ -27,17 +29,44 @@ public enum BLAS {
         return String(cString: name)
     }
 
-    /// Which code computes Float matrix products: `"AutoGrad AVX-512"` or `"OpenBLAS <core>"`.
+    /// Which code computes Float matrix products, e.g. `"AutoGrad AVX-512"` or `"OpenBLAS Haswell"` (see the
+    /// type's overview).
     public static var floatProductKernels: String {
-        usesOwnFloatKernel ? "AutoGrad AVX-512" : "OpenBLAS \(coreName)"
+        switch floatProductRoute {
+        case .own: return "AutoGrad AVX-512"
+        case .ownUnpacked: return "AutoGrad AVX-512 (small, weight-gradient) + OpenBLAS \(coreName)"
+        case .openBLAS: return "OpenBLAS \(coreName)"
+        }
     }
 
-    /// Whether Float products run CKernels' AVX-512 kernel (see the type's overview); decided once.
-    static let usesOwnFloatKernel: Bool = {
+    /// Where Float products go.
+    enum FloatProductRoute {
+        /// Every product to CKernels' `ck_sgemm` (OpenBLAS runs AVX2 kernels on an AVX-512 CPU).
+        case own
+        /// The products `ck_sgemm` computes without packing to it, the others to OpenBLAS's AVX-512 kernels.
+        case ownUnpacked
+        /// Every product to OpenBLAS (no AVX-512, or `AUTOGRAD_KEEP_BLAS_CORE` set).
+        case openBLAS
+    }
+
+    /// Decided once, after OpenBLAS's kernels are chosen.
+    static let floatProductRoute: FloatProductRoute = {
         _ = prepared
-        return ck_sgemm_available() != 0 && avx2Cores.contains(loadedCoreName)
-            && ProcessInfo.processInfo.environment["AUTOGRAD_KEEP_BLAS_CORE"] == nil
+        guard ck_sgemm_available() != 0, ProcessInfo.processInfo.environment["AUTOGRAD_KEEP_BLAS_CORE"] == nil else {
+            return .openBLAS
+        }
+        return avx2Cores.contains(loadedCoreName) ? .own : .ownUnpacked
     }()
+
+    /// Whether this Float product runs `ck_sgemm` (see ``floatProductRoute``).
+    @inline(__always)
+    static func runsOwnFloatKernel(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int) -> Bool {
+        switch floatProductRoute {
+        case .own: return true
+        case .ownUnpacked: return ck_sgemm_packs(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k) == 0
+        case .openBLAS: return false
+        }
+    }
 
     /// The number of threads a matrix product, a convolution or a large elementwise loop uses.
     ///

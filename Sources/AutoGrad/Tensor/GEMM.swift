@@ -39,14 +39,14 @@ func gemm<T: TensorScalar>(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k
     }
 }
 
-/// One product on the calling thread: `ck_sgemm` for Float when ``BLAS/usesOwnFloatKernel``, else
+/// One product on the calling thread: `ck_sgemm` for the Float products ``BLAS`` routes there, else
 /// `cblas_sgemm`/`cblas_dgemm` (OpenBLAS runs one thread per call).
 @inline(__always)
 private func gemmCall<T: TensorScalar>(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: T,
                                        _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
                                        beta: T, _ c: UnsafeMutablePointer<T>, ldc: Int) {
     let ta = transposeA ? CblasTrans : CblasNoTrans, tb = transposeB ? CblasTrans : CblasNoTrans
-    if T.self == Float.self, BLAS.usesOwnFloatKernel {
+    if T.self == Float.self, BLAS.runsOwnFloatKernel(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k) {
         ck_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, Float(alpha), a.reinterpreted(as: Float.self), lda,
                  b.reinterpreted(as: Float.self), ldb, Float(beta), c.reinterpreted(as: Float.self), ldc)
     } else if T.self == Float.self {

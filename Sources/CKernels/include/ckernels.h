@@ -2,14 +2,15 @@
 #define CKERNELS_H
 // Loops that Swift's baseline x86-64 code (SSE2, four Float lanes) runs slowly: elementwise loops whose
 // arithmetic limits them, compiled once per x86-64 feature level (AVX-512, AVX2 + FMA, baseline SSE2) and
-// chosen by the CPU at load time; and im2col/col2im with AVX-512 permutes, used when the CPU has them.
+// chosen by the CPU at load time; im2col/col2im with AVX-512 permutes; and, with AVX-512, a Float matrix
+// product and transpose, used when the CPU has them.
 //
 // Swift has no way to build one function for several instruction sets. The optimiser loops divide and
 // take square roots per element, and the divider and square-root unit are four times as wide with
 // AVX-512; each is written once per element type by a macro in kernels.c, with floating-point
 // contraction off, so every clone rounds like the others (and like the Swift code they replaced).
-// planes.c moves and adds the same values in the same order as Im2Col.swift's loops. Results do not
-// depend on the CPU.
+// planes.c moves and adds the same values in the same order as Im2Col.swift's loops. Results of these
+// do not depend on the CPU; the product (gemm.c) sums in its own order, like any BLAS.
 #include <stddef.h>
 
 /// One Adam/AdamW step over `n` elements, in place (see Optim's AdamKernel for the rule):
@@ -61,6 +62,11 @@ int ck_max_pool_2x2_f32(const float *x, ptrdiff_t planes, ptrdiff_t height, ptrd
 
 /// Whether ``ck_sgemm`` runs on this CPU (it needs AVX-512 Foundation).
 int ck_sgemm_available(void);
+
+/// Whether ``ck_sgemm`` packs its operands for this product (large products), rather than reading them in
+/// place (small ones with `b` untransposed) or as dot products (A·Bᵀ with few outputs and a long inner
+/// dimension). Where it does not pack it outruns OpenBLAS's AVX-512 kernels, which pack every product.
+int ck_sgemm_packs(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);
 
 /// `c = α·op(a)·op(b) + β·c` for row-major Float matrices, on the calling thread, with AVX-512: `op(a)` is
 /// `[m, k]` (`a` is `[k, m]` when `transA` is nonzero), `op(b)` is `[k, n]` (`b` is `[n, k]` when `transB`

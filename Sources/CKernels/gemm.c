@@ -1,12 +1,16 @@
 // Single-precision matrix product with AVX-512 (see ckernels.h).
 //
-// The classic blocked scheme (Goto, van de Geijn): op(B) is packed a block of KC rows by NC columns at a
-// time into panels NR = 32 columns wide, op(A) a block of MC rows by KC into panels MR = 12 rows tall,
-// both padded with zeros to whole panels; a micro-kernel multiplies one A panel by one B panel into a
-// 12 × 32 tile of C held in 24 registers. Per step of the inner product it loads one row of the B panel
-// (two registers) and broadcasts twelve values of the A panel: 24 fused multiply-adds against 14 loads.
-// The B panel (KC·NR floats = 32 KiB) stays in L1 while the A panels of a block stream from L2.
-// Edges are masked: partial tiles compute on the zero padding and store only their rows and columns.
+// A micro-kernel keeps a 12 × 32 tile of C in 24 registers; per step of the inner dimension it loads one
+// 32-wide row of B (two registers) and broadcasts twelve values of A: 24 fused multiply-adds against 14
+// loads. Three ways feed it:
+// - in place (products up to 2²⁷ multiply-adds with B untransposed): A and B are read where they are,
+//   edges with masked loads and stores; packing a small product cost more than the product;
+// - packed (the rest; Goto and van de Geijn's blocked scheme): op(B) is packed a block of KC rows by NC
+//   columns at a time into panels NR = 32 columns wide (B transposed through 16 × 16 register
+//   transposes), op(A) a block of MC rows by KC into panels MR = 12 rows tall, both padded with zeros to
+//   whole panels; the B panel (KC·NR floats = 32 KiB) stays in L1 while the A panels stream from L2;
+// - as dot products (A·Bᵀ with few outputs and a long inner dimension, a weight gradient's shape): a
+//   different kernel, 24 accumulators vectorised along the inner dimension.
 #include "ckernels.h"
 #include "cpu.h"
 #include "avx512.h"

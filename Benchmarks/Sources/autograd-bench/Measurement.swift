@@ -55,8 +55,12 @@ func matmulGflops(sizes: [Int], repeats: Int) -> (ours: [String: Double], direct
     var ours: [String: Double] = [:], direct: [String: Double] = [:]
     let generator = RandomGenerator(seed: 0)
     let operands = sizes.map { n in (n, Tensor.randn([n, n], generator: generator), Tensor.randn([n, n], generator: generator)) }
+    // Small products take tens of microseconds: a few samples right after start-up measured the moments
+    // before the scheduler had moved the pool's new worker to the other core (n = 256 at 2 threads: 98
+    // GFLOP/s in some runs, 450+ in others). Each size gets about 0.1 s of warm-up and of samples.
     func best(_ n: Int, _ body: () -> Void) -> Double {
-        2 * Double(n) * Double(n) * Double(n) / sortedDurations(of: body, warmup: 1, samples: repeats)[0] / 1e9
+        let flop = 2 * Double(n) * Double(n) * Double(n), calls = Swift.max(repeats, Int(2e10 / flop))
+        return flop / sortedDurations(of: body, warmup: calls, samples: calls)[0] / 1e9
     }
     for (n, a, b) in operands { ours["\(n)"] = best(n) { _ = Tensor.matmul(a, b) } }
     // swift-autograd keeps OpenBLAS at one thread per call and splits products itself; the direct call gets

@@ -103,11 +103,13 @@ static void ck_pack_b(const float *b, ptrdiff_t ldb, int transposed, ptrdiff_t c
 
 /// C tile (`storeRows` × the columns in `storeLow`/`storeHigh`, rows `ldc` apart) = α·(A·B) + β·C tile over
 /// `depth` steps, for the first `computeRows` rows (a constant where inlined). A's row i at step p is
-/// `a[i·aRow + p·aStep]`, B's step p is the two registers at `b + p·bStep` (lanes outside `loadLow`/
-/// `loadHigh` read as zero). β = 0 does not read C.
+/// `a[i·aRow + p·aStep]`; B's step p is the two registers at `b + p·bStep`, or, when `indirect` (a constant
+/// where inlined), at `bRows[p] + b` (b then an offset from NULL); lanes outside `loadLow`/`loadHigh` read
+/// as zero. β = 0 does not read C.
 __attribute__((target("avx512f,fma"), always_inline))
 static inline void ck_tile(const int computeRows, ptrdiff_t storeRows, ptrdiff_t depth, const float *a, ptrdiff_t aRow,
-                           ptrdiff_t aStep, const float *b, ptrdiff_t bStep, __mmask16 loadLow, __mmask16 loadHigh,
+                           ptrdiff_t aStep, const int indirect, const float *const *bRows, ptrdiff_t bColumn,
+                           const float *b, ptrdiff_t bStep, __mmask16 loadLow, __mmask16 loadHigh,
                            float *c, ptrdiff_t ldc, __mmask16 storeLow, __mmask16 storeHigh, float alpha, float beta) {
 #define CK_DECLARE(i) __m512 low##i = _mm512_setzero_ps(), high##i = _mm512_setzero_ps();
     CK_ROWS(CK_DECLARE)
@@ -120,7 +122,8 @@ static inline void ck_tile(const int computeRows, ptrdiff_t storeRows, ptrdiff_t
     }
     CK_ROWS(CK_PREFETCH)
     for (ptrdiff_t p = 0; p < depth; p++) {
-        __m512 bLow = _mm512_maskz_loadu_ps(loadLow, b), bHigh = _mm512_maskz_loadu_ps(loadHigh, b + 16);
+        const float *step = indirect ? bRows[p] + bColumn : b;
+        __m512 bLow = _mm512_maskz_loadu_ps(loadLow, step), bHigh = _mm512_maskz_loadu_ps(loadHigh, step + 16);
 #define CK_STEP(i)                                                                                          \
         if (i < computeRows) {                                                                              \
             __m512 ai = _mm512_set1_ps(a[i * aRow]);                                                        \
@@ -154,20 +157,37 @@ static inline void ck_tile(const int computeRows, ptrdiff_t storeRows, ptrdiff_t
 __attribute__((target("avx512f,fma")))
 static void ck_packed_tile(ptrdiff_t depth, const float *a, const float *b, float *c, ptrdiff_t ldc, ptrdiff_t rows,
                            ptrdiff_t columns, float alpha, float beta) {
-    ck_tile(CK_MR, rows, depth, a, 1, CK_MR, b, CK_NR, 0xFFFF, 0xFFFF, c, ldc, ck_first_lanes(columns),
+    ck_tile(CK_MR, rows, depth, a, 1, CK_MR, 0, NULL, 0, b, CK_NR, 0xFFFF, 0xFFFF, c, ldc, ck_first_lanes(columns),
             ck_first_lanes(columns - 16), alpha, beta);
 }
 
-/// A tile read straight from A and an untransposed B (row stride `ldb`): rows past `rows` and columns
-/// past `columns` are never touched.
-__attribute__((target("avx512f,fma")))
+// One function per row count (i + 1 rows), so that each inlines the tile only twice: built without
+// optimisation (debug builds), twenty-four inlined tiles made a 1.3 MB stack frame, past a pool thread's stack.
+#define CK_DIRECT_ROWS(i)                                                                                   \
+    __attribute__((target("avx512f,fma")))                                                                  \
+    static void ck_direct_tile_##i(ptrdiff_t depth, const float *a, ptrdiff_t aRow, ptrdiff_t aStep,         \
+                                   const float *b, ptrdiff_t ldb, const float *const *bRows, ptrdiff_t bColumn, \
+                                   float *c, ptrdiff_t ldc, __mmask16 low, __mmask16 high, float alpha,       \
+                                   float beta) {                                                            \
+        if (bRows)                                                                                          \
+            ck_tile(i + 1, i + 1, depth, a, aRow, aStep, 1, bRows, bColumn, NULL, 0, low, high, c, ldc, low,  \
+                    high, alpha, beta);                                                                     \
+        else                                                                                                \
+            ck_tile(i + 1, i + 1, depth, a, aRow, aStep, 0, NULL, 0, b, ldb, low, high, c, ldc, low, high,    \
+                    alpha, beta);                                                                           \
+    }
+CK_ROWS(CK_DIRECT_ROWS)
+#undef CK_DIRECT_ROWS
+
+/// A tile read straight from A and an untransposed B (row stride `ldb`, or, when `bRows` is not NULL,
+/// step p's row at `bRows[p] + bColumn`): rows past `rows` and columns past `columns` are never touched.
 static void ck_direct_tile(ptrdiff_t depth, const float *a, ptrdiff_t aRow, ptrdiff_t aStep, const float *b,
-                           ptrdiff_t ldb, float *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t columns, float alpha,
-                           float beta) {
+                           ptrdiff_t ldb, const float *const *bRows, ptrdiff_t bColumn, float *c, ptrdiff_t ldc,
+                           ptrdiff_t rows, ptrdiff_t columns, float alpha, float beta) {
     const __mmask16 low = ck_first_lanes(columns), high = ck_first_lanes(columns - 16);
-#define CK_CASE(r)                                                                                          \
-    case r + 1:                                                                                             \
-        ck_tile(r + 1, r + 1, depth, a, aRow, aStep, b, ldb, low, high, c, ldc, low, high, alpha, beta);    \
+#define CK_CASE(i)                                                                                          \
+    case i + 1:                                                                                             \
+        ck_direct_tile_##i(depth, a, aRow, aStep, b, ldb, bRows, bColumn, c, ldc, low, high, alpha, beta);  \
         break;
     switch (rows) { CK_ROWS(CK_CASE) }
 #undef CK_CASE
@@ -183,18 +203,18 @@ static void ck_scale(ptrdiff_t m, ptrdiff_t n, float beta, float *c, ptrdiff_t l
 // slices of 2048, 519 with 1024).
 enum { CK_DOT_DEPTH = 1024 };
 
-/// `c[i, j] = α·Σₚ a[i·lda + p]·b[j·ldb + p] + β·c[i, j]` for `rows` ≤ R rows of A and `columns` ≤ C rows of B
+/// `c[i, j] = α·Σₚ a[i·lda + p]·bRows[j][bOffset + p] + β·c[i, j]` for `rows` ≤ R rows of A and `columns` ≤ C rows of B
 /// (R·C = 24 accumulators; R and C are constants where inlined): A·Bᵀ as dot products, vectorised along the
 /// inner dimension (both operands are contiguous in it). A weight gradient's product is this shape: few rows
 /// and columns, an inner dimension of thousands, where packing would cost more than the product. Missing
 /// rows repeat the last one and are not stored.
 __attribute__((target("avx512f,fma"), always_inline))
 static inline void ck_dot_tile(const int R, const int C, ptrdiff_t depth, const float *a, ptrdiff_t lda,
-                               ptrdiff_t rows, const float *b, ptrdiff_t ldb, ptrdiff_t columns, float *c,
-                               ptrdiff_t ldc, float alpha, float beta) {
+                               ptrdiff_t rows, const float *const *bRows, ptrdiff_t bOffset, ptrdiff_t columns,
+                               float *c, ptrdiff_t ldc, float alpha, float beta) {
     const float *aRow[6], *bRow[6];
     for (int i = 0; i < R; i++) aRow[i] = a + (i < rows ? i : rows - 1) * lda;
-    for (int j = 0; j < C; j++) bRow[j] = b + (j < columns ? j : columns - 1) * ldb;
+    for (int j = 0; j < C; j++) bRow[j] = bRows[j < columns ? j : columns - 1] + bOffset;
     __m512 sum[6][6];
     for (int i = 0; i < R; i++)
         for (int j = 0; j < C; j++) sum[i][j] = _mm512_setzero_ps();
@@ -214,35 +234,56 @@ static inline void ck_dot_tile(const int R, const int C, ptrdiff_t depth, const 
         }
 }
 
-/// The dot-product product over tiles of R × C (see ``ck_dot_tile``), in slices of the inner dimension.
+/// The dot-product product over tiles of R × C (see ``ck_dot_tile``), in slices of the inner dimension; B's
+/// rows are `b + j·ldb`, or `bRows[j]` when `bRows` is not NULL.
 __attribute__((target("avx512f,fma"), always_inline))
 static inline void ck_dot_product(const int R, const int C, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
-                                  const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c,
-                                  ptrdiff_t ldc) {
+                                  const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                                  const float *const *bRows, float beta, float *c, ptrdiff_t ldc) {
     for (ptrdiff_t pc = 0; pc < k; pc += CK_DOT_DEPTH) {
         const ptrdiff_t kc = k - pc < CK_DOT_DEPTH ? k - pc : CK_DOT_DEPTH;
         for (ptrdiff_t ir = 0; ir < m; ir += R)
-            for (ptrdiff_t jr = 0; jr < n; jr += C)
-                ck_dot_tile(R, C, kc, a + ir * lda + pc, lda, m - ir < R ? m - ir : R, b + jr * ldb + pc, ldb,
-                            n - jr < C ? n - jr : C, c + ir * ldc + jr, ldc, alpha, pc == 0 ? beta : 1);
+            for (ptrdiff_t jr = 0; jr < n; jr += C) {
+                const ptrdiff_t columns = n - jr < C ? n - jr : C;
+                const float *rowsOfB[6];
+                for (ptrdiff_t j = 0; j < columns; j++) rowsOfB[j] = bRows ? bRows[jr + j] : b + (jr + j) * ldb;
+                ck_dot_tile(R, C, kc, a + ir * lda + pc, lda, m - ir < R ? m - ir : R, rowsOfB, pc, columns,
+                            c + ir * ldc + jr, ldc, alpha, pc == 0 ? beta : 1);
+            }
     }
 }
 
 __attribute__((target("avx512f,fma")))
 static void ck_dot_product_4x6(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a, ptrdiff_t lda,
-                               const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
-    ck_dot_product(4, 6, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                               const float *b, ptrdiff_t ldb, const float *const *bRows, float beta, float *c,
+                               ptrdiff_t ldc) {
+    ck_dot_product(4, 6, m, n, k, alpha, a, lda, b, ldb, bRows, beta, c, ldc);
 }
 
 __attribute__((target("avx512f,fma")))
 static void ck_dot_product_6x4(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a, ptrdiff_t lda,
-                               const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
-    ck_dot_product(6, 4, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                               const float *b, ptrdiff_t ldb, const float *const *bRows, float beta, float *c,
+                               ptrdiff_t ldc) {
+    ck_dot_product(6, 4, m, n, k, alpha, a, lda, b, ldb, bRows, beta, c, ldc);
 }
+
+/// Dot products with the tile shape that wastes less on the edges (W3's 6-row weight gradient: 6 × 4).
+static void ck_dot_products(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a, ptrdiff_t lda,
+                            const float *b, ptrdiff_t ldb, const float *const *bRows, float beta, float *c,
+                            ptrdiff_t ldc);
 
 /// Tiles computed for an `m × n` output with R × C tiles (rounded up at the edges).
 static ptrdiff_t ck_tiles(ptrdiff_t m, ptrdiff_t n, ptrdiff_t rows, ptrdiff_t columns) {
     return ((m + rows - 1) / rows) * ((n + columns - 1) / columns);
+}
+
+static void ck_dot_products(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a, ptrdiff_t lda,
+                            const float *b, ptrdiff_t ldb, const float *const *bRows, float beta, float *c,
+                            ptrdiff_t ldc) {
+    if (ck_tiles(m, n, 6, 4) < ck_tiles(m, n, 4, 6))
+        ck_dot_product_6x4(m, n, k, alpha, a, lda, b, ldb, bRows, beta, c, ldc);
+    else
+        ck_dot_product_4x6(m, n, k, alpha, a, lda, b, ldb, bRows, beta, c, ldc);
 }
 
 /// Whether a product `op(A)·Bᵀ` runs as dot products (see ``ck_dot_tile``): A untransposed, few outputs per
@@ -266,11 +307,7 @@ static void ck_sgemm_avx512(int transA, int transB, ptrdiff_t m, ptrdiff_t n, pt
         return;
     }
     if (ck_dot_pays(transA, transB, m, n, k)) {
-        // The tile shape that wastes less on the edges (W3's 6-row weight gradient: 6 × 4).
-        if (ck_tiles(m, n, 6, 4) < ck_tiles(m, n, 4, 6))
-            ck_dot_product_6x4(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        else
-            ck_dot_product_4x6(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        ck_dot_products(m, n, k, alpha, a, lda, b, ldb, NULL, beta, c, ldc);
         return;
     }
     if (!transB && ck_direct_pays(m, n, k)) {
@@ -278,8 +315,8 @@ static void ck_sgemm_avx512(int transA, int transB, ptrdiff_t m, ptrdiff_t n, pt
             const ptrdiff_t columns = n - jr < CK_NR ? n - jr : CK_NR;
             for (ptrdiff_t ir = 0; ir < m; ir += CK_MR) {
                 const ptrdiff_t rows = m - ir < CK_MR ? m - ir : CK_MR;
-                ck_direct_tile(k, transA ? a + ir : a + ir * lda, transA ? 1 : lda, transA ? lda : 1, b + jr, ldb,
-                               c + ir * ldc + jr, ldc, rows, columns, alpha, beta);
+                ck_direct_tile(k, transA ? a + ir : a + ir * lda, transA ? 1 : lda, transA ? lda : 1, b + jr, ldb, NULL,
+                               0, c + ir * ldc + jr, ldc, rows, columns, alpha, beta);
             }
         }
         return;
@@ -327,10 +364,39 @@ void ck_sgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
     ck_sgemm_avx512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+__attribute__((target("avx512f,fma")))
+static void ck_sgemm_rows_avx512(int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
+                                 ptrdiff_t lda, const float *const *bRows, float beta, float *c, ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == 0) {
+        ck_scale(m, n, beta, c, ldc);
+        return;
+    }
+    if (transB) {
+        ck_dot_products(m, n, k, alpha, a, lda, NULL, 0, bRows, beta, c, ldc);
+        return;
+    }
+    for (ptrdiff_t jr = 0; jr < n; jr += CK_NR) {
+        const ptrdiff_t columns = n - jr < CK_NR ? n - jr : CK_NR;
+        for (ptrdiff_t ir = 0; ir < m; ir += CK_MR) {
+            const ptrdiff_t rows = m - ir < CK_MR ? m - ir : CK_MR;
+            ck_direct_tile(k, a + ir * lda, lda, 1, NULL, 0, bRows, jr, c + ir * ldc + jr, ldc, rows, columns, alpha,
+                           beta);
+        }
+    }
+}
+
+void ck_sgemm_rows(int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a, ptrdiff_t lda,
+                   const float *const *bRows, float beta, float *c, ptrdiff_t ldc) {
+    ck_sgemm_rows_avx512(transB, m, n, k, alpha, a, lda, bRows, beta, c, ldc);
+}
+
 #else
 
 int ck_sgemm_available(void) { return 0; }
 int ck_sgemm_packs(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) { return 1; }
+void ck_sgemm_rows(int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a, ptrdiff_t lda,
+                   const float *const *bRows, float beta, float *c, ptrdiff_t ldc) {}
 void ck_sgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
               ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {}
 

@@ -246,28 +246,38 @@ private func inner(_ a: Tensor, _ b: Tensor) -> Double { (a * b).sum().item }
         #expect(mismatch(ConvolutionKernels.weightGradient(x, gy, wide), ConvolutionKernels.weightGradient(x, gy, whole), atol: 1e-12) == nil)
     }
 
-    /// Float layers whose groups have at least 32 output channels and patch rows compute the weight gradient
-    /// transposed, from the output gradient staged position-major: against the Double (untransposed) result,
-    /// with strides and padding, with groups, and with wide rows (stride 1, no padding: column rows past Wo).
-    @Test func transposedWeightGradientMatchesTheUntransposedOne() {
-        let cases: [(label: String, x: [Int], w: [Int], stride: (Int, Int), padding: Int, groups: Int)] = [
-            ("stride 2, padding 1", [3, 4, 7, 6], [32, 4, 3, 3], (2, 2), 1, 1),
-            ("groups 2", [2, 8, 5, 5], [64, 4, 3, 3], (1, 2), 1, 2),
-            ("wide rows", [2, 8, 6, 7], [32, 8, 3, 3], (1, 1), 0, 1),
+    /// The Float paths that differ from Double's: the transposed weight gradient (groups with at least 32
+    /// output channels and patch rows, output gradient staged position-major) and, for wide rows (stride 1,
+    /// no padding), the forward pass and weight gradient that read the input in place (WindowRows.swift) —
+    /// against the Double results, with strides and padding, groups, dilation, a 1×1 kernel and a kernel as
+    /// large as the input.
+    @Test func floatConvolutionPathsMatchDouble() {
+        let cases: [(label: String, x: [Int], w: [Int], stride: (Int, Int), padding: Int, dilation: (Int, Int), groups: Int,
+                     transposed: Bool, inPlace: Bool)] = [
+            ("transposed, stride 2, padding 1", [3, 4, 7, 6], [32, 4, 3, 3], (2, 2), 1, (1, 1), 1, true, false),
+            ("transposed, groups 2", [2, 8, 5, 5], [64, 4, 3, 3], (1, 2), 1, (1, 1), 2, true, false),
+            ("transposed, wide rows", [2, 8, 6, 7], [32, 8, 3, 3], (1, 1), 0, (1, 1), 1, true, true),
+            ("in place, LeNet's 3→6 5×5", [3, 3, 12, 11], [6, 3, 5, 5], (1, 1), 0, (1, 1), 1, false, true),
+            ("in place, groups 2, dilation (2, 1)", [3, 4, 7, 6], [2, 2, 3, 3], (1, 1), 0, (2, 1), 2, false, true),
+            ("in place, 1×1 kernel", [2, 5, 4, 3], [3, 5, 1, 1], (1, 1), 0, (1, 1), 1, false, true),
+            ("in place, kernel as large as the input", [2, 2, 3, 4], [3, 2, 3, 4], (1, 1), 0, (1, 1), 1, false, true),
         ]
         for c in cases {
             let x = sample(c.x, seed: 30), w = sample(c.w, seed: 31)
-            let op = Conv2dOp(options: Conv2dOptions(stride: c.stride, padding: .explicit(c.padding, c.padding), dilation: (1, 1),
+            let op = Conv2dOp(options: Conv2dOptions(stride: c.stride, padding: .explicit(c.padding, c.padding), dilation: c.dilation,
                                                      groups: c.groups, kernelSize: (c.w[2], c.w[3]), op: "test"), outputSize: nil)
             let g = op.geometry(x.shape, w.shape)
-            #expect(ConvolutionKernels.transposesWeightGradient(Float.self, g), "\(c.label)")
-            #expect(!ConvolutionKernels.transposesWeightGradient(Double.self, g))
-            if c.label == "wide rows" { #expect(g.usesWideRows) }
+            #expect(ConvolutionKernels.transposesWeightGradient(Float.self, g) == c.transposed, "\(c.label)")
+            #expect(!ConvolutionKernels.transposesWeightGradient(Double.self, g) && !WindowRows.apply(Double.self, g))
+            #expect(g.usesWideRows == c.inPlace, "\(c.label)")
+            if BLAS.floatProductRoute != .openBLAS { #expect(WindowRows.apply(Float.self, g) == c.inPlace, "\(c.label)") }
             let gy = sample(g.outputShape, seed: 32)
-            let expected = ConvolutionKernels.weightGradient(x, gy, g)
-            let result = ConvolutionKernels.weightGradient(x.to(.float32), gy.to(.float32), g)
-            #expect(result.dtype == .float32)
-            #expect(mismatch(result, expected, atol: 1e-4, rtol: 1e-4) == nil, "\(c.label)")
+            let (y, gw) = (ConvolutionKernels.forward(x, w, g), ConvolutionKernels.weightGradient(x, gy, g))
+            let floatY = ConvolutionKernels.forward(x.to(.float32), w.to(.float32), g)
+            let floatGW = ConvolutionKernels.weightGradient(x.to(.float32), gy.to(.float32), g)
+            #expect(floatY.dtype == .float32 && floatGW.dtype == .float32)
+            #expect(mismatch(floatY, y, atol: 1e-4, rtol: 1e-4) == nil, "\(c.label): forward")
+            #expect(mismatch(floatGW, gw, atol: 1e-4, rtol: 1e-4) == nil, "\(c.label): weight gradient")
         }
     }
 

@@ -65,10 +65,12 @@ private struct ConvolutionScratch<T: TensorScalar> {
     var columns: Tensor
     var staging: Tensor
 
-    /// `alwaysStaged` sizes `staging` for every chunk (position-major staging always copies).
-    init(_ g: Conv2dGeometry, alwaysStaged: Bool = false) {
+    /// `alwaysStaged` sizes `staging` for every chunk (position-major staging always copies); without
+    /// `columns` there is no column matrix (products that read the input in place, see WindowRows.swift).
+    init(_ g: Conv2dGeometry, alwaysStaged: Bool = false, columns needsColumns: Bool = true) {
         let chunk = g.batchChunk
-        columns = Tensor(uninitializedShape: [g.inChannels * g.kernelHeight * g.kernelWidth * chunk * g.columnPlane], dtype: T.dtype)
+        columns = Tensor(uninitializedShape: [needsColumns ? g.inChannels * g.kernelHeight * g.kernelWidth * chunk * g.columnPlane : 0],
+                         dtype: T.dtype)
         let staged = alwaysStaged || ConvolutionScratch.needsStaging(chunk, g)
         staging = Tensor(uninitializedShape: [staged ? g.outChannels * chunk * g.columnPlane : 0], dtype: T.dtype)
     }
@@ -169,18 +171,19 @@ enum ConvolutionKernels {
     /// images split evenly. Returns the number of parts (`part` is in `0..<parts`).
     @discardableResult
     private static func forEachChunk<T: TensorScalar>(_: T.Type, _ g: Conv2dGeometry, alwaysStaged: Bool = false,
+                                                      columns: Bool = true,
                                                       _ body: (Int, Int, Int, ConvolutionScratch<T>) -> Void) -> Int {
         _ = BLAS.prepared
         let chunk = g.batchChunk
         let parts = Swift.min(BLAS.threadCount, g.batch)
         let work = g.batch * g.inChannels * g.kernelHeight * g.kernelWidth * g.outputPlane
         guard parts > 1, work >= Parallel.minimumWork else {
-            let scratch = ConvolutionScratch<T>(g, alwaysStaged: alwaysStaged)
+            let scratch = ConvolutionScratch<T>(g, alwaysStaged: alwaysStaged, columns: columns)
             for start in stride(from: 0, to: g.batch, by: chunk) { body(0, start, Swift.min(chunk, g.batch - start), scratch) }
             withExtendedLifetime(scratch) {}
             return 1
         }
-        let scratches = (0..<parts).map { _ in ConvolutionScratch<T>(g, alwaysStaged: alwaysStaged) }
+        let scratches = (0..<parts).map { _ in ConvolutionScratch<T>(g, alwaysStaged: alwaysStaged, columns: columns) }
         ThreadPool.shared.run(parts: parts) { part in
             let images = (g.batch * part / parts)..<(g.batch * (part + 1) / parts)
             for start in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
@@ -194,6 +197,25 @@ enum ConvolutionKernels {
     private static func forward<T: TensorScalar>(_: T.Type, _ x: Tensor, _ w: Tensor, _ y: inout Tensor, _ g: Conv2dGeometry) {
         let px = x.storage.pointer(T.self), pw = w.storage.pointer(T.self), py = y.storage.pointer(T.self)
         let (og, k, outPlane, columnPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane, g.columnPlane)
+        if WindowRows.apply(T.self, g) {
+            // Image by image, B's rows read in place (WindowRows.swift); the wide output is staged as usual.
+            let width = WindowRows.productWidth(g)
+            forEachChunk(T.self, g, columns: false) { _, start, nb, scratch in
+                withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: g.groups * k) { rows in
+                    for n in start..<(start + nb) {
+                        WindowRows.fill(rows.baseAddress!, image: n, input: px.reinterpreted(as: Float.self), g)
+                        let image = py + n * g.outChannels * outPlane
+                        let result = scratch.productOutput(image, imageCount: 1, g).reinterpreted(as: Float.self)
+                        for group in 0..<g.groups {
+                            ck_sgemm_rows(0, og, width, k, 1, (pw + group * og * k).reinterpreted(as: Float.self), k,
+                                          rows.baseAddress! + group * k, 0, result + group * og * columnPlane, columnPlane)
+                        }
+                        scratch.storeImages(image, imageCount: 1, g)
+                    }
+                }
+            }
+            return
+        }
         forEachChunk(T.self, g) { _, start, nb, scratch in
             let columns = scratch.columnPointer
             im2col(px + start * g.inChannels * g.inputPlane, imageCount: nb, g, into: columns)
@@ -238,11 +260,28 @@ enum ConvolutionKernels {
         let (og, k, outPlane, columnPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane, g.columnPlane)
         let weightCount = w.count
         let transposed = transposesWeightGradient(T.self, g)
+        let inPlace = !transposed && WindowRows.apply(T.self, g)
         // Each part sums its images' products into its own slice, so parts never write the same memory.
         // Transposed, a slice holds each group's `[k, O/G]` block in place of its `[O/G, k]` block.
         let partials = Tensor.zeros([Swift.min(BLAS.threadCount, Swift.max(g.batch, 1)), weightCount], dtype: T.dtype)
         let pw = partials.storage.pointer(T.self)
-        let parts = forEachChunk(T.self, g, alwaysStaged: transposed) { part, start, nb, scratch in
+        let parts = forEachChunk(T.self, g, alwaysStaged: transposed, columns: !inPlace) { part, start, nb, scratch in
+            if inPlace {
+                // Image by image, the columns' rows read in place (WindowRows.swift): A·Bᵀ with B by rows.
+                let width = WindowRows.productWidth(g), sum = (pw + part * weightCount).reinterpreted(as: Float.self)
+                withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: g.groups * k) { rows in
+                    for n in start..<(start + nb) {
+                        WindowRows.fill(rows.baseAddress!, image: n, input: px.reinterpreted(as: Float.self), g)
+                        let source = scratch.channelMajor(pgy + n * g.outChannels * outPlane, imageCount: 1, g)
+                            .reinterpreted(as: Float.self)
+                        for group in 0..<g.groups {
+                            ck_sgemm_rows(1, og, k, width, 1, source + group * og * columnPlane, columnPlane,
+                                          rows.baseAddress! + group * k, 1, sum + group * og * k, k)
+                        }
+                    }
+                }
+                return
+            }
             let columns = scratch.columnPointer
             im2col(px + start * g.inChannels * g.inputPlane, imageCount: nb, g, into: columns)
             let width = nb * columnPlane

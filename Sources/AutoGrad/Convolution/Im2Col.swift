@@ -218,7 +218,7 @@ private func wideRowCol2im<T: TensorScalar>(_ columns: UnsafePointer<T>, imageCo
 
 /// Where the wide run of (image `n`, channel `c`, kernel offset `(a, b)`) starts in the input.
 @inline(__always)
-private func wideRunStart(image n: Int, channel c: Int, kernelRow a: Int, kernelColumn b: Int, _ g: Conv2dGeometry) -> Int {
+func wideRunStart(image n: Int, channel c: Int, kernelRow a: Int, kernelColumn b: Int, _ g: Conv2dGeometry) -> Int {
     (n * g.inChannels + c) * g.inputPlane + a * g.options.dilationHeight * g.inputWidth + b * g.options.dilationWidth
 }
 

@@ -81,4 +81,11 @@ void ck_sgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
 int ck_transpose_f32(ptrdiff_t rows, ptrdiff_t columns, const float *source, ptrdiff_t sourceStride, float *destination,
                      ptrdiff_t destinationStride);
 
+/// ``ck_sgemm`` with `op(a)` untransposed and B given by row pointers: `op(b)[p, j] = bRows[p][j]` (p < k, j < n)
+/// when `transB` is 0, `op(b)[p, j] = bRows[j][p]` (j < n, p < k) when it is not. Reads only those elements.
+/// A convolution passes pointers into its input instead of copying the windows into a column matrix. Only
+/// when ``ck_sgemm_available`` says so.
+void ck_sgemm_rows(int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a, ptrdiff_t lda,
+                   const float *const *bRows, float beta, float *c, ptrdiff_t ldc);
+
 #endif

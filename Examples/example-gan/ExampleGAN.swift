@@ -42,7 +42,7 @@ struct ExampleGAN: ParsableCommand {
     var outputDirectory: String?
     @Option(name: .customLong("class"), help: "Train on this Fashion-MNIST class only (0-9, e.g. 1 = Trouser).")
     var onlyClass: Int?
-    @Option(help: "Train on the first N training images (after --class); 0 for all 60,000. Default \(defaultSubset), which keeps the default run near 2 minutes.")
+    @Option(help: "Train on the first N training images (after --class); 0 for all 60,000. Default \(defaultSubset), which keeps the default run near a minute of training on 2 cores.")
     var subset = defaultSubset
     @Option(help: "Threads for matrix products, convolutions and large elementwise loops.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Continue from the checkpoints in the output directory.") var resume = false

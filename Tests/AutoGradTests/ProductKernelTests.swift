@@ -105,6 +105,28 @@ import Testing
         #expect(worst < 1e-4)
     }
 
+    /// The convolution's transpose: CKernels' AVX-512 version for Float where the CPU has it, the loops for
+    /// Double (and for Float elsewhere); ragged 16 × 16 blocks, strides wider than the matrices.
+    @Test func transposeMatrixMatchesTheDefinition() {
+        for (rows, columns) in [(1, 1), (5, 37), (33, 16), (128, 49)] {
+            let source = (0..<(rows * (columns + 3))).map { Double($0) }
+            var float = [Float](repeating: -1, count: columns * (rows + 2)), double = [Double](repeating: -1, count: columns * (rows + 2))
+            let floatSource = source.map { Float($0) }
+            floatSource.withUnsafeBufferPointer { s in
+                float.withUnsafeMutableBufferPointer { transposeMatrix(rows: rows, columns: columns, s.baseAddress!, stride: columns + 3,
+                                                                       into: $0.baseAddress!, stride: rows + 2) }
+            }
+            source.withUnsafeBufferPointer { s in
+                double.withUnsafeMutableBufferPointer { transposeMatrix(rows: rows, columns: columns, s.baseAddress!, stride: columns + 3,
+                                                                        into: $0.baseAddress!, stride: rows + 2) }
+            }
+            var expected = [Double](repeating: -1, count: columns * (rows + 2))
+            for i in 0..<rows { for j in 0..<columns { expected[j * (rows + 2) + i] = source[i * (columns + 3) + j] } }
+            #expect(double == expected, "\(rows) × \(columns), Double")
+            #expect(float.map { Double($0) } == expected, "\(rows) × \(columns), Float")
+        }
+    }
+
     @Test func zeroInnerDimensionScalesC() {
         var c: [Float] = [1, 2, 3, 4]
         let empty: [Float] = [0]

@@ -48,8 +48,8 @@ private func transposeBatch<T: TensorScalar>(_ source: UnsafePointer<T>, _ desti
 
 /// `destination[j·destinationStride + i] = source[i·sourceStride + j]` for `i < rows`, `j < columns`: with
 /// CKernels' AVX-512 transpose for Float where the CPU has it, else by loops.
-private func transposeMatrix<T: TensorScalar>(rows: Int, columns: Int, _ source: UnsafePointer<T>, stride sourceStride: Int,
-                                              into destination: UnsafeMutablePointer<T>, stride destinationStride: Int) {
+func transposeMatrix<T: TensorScalar>(rows: Int, columns: Int, _ source: UnsafePointer<T>, stride sourceStride: Int,
+                                      into destination: UnsafeMutablePointer<T>, stride destinationStride: Int) {
     if T.self == Float.self,
        ck_transpose_f32(rows, columns, source.reinterpreted(as: Float.self), sourceStride,
                         destination.reinterpreted(as: Float.self), destinationStride) != 0 { return }

@@ -297,28 +297,42 @@ static int ck_dot_pays(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff
 /// packing's cache blocking wins (2048 × 2048 × 256: 215 against 193 GFLOP/s).
 static int ck_direct_pays(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) { return m * n * k <= ((ptrdiff_t)1 << 27); }
 
+/// Handles the products with nothing to multiply: an empty C, or `k = 0` or `α = 0` (C = β·C). Returns
+/// whether it did.
+static int ck_product_is_trivial(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, float beta, float *c,
+                                 ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0) return 1;
+    if (k > 0 && alpha != 0) return 0;
+    ck_scale(m, n, beta, c, ldc);
+    return 1;
+}
+
+/// The product in place, tile by tile (see ``ck_direct_tile``): A's row i at step p is `a[i·aRow + p·aStep]`,
+/// B's rows are `ldb` apart from `b`, or at `bRows[p]` when `bRows` is not NULL.
+static void ck_direct_product(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a, ptrdiff_t aRow,
+                              ptrdiff_t aStep, const float *b, ptrdiff_t ldb, const float *const *bRows, float beta,
+                              float *c, ptrdiff_t ldc) {
+    for (ptrdiff_t jr = 0; jr < n; jr += CK_NR) {
+        const ptrdiff_t columns = n - jr < CK_NR ? n - jr : CK_NR;
+        for (ptrdiff_t ir = 0; ir < m; ir += CK_MR) {
+            const ptrdiff_t rows = m - ir < CK_MR ? m - ir : CK_MR;
+            ck_direct_tile(k, a + ir * aRow, aRow, aStep, bRows ? NULL : b + jr, ldb, bRows, jr, c + ir * ldc + jr,
+                           ldc, rows, columns, alpha, beta);
+        }
+    }
+}
+
 __attribute__((target("avx512f,fma")))
 static void ck_sgemm_avx512(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                             const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c,
                             ptrdiff_t ldc) {
-    if (m <= 0 || n <= 0) return;
-    if (k <= 0 || alpha == 0) {
-        ck_scale(m, n, beta, c, ldc);
-        return;
-    }
+    if (ck_product_is_trivial(m, n, k, alpha, beta, c, ldc)) return;
     if (ck_dot_pays(transA, transB, m, n, k)) {
         ck_dot_products(m, n, k, alpha, a, lda, b, ldb, NULL, beta, c, ldc);
         return;
     }
     if (!transB && ck_direct_pays(m, n, k)) {
-        for (ptrdiff_t jr = 0; jr < n; jr += CK_NR) {
-            const ptrdiff_t columns = n - jr < CK_NR ? n - jr : CK_NR;
-            for (ptrdiff_t ir = 0; ir < m; ir += CK_MR) {
-                const ptrdiff_t rows = m - ir < CK_MR ? m - ir : CK_MR;
-                ck_direct_tile(k, transA ? a + ir : a + ir * lda, transA ? 1 : lda, transA ? lda : 1, b + jr, ldb, NULL,
-                               0, c + ir * ldc + jr, ldc, rows, columns, alpha, beta);
-            }
-        }
+        ck_direct_product(m, n, k, alpha, a, transA ? 1 : lda, transA ? lda : 1, b, ldb, NULL, beta, c, ldc);
         return;
     }
     float *packedA = ck_packing_buffer(), *packedB = packedA + CK_MC * CK_KC;
@@ -367,23 +381,9 @@ void ck_sgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
 __attribute__((target("avx512f,fma")))
 static void ck_sgemm_rows_avx512(int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
                                  ptrdiff_t lda, const float *const *bRows, float beta, float *c, ptrdiff_t ldc) {
-    if (m <= 0 || n <= 0) return;
-    if (k <= 0 || alpha == 0) {
-        ck_scale(m, n, beta, c, ldc);
-        return;
-    }
-    if (transB) {
-        ck_dot_products(m, n, k, alpha, a, lda, NULL, 0, bRows, beta, c, ldc);
-        return;
-    }
-    for (ptrdiff_t jr = 0; jr < n; jr += CK_NR) {
-        const ptrdiff_t columns = n - jr < CK_NR ? n - jr : CK_NR;
-        for (ptrdiff_t ir = 0; ir < m; ir += CK_MR) {
-            const ptrdiff_t rows = m - ir < CK_MR ? m - ir : CK_MR;
-            ck_direct_tile(k, a + ir * lda, lda, 1, NULL, 0, bRows, jr, c + ir * ldc + jr, ldc, rows, columns, alpha,
-                           beta);
-        }
-    }
+    if (ck_product_is_trivial(m, n, k, alpha, beta, c, ldc)) return;
+    if (transB) ck_dot_products(m, n, k, alpha, a, lda, NULL, 0, bRows, beta, c, ldc);
+    else ck_direct_product(m, n, k, alpha, a, lda, 1, NULL, 0, bRows, beta, c, ldc);
 }
 
 void ck_sgemm_rows(int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a, ptrdiff_t lda,

@@ -201,17 +201,14 @@ enum ConvolutionKernels {
             // Image by image, B's rows read in place (WindowRows.swift); the wide output is staged as usual.
             let width = WindowRows.productWidth(g)
             forEachChunk(T.self, g, columns: false) { _, start, nb, scratch in
-                withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: g.groups * k) { rows in
-                    for n in start..<(start + nb) {
-                        WindowRows.fill(rows.baseAddress!, image: n, input: px.reinterpreted(as: Float.self), g)
-                        let image = py + n * g.outChannels * outPlane
-                        let result = scratch.productOutput(image, imageCount: 1, g).reinterpreted(as: Float.self)
-                        for group in 0..<g.groups {
-                            ck_sgemm_rows(0, og, width, k, 1, (pw + group * og * k).reinterpreted(as: Float.self), k,
-                                          rows.baseAddress! + group * k, 0, result + group * og * columnPlane, columnPlane)
-                        }
-                        scratch.storeImages(image, imageCount: 1, g)
+                WindowRows.forEachImage(start..<(start + nb), input: px.reinterpreted(as: Float.self), g) { n, rows in
+                    let image = py + n * g.outChannels * outPlane
+                    let result = scratch.productOutput(image, imageCount: 1, g).reinterpreted(as: Float.self)
+                    for group in 0..<g.groups {
+                        ck_sgemm_rows(0, og, width, k, 1, (pw + group * og * k).reinterpreted(as: Float.self), k,
+                                      rows + group * k, 0, result + group * og * columnPlane, columnPlane)
                     }
+                    scratch.storeImages(image, imageCount: 1, g)
                 }
             }
             return
@@ -269,15 +266,12 @@ enum ConvolutionKernels {
             if inPlace {
                 // Image by image, the columns' rows read in place (WindowRows.swift): A·Bᵀ with B by rows.
                 let width = WindowRows.productWidth(g), sum = (pw + part * weightCount).reinterpreted(as: Float.self)
-                withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: g.groups * k) { rows in
-                    for n in start..<(start + nb) {
-                        WindowRows.fill(rows.baseAddress!, image: n, input: px.reinterpreted(as: Float.self), g)
-                        let source = scratch.channelMajor(pgy + n * g.outChannels * outPlane, imageCount: 1, g)
-                            .reinterpreted(as: Float.self)
-                        for group in 0..<g.groups {
-                            ck_sgemm_rows(1, og, k, width, 1, source + group * og * columnPlane, columnPlane,
-                                          rows.baseAddress! + group * k, 1, sum + group * og * k, k)
-                        }
+                WindowRows.forEachImage(start..<(start + nb), input: px.reinterpreted(as: Float.self), g) { n, rows in
+                    let source = scratch.channelMajor(pgy + n * g.outChannels * outPlane, imageCount: 1, g)
+                        .reinterpreted(as: Float.self)
+                    for group in 0..<g.groups {
+                        ck_sgemm_rows(1, og, k, width, 1, source + group * og * columnPlane, columnPlane,
+                                      rows + group * k, 1, sum + group * og * k, k)
                     }
                 }
                 return

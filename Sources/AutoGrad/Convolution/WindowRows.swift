@@ -19,16 +19,23 @@ enum WindowRows {
     /// Columns of one image's product: `(Ho − 1)·W + Wo`.
     static func productWidth(_ g: Conv2dGeometry) -> Int { (g.outputHeight - 1) * g.inputWidth + g.outputWidth }
 
-    /// Points `rows[(c·kH + a)·kW + b]` at the start of image `n`'s run for (c, a, b) in `input`.
-    static func fill(_ rows: UnsafeMutablePointer<UnsafePointer<Float>?>, image n: Int, input: UnsafePointer<Float>,
-                     _ g: Conv2dGeometry) {
-        var row = 0
-        for c in 0..<g.inChannels {
-            for a in 0..<g.kernelHeight {
-                for b in 0..<g.kernelWidth {
-                    rows[row] = input + wideRunStart(image: n, channel: c, kernelRow: a, kernelColumn: b, g)
-                    row += 1
+    /// Calls `body(n, rows)` for each image `n` in `images`, with `rows[(c·kH + a)·kW + b]` pointing at the start
+    /// of image `n`'s run for (c, a, b) in `input` (one table, refilled per image).
+    static func forEachImage(_ images: Range<Int>, input: UnsafePointer<Float>, _ g: Conv2dGeometry,
+                             _ body: (Int, UnsafePointer<UnsafePointer<Float>?>) -> Void) {
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: g.inChannels * g.kernelHeight * g.kernelWidth) {
+            let rows = $0.baseAddress!
+            for n in images {
+                var row = 0
+                for c in 0..<g.inChannels {
+                    for a in 0..<g.kernelHeight {
+                        for b in 0..<g.kernelWidth {
+                            rows[row] = input + wideRunStart(image: n, channel: c, kernelRow: a, kernelColumn: b, g)
+                            row += 1
+                        }
+                    }
                 }
+                body(n, rows)
             }
         }
     }

@@ -253,14 +253,21 @@ private func inner(_ a: Tensor, _ b: Tensor) -> Double { (a * b).sum().item }
     /// large as the input.
     @Test func floatConvolutionPathsMatchDouble() {
         let cases: [(label: String, x: [Int], w: [Int], stride: (Int, Int), padding: Int, dilation: (Int, Int), groups: Int,
-                     transposed: Bool, inPlace: Bool)] = [
-            ("transposed, stride 2, padding 1", [3, 4, 7, 6], [32, 4, 3, 3], (2, 2), 1, (1, 1), 1, true, false),
-            ("transposed, groups 2", [2, 8, 5, 5], [64, 4, 3, 3], (1, 2), 1, (1, 1), 2, true, false),
-            ("transposed, wide rows", [2, 8, 6, 7], [32, 8, 3, 3], (1, 1), 0, (1, 1), 1, true, true),
-            ("in place, LeNet's 3→6 5×5", [3, 3, 12, 11], [6, 3, 5, 5], (1, 1), 0, (1, 1), 1, false, true),
-            ("in place, groups 2, dilation (2, 1)", [3, 4, 7, 6], [2, 2, 3, 3], (1, 1), 0, (2, 1), 2, false, true),
-            ("in place, 1×1 kernel", [2, 5, 4, 3], [3, 5, 1, 1], (1, 1), 0, (1, 1), 1, false, true),
-            ("in place, kernel as large as the input", [2, 2, 3, 4], [3, 2, 3, 4], (1, 1), 0, (1, 1), 1, false, true),
+                     transposed: Bool, inPlace: Bool, gathered: Bool)] = [
+            ("transposed, stride 2, padding 1", [3, 4, 7, 6], [32, 4, 3, 3], (2, 2), 1, (1, 1), 1, true, false, false),
+            ("transposed, groups 2", [2, 8, 5, 5], [64, 4, 3, 3], (1, 2), 1, (1, 1), 2, true, false, false),
+            ("transposed, wide rows", [2, 8, 6, 7], [32, 8, 3, 3], (1, 1), 0, (1, 1), 1, true, true, false),
+            ("in place, LeNet's 3→6 5×5", [3, 3, 12, 11], [6, 3, 5, 5], (1, 1), 0, (1, 1), 1, false, true, false),
+            ("in place, groups 2, dilation (2, 1)", [3, 4, 7, 6], [2, 2, 3, 3], (1, 1), 0, (2, 1), 2, false, true, false),
+            ("in place, 1×1 kernel", [2, 5, 4, 3], [3, 5, 1, 1], (1, 1), 0, (1, 1), 1, false, true, false),
+            ("in place, kernel as large as the input", [2, 2, 3, 4], [3, 2, 3, 4], (1, 1), 0, (1, 1), 1, false, true, false),
+            // Gathered windows (GatheredWindows.swift): two parts of two chunks each with two threads; output
+            // channels past a 32-wide tile; edge row tiles; filters deeper than a product slice; a weight
+            // gradient over more positions than a slice.
+            ("gathered, DCGAN's 4×4 stride 2 padding 1", [70, 8, 8, 7], [40, 8, 4, 4], (2, 2), 1, (1, 1), 1, true, false, true),
+            ("gathered, dilation (2, 1), stride (1, 2), padding 2", [5, 4, 9, 10], [33, 4, 4, 4], (1, 2), 2, (2, 1), 1, true, false, true),
+            ("gathered, filter of 1152", [2, 72, 6, 6], [32, 72, 4, 4], (2, 2), 1, (1, 1), 1, true, false, true),
+            ("gathered, 2691 positions", [1, 4, 70, 40], [32, 4, 4, 4], (1, 1), 1, (1, 1), 1, true, false, true),
         ]
         for c in cases {
             let x = sample(c.x, seed: 30), w = sample(c.w, seed: 31)
@@ -270,7 +277,11 @@ private func inner(_ a: Tensor, _ b: Tensor) -> Double { (a * b).sum().item }
             #expect(ConvolutionKernels.transposesWeightGradient(Float.self, g) == c.transposed, "\(c.label)")
             #expect(!ConvolutionKernels.transposesWeightGradient(Double.self, g) && !WindowRows.apply(Double.self, g))
             #expect(g.usesWideRows == c.inPlace, "\(c.label)")
-            if BLAS.floatProductRoute != .openBLAS { #expect(WindowRows.apply(Float.self, g) == c.inPlace, "\(c.label)") }
+            if BLAS.floatProductRoute != .openBLAS {
+                #expect(WindowRows.apply(Float.self, g) == c.inPlace, "\(c.label)")
+                #expect(GatheredWindows.apply(Float.self, g) == c.gathered, "\(c.label)")
+            }
+            #expect(!GatheredWindows.apply(Double.self, g))
             let gy = sample(g.outputShape, seed: 32)
             let (y, gw) = (ConvolutionKernels.forward(x, w, g), ConvolutionKernels.weightGradient(x, gy, g))
             let floatY = ConvolutionKernels.forward(x.to(.float32), w.to(.float32), g)

@@ -175,9 +175,8 @@ enum ConvolutionKernels {
                                                       _ body: (Int, Int, Int, ConvolutionScratch<T>) -> Void) -> Int {
         _ = BLAS.prepared
         let chunk = g.batchChunk
-        let parts = Swift.min(BLAS.threadCount, g.batch)
-        let work = g.batch * g.inChannels * g.kernelHeight * g.kernelWidth * g.outputPlane
-        guard parts > 1, work >= Parallel.minimumWork else {
+        let parts = chunkParts(g)
+        guard parts > 1 else {
             let scratch = ConvolutionScratch<T>(g, alwaysStaged: alwaysStaged, columns: columns)
             for start in stride(from: 0, to: g.batch, by: chunk) { body(0, start, Swift.min(chunk, g.batch - start), scratch) }
             withExtendedLifetime(scratch) {}
@@ -194,8 +193,21 @@ enum ConvolutionKernels {
         return parts
     }
 
+    /// How many contiguous parts of the batch run on threads of their own: one per thread, when there is
+    /// enough work.
+    static func chunkParts(_ g: Conv2dGeometry) -> Int {
+        let work = g.batch * g.inChannels * g.kernelHeight * g.kernelWidth * g.outputPlane
+        return work >= Parallel.minimumWork ? Swift.max(1, Swift.min(BLAS.threadCount, g.batch)) : 1
+    }
+
     private static func forward<T: TensorScalar>(_: T.Type, _ x: Tensor, _ w: Tensor, _ y: inout Tensor, _ g: Conv2dGeometry) {
         let px = x.storage.pointer(T.self), pw = w.storage.pointer(T.self), py = y.storage.pointer(T.self)
+        if GatheredWindows.apply(T.self, g) {
+            _ = BLAS.prepared
+            GatheredWindows.forward(px.reinterpreted(as: Float.self), pw.reinterpreted(as: Float.self),
+                                    into: py.reinterpreted(as: Float.self), g)
+            return
+        }
         let (og, k, outPlane, columnPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane, g.columnPlane)
         if WindowRows.apply(T.self, g) {
             // Image by image, B's rows read in place (WindowRows.swift); the wide output is staged as usual.
@@ -254,6 +266,12 @@ enum ConvolutionKernels {
 
     private static func weightGradient<T: TensorScalar>(_: T.Type, _ x: Tensor, _ gy: Tensor, _ w: inout Tensor, _ g: Conv2dGeometry) {
         let px = x.storage.pointer(T.self), pgy = gy.storage.pointer(T.self)
+        if GatheredWindows.apply(T.self, g) {
+            _ = BLAS.prepared
+            GatheredWindows.weightGradient(px.reinterpreted(as: Float.self), pgy.reinterpreted(as: Float.self),
+                                           into: w.storage.pointer(Float.self), g)
+            return
+        }
         let (og, k, outPlane, columnPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane, g.columnPlane)
         let weightCount = w.count
         let transposed = transposesWeightGradient(T.self, g)

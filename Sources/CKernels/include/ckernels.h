@@ -12,6 +12,7 @@
 // planes.c moves and adds the same values in the same order as Im2Col.swift's loops. Results of these
 // do not depend on the CPU; the product (gemm.c) sums in its own order, like any BLAS.
 #include <stddef.h>
+#include <stdint.h>
 
 /// One Adam/AdamW step over `n` elements, in place (see Optim's AdamKernel for the rule):
 ///
@@ -80,6 +81,14 @@ void ck_sgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
 /// The matrices must not overlap. Float only.
 int ck_transpose_f32(ptrdiff_t rows, ptrdiff_t columns, const float *source, ptrdiff_t sourceStride, float *destination,
                      ptrdiff_t destinationStride);
+
+/// `c = α·A·b + β·c` with A gathered: `A[i, p] = aRows[i][aOffsets[p]]` (i < m, p < k), each row of A a pointer and
+/// each step an offset shared by all rows; `b` is `[k, n]` and `c` `[m, n]`, row-major with strides `ldb`, `ldc`.
+/// Reads only those elements. A convolution's windows are such a matrix (one pointer per output position, one
+/// offset per (channel, kernel row, kernel column), or the other way round), so the product reads them from the
+/// input, with no column matrix. β = 0 does not read `c`. Only when ``ck_sgemm_available`` says so.
+void ck_sgemm_gathered(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *const *aRows,
+                       const int32_t *aOffsets, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc);
 
 /// ``ck_sgemm`` with `op(a)` untransposed and B given by row pointers: `op(b)[p, j] = bRows[p][j]` (p < k, j < n)
 /// when `transB` is 0, `op(b)[p, j] = bRows[j][p]` (j < n, p < k) when it is not. Reads only those elements.

@@ -247,10 +247,11 @@ private func inner(_ a: Tensor, _ b: Tensor) -> Double { (a * b).sum().item }
     }
 
     /// The Float paths that differ from Double's: the transposed weight gradient (groups with at least 32
-    /// output channels and patch rows, output gradient staged position-major) and, for wide rows (stride 1,
-    /// no padding), the forward pass and weight gradient that read the input in place (WindowRows.swift) —
-    /// against the Double results, with strides and padding, groups, dilation, a 1×1 kernel and a kernel as
-    /// large as the input.
+    /// output channels and patch rows, output gradient staged position-major); for wide rows (stride 1, no
+    /// padding), the forward pass and weight gradient that read the input in place (WindowRows.swift); for
+    /// wide padded or strided layers, the ones that gather their windows (GatheredWindows.swift); and the
+    /// input gradient of each — against the Double results, with strides and padding, groups, dilation, a
+    /// 1×1 kernel and a kernel as large as the input.
     @Test func floatConvolutionPathsMatchDouble() {
         let cases: [(label: String, x: [Int], w: [Int], stride: (Int, Int), padding: Int, dilation: (Int, Int), groups: Int,
                      transposed: Bool, inPlace: Bool, gathered: Bool)] = [
@@ -289,6 +290,8 @@ private func inner(_ a: Tensor, _ b: Tensor) -> Double { (a * b).sum().item }
             #expect(floatY.dtype == .float32 && floatGW.dtype == .float32)
             #expect(mismatch(floatY, y, atol: 1e-4, rtol: 1e-4) == nil, "\(c.label): forward")
             #expect(mismatch(floatGW, gw, atol: 1e-4, rtol: 1e-4) == nil, "\(c.label): weight gradient")
+            let (gx, floatGX) = (ConvolutionKernels.inputGradient(gy, w, g), ConvolutionKernels.inputGradient(gy.to(.float32), w.to(.float32), g))
+            #expect(mismatch(floatGX, gx, atol: 1e-4, rtol: 1e-4) == nil, "\(c.label): input gradient")
         }
     }
 

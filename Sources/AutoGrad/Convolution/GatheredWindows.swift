@@ -58,17 +58,17 @@ enum GatheredWindows {
         let planes = g.batch * g.inChannels
         let result = Tensor(uninitializedShape: [planes * height * width], dtype: .float32)
         let to = result.storage.pointer(Float.self)
+        let (inputWidth, inputHeight, padTop, padLeft) = (g.inputWidth, g.inputHeight, o.padTop, o.padLeft)
         Parallel.forEachPart(planes, work: planes * height * width) { range in
             for plane in range {
+                // Rows are a few dozen elements: plain loops, which vectorise, not a memset and memcpy call per row
+                // (those took 3% of the DCGAN step).
                 let source = x + plane * g.inputPlane, destination = to + plane * height * width
-                destination.update(repeating: 0, count: o.padTop * width)
-                for r in 0..<g.inputHeight {
-                    let row = destination + (o.padTop + r) * width
-                    row.update(repeating: 0, count: o.padLeft)
-                    (row + o.padLeft).update(from: source + r * g.inputWidth, count: g.inputWidth)
-                    (row + o.padLeft + g.inputWidth).update(repeating: 0, count: o.padRight)
+                for i in 0..<(height * width) { destination[i] = 0 }
+                for r in 0..<inputHeight {
+                    let from = source + r * inputWidth, row = destination + (padTop + r) * width + padLeft
+                    for j in 0..<inputWidth { row[j] = from[j] }
                 }
-                (destination + (o.padTop + g.inputHeight) * width).update(repeating: 0, count: o.padBottom * width)
             }
         }
         return result

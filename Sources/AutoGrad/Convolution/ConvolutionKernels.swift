@@ -168,29 +168,30 @@ enum ConvolutionKernels {
     /// With more than one thread and enough work, the batch is split into contiguous parts, one per
     /// thread, and each part runs its chunks with its own scratch buffers (its products then run on its
     /// own thread): chunks sized to stay in cache make products too small to split well, while whole
-    /// images split evenly. Returns the number of parts (`part` is in `0..<parts`).
-    @discardableResult
-    private static func forEachChunk<T: TensorScalar>(_: T.Type, _ g: Conv2dGeometry, alwaysStaged: Bool = false,
-                                                      columns: Bool = true,
-                                                      _ body: (Int, Int, Int, ConvolutionScratch<T>) -> Void) -> Int {
+    /// images split evenly. `parts` (``chunkParts(_:)`` by default) is the number of parts; `part` is in
+    /// `0..<parts`.
+    private static func forEachChunk<T: TensorScalar>(_: T.Type, _ g: Conv2dGeometry, parts: Int? = nil,
+                                                      alwaysStaged: Bool = false, columns: Bool = true,
+                                                      _ body: (Int, Int, Int, ConvolutionScratch<T>) -> Void) {
         _ = BLAS.prepared
-        let chunk = g.batchChunk
-        let parts = chunkParts(g)
-        guard parts > 1 else {
-            let scratch = ConvolutionScratch<T>(g, alwaysStaged: alwaysStaged, columns: columns)
-            for start in stride(from: 0, to: g.batch, by: chunk) { body(0, start, Swift.min(chunk, g.batch - start), scratch) }
-            withExtendedLifetime(scratch) {}
-            return 1
-        }
+        let parts = parts ?? chunkParts(g)
         let scratches = (0..<parts).map { _ in ConvolutionScratch<T>(g, alwaysStaged: alwaysStaged, columns: columns) }
+        forEachBatchChunk(g, parts: parts, imagesPerChunk: g.batchChunk) { part, images in
+            body(part, images.lowerBound, images.count, scratches[part])
+        }
+        withExtendedLifetime(scratches) {}
+    }
+
+    /// Calls `body(part, images)` for each chunk of `imagesPerChunk` images (fewer at a part's end) of `parts`
+    /// contiguous parts of the batch, one part per thread of the pool.
+    static func forEachBatchChunk(_ g: Conv2dGeometry, parts: Int, imagesPerChunk chunk: Int,
+                                  _ body: (Int, Range<Int>) -> Void) {
         ThreadPool.shared.run(parts: parts) { part in
             let images = (g.batch * part / parts)..<(g.batch * (part + 1) / parts)
             for start in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
-                body(part, start, Swift.min(chunk, images.upperBound - start), scratches[part])
+                body(part, start..<Swift.min(start + chunk, images.upperBound))
             }
         }
-        withExtendedLifetime(scratches) {}
-        return parts
     }
 
     /// How many contiguous parts of the batch run on threads of their own: one per thread, when there is
@@ -278,9 +279,10 @@ enum ConvolutionKernels {
         let inPlace = !transposed && WindowRows.apply(T.self, g)
         // Each part sums its images' products into its own slice, so parts never write the same memory.
         // Transposed, a slice holds each group's `[k, O/G]` block in place of its `[O/G, k]` block.
-        let partials = Tensor.zeros([Swift.min(BLAS.threadCount, Swift.max(g.batch, 1)), weightCount], dtype: T.dtype)
+        let parts = chunkParts(g)
+        let partials = Tensor.zeros([parts, weightCount], dtype: T.dtype)
         let pw = partials.storage.pointer(T.self)
-        let parts = forEachChunk(T.self, g, alwaysStaged: transposed, columns: !inPlace) { part, start, nb, scratch in
+        forEachChunk(T.self, g, parts: parts, alwaysStaged: transposed, columns: !inPlace) { part, start, nb, scratch in
             if inPlace {
                 // Image by image, the columns' rows read in place (WindowRows.swift): A·Bᵀ with B by rows.
                 let width = WindowRows.productWidth(g), sum = (pw + part * weightCount).reinterpreted(as: Float.self)
@@ -315,7 +317,7 @@ enum ConvolutionKernels {
                      beta: 1, sum + group * og * k, ldc: k)
             }
         }
-        for part in 1..<Swift.max(parts, 1) {
+        for part in 1..<parts {
             let slice = pw + part * weightCount
             for i in 0..<weightCount { pw[i] += slice[i] }
         }

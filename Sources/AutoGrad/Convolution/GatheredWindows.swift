@@ -37,18 +37,6 @@ enum GatheredWindows {
     /// position-major output stays in L2 until it is transposed.
     private static func chunk(_ g: Conv2dGeometry) -> Int { Swift.max(1, 384 / Swift.max(1, g.outputPlane)) }
 
-    /// Runs `body(part, images)` over `parts` contiguous parts of the batch, one per thread (as ConvolutionKernels'
-    /// chunks do), each part in chunks of ``chunk(_:)`` images.
-    private static func forEachChunk(_ g: Conv2dGeometry, parts: Int, _ body: (Int, Range<Int>) -> Void) {
-        let step = chunk(g)
-        ThreadPool.shared.run(parts: parts) { part in
-            let images = (g.batch * part / parts)..<(g.batch * (part + 1) / parts)
-            for start in stride(from: images.lowerBound, to: images.upperBound, by: step) {
-                body(part, start..<Swift.min(start + step, images.upperBound))
-            }
-        }
-    }
-
     /// `x` copied into zero-padded planes `[N, C, Hp, Wp]`.
     private static func padded(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry) -> Tensor {
         let (height, width) = paddedSize(g), o = g.options
@@ -105,7 +93,7 @@ enum GatheredWindows {
         let positionMajor = staging.storage.pointer(Float.self)
         let offsets = filterOffsets(g)
         offsets.withUnsafeBufferPointer { offsets in
-            forEachChunk(g, parts: ConvolutionKernels.chunkParts(g)) { _, images in
+            ConvolutionKernels.forEachBatchChunk(g, parts: ConvolutionKernels.chunkParts(g), imagesPerChunk: chunk(g)) { _, images in
                 withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: images.count * plane) { windows in
                     var position = 0
                     for n in images {
@@ -143,7 +131,7 @@ enum GatheredWindows {
         let sums = partials.storage.pointer(Float.self)
         let windows = filterOffsets(g).map { Optional(xp + Int($0)) }
         windows.withUnsafeBufferPointer { windows in
-            forEachChunk(g, parts: parts) { part, images in
+            ConvolutionKernels.forEachBatchChunk(g, parts: parts, imagesPerChunk: chunk(g)) { part, images in
                 for n in images {
                     transposeMatrix(rows: outChannels, columns: plane, gy + n * outChannels * plane, stride: plane,
                                     into: positionMajor + n * plane * outChannels, stride: outChannels)

@@ -106,12 +106,14 @@ import Testing
     }
 
     /// `ck_sgemm_gathered`: A read through a pointer per row and an offset per step (rows that overlap, offsets
-    /// out of order), against the same product in Double; edge row and column tiles, an inner dimension of
-    /// three slices (1024 each), β = 0 with NaN in C, and C wider than the product.
+    /// out of order), against the same product in Double; edge row and column tiles of both tile shapes (12 × 32
+    /// for slices of up to 512 steps, 6 × 64 past that, each column register of the wide tile the partial one
+    /// in some case), an inner dimension of three slices (1024 each) that mix the shapes, β = 0 with NaN in C,
+    /// and C wider than the product.
     @Test func gatheredProductMatchesTheTripleLoop() throws {
         try #require(ck_sgemm_available() != 0, "no AVX-512: ck_sgemm_gathered does not run on this CPU")
         let generator = RandomGenerator(seed: 9)
-        for (m, n, k) in [(29, 45, 2100), (12, 32, 7), (1, 70, 1030), (40, 1, 3)] {
+        for (m, n, k) in [(29, 45, 2100), (12, 32, 7), (1, 70, 1030), (40, 1, 3), (7, 57, 600), (13, 27, 513)] {
             let pool = Tensor.randn([4096], generator: generator).floats
             let rowStarts = (0..<m).map { ($0 * 37) % 900 }, offsets = (0..<k).map { Int32(($0 * 53) % 3000) }
             let ldb = n + 3, ldc = n + 2

@@ -5,8 +5,8 @@ import CKernels
 // Row (c, a, b) of the column matrix at position (n, i, j) is `xp[n, c, i·sh + a·dh, j·sw + b·dw]` in the
 // zero-padded input xp (`[N, C, Hp, Wp]`): a pointer per position plus an offset per (c, a, b), or the other
 // way round. CKernels' `ck_sgemm_gathered` reads its A operand in exactly that form (`A[i, p] =
-// aRows[i][aOffsets[p]]`), so with xp copied once (a third larger than x with the DCGAN's padding of 1) the
-// two products that multiply by the column matrix read the windows where they are:
+// aRows[i][aOffsets[p]]`), so with xp copied chunk by chunk (a third larger than x with the DCGAN's padding
+// of 1) the two products that multiply by the column matrix read the windows where they are:
 //   forward           Yᵀ[(n, i, j), o]  = Σ_(c,a,b) xp[position + offset(c, a, b)] · Wᵀ[(c, a, b), o]
 //   weight gradient   Wᵀ[(c, a, b), o] = Σ_(n,i,j) xp[window(c, a, b) + offset(n, i, j)] · gyᵀ[(n, i, j), o]
 // Both come out with the output channels along the product's 32-wide register tiles, position-major, and
@@ -24,7 +24,7 @@ enum GatheredWindows {
         let (height, width) = paddedSize(g)
         let windowsFit = (g.outputHeight - 1) * o.strideHeight + (g.kernelHeight - 1) * o.dilationHeight < height
             && (g.outputWidth - 1) * o.strideWidth + (g.kernelWidth - 1) * o.dilationWidth < width
-        return windowsFit && g.batch * g.inChannels * height * width < Int(Int32.max)
+        return windowsFit && chunk(g) * g.inChannels * height * width < Int(Int32.max)
     }
 
     /// The padded plane's height and width.
@@ -37,26 +37,51 @@ enum GatheredWindows {
     /// position-major output stays in L2 until it is transposed.
     private static func chunk(_ g: Conv2dGeometry) -> Int { Swift.max(1, 384 / Swift.max(1, g.outputPlane)) }
 
-    /// `x` copied into zero-padded planes `[N, C, Hp, Wp]`.
-    private static func padded(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry) -> Tensor {
+    /// Scratch for one part of the batch: a chunk's zero-padded images and its position-major product, made
+    /// per part so both stay in L2 between the copy, the product and the transpose (a padded copy of the whole
+    /// batch, 4 MiB for the DCGAN layer, had left the chunk's windows in L3 by the time the product read them).
+    private struct ChunkScratch {
+        let padded: Tensor, positionMajor: Tensor
+
+        init(_ g: Conv2dGeometry) {
+            let (height, width) = GatheredWindows.paddedSize(g), images = GatheredWindows.chunk(g)
+            padded = Tensor(uninitializedShape: [images * g.inChannels * height * width], dtype: .float32)
+            positionMajor = Tensor(uninitializedShape: [images * g.outputPlane * g.outChannels], dtype: .float32)
+        }
+
+        var paddedPointer: UnsafeMutablePointer<Float> { padded.storage.pointer(Float.self) }
+        var positionMajorPointer: UnsafeMutablePointer<Float> { positionMajor.storage.pointer(Float.self) }
+    }
+
+    /// Calls `body(part, images, scratch)` for each chunk of the batch (see
+    /// ``ConvolutionKernels/forEachBatchChunk(_:parts:imagesPerChunk:_:)``), with `images` of `x` already copied
+    /// into `scratch`'s zero-padded planes `[images, C, Hp, Wp]`.
+    private static func forEachPaddedChunk(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry, parts: Int,
+                                           _ body: (Int, Range<Int>, ChunkScratch) -> Void) {
+        let scratches = (0..<parts).map { _ in ChunkScratch(g) }
+        ConvolutionKernels.forEachBatchChunk(g, parts: parts, imagesPerChunk: chunk(g)) { part, images in
+            pad(x + images.lowerBound * g.inChannels * g.inputPlane, planes: images.count * g.inChannels, g,
+                into: scratches[part].paddedPointer)
+            body(part, images, scratches[part])
+        }
+        withExtendedLifetime(scratches) {}
+    }
+
+    /// `planes` planes of `x` copied into zero-padded planes `[planes, Hp, Wp]` at `destination`.
+    private static func pad(_ x: UnsafePointer<Float>, planes: Int, _ g: Conv2dGeometry,
+                            into destination: UnsafeMutablePointer<Float>) {
         let (height, width) = paddedSize(g), o = g.options
-        let planes = g.batch * g.inChannels
-        let result = Tensor(uninitializedShape: [planes * height * width], dtype: .float32)
-        let to = result.storage.pointer(Float.self)
         let (inputWidth, inputHeight, padTop, padLeft) = (g.inputWidth, g.inputHeight, o.padTop, o.padLeft)
-        Parallel.forEachPart(planes, work: planes * height * width) { range in
-            for plane in range {
-                // Rows are a few dozen elements: plain loops, which vectorise, not a memset and memcpy call per row
-                // (those took 3% of the DCGAN step).
-                let source = x + plane * g.inputPlane, destination = to + plane * height * width
-                for i in 0..<(height * width) { destination[i] = 0 }
-                for r in 0..<inputHeight {
-                    let from = source + r * inputWidth, row = destination + (padTop + r) * width + padLeft
-                    for j in 0..<inputWidth { row[j] = from[j] }
-                }
+        for plane in 0..<planes {
+            // Rows are a few dozen elements: plain loops, which vectorise, not a memset and memcpy call per row
+            // (those took 3% of the DCGAN step).
+            let source = x + plane * g.inputPlane, to = destination + plane * height * width
+            for i in 0..<(height * width) { to[i] = 0 }
+            for r in 0..<inputHeight {
+                let from = source + r * inputWidth, row = to + (padTop + r) * width + padLeft
+                for j in 0..<inputWidth { row[j] = from[j] }
             }
         }
-        return result
     }
 
     /// Offsets of the filter's elements (c, a, b), in weight order, from a window's first element in `xp`.
@@ -74,7 +99,7 @@ enum GatheredWindows {
         return offsets
     }
 
-    /// Offset of position (n, i, j)'s window in `xp`, for `n` in `images`, in output order.
+    /// Offset of position (n, i, j)'s window in padded planes that start at image 0.
     private static func positionOffset(image n: Int, row i: Int, column j: Int, _ g: Conv2dGeometry) -> Int {
         let (height, width) = paddedSize(g), o = g.options
         return (n * g.inChannels * height + i * o.strideHeight) * width + j * o.strideWidth
@@ -84,19 +109,16 @@ enum GatheredWindows {
     static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
                         _ g: Conv2dGeometry) {
         let (k, outChannels, plane) = (g.patchSize, g.outChannels, g.outputPlane)
-        let input = padded(x, g)
-        let xp = UnsafePointer(input.storage.pointer(Float.self))
         let transposedWeight = Tensor(uninitializedShape: [k * outChannels], dtype: .float32)
         let wt = transposedWeight.storage.pointer(Float.self)
         transposeMatrix(rows: outChannels, columns: k, w, stride: k, into: wt, stride: outChannels)
-        let staging = Tensor(uninitializedShape: [g.batch * plane * outChannels], dtype: .float32)
-        let positionMajor = staging.storage.pointer(Float.self)
         let offsets = filterOffsets(g)
         offsets.withUnsafeBufferPointer { offsets in
-            ConvolutionKernels.forEachBatchChunk(g, parts: ConvolutionKernels.chunkParts(g), imagesPerChunk: chunk(g)) { _, images in
+            forEachPaddedChunk(x, g, parts: ConvolutionKernels.chunkParts(g)) { _, images, scratch in
+                let xp = UnsafePointer(scratch.paddedPointer), positionMajor = scratch.positionMajorPointer
                 withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: images.count * plane) { windows in
                     var position = 0
-                    for n in images {
+                    for n in 0..<images.count {
                         for i in 0..<g.outputHeight {
                             for j in 0..<g.outputWidth {
                                 windows[position] = xp + positionOffset(image: n, row: i, column: j, g)
@@ -104,41 +126,39 @@ enum GatheredWindows {
                             }
                         }
                     }
-                    let result = positionMajor + images.lowerBound * plane * outChannels
                     ck_sgemm_gathered(images.count * plane, outChannels, k, 1, windows.baseAddress!, offsets.baseAddress!,
-                                      wt, outChannels, 0, result, outChannels)
-                    for n in images {
-                        transposeMatrix(rows: plane, columns: outChannels, positionMajor + n * plane * outChannels,
-                                        stride: outChannels, into: y + n * outChannels * plane, stride: plane)
-                    }
+                                      wt, outChannels, 0, positionMajor, outChannels)
+                }
+                for (index, n) in images.enumerated() {
+                    transposeMatrix(rows: plane, columns: outChannels, positionMajor + index * plane * outChannels,
+                                    stride: outChannels, into: y + n * outChannels * plane, stride: plane)
                 }
             }
         }
-        withExtendedLifetime((input, transposedWeight, staging)) {}
+        withExtendedLifetime(transposedWeight) {}
     }
 
     /// `∂⟨conv(x, W), gy⟩/∂W` for Float geometries that ``apply(_:_:)`` accepts, into `w` (`[O, C, kH, kW]`).
     static func weightGradient(_ x: UnsafePointer<Float>, _ gy: UnsafePointer<Float>, into w: UnsafeMutablePointer<Float>,
                                _ g: Conv2dGeometry) {
         let (k, outChannels, plane) = (g.patchSize, g.outChannels, g.outputPlane)
-        let input = padded(x, g)
-        let xp = UnsafePointer(input.storage.pointer(Float.self))
-        let staging = Tensor(uninitializedShape: [g.batch * plane * outChannels], dtype: .float32)
-        let positionMajor = staging.storage.pointer(Float.self)
         // Each part sums its images into its own `[k, O]` slice.
         let parts = ConvolutionKernels.chunkParts(g)
         let partials = Tensor.zeros([parts, k * outChannels], dtype: .float32)
         let sums = partials.storage.pointer(Float.self)
-        let windows = filterOffsets(g).map { Optional(xp + Int($0)) }
-        windows.withUnsafeBufferPointer { windows in
-            ConvolutionKernels.forEachBatchChunk(g, parts: parts, imagesPerChunk: chunk(g)) { part, images in
-                for n in images {
-                    transposeMatrix(rows: outChannels, columns: plane, gy + n * outChannels * plane, stride: plane,
-                                    into: positionMajor + n * plane * outChannels, stride: outChannels)
-                }
+        let filter = filterOffsets(g)
+        forEachPaddedChunk(x, g, parts: parts) { part, images, scratch in
+            let positionMajor = scratch.positionMajorPointer
+            for (index, n) in images.enumerated() {
+                transposeMatrix(rows: outChannels, columns: plane, gy + n * outChannels * plane, stride: plane,
+                                into: positionMajor + index * plane * outChannels, stride: outChannels)
+            }
+            let xp = UnsafePointer(scratch.paddedPointer)
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: k) { windows in
+                for (index, offset) in filter.enumerated() { windows[index] = xp + Int(offset) }
                 withUnsafeTemporaryAllocation(of: Int32.self, capacity: images.count * plane) { offsets in
                     var position = 0
-                    for n in images {
+                    for n in 0..<images.count {
                         for i in 0..<g.outputHeight {
                             for j in 0..<g.outputWidth {
                                 offsets[position] = Int32(positionOffset(image: n, row: i, column: j, g))
@@ -147,8 +167,7 @@ enum GatheredWindows {
                         }
                     }
                     ck_sgemm_gathered(k, outChannels, images.count * plane, 1, windows.baseAddress!, offsets.baseAddress!,
-                                      positionMajor + images.lowerBound * plane * outChannels, outChannels, 1,
-                                      sums + part * k * outChannels, outChannels)
+                                      positionMajor, outChannels, 1, sums + part * k * outChannels, outChannels)
                 }
             }
         }
@@ -157,6 +176,6 @@ enum GatheredWindows {
             for i in 0..<(k * outChannels) { sums[i] += slice[i] }
         }
         transposeMatrix(rows: k, columns: outChannels, sums, stride: outChannels, into: w, stride: k)
-        withExtendedLifetime((input, staging, partials)) {}
+        withExtendedLifetime(partials) {}
     }
 }

@@ -56,7 +56,7 @@ static void ck_im2col_avx512(const float *input, const ck_columns_shape *s, floa
     // to end, a stream the prefetcher follows (col2im of the DCGAN's 64→128 layer 737 → 632 µs).
     for (ptrdiff_t c = 0; c < s->channels; c++) {
         for (ptrdiff_t t = 0; t < s->images; t++) {
-            const float *plane = input + (t * s->channels + c) * s->height * s->width;
+            const float *plane = input + (t * s->imageChannels + c) * s->height * s->width;
             float *planeColumns = columns + t * oh * ow + c * kh * kw * s->rowStride;
             for (ptrdiff_t a = 0; a < kh; a++) {
                 for (ptrdiff_t i = 0; i < oh; i++) {
@@ -102,7 +102,7 @@ static void ck_col2im_avx512(const float *columns, const ck_columns_shape *s, fl
     // to end, a stream the prefetcher follows (col2im of the DCGAN's 64→128 layer 737 → 632 µs).
     for (ptrdiff_t c = 0; c < s->channels; c++) {
         for (ptrdiff_t t = 0; t < s->images; t++) {
-            float *plane = output + (t * s->channels + c) * s->height * s->width;
+            float *plane = output + (t * s->imageChannels + c) * s->height * s->width;
             const float *planeColumns = columns + t * oh * ow + c * kh * kw * s->rowStride;
             for (ptrdiff_t h = 0; h < s->height; h++) {
                 // Padded row r = h + padTop collects output row i of kernel row a where i·sh + a·dh = r,

@@ -244,6 +244,17 @@ private func inner(_ a: Tensor, _ b: Tensor) -> Double { (a * b).sum().item }
         #expect(mismatch(ConvolutionKernels.weightGradient(x, gy, chunked), ConvolutionKernels.weightGradient(x, gy, whole), atol: 1e-12) == nil)
         #expect(mismatch(ConvolutionKernels.forward(x, w, wide), y, atol: 1e-12) == nil)
         #expect(mismatch(ConvolutionKernels.weightGradient(x, gy, wide), ConvolutionKernels.weightGradient(x, gy, whole), atol: 1e-12) == nil)
+        // A budget of one channel's rows (6) of a two-image chunk: the input gradient runs its product and col2im
+        // channel by channel, four blocks over the two groups, in Double (loops) and in Float (AVX-512 col2im,
+        // where the CPU has it, writing one channel plane of each image).
+        var blocked = whole
+        blocked.columnBudget = 6 * 2 * whole.outputPlane
+        blocked.minimumProductWidth = 2 * whole.outputPlane
+        #expect(blocked.batchChunk == 2)
+        #expect(mismatch(ConvolutionKernels.inputGradient(gy, w, blocked), ConvolutionKernels.inputGradient(gy, w, whole), atol: 1e-12) == nil)
+        let (gyFloat, wFloat) = (gy.to(.float32), w.to(.float32))
+        #expect(mismatch(ConvolutionKernels.inputGradient(gyFloat, wFloat, blocked),
+                         ConvolutionKernels.inputGradient(gyFloat, wFloat, whole), atol: 1e-6) == nil)
     }
 
     /// The Float paths that differ from Double's: the transposed weight gradient (groups with at least 32

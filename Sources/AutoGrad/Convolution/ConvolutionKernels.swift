@@ -5,7 +5,8 @@ import CKernels
 // With X the column matrix of a chunk of images (see Im2Col.swift), Wg the weight of group g viewed
 // as `[O/G, C/G·kH·kW]`, and Y the output chunk viewed as `[O, nb·Ho·Wo]` (channel-major):
 //   forward           Yg = Wg · Xg
-//   input gradient    Xg = Wgᵀ · Yg, then col2im          (the transposed convolution)
+//   input gradient    Xg = Wgᵀ · Yg, then col2im          (the transposed convolution; a block of input
+//                                                        channels' rows at a time, so col2im reads them from L2)
 //   weight gradient   Wg = Σ over chunks  Yg · Xgᵀ,  or  Wgᵀ = Σ over chunks  Xg · Ygᵀ
 // Folding `nb` images into the columns makes one large GEMM instead of `nb` small ones; the output
 // is then staged channel-major and copied to (or from) NCHW, one contiguous plane at a time.
@@ -244,17 +245,38 @@ enum ConvolutionKernels {
     private static func inputGradient<T: TensorScalar>(_: T.Type, _ y: Tensor, _ w: Tensor, _ x: inout Tensor, _ g: Conv2dGeometry) {
         let py = y.storage.pointer(T.self), pw = w.storage.pointer(T.self), px = x.storage.pointer(T.self)
         let (og, k, outPlane, columnPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane, g.columnPlane)
+        let (groupChannels, taps) = (g.groupInChannels, g.kernelHeight * g.kernelWidth)
         forEachChunk(T.self, g) { _, start, nb, scratch in
             let columns = scratch.columnPointer
             let width = nb * columnPlane
             let source = scratch.channelMajor(py + start * g.outChannels * outPlane, imageCount: nb, g)
+            let images = px + start * g.inChannels * g.inputPlane
+            // Wide rows' col2im takes every channel at once: the whole column matrix first.
+            let blocked = !g.usesWideRows, block = blocked ? columnBlockChannels(g, width: width) : groupChannels
             for group in 0..<g.groups {
-                gemm(transposeA: true, transposeB: false, m: k, n: width, k: og,
-                     pw + group * og * k, lda: k, source + group * og * width, ldb: width,
-                     beta: 0, columns + group * k * width, ldc: width)
+                for first in stride(from: 0, to: groupChannels, by: block) {
+                    let channels = Swift.min(block, groupChannels - first), channel = group * groupChannels + first
+                    gemm(transposeA: true, transposeB: false, m: channels * taps, n: width, k: og,
+                         pw + group * og * k + first * taps, lda: k, source + group * og * width, ldb: width,
+                         beta: 0, blocked ? columns : columns + channel * taps * width, ldc: width)
+                    if blocked { col2im(columns, imageCount: nb, g, channels: channel..<(channel + channels), into: images) }
+                }
             }
-            col2im(columns, imageCount: nb, g, into: px + start * g.inChannels * g.inputPlane)
+            if !blocked { col2im(columns, imageCount: nb, g, into: images) }
         }
+    }
+
+    /// Input channels whose column-matrix rows the input gradient computes and folds back (col2im) in one go:
+    /// as many as fit ``Conv2dGeometry/columnBudget`` (L2), so col2im reads what the product just wrote from
+    /// there (the whole chunk's matrix, 2.2 MB for the DCGAN's 64→128 layer, went out to L3 and back).
+    /// A block's rows are kept a multiple of the product's 12-row register tiles where that leaves a block (a
+    /// 4-row remainder tile per block of 7 DCGAN channels cost 1.5% of the step).
+    private static func columnBlockChannels(_ g: Conv2dGeometry, width: Int) -> Int {
+        let taps = g.kernelHeight * g.kernelWidth
+        let fitting = Swift.max(1, g.columnBudget / Swift.max(1, width) / taps)
+        if fitting >= g.groupInChannels { return g.groupInChannels }
+        let wholeTiles = (1...12).first { $0 * taps % 12 == 0 }!
+        return fitting >= wholeTiles ? fitting / wholeTiles * wholeTiles : fitting
     }
 
     /// Whether the weight gradient is computed transposed, `Wgᵀ = Xg · Ygᵀ` (see the file's overview): for

@@ -46,17 +46,19 @@ private struct PaddedPlane {
 /// Runs the AVX-512 im2col or col2im of CKernels (`kernel(images, shape)`) over parts of `0..<nb` split over
 /// threads, when `T` is `Float` and the kernels take this geometry on this CPU; returns whether it ran.
 private func vectorizedColumns<T: TensorScalar>(_: T.Type, imageCount nb: Int, _ g: Conv2dGeometry,
+                                                channels: Range<Int>? = nil,
                                                 _ kernel: (Range<Int>, UnsafePointer<ck_columns_shape>) -> Void) -> Bool {
     guard T.self == Float.self else { return false }
     let o = g.options
     var shape = ck_columns_shape(
-        images: nb, channels: g.inChannels, height: g.inputHeight, width: g.inputWidth,
+        images: nb, channels: channels?.count ?? g.inChannels, imageChannels: g.inChannels,
+        height: g.inputHeight, width: g.inputWidth,
         padTop: o.padTop, padLeft: o.padLeft, paddedWidth: g.inputWidth + o.padLeft + o.padRight,
         kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, outHeight: g.outputHeight, outWidth: g.outputWidth,
         strideHeight: o.strideHeight, strideWidth: o.strideWidth, dilationHeight: o.dilationHeight,
         dilationWidth: o.dilationWidth, rowStride: nb * g.outputPlane)
     guard ck_columns_vectorized(&shape) != 0 else { return false }
-    Parallel.forEachPart(nb, work: nb * g.inChannels * g.kernelHeight * g.kernelWidth * g.outputPlane) { images in
+    Parallel.forEachPart(nb, work: nb * shape.channels * g.kernelHeight * g.kernelWidth * g.outputPlane) { images in
         var part = shape
         part.images = images.count
         kernel(images, &part)
@@ -122,12 +124,20 @@ func im2col<T: TensorScalar>(_ input: UnsafePointer<T>, imageCount nb: Int, _ g:
 /// copied from by ``im2col(_:imageCount:_:into:)``; padding entries are dropped. This is im2col's
 /// adjoint: `⟨im2col(x), M⟩ = ⟨x, col2im(M)⟩`. Every element of the images is written, so `output`
 /// need not be initialised.
+///
+/// With `channels`, `columns` holds only those channels' rows (`channels.count·kH·kW`) and only their planes
+/// of the images are written; wide rows (see below) take the whole range only.
 func col2im<T: TensorScalar>(_ columns: UnsafePointer<T>, imageCount nb: Int, _ g: Conv2dGeometry,
-                             into output: UnsafeMutablePointer<T>) {
-    if g.usesWideRows { return wideRowCol2im(columns, imageCount: nb, g, into: output) }
-    if vectorizedColumns(T.self, imageCount: nb, g, { range, shape in
+                             channels: Range<Int>? = nil, into output: UnsafeMutablePointer<T>) {
+    let channels = channels ?? 0..<g.inChannels
+    if g.usesWideRows {
+        precondition(channels == 0..<g.inChannels, "col2im: wide rows take every channel, not \(channels)")
+        return wideRowCol2im(columns, imageCount: nb, g, into: output)
+    }
+    if vectorizedColumns(T.self, imageCount: nb, g, channels: channels, { range, shape in
         ck_col2im_f32((columns + range.lowerBound * g.outputPlane).reinterpreted(as: Float.self), shape,
-                      (output + range.lowerBound * g.inChannels * g.inputPlane).reinterpreted(as: Float.self))
+                      (output + range.lowerBound * g.inChannels * g.inputPlane + channels.lowerBound * g.inputPlane)
+                        .reinterpreted(as: Float.self))
     }) { return }
     let plane = PaddedPlane(g)
     let (outPlane, outWidth, width, pitch) = (g.outputPlane, g.outputWidth, g.inputWidth, plane.width)
@@ -135,12 +145,13 @@ func col2im<T: TensorScalar>(_ columns: UnsafePointer<T>, imageCount nb: Int, _ 
     forEachPaddedPart(plane, imageCount: nb, T.self) { images, padded, offsets in
         let interior = padded + plane.interiorOffset
         for n in images {
-            for c in 0..<g.inChannels {
+            for c in channels {
                 padded.update(repeating: 0, count: plane.width * plane.height)
                 for a in 0..<g.kernelHeight {
                     for b in 0..<g.kernelWidth {
                         let to = padded + plane.kernelOffset(a, b)
-                        let from = columns + ((c * g.kernelHeight + a) * g.kernelWidth + b) * nb * outPlane + n * outPlane
+                        let row = ((c - channels.lowerBound) * g.kernelHeight + a) * g.kernelWidth + b
+                        let from = columns + row * nb * outPlane + n * outPlane
                         if g.options.strideWidth == 1 {
                             for i in 0..<g.outputHeight {
                                 let (rowFrom, rowTo) = (from + i &* outWidth, to + i &* rowStep)

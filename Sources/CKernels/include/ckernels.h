@@ -29,9 +29,10 @@ void ck_adam_f64(double *parameter, const double *gradient, double *first, doubl
 
 /// The shape of an im2col/col2im over a range of images, for the kernels below. The column matrix has one
 /// row per (channel c, kernel row a, kernel column b), `rowStride` apart, and in each row `outHeight·outWidth`
-/// entries per image; `paddedWidth = padLeft + width + padRight`.
+/// entries per image; `paddedWidth = padLeft + width + padRight`. The images have `imageChannels` planes each,
+/// of which the kernels cover the first `channels` (the caller points at a block's first plane).
 typedef struct {
-    ptrdiff_t images, channels, height, width;
+    ptrdiff_t images, channels, imageChannels, height, width;
     ptrdiff_t padTop, padLeft, paddedWidth;
     ptrdiff_t kernelHeight, kernelWidth, outHeight, outWidth;
     ptrdiff_t strideHeight, strideWidth, dilationHeight, dilationWidth;

@@ -50,7 +50,7 @@ let package = Package(
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),
-        .target(name: "NN", dependencies: ["AutoGrad"]),
+        .target(name: "NN", dependencies: ["AutoGrad", "CKernels"]),
         .target(name: "Optim", dependencies: ["AutoGrad", "CKernels", "CVectorMath"]),
         .target(name: "Data", dependencies: ["AutoGrad", "CZlib"]),
         // Examples: executables that train on real data. ExampleSupport holds what they share

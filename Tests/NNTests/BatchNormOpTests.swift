@@ -42,10 +42,12 @@ private func agree(_ a: Tensor, _ b: Tensor, tolerance: Double) -> Bool {
 
 @Suite struct BatchNormOpTests {
     /// `[N, C]` (with fewer and more than eight channels: the kernels take eight at a time), `[N, C, L]` and
-    /// `[N, C, H, W]` (runs with and without a tail of fewer than eight elements).
-    static let shapes: [[Int]] = [[6, 3], [5, 19], [4, 3, 5], [3, 2, 4, 4]]
-    /// Large enough that the kernels split the channels over threads.
-    static let largeShapes: [[Int]] = [[8, 16, 24, 24], [512, 200]]
+    /// `[N, C, H, W]` (runs shorter than eight, of whole sixteens, and of 25 and 49: sixteens, then eight, then a
+    /// tail of fewer than eight, the steps of CKernels' Float loop).
+    static let shapes: [[Int]] = [[6, 3], [5, 19], [4, 3, 5], [3, 2, 4, 4], [2, 3, 5, 5], [3, 2, 7, 7]]
+    /// Large enough that the kernels split the channels over threads, and channels past one of CKernels' tiles
+    /// (256 channels for `[N, C]`, 128 for runs).
+    static let largeShapes: [[Int]] = [[8, 16, 24, 24], [512, 200], [4, 300], [3, 130, 3]]
 
     @Test(arguments: [DType.float64, .float32])
     func forwardMatchesTheComposedFormulaAndKeepsTheStatistics(dtype: DType) {

@@ -27,6 +27,14 @@ void ck_adam_f32(float *parameter, const float *gradient, float *first, float *s
 void ck_adam_f64(double *parameter, const double *gradient, double *first, double *second, double *maxSecond,
                  ptrdiff_t n, double beta1, double beta2, double stepSize, double scaledEps, double coupledDecay);
 
+/// Per-channel moments of a contiguous `[batch, channels, inner]` Float tensor, for batch normalisation: for
+/// each channel c in `start..<start + count`, `firstSums[c] += Σ (p − ps_c)` and `secondSums[c] += Σ (p − ps_c)·
+/// (q − qs_c)` over the channel's `batch·inner` elements of `p` and `q` (the same positions), in Double, with
+/// `ps = pShift` (0 when NULL) and `qs = qShift`. Returns 0 without writing when the CPU has no AVX-512.
+int ck_channel_moments_f32(const float *p, const float *q, ptrdiff_t batch, ptrdiff_t channels, ptrdiff_t inner,
+                           ptrdiff_t start, ptrdiff_t count, const double *pShift, const double *qShift,
+                           double *firstSums, double *secondSums);
+
 /// The shape of an im2col/col2im over a range of images, for the kernels below. The column matrix has one
 /// row per (channel c, kernel row a, kernel column b), `rowStride` apart, and in each row `outHeight·outWidth`
 /// entries per image; `paddedWidth = padLeft + width + padRight`. The images have `imageChannels` planes each,

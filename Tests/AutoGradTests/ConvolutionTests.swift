@@ -52,6 +52,8 @@ private let convCases: [ConvCase] = [
     // Strided windows read phase planes (Im2Col.swift): kernel offsets whose a·d falls in every residue mod s.
     ConvCase(label: "stride (2, 3), dilation (3, 2), padding (3, 1)", n: 2, h: 9, w: 10, stride: (2, 3), padding: .explicit(3, 1),
              dilation: (3, 2)),
+    // Output planes of 128 or more positions (not wide rows): the forward pass writes image by image in place.
+    ConvCase(label: "padding 1, groups 2, 12×11 output planes", c: 4, o: 4, h: 12, w: 11, padding: 1, groups: 2),
 ]
 
 /// One convTranspose2d configuration: input `[n, cIn, h, w]`, weight `[cIn, cOut/groups, kernel]`.
@@ -280,6 +282,8 @@ private func inner(_ a: Tensor, _ b: Tensor) -> Double { (a * b).sum().item }
             ("gathered, dilation (2, 1), stride (1, 2), padding 2", [5, 4, 9, 10], [33, 4, 4, 4], (1, 2), 2, (2, 1), 1, true, false, true),
             ("gathered, filter of 1152", [2, 72, 6, 6], [32, 72, 4, 4], (2, 2), 1, (1, 1), 1, true, false, true),
             ("gathered, 2691 positions", [1, 4, 70, 40], [32, 4, 4, 4], (1, 1), 1, (1, 1), 1, true, false, true),
+            // Output planes of at least 128 positions: the im2col forward pass writes image by image in place.
+            ("image by image, padding 1, groups 2", [3, 4, 12, 11], [6, 2, 3, 3], (1, 1), 1, (1, 1), 2, false, false, false),
         ]
         for c in cases {
             let x = sample(c.x, seed: 30), w = sample(c.w, seed: 31)

@@ -19,6 +19,21 @@ import Testing
         #expect(mismatch(g[0], shape: [4], [0.5, 0.75, 5, 1.75]) == nil)
     }
 
+    @Test func leakyReLUInFloatMatchesTheElementRule() {
+        // 37 elements: CKernels' vector loop and its remainder; zeros of both signs, infinities and NaN.
+        let specials: [Float] = [0, -0.0, .nan, .infinity, -.infinity, 1e-30, -1e-30]
+        let values = (0..<37).map { $0 < specials.count ? specials[$0] : Float($0 % 5) - 2.5 + Float($0) / 64 }
+        let x = Tensor(shape: [37], scalars: values.map(Double.init), dtype: .float32)
+        let y = Variable(x).leakyReLU(negativeSlope: 0.25).value.floats
+        let expected = values.map { $0 * ($0 > 0 ? 1 : Float(0.25)) }
+        #expect(zip(y, expected).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }, "\(y)")
+        let weights = (0..<37).map { Float($0 % 3) + 1.5 }
+        let g = gradients([x], weights: Tensor(shape: [37], scalars: weights.map(Double.init), dtype: .float32)) {
+            $0[0].leakyReLU(negativeSlope: 0.25)
+        }
+        #expect(g[0].floats == zip(values, weights).map { $1 * ($0 > 0 ? 1 : Float(0.25)) })
+    }
+
     @Test func reluGradientOfANaNInputIsTheGradientTimesZero() {
         // As before the one-pass kernel: g · 0 where x is not above 0 (a NaN input gives 0 for a finite g).
         let g = gradients([Tensor([Double.nan, 1])], weights: Tensor([2.0, 3])) { $0[0].relu() }

@@ -108,6 +108,7 @@ CASES = {
     **convolution("conv-1-32-k3", (64, 1, 28, 28), False, lambda: nn.Conv2d(1, 32, 3)),
     **convolution("conv-3-6-k5", (64, 3, 32, 32), False, lambda: nn.Conv2d(3, 6, 5)),
     **convolution("conv-6-16-k5", (64, 6, 14, 14), True, lambda: nn.Conv2d(6, 16, 5)),
+    **convolution("conv-1-64-k4s2p1", (64, 1, 28, 28), False, lambda: nn.Conv2d(1, 64, 4, 2, 1)),
     **convolution("conv-64-128-k4s2p1", (64, 64, 14, 14), True, lambda: nn.Conv2d(64, 128, 4, 2, 1)),
     **convolution("conv-transpose-128-64-k4s2p1", (64, 128, 7, 7), True, lambda: nn.ConvTranspose2d(128, 64, 4, 2, 1)),
     "maxpool2-32x26-fwd": forward((64, 32, 26, 26), lambda: nn.MaxPool2d(2)),

@@ -163,6 +163,11 @@ extension MicroCase {
                       flops: convFlops(n: 64, cIn: 3, cOut: 6, k: 5, hOut: 28, wOut: 28)) { Conv2d(3, 6, kernelSize: 5) }
         + convolution("conv-6-16-k5", [64, 6, 14, 14], inputGrad: true,
                       flops: convFlops(n: 64, cIn: 6, cOut: 16, k: 5, hOut: 10, wOut: 10)) { Conv2d(6, 16, kernelSize: 5) }
+        // The DCGAN discriminator's first layer: one input channel, a 14×14 output plane per filter.
+        + convolution("conv-1-64-k4s2p1", [64, 1, 28, 28], inputGrad: false,
+                      flops: convFlops(n: 64, cIn: 1, cOut: 64, k: 4, hOut: 14, wOut: 14)) {
+            Conv2d(1, 64, kernelSize: 4, stride: 2, padding: 1)
+        }
         + convolution("conv-64-128-k4s2p1", [64, 64, 14, 14], inputGrad: true,
                       flops: convFlops(n: 64, cIn: 64, cOut: 128, k: 4, hOut: 7, wOut: 7)) {
             Conv2d(64, 128, kernelSize: 4, stride: 2, padding: 1)

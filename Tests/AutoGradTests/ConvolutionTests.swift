@@ -257,6 +257,10 @@ private func inner(_ a: Tensor, _ b: Tensor) -> Double { (a * b).sum().item }
         let (gyFloat, wFloat) = (gy.to(.float32), w.to(.float32))
         #expect(mismatch(ConvolutionKernels.inputGradient(gyFloat, wFloat, blocked),
                          ConvolutionKernels.inputGradient(gyFloat, wFloat, whole), atol: 1e-6) == nil)
+        // The bias of the transposed convolution goes in once per chunk, after all of its blocks.
+        let bias = sample([4], seed: 12)
+        #expect(mismatch(ConvolutionKernels.inputGradient(gy, w, bias: bias, blocked),
+                         ConvolutionKernels.inputGradient(gy, w, whole) + bias.reshaped([1, 4, 1, 1]), atol: 1e-12) == nil)
     }
 
     /// The Float paths that differ from Double's: the transposed weight gradient (groups with at least 32
@@ -298,14 +302,16 @@ private func inner(_ a: Tensor, _ b: Tensor) -> Double { (a * b).sum().item }
                 #expect(GatheredWindows.apply(Float.self, g) == c.gathered, "\(c.label)")
             }
             #expect(!GatheredWindows.apply(Double.self, g))
-            let gy = sample(g.outputShape, seed: 32)
-            let (y, gw) = (ConvolutionKernels.forward(x, w, g), ConvolutionKernels.weightGradient(x, gy, g))
-            let floatY = ConvolutionKernels.forward(x.to(.float32), w.to(.float32), g)
+            // Each path adds the bias as it writes a chunk of output.
+            let gy = sample(g.outputShape, seed: 32), b = sample([g.outChannels], seed: 33), bIn = sample([g.inChannels], seed: 34)
+            let (y, gw) = (ConvolutionKernels.forward(x, w, bias: b, g), ConvolutionKernels.weightGradient(x, gy, g))
+            let floatY = ConvolutionKernels.forward(x.to(.float32), w.to(.float32), bias: b.to(.float32), g)
             let floatGW = ConvolutionKernels.weightGradient(x.to(.float32), gy.to(.float32), g)
             #expect(floatY.dtype == .float32 && floatGW.dtype == .float32)
             #expect(mismatch(floatY, y, atol: 1e-4, rtol: 1e-4) == nil, "\(c.label): forward")
             #expect(mismatch(floatGW, gw, atol: 1e-4, rtol: 1e-4) == nil, "\(c.label): weight gradient")
-            let (gx, floatGX) = (ConvolutionKernels.inputGradient(gy, w, g), ConvolutionKernels.inputGradient(gy.to(.float32), w.to(.float32), g))
+            let gx = ConvolutionKernels.inputGradient(gy, w, bias: bIn, g)
+            let floatGX = ConvolutionKernels.inputGradient(gy.to(.float32), w.to(.float32), bias: bIn.to(.float32), g)
             #expect(mismatch(floatGX, gx, atol: 1e-4, rtol: 1e-4) == nil, "\(c.label): input gradient")
         }
     }

@@ -82,8 +82,7 @@ extension Variable {
                               padding: Conv2dPadding = .valid, dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Variable {
         let op = Conv2dOp(input: input.shape, weight: weight.shape, bias: bias?.shape, stride: stride,
                           padding: padding, dilation: dilation, groups: groups)
-        let y = op(input, weight)
-        return bias.map { y + $0.reshaped([1, -1, 1, 1]) } ?? y
+        return op.apply([input, weight] + (bias.map { [$0] } ?? []))
     }
 
     /// 2-D transposed convolution over an NCHW batch (PyTorch's `conv_transpose2d`): the adjoint of
@@ -119,8 +118,7 @@ extension Variable {
                                        dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Variable {
         let op = ConvTranspose2dOp(input: input.shape, weight: weight.shape, bias: bias?.shape, stride: stride, padding: padding,
                                    outputPadding: outputPadding, dilation: dilation, groups: groups)
-        let y = op(input, weight)
-        return bias.map { y + $0.reshaped([1, -1, 1, 1]) } ?? y
+        return op.apply([input, weight] + (bias.map { [$0] } ?? []))
     }
 }
 
@@ -131,8 +129,7 @@ extension Tensor {
                               padding: Conv2dPadding = .valid, dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Tensor {
         let op = Conv2dOp(input: input.shape, weight: weight.shape, bias: bias?.shape, stride: stride,
                           padding: padding, dilation: dilation, groups: groups)
-        let y = op.forward([input, weight])
-        return bias.map { y + $0.reshaped([1, -1, 1, 1]) } ?? y
+        return op.forward([input, weight] + (bias.map { [$0] } ?? []))
     }
 
     /// 2-D transposed convolution over an NCHW batch, without autograd; arguments, math and shapes as
@@ -142,7 +139,6 @@ extension Tensor {
                                        dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Tensor {
         let op = ConvTranspose2dOp(input: input.shape, weight: weight.shape, bias: bias?.shape, stride: stride, padding: padding,
                                    outputPadding: outputPadding, dilation: dilation, groups: groups)
-        let y = op.forward([input, weight])
-        return bias.map { y + $0.reshaped([1, -1, 1, 1]) } ?? y
+        return op.forward([input, weight] + (bias.map { [$0] } ?? []))
     }
 }

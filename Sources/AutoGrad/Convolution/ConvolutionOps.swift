@@ -9,11 +9,13 @@
 //     ConvTranspose2dOp   (y, W) → convᵀ(y, W)        ∂y = conv(g, W)       ∂W = weightGrad(g, y)
 //     Conv2dWeightGradOp  (x, y) → weightGrad(x, y)   ∂x = convᵀ(y, g)      ∂y = conv(x, g)
 // Groups and dilation are part of the shared options, so the identities hold for them too.
+// Conv2dOp and ConvTranspose2dOp also take an optional bias `b` (one value per output channel), added as the
+// kernels write each chunk of output; its gradient is g summed over the batch and the positions.
 
-/// `y = conv(x, W)` (cross-correlation, as PyTorch's `conv2d`), without bias.
+/// `y = conv(x, W) + b` (cross-correlation, as PyTorch's `conv2d`).
 ///
-/// Inputs: `x` `[N, C, H, W]`, `W` `[O, C/G, kH, kW]`. Output `[N, O, Ho, Wo]`, `Ho` the natural
-/// size unless `outputSize` crops it.
+/// Inputs: `x` `[N, C, H, W]`, `W` `[O, C/G, kH, kW]`, optionally `b` `[O]`. Output `[N, O, Ho, Wo]`, `Ho`
+/// the natural size unless `outputSize` crops it.
 struct Conv2dOp: Op {
     let options: Conv2dOptions
     let outputSize: (Int, Int)?
@@ -28,7 +30,8 @@ struct Conv2dOp: Op {
     }
 
     func forward(_ inputs: [Tensor]) -> Tensor {
-        ConvolutionKernels.forward(inputs[0], inputs[1], geometry(inputs[0].shape, inputs[1].shape))
+        ConvolutionKernels.forward(inputs[0], inputs[1], bias: inputs.count > 2 ? inputs[2] : nil,
+                                   geometry(inputs[0].shape, inputs[1].shape))
     }
 
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
@@ -37,15 +40,15 @@ struct Conv2dOp: Op {
             ? ConvTranspose2dOp(options: options, inputSize: (x.shape[2], x.shape[3]))(g, w) : nil
         let gw = w.requiresGrad
             ? Conv2dWeightGradOp(options: options, kernelSize: (w.shape[2], w.shape[3]))(x, g) : nil
-        return [gx, gw]
+        return [gx, gw] + channelBiasGradient(g, inputs)
     }
 }
 
-/// `x = convᵀ(y, W)`, the adjoint of ``Conv2dOp`` in its input (PyTorch's `conv_transpose2d`
-/// without bias and with the output size fixed).
+/// `x = convᵀ(y, W) + b`, the adjoint of ``Conv2dOp`` in its input, plus a bias (PyTorch's
+/// `conv_transpose2d` with the output size fixed).
 ///
-/// Inputs: `y` `[N, O, Ho, Wo]`, `W` `[O, C/G, kH, kW]`. Output `[N, C, H, W]` with `(H, W)` =
-/// `inputSize`, the size of the convolution input this is the adjoint for.
+/// Inputs: `y` `[N, O, Ho, Wo]`, `W` `[O, C/G, kH, kW]`, optionally `b` `[C]`. Output `[N, C, H, W]` with
+/// `(H, W)` = `inputSize`, the size of the convolution input this is the adjoint for.
 struct ConvTranspose2dOp: Op {
     let options: Conv2dOptions
     let inputSize: (Int, Int)
@@ -59,14 +62,15 @@ struct ConvTranspose2dOp: Op {
     }
 
     func forward(_ inputs: [Tensor]) -> Tensor {
-        ConvolutionKernels.inputGradient(inputs[0], inputs[1], geometry(inputs[0].shape, inputs[1].shape))
+        ConvolutionKernels.inputGradient(inputs[0], inputs[1], bias: inputs.count > 2 ? inputs[2] : nil,
+                                         geometry(inputs[0].shape, inputs[1].shape))
     }
 
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
         let (y, w) = (inputs[0], inputs[1])
         let gy = y.requiresGrad ? Conv2dOp(options: options, outputSize: (y.shape[2], y.shape[3]))(g, w) : nil
         let gw = w.requiresGrad ? Conv2dWeightGradOp(options: options, kernelSize: (w.shape[2], w.shape[3]))(g, y) : nil
-        return [gy, gw]
+        return [gy, gw] + channelBiasGradient(g, inputs)
     }
 }
 
@@ -96,4 +100,11 @@ struct Conv2dWeightGradOp: Op {
         let gy = y.requiresGrad ? Conv2dOp(options: options, outputSize: (y.shape[2], y.shape[3]))(x, h) : nil
         return [gx, gy]
     }
+}
+
+/// The gradient of a per-channel bias (the third input, when there is one): `g` summed over the batch and the
+/// positions, `[N, C, H, W] → [C]`; empty without a bias.
+private func channelBiasGradient(_ g: Variable, _ inputs: [Variable]) -> [Variable?] {
+    guard inputs.count > 2 else { return [] }
+    return [inputs[2].requiresGrad ? g.sum(axes: [0, 2, 3]) : nil]
 }

@@ -105,9 +105,9 @@ enum GatheredWindows {
         return (n * g.inChannels * height + i * o.strideHeight) * width + j * o.strideWidth
     }
 
-    /// `y = conv(x, W)` for Float geometries that ``apply(_:_:)`` accepts.
-    static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
-                        _ g: Conv2dGeometry) {
+    /// `y = conv(x, W) + b` (`bias` optional, `[O]`) for Float geometries that ``apply(_:_:)`` accepts.
+    static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                        into y: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry) {
         let (k, outChannels, plane) = (g.patchSize, g.outChannels, g.outputPlane)
         let transposedWeight = Tensor(uninitializedShape: [k * outChannels], dtype: .float32)
         let wt = transposedWeight.storage.pointer(Float.self)
@@ -133,6 +133,8 @@ enum GatheredWindows {
                     transposeMatrix(rows: plane, columns: outChannels, positionMajor + index * plane * outChannels,
                                     stride: outChannels, into: y + n * outChannels * plane, stride: plane)
                 }
+                ConvolutionKernels.addBias(bias, to: y + images.lowerBound * outChannels * plane, imageCount: images.count,
+                                           channels: outChannels, plane: plane)
             }
         }
         withExtendedLifetime(transposedWeight) {}

@@ -110,21 +110,23 @@ static void ck_pack_b(const float *b, ptrdiff_t ldb, int transposed, ptrdiff_t c
 /// `a[i·aRow + p·aStep]`; B's step p is the two registers at `b + p·bStep`, or, when `indirect` (a constant
 /// where inlined), at `bRows[p] + b` (b then an offset from NULL); lanes outside `loadLow`/`loadHigh` read
 /// as zero. When `gathered` (a constant where inlined), A's row i at step p is `aRows[i][aOffsets[p]]` instead.
-/// β = 0 does not read C.
+/// C's row i is at `c + i·ldc`, or at `cRows[i] + cColumn` when `cRows` is not NULL. β = 0 does not read C.
 __attribute__((target("avx512f,fma"), always_inline))
 static inline void ck_tile(const int computeRows, ptrdiff_t storeRows, ptrdiff_t depth, const float *a, ptrdiff_t aRow,
                            ptrdiff_t aStep, const int gathered, const float *const *aRows, const int32_t *aOffsets,
                            const int indirect, const float *const *bRows, ptrdiff_t bColumn,
                            const float *b, ptrdiff_t bStep, __mmask16 loadLow, __mmask16 loadHigh,
-                           float *c, ptrdiff_t ldc, __mmask16 storeLow, __mmask16 storeHigh, float alpha, float beta) {
+                           float *c, ptrdiff_t ldc, float *const *cRows, ptrdiff_t cColumn, __mmask16 storeLow,
+                           __mmask16 storeHigh, float alpha, float beta) {
 #define CK_DECLARE(i) __m512 low##i = _mm512_setzero_ps(), high##i = _mm512_setzero_ps();
     CK_ROWS(CK_DECLARE)
     // Rows of C a power-of-two apart share cache sets; fetching the tile while the product runs hides
     // the misses that otherwise stall the stores (n = 2048: 180 → 205 GFLOP/s).
 #define CK_PREFETCH(i)                                                                                      \
     if (i < storeRows) {                                                                                    \
-        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);                                             \
-        _mm_prefetch((const char *)(c + i * ldc + 16), _MM_HINT_T0);                                        \
+        const float *row = cRows ? cRows[i] + cColumn : c + i * ldc;                                        \
+        _mm_prefetch((const char *)row, _MM_HINT_T0);                                                       \
+        _mm_prefetch((const char *)(row + 16), _MM_HINT_T0);                                                \
     }
     CK_ROWS(CK_PREFETCH)
     for (ptrdiff_t p = 0; p < depth; p++) {
@@ -147,7 +149,7 @@ static inline void ck_tile(const int computeRows, ptrdiff_t storeRows, ptrdiff_t
     const __m512 alphas = _mm512_set1_ps(alpha), betas = _mm512_set1_ps(beta);
 #define CK_STORE(i)                                                                                         \
     if (i < storeRows) {                                                                                    \
-        float *row = c + i * ldc;                                                                           \
+        float *row = cRows ? cRows[i] + cColumn : c + i * ldc;                                              \
         __m512 outLow = _mm512_mul_ps(alphas, low##i), outHigh = _mm512_mul_ps(alphas, high##i);          \
         if (beta != 0) {                                                                                    \
             outLow = _mm512_fmadd_ps(betas, _mm512_maskz_loadu_ps(storeLow, row), outLow);                  \
@@ -167,7 +169,7 @@ static inline void ck_tile(const int computeRows, ptrdiff_t storeRows, ptrdiff_t
 __attribute__((target("avx512f,fma")))
 static void ck_packed_tile(ptrdiff_t depth, const float *a, const float *b, float *c, ptrdiff_t ldc, ptrdiff_t rows,
                            ptrdiff_t columns, float alpha, float beta) {
-    ck_tile(CK_MR, rows, depth, a, 1, CK_MR, 0, NULL, NULL, 0, NULL, 0, b, CK_NR, 0xFFFF, 0xFFFF, c, ldc, ck_first_lanes(columns),
+    ck_tile(CK_MR, rows, depth, a, 1, CK_MR, 0, NULL, NULL, 0, NULL, 0, b, CK_NR, 0xFFFF, 0xFFFF, c, ldc, NULL, 0, ck_first_lanes(columns),
             ck_first_lanes(columns - 16), alpha, beta);
 }
 
@@ -181,10 +183,10 @@ static void ck_packed_tile(ptrdiff_t depth, const float *a, const float *b, floa
                                    float beta) {                                                            \
         if (bRows)                                                                                          \
             ck_tile(i + 1, i + 1, depth, a, aRow, aStep, 0, NULL, NULL, 1, bRows, bColumn, NULL, 0, low, high, \
-                    c, ldc, low, high, alpha, beta);                                                        \
+                    c, ldc, NULL, 0, low, high, alpha, beta);                                               \
         else                                                                                                \
             ck_tile(i + 1, i + 1, depth, a, aRow, aStep, 0, NULL, NULL, 0, NULL, 0, b, ldb, low, high, c, ldc, \
-                    low, high, alpha, beta);                                                                \
+                    NULL, 0, low, high, alpha, beta);                                                       \
     }
 CK_ROWS(CK_DIRECT_ROWS)
 #undef CK_DIRECT_ROWS
@@ -402,16 +404,16 @@ void ck_sgemm_rows(int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alph
 }
 
 /// A tile with A gathered (see ``ck_tile``): rows past `rows` repeat the last row's pointer (computed, not
-/// stored), so one function serves every edge.
+/// stored), so one function serves every edge. C's rows are at `c + i·ldc`, or at `cRows[i] + cColumn`.
 __attribute__((target("avx512f,fma")))
 static void ck_gathered_tile(ptrdiff_t depth, const float *const *aRows, const int32_t *aOffsets, const float *b,
-                             ptrdiff_t ldb, float *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t columns, float alpha,
-                             float beta) {
+                             ptrdiff_t ldb, float *c, ptrdiff_t ldc, float *const *cRows, ptrdiff_t cColumn,
+                             ptrdiff_t rows, ptrdiff_t columns, float alpha, float beta) {
     const float *rowsOfA[CK_MR];
     for (ptrdiff_t i = 0; i < CK_MR; i++) rowsOfA[i] = aRows[i < rows ? i : rows - 1];
     const __mmask16 low = ck_first_lanes(columns), high = ck_first_lanes(columns - 16);
-    ck_tile(CK_MR, rows, depth, NULL, 0, 0, 1, rowsOfA, aOffsets, 0, NULL, 0, b, ldb, low, high, c, ldc, low, high,
-            alpha, beta);
+    ck_tile(CK_MR, rows, depth, NULL, 0, 0, 1, rowsOfA, aOffsets, 0, NULL, 0, b, ldb, low, high, c, ldc, cRows, cColumn,
+            low, high, alpha, beta);
 }
 
 #define CK_ROWS6(X) X(0) X(1) X(2) X(3) X(4) X(5)
@@ -425,8 +427,8 @@ static void ck_gathered_tile(ptrdiff_t depth, const float *const *aRows, const i
 /// the 12 × 32 tile's B panel stays in L1 and it is the faster one (385 against 430 µs).
 __attribute__((target("avx512f,fma")))
 static void ck_gathered_tile_wide(ptrdiff_t depth, const float *const *aRows, const int32_t *aOffsets,
-                                  const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc, ptrdiff_t rows,
-                                  ptrdiff_t columns, float alpha, float beta) {
+                                  const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc, float *const *cRows,
+                                  ptrdiff_t cColumn, ptrdiff_t rows, ptrdiff_t columns, float alpha, float beta) {
     const __mmask16 m0 = ck_first_lanes(columns), m1 = ck_first_lanes(columns - 16),
                     m2 = ck_first_lanes(columns - 32), m3 = ck_first_lanes(columns - 48);
 #define CK_W_DECLARE(i)                                                                                     \
@@ -459,7 +461,7 @@ static void ck_gathered_tile_wide(ptrdiff_t depth, const float *const *aRows, co
     }
 #define CK_W_STORE(i)                                                                                       \
     if (i < rows) {                                                                                         \
-        float *row = c + i * ldc;                                                                           \
+        float *row = cRows ? cRows[i] + cColumn : c + i * ldc;                                              \
         CK_W_STORE_ONE(i, 0, m0) CK_W_STORE_ONE(i, 1, m1) CK_W_STORE_ONE(i, 2, m2) CK_W_STORE_ONE(i, 3, m3) \
     }
     CK_ROWS6(CK_W_STORE)
@@ -476,8 +478,14 @@ enum { CK_GATHER_DEPTH = 1024, CK_TALL_DEPTH = 512, CK_WIDE_MR = 6, CK_WIDE_NR =
 __attribute__((target("avx512f,fma")))
 static void ck_sgemm_gathered_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *const *aRows,
                                      const int32_t *aOffsets, const float *b, ptrdiff_t ldb, float beta, float *c,
-                                     ptrdiff_t ldc) {
-    if (ck_product_is_trivial(m, n, k, alpha, beta, c, ldc)) return;
+                                     ptrdiff_t ldc, float *const *cRows) {
+    if (cRows && (m <= 0 || n <= 0)) return;
+    if (cRows && (k <= 0 || alpha == 0)) {
+        // C = β·C row by row (ck_product_is_trivial scales a strided C).
+        for (ptrdiff_t i = 0; i < m; i++) ck_scale(1, n, beta, cRows[i], n);
+        return;
+    }
+    if (!cRows && ck_product_is_trivial(m, n, k, alpha, beta, c, ldc)) return;
     for (ptrdiff_t pc = 0; pc < k; pc += CK_GATHER_DEPTH) {
         const ptrdiff_t kc = k - pc < CK_GATHER_DEPTH ? k - pc : CK_GATHER_DEPTH;
         const float blockBeta = pc == 0 ? beta : 1;
@@ -486,8 +494,9 @@ static void ck_sgemm_gathered_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, floa
                 const ptrdiff_t rows = m - ir < CK_WIDE_MR ? m - ir : CK_WIDE_MR;
                 for (ptrdiff_t jr = 0; jr < n; jr += CK_WIDE_NR) {
                     const ptrdiff_t columns = n - jr < CK_WIDE_NR ? n - jr : CK_WIDE_NR;
-                    ck_gathered_tile_wide(kc, aRows + ir, aOffsets + pc, b + pc * ldb + jr, ldb, c + ir * ldc + jr,
-                                          ldc, rows, columns, alpha, blockBeta);
+                    ck_gathered_tile_wide(kc, aRows + ir, aOffsets + pc, b + pc * ldb + jr, ldb,
+                                          cRows ? NULL : c + ir * ldc + jr, ldc, cRows ? cRows + ir : NULL, jr, rows,
+                                          columns, alpha, blockBeta);
                 }
             }
             continue;
@@ -496,22 +505,24 @@ static void ck_sgemm_gathered_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, floa
             const ptrdiff_t rows = m - ir < CK_MR ? m - ir : CK_MR;
             for (ptrdiff_t jr = 0; jr < n; jr += CK_NR) {
                 const ptrdiff_t columns = n - jr < CK_NR ? n - jr : CK_NR;
-                ck_gathered_tile(kc, aRows + ir, aOffsets + pc, b + pc * ldb + jr, ldb, c + ir * ldc + jr, ldc, rows,
-                                 columns, alpha, blockBeta);
+                ck_gathered_tile(kc, aRows + ir, aOffsets + pc, b + pc * ldb + jr, ldb, cRows ? NULL : c + ir * ldc + jr,
+                                 ldc, cRows ? cRows + ir : NULL, jr, rows, columns, alpha, blockBeta);
             }
         }
     }
 }
 
 void ck_sgemm_gathered(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *const *aRows,
-                       const int32_t *aOffsets, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
-    ck_sgemm_gathered_avx512(m, n, k, alpha, aRows, aOffsets, b, ldb, beta, c, ldc);
+                       const int32_t *aOffsets, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc,
+                       float *const *cRows) {
+    ck_sgemm_gathered_avx512(m, n, k, alpha, aRows, aOffsets, b, ldb, beta, c, ldc, cRows);
 }
 
 #else
 
 void ck_sgemm_gathered(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *const *aRows,
-                       const int32_t *aOffsets, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {}
+                       const int32_t *aOffsets, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc,
+                       float *const *cRows) {}
 int ck_sgemm_available(void) { return 0; }
 int ck_sgemm_packs(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) { return 1; }
 void ck_sgemm_rows(int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a, ptrdiff_t lda,

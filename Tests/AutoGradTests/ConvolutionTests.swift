@@ -316,6 +316,38 @@ private func inner(_ a: Tensor, _ b: Tensor) -> Double { (a * b).sum().item }
         }
     }
 
+    /// The input gradient by stride phases (StridePhases.swift, Float) against Double's column matrix and col2im,
+    /// with a bias: the DCGAN's shape over two parts of several chunks, stride 1 (one phase), strides (2, 1) with
+    /// odd sizes and unequal padding, stride 3 with input rows no output reaches, a 33-channel edge tile; and a
+    /// transposed convolution with output padding through the public API.
+    @Test func stridePhasesMatchDouble() {
+        let cases: [(label: String, x: [Int], w: [Int], stride: (Int, Int), padding: (Int, Int))] = [
+            ("DCGAN's 4×4 stride 2 padding 1", [70, 40, 14, 14], [48, 40, 4, 4], (2, 2), (1, 1)),
+            ("stride 1, 3×3, padding 1", [3, 33, 9, 8], [20, 33, 3, 3], (1, 1), (1, 1)),
+            ("stride (2, 1), 4×3, padding (1, 2), odd sizes", [2, 32, 11, 9], [16, 32, 4, 3], (2, 1), (1, 2)),
+            ("stride 3, 3×3, a row and column no output reaches", [2, 32, 10, 10], [64, 32, 3, 3], (3, 3), (0, 0)),
+        ]
+        for c in cases {
+            let op = Conv2dOp(options: Conv2dOptions(stride: c.stride, padding: .explicit(c.padding.0, c.padding.1),
+                                                     dilation: (1, 1), groups: 1, kernelSize: (c.w[2], c.w[3]), op: "test"),
+                              outputSize: nil)
+            let g = op.geometry(c.x, c.w)
+            if BLAS.floatProductRoute != .openBLAS { #expect(StridePhases.apply(Float.self, g), "\(c.label)") }
+            #expect(!StridePhases.apply(Double.self, g))
+            let gy = sample(g.outputShape, seed: 40), w = sample(c.w, seed: 41), b = sample([c.x[1]], seed: 42)
+            let expected = ConvolutionKernels.inputGradient(gy, w, bias: b, g)
+            let float = ConvolutionKernels.inputGradient(gy.to(.float32), w.to(.float32), bias: b.to(.float32), g)
+            #expect(float.dtype == .float32)
+            #expect(mismatch(float, expected, atol: 1e-4, rtol: 1e-4) == nil, "\(c.label)")
+        }
+        let y = sample([3, 40, 5, 5], seed: 43), w = sample([40, 32, 4, 4], seed: 44), b = sample([32], seed: 45)
+        let expected = Tensor.convTranspose2d(y, weight: w, bias: b, stride: (2, 2), padding: (1, 1), outputPadding: (1, 1))
+        let float = Tensor.convTranspose2d(y.to(.float32), weight: w.to(.float32), bias: b.to(.float32), stride: (2, 2),
+                                           padding: (1, 1), outputPadding: (1, 1))
+        #expect(expected.shape == [3, 32, 11, 11])
+        #expect(mismatch(float, expected, atol: 1e-4, rtol: 1e-4) == nil, "transposed convolution, output padding 1")
+    }
+
     // MARK: Adjoint identities
 
     @Test(arguments: transposedCases)

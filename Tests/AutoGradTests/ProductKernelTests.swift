@@ -131,7 +131,7 @@ import Testing
                 pool.withUnsafeBufferPointer { pool in
                     let rows = rowStarts.map { Optional(pool.baseAddress! + $0) }
                     c.withUnsafeMutableBufferPointer { c in
-                        ck_sgemm_gathered(m, n, k, Float(alpha), rows, offsets, b, ldb, Float(beta), c.baseAddress!, ldc)
+                        ck_sgemm_gathered(m, n, k, Float(alpha), rows, offsets, b, ldb, Float(beta), c.baseAddress!, ldc, nil)
                     }
                 }
                 var worst = 0 as Float

@@ -7,6 +7,9 @@ import CKernels
 //   forward           Yg = Wg · Xg
 //   input gradient    Xg = Wgᵀ · Yg, then col2im          (the transposed convolution; a block of input
 //                                                        channels' rows at a time, so col2im reads them from L2)
+// Wide Float layers take other routes where their geometry allows: GatheredWindows.swift (forward pass and
+// weight gradient of padded or strided layers), StridePhases.swift (input gradient when the strides divide
+// the kernel), WindowRows.swift (stride 1 without padding).
 //   weight gradient   Wg = Σ over chunks  Yg · Xgᵀ,  or  Wgᵀ = Σ over chunks  Xg · Ygᵀ
 // Folding `nb` images into the columns makes one large GEMM instead of `nb` small ones; the output
 // is then staged channel-major and copied to (or from) NCHW, one contiguous plane at a time.
@@ -288,6 +291,12 @@ enum ConvolutionKernels {
         let py = y.storage.pointer(T.self), pw = w.storage.pointer(T.self), px = x.storage.pointer(T.self)
         let pb = b.map { UnsafePointer($0.storage.pointer(T.self)) }
         defer { withExtendedLifetime(b) {} }
+        if StridePhases.apply(T.self, g) {
+            _ = BLAS.prepared
+            StridePhases.inputGradient(py.reinterpreted(as: Float.self), pw.reinterpreted(as: Float.self),
+                                       bias: pb?.reinterpreted(as: Float.self), into: px.reinterpreted(as: Float.self), g)
+            return
+        }
         let (og, k, outPlane, columnPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane, g.columnPlane)
         let (groupChannels, taps) = (g.groupInChannels, g.kernelHeight * g.kernelWidth)
         forEachChunk(T.self, g) { _, start, nb, scratch in

@@ -73,14 +73,22 @@ enum GatheredWindows {
     private static func pad(_ x: UnsafePointer<Float>, planes: Int, _ g: Conv2dGeometry,
                             into destination: UnsafeMutablePointer<Float>) {
         let (height, width) = paddedSize(g), o = g.options
-        let (inputWidth, inputHeight, padTop, padLeft) = (g.inputWidth, g.inputHeight, o.padTop, o.padLeft)
+        copyInteriors(x, planes: planes, rows: g.inputHeight, columns: g.inputWidth, into: destination,
+                      paddedRows: height, paddedColumns: width, top: o.padTop, left: o.padLeft)
+    }
+
+    /// Copies `planes` planes of `rows × columns` from `source` into the interiors of planes `paddedRows ×
+    /// paddedColumns` at `destination`, at row `top` and column `left`; the rest of those planes is left as it is.
+    static func copyInteriors(_ source: UnsafePointer<Float>, planes: Int, rows: Int, columns: Int,
+                              into destination: UnsafeMutablePointer<Float>, paddedRows: Int, paddedColumns: Int,
+                              top: Int, left: Int) {
         for plane in 0..<planes {
             // Rows are a few dozen elements: plain loops, which vectorise, not a memcpy call per row (memset and
             // memcpy calls took 3% of the DCGAN step).
-            let source = x + plane * g.inputPlane, to = destination + plane * height * width
-            for r in 0..<inputHeight {
-                let from = source + r * inputWidth, row = to + (padTop + r) * width + padLeft
-                for j in 0..<inputWidth { row[j] = from[j] }
+            let from = source + plane * rows * columns, to = destination + plane * paddedRows * paddedColumns
+            for r in 0..<rows {
+                let rowFrom = from + r * columns, rowTo = to + (top + r) * paddedColumns + left
+                for j in 0..<columns { rowTo[j] = rowFrom[j] }
             }
         }
     }
@@ -128,7 +136,7 @@ enum GatheredWindows {
                         }
                     }
                     ck_sgemm_gathered(images.count * plane, outChannels, k, 1, windows.baseAddress!, offsets.baseAddress!,
-                                      wt, outChannels, 0, positionMajor, outChannels)
+                                      wt, outChannels, 0, positionMajor, outChannels, nil)
                 }
                 for (index, n) in images.enumerated() {
                     transposeMatrix(rows: plane, columns: outChannels, positionMajor + index * plane * outChannels,
@@ -170,7 +178,7 @@ enum GatheredWindows {
                         }
                     }
                     ck_sgemm_gathered(k, outChannels, images.count * plane, 1, windows.baseAddress!, offsets.baseAddress!,
-                                      positionMajor, outChannels, 1, sums + part * k * outChannels, outChannels)
+                                      positionMajor, outChannels, 1, sums + part * k * outChannels, outChannels, nil)
                 }
             }
         }

@@ -92,12 +92,14 @@ int ck_transpose_f32(ptrdiff_t rows, ptrdiff_t columns, const float *source, ptr
                      ptrdiff_t destinationStride);
 
 /// `c = α·A·b + β·c` with A gathered: `A[i, p] = aRows[i][aOffsets[p]]` (i < m, p < k), each row of A a pointer and
-/// each step an offset shared by all rows; `b` is `[k, n]` and `c` `[m, n]`, row-major with strides `ldb`, `ldc`.
-/// Reads only those elements. A convolution's windows are such a matrix (one pointer per output position, one
-/// offset per (channel, kernel row, kernel column), or the other way round), so the product reads them from the
-/// input, with no column matrix. β = 0 does not read `c`. Only when ``ck_sgemm_available`` says so.
+/// each step an offset shared by all rows; `b` is `[k, n]` and `c` `[m, n]`, row-major with strides `ldb`, `ldc`,
+/// or, when `cRows` is not NULL, row i of `c` at `cRows[i]` (`c` and `ldc` unused). Reads only those elements. A
+/// convolution's windows are such a matrix (one pointer per output position, one offset per (channel, kernel row,
+/// kernel column), or the other way round), so the product reads them from the input, with no column matrix.
+/// β = 0 does not read `c`. Only when ``ck_sgemm_available`` says so.
 void ck_sgemm_gathered(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *const *aRows,
-                       const int32_t *aOffsets, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc);
+                       const int32_t *aOffsets, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc,
+                       float *const *cRows);
 
 /// ``ck_sgemm`` with `op(a)` untransposed and B given by row pointers: `op(b)[p, j] = bRows[p][j]` (p < k, j < n)
 /// when `transB` is 0, `op(b)[p, j] = bRows[j][p]` (j < n, p < k) when it is not. Reads only those elements.

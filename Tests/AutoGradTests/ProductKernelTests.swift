@@ -109,41 +109,58 @@ import Testing
     /// out of order), against the same product in Double; edge row and column tiles of both tile shapes (12 × 32
     /// for slices of up to 512 steps, 6 × 64 past that, each column register of the wide tile the partial one
     /// in some case), an inner dimension of three slices (1024 each) that mix the shapes, β = 0 with NaN in C,
-    /// and C wider than the product.
+    /// C wider than the product, an empty inner dimension (C = β·C); and each with C's rows given by pointers, in
+    /// reverse order.
     @Test func gatheredProductMatchesTheTripleLoop() throws {
         try #require(ck_sgemm_available() != 0, "no AVX-512: ck_sgemm_gathered does not run on this CPU")
         let generator = RandomGenerator(seed: 9)
-        for (m, n, k) in [(29, 45, 2100), (12, 32, 7), (1, 70, 1030), (40, 1, 3), (7, 57, 600), (13, 27, 513)] {
+        for (m, n, k) in [(29, 45, 2100), (12, 32, 7), (1, 70, 1030), (40, 1, 3), (7, 57, 600), (13, 27, 513), (3, 5, 0)] {
             let pool = Tensor.randn([4096], generator: generator).floats
             let rowStarts = (0..<m).map { ($0 * 37) % 900 }, offsets = (0..<k).map { Int32(($0 * 53) % 3000) }
             let ldb = n + 3, ldc = n + 2
             let b = Tensor.randn([k * ldb], generator: generator).floats
             for (alpha, beta) in [(1.0, 0.0), (-0.5, 1.5)] {
-                var c = beta == 0 ? [Float](repeating: .nan, count: m * ldc) : Tensor.randn([m * ldc], generator: generator).floats
-                var expected = c
-                for i in 0..<m {
-                    for j in 0..<n {
-                        var sum = 0.0
-                        for p in 0..<k { sum += Double(pool[rowStarts[i] + Int(offsets[p])]) * Double(b[p * ldb + j]) }
-                        expected[i * ldc + j] = Float(alpha * sum + (beta == 0 ? 0 : beta * Double(c[i * ldc + j])))
+                for byRowPointers in [false, true] {
+                    var c = beta == 0 ? [Float](repeating: .nan, count: m * ldc)
+                        : Tensor.randn([m * ldc], generator: generator).floats
+                    var expected = c
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            var sum = 0.0
+                            for p in 0..<k { sum += Double(pool[rowStarts[i] + Int(offsets[p])]) * Double(b[p * ldb + j]) }
+                            expected[i * ldc + j] = Float(alpha * sum + (beta == 0 ? 0 : beta * Double(c[i * ldc + j])))
+                        }
                     }
-                }
-                pool.withUnsafeBufferPointer { pool in
-                    let rows = rowStarts.map { Optional(pool.baseAddress! + $0) }
-                    c.withUnsafeMutableBufferPointer { c in
-                        ck_sgemm_gathered(m, n, k, Float(alpha), rows, offsets, b, ldb, Float(beta), c.baseAddress!, ldc, nil)
+                    // With row pointers, row i of C lives at row m − 1 − i of a reversed copy.
+                    func reversed(_ rows: [Float]) -> [Float] {
+                        (0..<m).reversed().flatMap { rows[($0 * ldc)..<(($0 + 1) * ldc)] }
                     }
-                }
-                var worst = 0 as Float
-                for index in 0..<c.count {
-                    if index % ldc >= n {
-                        if !(c[index].isNaN && expected[index].isNaN) && c[index] != expected[index] { worst = .infinity }
-                        continue
+                    var target = byRowPointers ? reversed(c) : c
+                    pool.withUnsafeBufferPointer { pool in
+                        let rows = rowStarts.map { Optional(pool.baseAddress! + $0) }
+                        target.withUnsafeMutableBufferPointer { t in
+                            let base = t.baseAddress!
+                            if byRowPointers {
+                                let cRows = (0..<m).map { Optional(base + (m - 1 - $0) * ldc) }
+                                ck_sgemm_gathered(m, n, k, Float(alpha), rows, offsets, b, ldb, Float(beta), nil, 0, cRows)
+                            } else {
+                                ck_sgemm_gathered(m, n, k, Float(alpha), rows, offsets, b, ldb, Float(beta), base, ldc, nil)
+                            }
+                        }
                     }
-                    let error = abs(c[index] - expected[index]) / (1 + abs(expected[index]))
-                    if !(error <= worst) { worst = error.isNaN ? .infinity : error }
+                    c = byRowPointers ? reversed(target) : target
+                    var worst = 0 as Float
+                    for index in 0..<c.count {
+                        if index % ldc >= n {
+                            if !(c[index].isNaN && expected[index].isNaN) && c[index] != expected[index] { worst = .infinity }
+                            continue
+                        }
+                        let error = abs(c[index] - expected[index]) / (1 + abs(expected[index]))
+                        if !(error <= worst) { worst = error.isNaN ? .infinity : error }
+                    }
+                    #expect(worst < 1e-4,
+                            "\(m) × \(n) × \(k), α \(alpha) β \(beta), row pointers \(byRowPointers): error \(worst)")
                 }
-                #expect(worst < 1e-4, "\(m) × \(n) × \(k), α \(alpha) β \(beta): error \(worst)")
             }
         }
     }

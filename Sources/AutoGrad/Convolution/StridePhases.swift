@@ -121,7 +121,8 @@ enum StridePhases {
         // input gradient position-major.
         let scratches = (0..<parts).map { _ in
             (padded: Tensor.zeros([images * g.outChannels * paddedPlane], dtype: .float32),
-             positionMajor: Tensor(uninitializedShape: [images * g.inputPlane * channels], dtype: .float32))
+             positionMajor: Tensor(uninitializedShape: [images * g.inputPlane * channels], dtype: .float32),
+             image: Tensor(uninitializedShape: [g.inputPlane * channels], dtype: .float32))
         }
         offsets.withUnsafeBufferPointer { offsets in
             ConvolutionKernels.forEachBatchChunk(g, parts: parts, imagesPerChunk: images) { part, chunk in
@@ -157,12 +158,9 @@ enum StridePhases {
                         }
                     }
                 }
-                for (index, n) in chunk.enumerated() {
-                    transposeMatrix(rows: g.inputPlane, columns: channels, positionMajor + index * g.inputPlane * channels,
-                                    stride: channels, into: gx + n * channels * g.inputPlane, stride: g.inputPlane)
-                }
-                ConvolutionKernels.addBias(bias, to: gx + chunk.lowerBound * channels * g.inputPlane,
-                                           imageCount: chunk.count, channels: channels, plane: g.inputPlane)
+                GatheredWindows.storeImages(positionMajor, imageCount: chunk.count, plane: g.inputPlane, channels: channels,
+                                            bias: bias, through: scratches[part].image.storage.pointer(Float.self),
+                                            into: gx + chunk.lowerBound * channels * g.inputPlane)
             }
         }
         withExtendedLifetime((filters, scratches)) {}

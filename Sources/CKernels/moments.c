@@ -13,10 +13,27 @@
 /// The first `n` (≤ 8) lanes.
 static __mmask8 ck_lanes8(ptrdiff_t n) { return n >= 8 ? 0xFF : (__mmask8)((1u << n) - 1); }
 
+// Masked loads and stores only where lanes are missing: with data not in cache, masked loads of eight whole
+// lanes ran these sums at 5.5 GB/s, plain loads at 26 (the DCGAN's [64, 128, 7, 7]: 289 → 61 µs).
+
 /// Eight floats (the first `lanes`, the rest 0) widened to Double.
 __attribute__((target("avx512f"), always_inline))
 static inline __m512d ck_widened(const float *x, __mmask8 lanes) {
+    if (lanes == 0xFF) return _mm512_cvtps_pd(_mm256_loadu_ps(x));
     return _mm512_cvtps_pd(_mm512_castps512_ps256(_mm512_maskz_loadu_ps((__mmask16)lanes, x)));
+}
+
+/// Eight doubles (the first `lanes`, the rest 0).
+__attribute__((target("avx512f"), always_inline))
+static inline __m512d ck_load8(const double *x, __mmask8 lanes) {
+    return lanes == 0xFF ? _mm512_loadu_pd(x) : _mm512_maskz_loadu_pd(lanes, x);
+}
+
+/// Stores the first `lanes` of `v`.
+__attribute__((target("avx512f"), always_inline))
+static inline void ck_store8(double *x, __mmask8 lanes, __m512d v) {
+    if (lanes == 0xFF) _mm512_storeu_pd(x, v);
+    else _mm512_mask_storeu_pd(x, lanes, v);
 }
 
 /// Adds eight (or the first `LANES`) elements' terms to the sums: p − ps, and (p − ps)·(q − qs).
@@ -41,13 +58,12 @@ static void ck_moments_avx512(const float *p, const float *q, ptrdiff_t batch, p
                 const float *pRow = p + n * channels, *qRow = q + n * channels;
                 for (ptrdiff_t c = tile; c < tileEnd; c += 8) {
                     const __mmask8 lanes = ck_lanes8(tileEnd - c);
-                    const __m512d ps = pShift ? _mm512_maskz_loadu_pd(lanes, pShift + c) : _mm512_setzero_pd();
-                    const __m512d qs = _mm512_maskz_loadu_pd(lanes, qShift + c);
-                    __m512d first = _mm512_maskz_loadu_pd(lanes, firstSums + c);
-                    __m512d second = _mm512_maskz_loadu_pd(lanes, secondSums + c);
+                    const __m512d ps = pShift ? ck_load8(pShift + c, lanes) : _mm512_setzero_pd();
+                    const __m512d qs = ck_load8(qShift + c, lanes);
+                    __m512d first = ck_load8(firstSums + c, lanes), second = ck_load8(secondSums + c, lanes);
                     CK_MOMENT_STEP(pRow + c, qRow + c, lanes, first, second);
-                    _mm512_mask_storeu_pd(firstSums + c, lanes, first);
-                    _mm512_mask_storeu_pd(secondSums + c, lanes, second);
+                    ck_store8(firstSums + c, lanes, first);
+                    ck_store8(secondSums + c, lanes, second);
                 }
             }
         }

@@ -5,8 +5,9 @@ import AutoGrad
 ///
 /// Per channel `c`, over its `M = N·∏spatial` values: `μ = Σx / M`, `σ² = Σ(x − μ)² / M` (biased),
 /// `x̂ = (x − μ)·invstd` with `invstd = 1/√(σ² + ε)`, and `y = x̂·γ + β` (`y = x̂` without `γ`, `β`).
-/// The forward takes the statistics in two passes (accumulated in Double) and writes `y` in a third; they
-/// stay on the op as ``mean`` and ``variance`` for the running statistics.
+/// The forward takes the statistics in one pass (sums of `x − K` and `(x − K)²` in Double, `K` the channel's
+/// first value) and writes `y` in a second; they stay on the op as ``mean`` and ``variance`` for the running
+/// statistics.
 ///
 /// Backward (the statistics depend on `x`, so the input gradient has the closed form):
 /// `∂β = Σg`, `∂γ = Σ g·x̂`, `∂x = (γ·invstd / M)·(M·g − ∂β − x̂·∂γ)`, per channel.

@@ -173,7 +173,7 @@ static void ck_packed_tile(ptrdiff_t depth, const float *a, const float *b, floa
             ck_first_lanes(columns - 16), alpha, beta);
 }
 
-// One function per row count (i + 1 rows), so that each inlines the tile only twice: built without
+// One function per row count (i + 1 rows), so that each inlines the tile only four times: built without
 // optimisation (debug builds), twenty-four inlined tiles made a 1.3 MB stack frame, past a pool thread's stack.
 #define CK_DIRECT_ROWS(i)                                                                                   \
     __attribute__((target("avx512f,fma")))                                                                  \
@@ -181,6 +181,17 @@ static void ck_packed_tile(ptrdiff_t depth, const float *a, const float *b, floa
                                    const float *b, ptrdiff_t ldb, const float *const *bRows, ptrdiff_t bColumn, \
                                    float *c, ptrdiff_t ldc, __mmask16 low, __mmask16 high, float alpha,       \
                                    float beta) {                                                            \
+        const __mmask16 all = 0xFFFF;                                                                       \
+        if (low == all && high == all) {                                                                    \
+            /* Whole columns with constant masks, so B is read by plain loads (see ck_gathered_tile). */   \
+            if (bRows)                                                                                      \
+                ck_tile(i + 1, i + 1, depth, a, aRow, aStep, 0, NULL, NULL, 1, bRows, bColumn, NULL, 0, all, all, \
+                        c, ldc, NULL, 0, all, all, alpha, beta);                                            \
+            else                                                                                            \
+                ck_tile(i + 1, i + 1, depth, a, aRow, aStep, 0, NULL, NULL, 0, NULL, 0, b, ldb, all, all, c, ldc, \
+                        NULL, 0, all, all, alpha, beta);                                                    \
+            return;                                                                                         \
+        }                                                                                                   \
         if (bRows)                                                                                          \
             ck_tile(i + 1, i + 1, depth, a, aRow, aStep, 0, NULL, NULL, 1, bRows, bColumn, NULL, 0, low, high, \
                     c, ldc, NULL, 0, low, high, alpha, beta);                                               \

@@ -173,34 +173,34 @@ static void ck_packed_tile(ptrdiff_t depth, const float *a, const float *b, floa
             ck_first_lanes(columns - 16), alpha, beta);
 }
 
+// The tile of i + 1 rows with load and store masks LOW and HIGH, B by row pointers or by stride.
+#define CK_DIRECT_TILE(i, LOW, HIGH)                                                                        \
+    do {                                                                                                    \
+        if (bRows)                                                                                          \
+            ck_tile(i + 1, i + 1, depth, a, aRow, aStep, 0, NULL, NULL, 1, bRows, bColumn, NULL, 0, LOW, HIGH, \
+                    c, ldc, NULL, 0, LOW, HIGH, alpha, beta);                                               \
+        else                                                                                                \
+            ck_tile(i + 1, i + 1, depth, a, aRow, aStep, 0, NULL, NULL, 0, NULL, 0, b, ldb, LOW, HIGH, c, ldc, \
+                    NULL, 0, LOW, HIGH, alpha, beta);                                                       \
+    } while (0)
+
 // One function per row count (i + 1 rows), so that each inlines the tile only four times: built without
 // optimisation (debug builds), twenty-four inlined tiles made a 1.3 MB stack frame, past a pool thread's stack.
+// Whole columns pass constant masks, so B is read by plain loads (see ck_gathered_tile).
 #define CK_DIRECT_ROWS(i)                                                                                   \
     __attribute__((target("avx512f,fma")))                                                                  \
     static void ck_direct_tile_##i(ptrdiff_t depth, const float *a, ptrdiff_t aRow, ptrdiff_t aStep,         \
                                    const float *b, ptrdiff_t ldb, const float *const *bRows, ptrdiff_t bColumn, \
                                    float *c, ptrdiff_t ldc, __mmask16 low, __mmask16 high, float alpha,       \
                                    float beta) {                                                            \
-        const __mmask16 all = 0xFFFF;                                                                       \
-        if (low == all && high == all) {                                                                    \
-            /* Whole columns with constant masks, so B is read by plain loads (see ck_gathered_tile). */   \
-            if (bRows)                                                                                      \
-                ck_tile(i + 1, i + 1, depth, a, aRow, aStep, 0, NULL, NULL, 1, bRows, bColumn, NULL, 0, all, all, \
-                        c, ldc, NULL, 0, all, all, alpha, beta);                                            \
-            else                                                                                            \
-                ck_tile(i + 1, i + 1, depth, a, aRow, aStep, 0, NULL, NULL, 0, NULL, 0, b, ldb, all, all, c, ldc, \
-                        NULL, 0, all, all, alpha, beta);                                                    \
-            return;                                                                                         \
-        }                                                                                                   \
-        if (bRows)                                                                                          \
-            ck_tile(i + 1, i + 1, depth, a, aRow, aStep, 0, NULL, NULL, 1, bRows, bColumn, NULL, 0, low, high, \
-                    c, ldc, NULL, 0, low, high, alpha, beta);                                               \
+        if (low == 0xFFFF && high == 0xFFFF)                                                                \
+            CK_DIRECT_TILE(i, 0xFFFF, 0xFFFF);                                                              \
         else                                                                                                \
-            ck_tile(i + 1, i + 1, depth, a, aRow, aStep, 0, NULL, NULL, 0, NULL, 0, b, ldb, low, high, c, ldc, \
-                    NULL, 0, low, high, alpha, beta);                                                       \
+            CK_DIRECT_TILE(i, low, high);                                                                   \
     }
 CK_ROWS(CK_DIRECT_ROWS)
 #undef CK_DIRECT_ROWS
+#undef CK_DIRECT_TILE
 
 /// A tile read straight from A and an untransposed B (row stride `ldb`, or, when `bRows` is not NULL,
 /// step p's row at `bRows[p] + bColumn`): rows past `rows` and columns past `columns` are never touched.

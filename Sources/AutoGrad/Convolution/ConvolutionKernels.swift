@@ -7,10 +7,10 @@ import CKernels
 //   forward           Yg = Wg · Xg
 //   input gradient    Xg = Wgᵀ · Yg, then col2im          (the transposed convolution; a block of input
 //                                                        channels' rows at a time, so col2im reads them from L2)
+//   weight gradient   Wg = Σ over chunks  Yg · Xgᵀ,  or  Wgᵀ = Σ over chunks  Xg · Ygᵀ
 // Wide Float layers take other routes where their geometry allows: GatheredWindows.swift (forward pass and
 // weight gradient of padded or strided layers), StridePhases.swift (input gradient when the strides divide
 // the kernel), WindowRows.swift (stride 1 without padding).
-//   weight gradient   Wg = Σ over chunks  Yg · Xgᵀ,  or  Wgᵀ = Σ over chunks  Xg · Ygᵀ
 // Folding `nb` images into the columns makes one large GEMM instead of `nb` small ones; the output
 // is then staged channel-major and copied to (or from) NCHW, one contiguous plane at a time.
 // The transposed weight gradient (Float, wide enough layers) reads the output gradient staged
@@ -169,7 +169,7 @@ enum ConvolutionKernels {
         }
     }
 
-    /// `∂⟨conv(x, W), gy⟩/∂W`, the adjoint of ``forward(_:_:_:)`` in its weight: `x` is
+    /// `∂⟨conv(x, W), gy⟩/∂W`, the adjoint of ``forward(_:_:bias:_:)`` in its weight: `x` is
     /// `g.inputShape`, `gy` is `g.outputShape`; the result is `g.weightShape`.
     static func weightGradient(_ x: Tensor, _ gy: Tensor, _ g: Conv2dGeometry) -> Tensor {
         let dtype = DType.promoted(x.dtype, gy.dtype)

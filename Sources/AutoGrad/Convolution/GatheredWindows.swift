@@ -37,9 +37,10 @@ enum GatheredWindows {
     /// position-major output stays in L2 until it is transposed.
     private static func chunk(_ g: Conv2dGeometry) -> Int { Swift.max(1, 384 / Swift.max(1, g.outputPlane)) }
 
-    /// Scratch for one part of the batch: a chunk's zero-padded images and its position-major product, made
-    /// per part so both stay in L2 between the copy, the product and the transpose (a padded copy of the whole
-    /// batch, 4 MiB for the DCGAN layer, had left the chunk's windows in L3 by the time the product read them).
+    /// Scratch for one part of the batch: a chunk's zero-padded images, its position-major product and one image
+    /// for the transposes (see ``storeImages(_:imageCount:plane:channels:bias:through:into:)``), made per part so
+    /// they stay in L2 between the copy, the product and the transpose (a padded copy of the whole batch, 4 MiB
+    /// for the DCGAN layer, had left the chunk's windows in L3 by the time the product read them).
     private struct ChunkScratch {
         let padded: Tensor, positionMajor: Tensor, image: Tensor
 

@@ -41,15 +41,21 @@ enum GatheredWindows {
     /// for the transposes (see ``storeImages(_:imageCount:plane:channels:bias:through:into:)``), made per part so
     /// they stay in L2 between the copy, the product and the transpose (a padded copy of the whole batch, 4 MiB
     /// for the DCGAN layer, had left the chunk's windows in L3 by the time the product read them).
+    /// The padded planes are the same buffer for every chunk of a part, so the product's row pointers into them
+    /// (`xp` plus each of the caller's window offsets: per output position of a whole chunk, image-major, so a
+    /// shorter last chunk takes the first ones; or per filter element) are made once.
     private struct ChunkScratch {
         let padded: Tensor, positionMajor: Tensor, image: Tensor
+        let windows: [UnsafePointer<Float>?]
 
-        init(_ g: Conv2dGeometry) {
+        init(_ g: Conv2dGeometry, windowOffsets: [Int32]) {
             let (height, width) = GatheredWindows.paddedSize(g), images = GatheredWindows.chunk(g)
             // Zero once: each chunk rewrites only the planes' interiors, so the padding stays zero.
             padded = Tensor.zeros([images * g.inChannels * height * width], dtype: .float32)
             positionMajor = Tensor(uninitializedShape: [images * g.outputPlane * g.outChannels], dtype: .float32)
             image = Tensor(uninitializedShape: [g.outputPlane * g.outChannels], dtype: .float32)
+            let xp = UnsafePointer(padded.storage.pointer(Float.self))
+            windows = windowOffsets.map { xp + Int($0) }
         }
 
         var paddedPointer: UnsafeMutablePointer<Float> { padded.storage.pointer(Float.self) }
@@ -58,10 +64,10 @@ enum GatheredWindows {
 
     /// Calls `body(part, images, scratch)` for each chunk of the batch (see
     /// ``ConvolutionKernels/forEachBatchChunk(_:parts:imagesPerChunk:_:)``), with `images` of `x` already copied
-    /// into `scratch`'s zero-padded planes `[images, C, Hp, Wp]`.
+    /// into `scratch`'s zero-padded planes `[images, C, Hp, Wp]`, whose `windows` are at `windowOffsets` in them.
     private static func forEachPaddedChunk(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry, parts: Int,
-                                           _ body: (Int, Range<Int>, ChunkScratch) -> Void) {
-        let scratches = (0..<parts).map { _ in ChunkScratch(g) }
+                                           windowOffsets: [Int32], _ body: (Int, Range<Int>, ChunkScratch) -> Void) {
+        let scratches = (0..<parts).map { _ in ChunkScratch(g, windowOffsets: windowOffsets) }
         ConvolutionKernels.forEachBatchChunk(g, parts: parts, imagesPerChunk: chunk(g)) { part, images in
             pad(x + images.lowerBound * g.inChannels * g.inputPlane, planes: images.count * g.inChannels, g,
                 into: scratches[part].paddedPointer)
@@ -124,10 +130,20 @@ enum GatheredWindows {
         return offsets
     }
 
-    /// Offset of position (n, i, j)'s window in padded planes that start at image 0.
-    private static func positionOffset(image n: Int, row i: Int, column j: Int, _ g: Conv2dGeometry) -> Int {
+    /// Offsets of the windows of a whole chunk's output positions (n, i, j), in output order, in padded planes
+    /// that start at image 0.
+    private static func positionOffsets(_ g: Conv2dGeometry) -> [Int32] {
         let (height, width) = paddedSize(g), o = g.options
-        return (n * g.inChannels * height + i * o.strideHeight) * width + j * o.strideWidth
+        var offsets = [Int32]()
+        offsets.reserveCapacity(chunk(g) * g.outputPlane)
+        for n in 0..<chunk(g) {
+            for i in 0..<g.outputHeight {
+                for j in 0..<g.outputWidth {
+                    offsets.append(Int32((n * g.inChannels * height + i * o.strideHeight) * width + j * o.strideWidth))
+                }
+            }
+        }
+        return offsets
     }
 
     /// `y = conv(x, W) + b` (`bias` optional, `[O]`) for Float geometries that ``apply(_:_:)`` accepts.
@@ -137,26 +153,13 @@ enum GatheredWindows {
         let transposedWeight = Tensor(uninitializedShape: [k * outChannels], dtype: .float32)
         let wt = transposedWeight.storage.pointer(Float.self)
         transposeMatrix(rows: outChannels, columns: k, w, stride: k, into: wt, stride: outChannels)
-        let offsets = filterOffsets(g)
-        offsets.withUnsafeBufferPointer { offsets in
-            forEachPaddedChunk(x, g, parts: ConvolutionKernels.chunkParts(g)) { _, images, scratch in
-                let xp = UnsafePointer(scratch.paddedPointer), positionMajor = scratch.positionMajorPointer
-                withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: images.count * plane) { windows in
-                    var position = 0
-                    for n in 0..<images.count {
-                        for i in 0..<g.outputHeight {
-                            for j in 0..<g.outputWidth {
-                                windows[position] = xp + positionOffset(image: n, row: i, column: j, g)
-                                position += 1
-                            }
-                        }
-                    }
-                    ck_sgemm_gathered(images.count * plane, outChannels, k, 1, windows.baseAddress!, offsets.baseAddress!,
-                                      wt, outChannels, 0, positionMajor, outChannels, nil)
-                }
-                storeImages(positionMajor, imageCount: images.count, plane: plane, channels: outChannels, bias: bias,
-                            through: scratch.image.storage.pointer(Float.self), into: y + images.lowerBound * outChannels * plane)
-            }
+        let filter = filterOffsets(g)
+        forEachPaddedChunk(x, g, parts: ConvolutionKernels.chunkParts(g), windowOffsets: positionOffsets(g)) { _, images, scratch in
+            let positionMajor = scratch.positionMajorPointer
+            ck_sgemm_gathered(images.count * plane, outChannels, k, 1, scratch.windows, filter, wt, outChannels, 0,
+                              positionMajor, outChannels, nil)
+            storeImages(positionMajor, imageCount: images.count, plane: plane, channels: outChannels, bias: bias,
+                        through: scratch.image.storage.pointer(Float.self), into: y + images.lowerBound * outChannels * plane)
         }
         withExtendedLifetime(transposedWeight) {}
     }
@@ -169,8 +172,8 @@ enum GatheredWindows {
         let parts = ConvolutionKernels.chunkParts(g)
         let partials = Tensor.zeros([parts, k * outChannels], dtype: .float32)
         let sums = partials.storage.pointer(Float.self)
-        let filter = filterOffsets(g)
-        forEachPaddedChunk(x, g, parts: parts) { part, images, scratch in
+        let positions = positionOffsets(g)
+        forEachPaddedChunk(x, g, parts: parts, windowOffsets: filterOffsets(g)) { part, images, scratch in
             let positionMajor = scratch.positionMajorPointer
             // Each image copied into cache, then transposed: transposing straight from memory not in cache read
             // at 6 GB/s, a copy at 16.
@@ -180,23 +183,8 @@ enum GatheredWindows {
                 transposeMatrix(rows: outChannels, columns: plane, image, stride: plane,
                                 into: positionMajor + index * plane * outChannels, stride: outChannels)
             }
-            let xp = UnsafePointer(scratch.paddedPointer)
-            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: k) { windows in
-                for (index, offset) in filter.enumerated() { windows[index] = xp + Int(offset) }
-                withUnsafeTemporaryAllocation(of: Int32.self, capacity: images.count * plane) { offsets in
-                    var position = 0
-                    for n in 0..<images.count {
-                        for i in 0..<g.outputHeight {
-                            for j in 0..<g.outputWidth {
-                                offsets[position] = Int32(positionOffset(image: n, row: i, column: j, g))
-                                position += 1
-                            }
-                        }
-                    }
-                    ck_sgemm_gathered(k, outChannels, images.count * plane, 1, windows.baseAddress!, offsets.baseAddress!,
-                                      positionMajor, outChannels, 1, sums + part * k * outChannels, outChannels, nil)
-                }
-            }
+            ck_sgemm_gathered(k, outChannels, images.count * plane, 1, scratch.windows, positions,
+                              positionMajor, outChannels, 1, sums + part * k * outChannels, outChannels, nil)
         }
         for part in 1..<parts {
             let slice = sums + part * k * outChannels

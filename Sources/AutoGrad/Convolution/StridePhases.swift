@@ -22,8 +22,8 @@ enum StridePhases {
               o.dilationHeight == 1, o.dilationWidth == 1,
               g.kernelHeight % o.strideHeight == 0, g.kernelWidth % o.strideWidth == 0,
               g.inChannels >= 32, depth(g) >= 64 else { return false }
-        let (rows, columns) = (axes(g).rows.paddedSize, axes(g).columns.paddedSize)
-        return chunk(g) * g.outChannels * rows * columns < Int(Int32.max)
+        let (rows, columns) = axes(g)
+        return chunk(g) * g.outChannels * rows.paddedSize * columns.paddedSize < Int(Int32.max)
     }
 
     /// One spatial axis: how the input positions of each phase read the output gradient along it.
@@ -117,51 +117,47 @@ enum StridePhases {
             }
         }
         let parts = ConvolutionKernels.chunkParts(g)
-        // Per part: the chunk's output gradient in zeroed planes (chunks rewrite only the interiors) and its
-        // input gradient position-major.
+        // Per part: the chunk's output gradient in zeroed planes (chunks rewrite only the interiors), its input
+        // gradient position-major, an image for the transposes, and each phase's row pointers into the first two.
+        // The buffers are the same for every chunk of a part, so the pointers are made once, for a whole chunk,
+        // image-major: a shorter last chunk takes the first ones.
+        let phases = (0..<rows.stride).flatMap { r in (0..<columns.stride).map { s in (r, s) } }
         let scratches = (0..<parts).map { _ in
-            (padded: Tensor.zeros([images * g.outChannels * paddedPlane], dtype: .float32),
-             positionMajor: Tensor(uninitializedShape: [images * g.inputPlane * channels], dtype: .float32),
-             image: Tensor(uninitializedShape: [g.inputPlane * channels], dtype: .float32))
-        }
-        offsets.withUnsafeBufferPointer { offsets in
-            ConvolutionKernels.forEachBatchChunk(g, parts: parts, imagesPerChunk: images) { part, chunk in
-                let gyp = scratches[part].padded.storage.pointer(Float.self)
-                let positionMajor = scratches[part].positionMajor.storage.pointer(Float.self)
-                GatheredWindows.copyInteriors(gy + chunk.lowerBound * g.outChannels * g.outputPlane,
-                                              planes: chunk.count * g.outChannels, rows: g.outputHeight,
-                                              columns: g.outputWidth, into: gyp, paddedRows: paddedRows,
-                                              paddedColumns: paddedColumns, top: top, left: left)
-                for r in 0..<rows.stride {
-                    for s in 0..<columns.stride {
-                        let (qs, qqs) = (rows.positions(phase: r), columns.positions(phase: s))
-                        let count = chunk.count * qs.count * qqs.count
-                        if count == 0 { continue }
-                        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: count) { windows in
-                            withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: count) { targets in
-                                var i = 0
-                                for n in 0..<chunk.count {
-                                    for q in qs {
-                                        for qq in qqs {
-                                            windows[i] = UnsafePointer(gyp + (n * g.outChannels * paddedRows + q + rowShift)
-                                                                       * paddedColumns + qq + columnShift)
-                                            let (ih, iw) = (q * rows.stride + r - rows.padding, qq * columns.stride + s - columns.padding)
-                                            targets[i] = positionMajor + ((n * g.inputHeight + ih) * g.inputWidth + iw) * channels
-                                            i += 1
-                                        }
-                                    }
-                                }
-                                ck_sgemm_gathered(count, channels, k, 1, windows.baseAddress!, offsets.baseAddress!,
-                                                  pf + (r * columns.stride + s) * k * channels, channels, 0, nil, 0,
-                                                  targets.baseAddress!)
-                            }
+            let padded = Tensor.zeros([images * g.outChannels * paddedPlane], dtype: .float32)
+            let positionMajor = Tensor(uninitializedShape: [images * g.inputPlane * channels], dtype: .float32)
+            let (gyp, out) = (UnsafePointer(padded.storage.pointer(Float.self)), positionMajor.storage.pointer(Float.self))
+            let phaseRows = phases.map { r, s in
+                var windows = [UnsafePointer<Float>?](), targets = [UnsafeMutablePointer<Float>?]()
+                for n in 0..<images {
+                    for q in rows.positions(phase: r) {
+                        for qq in columns.positions(phase: s) {
+                            windows.append(gyp + (n * g.outChannels * paddedRows + q + rowShift) * paddedColumns + qq + columnShift)
+                            let (ih, iw) = (q * rows.stride + r - rows.padding, qq * columns.stride + s - columns.padding)
+                            targets.append(out + ((n * g.inputHeight + ih) * g.inputWidth + iw) * channels)
                         }
                     }
                 }
-                GatheredWindows.storeImages(positionMajor, imageCount: chunk.count, plane: g.inputPlane, channels: channels,
-                                            bias: bias, through: scratches[part].image.storage.pointer(Float.self),
-                                            into: gx + chunk.lowerBound * channels * g.inputPlane)
+                return (windows: windows, targets: targets, perImage: windows.count / images)
             }
+            return (padded: padded, positionMajor: positionMajor, phaseRows: phaseRows,
+                    image: Tensor(uninitializedShape: [g.inputPlane * channels], dtype: .float32))
+        }
+        ConvolutionKernels.forEachBatchChunk(g, parts: parts, imagesPerChunk: images) { part, chunk in
+            let scratch = scratches[part]
+            GatheredWindows.copyInteriors(gy + chunk.lowerBound * g.outChannels * g.outputPlane,
+                                          planes: chunk.count * g.outChannels, rows: g.outputHeight,
+                                          columns: g.outputWidth, into: scratch.padded.storage.pointer(Float.self),
+                                          paddedRows: paddedRows, paddedColumns: paddedColumns, top: top, left: left)
+            for (phase, (r, s)) in phases.enumerated() {
+                let rowsOfPhase = scratch.phaseRows[phase], count = chunk.count * rowsOfPhase.perImage
+                if count == 0 { continue }
+                ck_sgemm_gathered(count, channels, k, 1, rowsOfPhase.windows, offsets,
+                                  pf + (r * columns.stride + s) * k * channels, channels, 0, nil, 0, rowsOfPhase.targets)
+            }
+            GatheredWindows.storeImages(scratch.positionMajor.storage.pointer(Float.self), imageCount: chunk.count,
+                                        plane: g.inputPlane, channels: channels, bias: bias,
+                                        through: scratch.image.storage.pointer(Float.self),
+                                        into: gx + chunk.lowerBound * channels * g.inputPlane)
         }
         withExtendedLifetime((filters, scratches)) {}
     }

@@ -137,6 +137,7 @@ def main():
         sys.exit(f"micro.py: unknown case(s) {', '.join(unknown)}; MicroBenchmarks.swift and micro.py disagree")
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
+    print(f"PyTorch kernels: {torch.backends.cpu.get_cpu_capability()}", file=sys.stderr)
     print(json.dumps({i: micro_timing(CASES[i](), args.warmup, args.repeats) for i in ids}))
 
 

@@ -110,6 +110,7 @@ def main():
         step = {"W1": w1, "W2": w2, "W3": w3, "W4": w4}[args.workload]()
         result["ms_median"] = time_steps(step, args.warmup, args.steps)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["cpu_capability"] = torch.backends.cpu.get_cpu_capability()
     print(json.dumps(result))
 
 

@@ -82,7 +82,7 @@ struct ExampleCNN: ParsableCommand {
 
     func fit<D: Dataset, T: Dataset>(on train: D, test: T, channels: Int, classNames: [String]) throws
     where D.Element == (Tensor, Int), T.Element == (Tensor, Int) {
-        print("Float products: \(BLAS.floatProductKernels), \(threads) thread(s); model \(model.rawValue)")
+        print("Kernels: \(InstructionSet.summary); Float products: \(BLAS.floatProductKernels), \(threads) thread(s); model \(model.rawValue)")
         RandomGenerator.manualSeed(seed)
         let network = model.make(inputChannels: channels)
         let choice = optimizer ?? (model == .cnn ? .adam : .sgd)

@@ -90,7 +90,7 @@ struct ExampleGAN: ParsableCommand {
         }
         let what = onlyClass.map { "class \($0) (\(FashionMNIST.classNames[$0]))" } ?? "all classes"
         print("Fashion-MNIST: \(indices.count) of \(train.count) training images (\(what)) from \(dataDirectory)")
-        print("Float products: \(BLAS.floatProductKernels), \(threads) thread(s); \(loss.rawValue), batch \(batchSize)")
+        print("Kernels: \(InstructionSet.summary); Float products: \(BLAS.floatProductKernels), \(threads) thread(s); \(loss.rawValue), batch \(batchSize)")
 
         let trainer = GANTrainer(ganConfiguration)
         if resume {

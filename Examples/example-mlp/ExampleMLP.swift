@@ -38,7 +38,7 @@ struct ExampleMLP: ParsableCommand {
             exitWithError(error.description)
         }
         print("Fashion-MNIST: \(train.count) training and \(test.count) test images from \(dataDirectory)")
-        print("Float products: \(BLAS.floatProductKernels), \(threads) thread(s)")
+        print("Kernels: \(InstructionSet.summary); Float products: \(BLAS.floatProductKernels), \(threads) thread(s)")
         let configuration = ClassifierTrainingConfiguration(epochs: epochs, batchSize: batchSize, seed: seed,
                                                             outputDirectory: outputDirectory, modelName: "MLP")
         do {

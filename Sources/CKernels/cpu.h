@@ -1,8 +1,14 @@
 #ifndef CKERNELS_CPU_H
 #define CKERNELS_CPU_H
-// What this CPU can run, for the kernels that choose their code at run time (not part of the module's API).
+// The instruction-set level a kernel runs at, for the kernels' own files (the public side is in ckernels.h:
+// ck_isa_supported, ck_isa_active, ck_isa_set_thread_cap).
+#include "ckernels.h"
 
-/// Whether the CPU runs AVX-512 Foundation instructions; read once.
-int ck_cpu_has_avx512(void);
+/// Traps, naming `entry` and both levels, when this thread's active level is below `level`: a kernel built
+/// for a level must never run where that level is not in use (an illegal instruction, or a cap ignored).
+void ck_require_isa(int level, const char *entry);
+
+/// The level-specific implementation of a kernel starts with this.
+#define CK_REQUIRE(level, entry) ck_require_isa((level), (entry))
 
 #endif

@@ -1,4 +1,4 @@
-// Single-precision matrix product with AVX-512 (see ckernels.h).
+// Single-precision matrix product with AVX-512 (see ckernels.h; gemm_portable.h is the other levels' version).
 //
 // A micro-kernel keeps a 12 × 32 tile of C in 24 registers; per step of the inner dimension it loads one
 // 32-wide row of B (two registers) and broadcasts twelve values of A: 24 fused multiply-adds against 14
@@ -15,7 +15,7 @@
 //   how a padded or strided convolution's windows sit in its input (Convolution/GatheredWindows.swift);
 //   in place otherwise, in slices of the inner dimension; long slices run a 6 × 64 tile instead, which
 //   gathers half as often.
-#include "ckernels.h"
+#include "levels.h"
 #include "cpu.h"
 #include "avx512.h"
 
@@ -309,17 +309,6 @@ static void ck_dot_products(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, 
         ck_dot_product_4x6(m, n, k, alpha, a, lda, b, ldb, bRows, beta, c, ldc);
 }
 
-/// Whether a product `op(A)·Bᵀ` runs as dot products (see ``ck_dot_tile``): A untransposed, few outputs per
-/// inner step.
-static int ck_dot_pays(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
-    return !transA && transB && k >= 4 * (m > n ? m : n) && m * n <= 128 * 128;
-}
-
-/// Whether a product with an untransposed B runs without packing (see ``ck_direct_tile``): up to 2²⁷
-/// multiply-adds it is as fast or faster (6 × 896 × 75: 3.4 µs against 9.0 packed; 512³ equal); past that,
-/// packing's cache blocking wins (2048 × 2048 × 256: 215 against 193 GFLOP/s).
-static int ck_direct_pays(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) { return m * n * k <= ((ptrdiff_t)1 << 27); }
-
 /// Handles the products with nothing to multiply: an empty C, or `k = 0` or `α = 0` (C = β·C). Returns
 /// whether it did.
 static int ck_product_is_trivial(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, float beta, float *c,
@@ -346,9 +335,9 @@ static void ck_direct_product(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha
 }
 
 __attribute__((target("avx512f,fma")))
-static void ck_sgemm_avx512(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
-                            const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c,
-                            ptrdiff_t ldc) {
+void ck_sgemm_avx512(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
+                     ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
+    CK_REQUIRE(CK_ISA_AVX512, "ck_sgemm");
     if (ck_product_is_trivial(m, n, k, alpha, beta, c, ldc)) return;
     if (ck_dot_pays(transA, transB, m, n, k)) {
         ck_dot_products(m, n, k, alpha, a, lda, b, ldb, NULL, beta, c, ldc);
@@ -390,28 +379,13 @@ static void ck_sgemm_avx512(int transA, int transB, ptrdiff_t m, ptrdiff_t n, pt
     }
 }
 
-int ck_sgemm_available(void) { return ck_cpu_has_avx512(); }
-
-int ck_sgemm_packs(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
-    return !(ck_dot_pays(transA, transB, m, n, k) || (!transB && ck_direct_pays(m, n, k)));
-}
-
-void ck_sgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
-              ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
-    ck_sgemm_avx512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
-
 __attribute__((target("avx512f,fma")))
-static void ck_sgemm_rows_avx512(int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
-                                 ptrdiff_t lda, const float *const *bRows, float beta, float *c, ptrdiff_t ldc) {
+void ck_sgemm_rows_avx512(int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a, ptrdiff_t lda,
+                          const float *const *bRows, float beta, float *c, ptrdiff_t ldc) {
+    CK_REQUIRE(CK_ISA_AVX512, "ck_sgemm_rows");
     if (ck_product_is_trivial(m, n, k, alpha, beta, c, ldc)) return;
     if (transB) ck_dot_products(m, n, k, alpha, a, lda, NULL, 0, bRows, beta, c, ldc);
     else ck_direct_product(m, n, k, alpha, a, lda, 1, NULL, 0, bRows, beta, c, ldc);
-}
-
-void ck_sgemm_rows(int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a, ptrdiff_t lda,
-                   const float *const *bRows, float beta, float *c, ptrdiff_t ldc) {
-    ck_sgemm_rows_avx512(transB, m, n, k, alpha, a, lda, bRows, beta, c, ldc);
 }
 
 /// A tile with A gathered (see ``ck_tile``): rows past `rows` repeat the last row's pointer (computed, not
@@ -507,9 +481,10 @@ static void ck_gathered_tile_wide(ptrdiff_t depth, const float *const *aRows, co
 }
 
 __attribute__((target("avx512f,fma")))
-static void ck_sgemm_gathered_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *const *aRows,
-                                     const int32_t *aOffsets, const float *b, ptrdiff_t ldb, float beta, float *c,
-                                     ptrdiff_t ldc, float *const *cRows) {
+void ck_sgemm_gathered_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *const *aRows,
+                              const int32_t *aOffsets, const float *b, ptrdiff_t ldb, float beta, float *c,
+                              ptrdiff_t ldc, float *const *cRows) {
+    CK_REQUIRE(CK_ISA_AVX512, "ck_sgemm_gathered");
     if (cRows && (m <= 0 || n <= 0)) return;
     if (cRows && (k <= 0 || alpha == 0)) {
         // C = β·C row by row (ck_product_is_trivial scales a strided C).
@@ -542,23 +517,5 @@ static void ck_sgemm_gathered_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, floa
         }
     }
 }
-
-void ck_sgemm_gathered(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *const *aRows,
-                       const int32_t *aOffsets, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc,
-                       float *const *cRows) {
-    ck_sgemm_gathered_avx512(m, n, k, alpha, aRows, aOffsets, b, ldb, beta, c, ldc, cRows);
-}
-
-#else
-
-void ck_sgemm_gathered(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *const *aRows,
-                       const int32_t *aOffsets, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc,
-                       float *const *cRows) {}
-int ck_sgemm_available(void) { return 0; }
-int ck_sgemm_packs(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) { return 1; }
-void ck_sgemm_rows(int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a, ptrdiff_t lda,
-                   const float *const *bRows, float beta, float *c, ptrdiff_t ldc) {}
-void ck_sgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
-              ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {}
 
 #endif

@@ -1,20 +1,16 @@
-#include "ckernels.h"
+// The optimisers' elementwise loops, one macro per rule built at each level (see ckernels.h).
+#include "levels.h"
+#include "cpu.h"
 #include <float.h>
 
 #pragma clang fp contract(off)
-
-#if defined(__x86_64__)
-#define CK_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define CK_MULTIVERSION
-#endif
 
 // Branch-free, so the loops vectorise: 0 for subnormal x (see flushSubnormal in Optim).
 #define CK_FLUSH(x, least) (__builtin_fabs(x) < (least) ? 0 : (x))
 
 // One element of Adam's update; `useDecay` and `useMax` are constants where it is inlined, so each loop
 // below is branch-free.
-#define CK_ADAM(NAME, T, LEAST)                                                                             \
+#define CK_ADAM(NAME, T, LEAST, LEVEL)                                                                             \
 static inline __attribute__((always_inline))                                                                \
 void NAME##_element(T *restrict p, const T *restrict g, T *restrict m, T *restrict v, T *restrict vmax,    \
                     ptrdiff_t i, T a1, T beta2, T a2, T stepSize, T scaledEps, T decay,                     \
@@ -34,9 +30,9 @@ void NAME##_element(T *restrict p, const T *restrict g, T *restrict m, T *restri
     p[i] -= stepSize * mi / (__builtin_elementwise_sqrt(second) + scaledEps);                               \
 }                                                                                                           \
                                                                                                             \
-CK_MULTIVERSION                                                                                             \
 void NAME(T *restrict p, const T *restrict g, T *restrict m, T *restrict v, T *restrict vmax, ptrdiff_t n, \
           T beta1, T beta2, T stepSize, T scaledEps, T decay) {                                            \
+    CK_REQUIRE(LEVEL, #NAME);                                                                               \
     const T a1 = 1 - beta1, a2 = 1 - beta2;                                                                 \
     if (vmax) {                                                                                             \
         for (ptrdiff_t i = 0; i < n; i++)                                                                   \
@@ -50,5 +46,17 @@ void NAME(T *restrict p, const T *restrict g, T *restrict m, T *restrict v, T *r
     }                                                                                                       \
 }
 
-CK_ADAM(ck_adam_f32, float, FLT_MIN)
-CK_ADAM(ck_adam_f64, double, DBL_MIN)
+#if defined(__x86_64__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma"))), apply_to = function)
+CK_ADAM(ck_adam_f32_avx512, float, FLT_MIN, CK_ISA_AVX512)
+CK_ADAM(ck_adam_f64_avx512, double, DBL_MIN, CK_ISA_AVX512)
+#pragma clang attribute pop
+
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+CK_ADAM(ck_adam_f32_avx2, float, FLT_MIN, CK_ISA_AVX2)
+CK_ADAM(ck_adam_f64_avx2, double, DBL_MIN, CK_ISA_AVX2)
+#pragma clang attribute pop
+#endif
+
+CK_ADAM(ck_adam_f32_generic, float, FLT_MIN, CK_ISA_GENERIC)
+CK_ADAM(ck_adam_f64_generic, double, DBL_MIN, CK_ISA_GENERIC)

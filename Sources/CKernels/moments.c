@@ -4,7 +4,7 @@
 // them: about a cycle per element, BatchNorm's sums 4.5% of the DCGAN step. Here a run of a channel's
 // elements (49 of them in the discriminator) is widened eight at a time into two chains of Double sums,
 // runs in memory order: 3.2% of the step, waiting on memory.
-#include "ckernels.h"
+#include "levels.h"
 #include "cpu.h"
 
 #if defined(__x86_64__)
@@ -46,9 +46,10 @@ static inline void ck_store8(double *x, __mmask8 lanes, __m512d v) {
     } while (0)
 
 __attribute__((target("avx512f,fma")))
-static void ck_moments_avx512(const float *p, const float *q, ptrdiff_t batch, ptrdiff_t channels, ptrdiff_t inner,
-                              ptrdiff_t start, ptrdiff_t count, const double *pShift, const double *qShift,
-                              double *firstSums, double *secondSums) {
+void ck_channel_moments_f32_avx512(const float *p, const float *q, ptrdiff_t batch, ptrdiff_t channels, ptrdiff_t inner,
+                                   ptrdiff_t start, ptrdiff_t count, const double *pShift, const double *qShift,
+                                   double *firstSums, double *secondSums) {
+    CK_REQUIRE(CK_ISA_AVX512, "ck_channel_moments_f32");
     if (inner == 1) {
         // [N, C]: row by row in memory order, eight channels at a time, the sums kept in memory (a tile of
         // 256 channels stays in L1).
@@ -100,22 +101,6 @@ static void ck_moments_avx512(const float *p, const float *q, ptrdiff_t batch, p
             secondSums[tile + k] += _mm512_reduce_add_pd(sums[2 * k + 1]);
         }
     }
-}
-
-int ck_channel_moments_f32(const float *p, const float *q, ptrdiff_t batch, ptrdiff_t channels, ptrdiff_t inner,
-                           ptrdiff_t start, ptrdiff_t count, const double *pShift, const double *qShift,
-                           double *firstSums, double *secondSums) {
-    if (!ck_cpu_has_avx512()) return 0;
-    ck_moments_avx512(p, q, batch, channels, inner, start, count, pShift, qShift, firstSums, secondSums);
-    return 1;
-}
-
-#else
-
-int ck_channel_moments_f32(const float *p, const float *q, ptrdiff_t batch, ptrdiff_t channels, ptrdiff_t inner,
-                           ptrdiff_t start, ptrdiff_t count, const double *pShift, const double *qShift,
-                           double *firstSums, double *secondSums) {
-    return 0;
 }
 
 #endif

@@ -7,18 +7,13 @@
 // `Wo` elements of each kernel column, and a masked store writes them. col2im runs in reverse, one
 // padded row at a time: the inverse permute spreads a row of column entries to their positions, a masked
 // add accumulates them, and the row's interior is stored to the output.
-#include "ckernels.h"
+#include "levels.h"
 #include "cpu.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
 enum { CK_MAX_ROW = 32, CK_MAX_OUT = 16 };
-
-static int ck_fits(const ck_columns_shape *s) {
-    return s->paddedWidth >= 1 && s->paddedWidth <= CK_MAX_ROW && s->outWidth >= 1 && s->outWidth <= CK_MAX_OUT
-        && s->kernelWidth >= 1 && s->kernelWidth <= CK_MAX_OUT;
-}
 
 /// Lanes first..<end of a 16-lane register that starts at row position `base`.
 static __mmask16 ck_lanes(ptrdiff_t base, ptrdiff_t first, ptrdiff_t end) {
@@ -43,7 +38,8 @@ static ck_row_lanes ck_row_lanes_of(const ck_columns_shape *s) {
 }
 
 __attribute__((target("avx512f")))
-static void ck_im2col_avx512(const float *input, const ck_columns_shape *s, float *columns) {
+void ck_im2col_f32_avx512(const float *input, const ck_columns_shape *s, float *columns) {
+    CK_REQUIRE(CK_ISA_AVX512, "ck_im2col_f32");
     const ptrdiff_t kh = s->kernelHeight, kw = s->kernelWidth, oh = s->outHeight, ow = s->outWidth;
     const ck_row_lanes lanes = ck_row_lanes_of(s);
     __m512i pick[CK_MAX_OUT];
@@ -77,7 +73,8 @@ static void ck_im2col_avx512(const float *input, const ck_columns_shape *s, floa
 }
 
 __attribute__((target("avx512f")))
-static void ck_col2im_avx512(const float *columns, const ck_columns_shape *s, float *output) {
+void ck_col2im_f32_avx512(const float *columns, const ck_columns_shape *s, float *output) {
+    CK_REQUIRE(CK_ISA_AVX512, "ck_col2im_f32");
     const ptrdiff_t kh = s->kernelHeight, kw = s->kernelWidth, oh = s->outHeight, ow = s->outWidth;
     const ck_row_lanes lanes = ck_row_lanes_of(s);
     // For kernel column b: which entry j lands on padded position p = j·sw + b·dw, and which positions get one.
@@ -127,21 +124,5 @@ static void ck_col2im_avx512(const float *columns, const ck_columns_shape *s, fl
         }
     }
 }
-
-int ck_columns_vectorized(const ck_columns_shape *shape) { return ck_cpu_has_avx512() && ck_fits(shape); }
-
-void ck_im2col_f32(const float *input, const ck_columns_shape *shape, float *columns) {
-    ck_im2col_avx512(input, shape, columns);
-}
-
-void ck_col2im_f32(const float *columns, const ck_columns_shape *shape, float *output) {
-    ck_col2im_avx512(columns, shape, output);
-}
-
-#else
-
-int ck_columns_vectorized(const ck_columns_shape *shape) { return 0; }
-void ck_im2col_f32(const float *input, const ck_columns_shape *shape, float *columns) {}
-void ck_col2im_f32(const float *columns, const ck_columns_shape *shape, float *output) {}
 
 #endif

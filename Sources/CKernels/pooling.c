@@ -4,7 +4,7 @@
 // 64-bit indices keep it from vectorising): about 8 cycles a window. Here 16 windows of a row go at once:
 // two input rows of 32 floats are split into even and odd columns by permutes, compared in row-major
 // order with the same rule, and the winners' offsets turned into 64-bit in-plane indices.
-#include "ckernels.h"
+#include "levels.h"
 #include "cpu.h"
 
 #if defined(__x86_64__)
@@ -19,8 +19,9 @@
     } while (0)
 
 __attribute__((target("avx512f")))
-static void ck_max_pool_avx512(const float *x, ptrdiff_t planes, ptrdiff_t height, ptrdiff_t width,
-                               ptrdiff_t outHeight, ptrdiff_t outWidth, float *values, long long *indices) {
+void ck_max_pool_2x2_f32_avx512(const float *x, ptrdiff_t planes, ptrdiff_t height, ptrdiff_t width,
+                                ptrdiff_t outHeight, ptrdiff_t outWidth, float *values, long long *indices) {
+    CK_REQUIRE(CK_ISA_AVX512, "ck_max_pool_2x2_f32");
     const __m512i evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i odds = _mm512_add_epi32(evens, _mm512_set1_epi32(1));
     const __m512i right = _mm512_set1_epi32(1), below = _mm512_set1_epi32((int)width),
@@ -61,21 +62,6 @@ static void ck_max_pool_avx512(const float *x, ptrdiff_t planes, ptrdiff_t heigh
             }
         }
     }
-}
-
-int ck_max_pool_2x2_f32(const float *x, ptrdiff_t planes, ptrdiff_t height, ptrdiff_t width, ptrdiff_t outHeight,
-                        ptrdiff_t outWidth, float *values, long long *indices) {
-    // In-plane indices are computed in 32 bits.
-    if (!ck_cpu_has_avx512() || height * width >= (1LL << 31)) return 0;
-    ck_max_pool_avx512(x, planes, height, width, outHeight, outWidth, values, indices);
-    return 1;
-}
-
-#else
-
-int ck_max_pool_2x2_f32(const float *x, ptrdiff_t planes, ptrdiff_t height, ptrdiff_t width, ptrdiff_t outHeight,
-                        ptrdiff_t outWidth, float *values, long long *indices) {
-    return 0;
 }
 
 #endif

@@ -1,14 +1,15 @@
 // Matrix transpose with AVX-512 (see ckernels.h): 16 × 16 blocks loaded as rows, transposed in registers
 // and stored as rows, with masked loads and stores on the edges.
-#include "ckernels.h"
+#include "levels.h"
 #include "cpu.h"
 #include "avx512.h"
 
 #if defined(__x86_64__)
 
 __attribute__((target("avx512f")))
-static void ck_transpose_avx512(ptrdiff_t rows, ptrdiff_t columns, const float *source, ptrdiff_t sourceStride,
-                                float *destination, ptrdiff_t destinationStride) {
+void ck_transpose_f32_avx512(ptrdiff_t rows, ptrdiff_t columns, const float *source, ptrdiff_t sourceStride,
+                             float *destination, ptrdiff_t destinationStride) {
+    CK_REQUIRE(CK_ISA_AVX512, "ck_transpose_f32");
     for (ptrdiff_t i = 0; i < rows; i += 16) {
         const ptrdiff_t blockRows = rows - i < 16 ? rows - i : 16;
         for (ptrdiff_t j = 0; j < columns; j += 16) {
@@ -31,20 +32,6 @@ static void ck_transpose_avx512(ptrdiff_t rows, ptrdiff_t columns, const float *
                 _mm512_mask_storeu_ps(destination + (j + r) * destinationStride + i, storeLanes, block[r]);
         }
     }
-}
-
-int ck_transpose_f32(ptrdiff_t rows, ptrdiff_t columns, const float *source, ptrdiff_t sourceStride, float *destination,
-                     ptrdiff_t destinationStride) {
-    if (!ck_cpu_has_avx512()) return 0;
-    ck_transpose_avx512(rows, columns, source, sourceStride, destination, destinationStride);
-    return 1;
-}
-
-#else
-
-int ck_transpose_f32(ptrdiff_t rows, ptrdiff_t columns, const float *source, ptrdiff_t sourceStride, float *destination,
-                     ptrdiff_t destinationStride) {
-    return 0;
 }
 
 #endif

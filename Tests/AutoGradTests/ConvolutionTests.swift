@@ -294,14 +294,16 @@ private func inner(_ a: Tensor, _ b: Tensor) -> Double { (a * b).sum().item }
             let op = Conv2dOp(options: Conv2dOptions(stride: c.stride, padding: .explicit(c.padding, c.padding), dilation: c.dilation,
                                                      groups: c.groups, kernelSize: (c.w[2], c.w[3]), op: "test"), outputSize: nil)
             let g = op.geometry(x.shape, w.shape)
-            #expect(ConvolutionKernels.transposesWeightGradient(Float.self, g) == c.transposed, "\(c.label)")
-            #expect(!ConvolutionKernels.transposesWeightGradient(Double.self, g) && !WindowRows.apply(Double.self, g))
+            let (plan, doublePlan) = (ConvolutionPlan.automatic(Float.self, g), ConvolutionPlan.automatic(Double.self, g))
             #expect(g.usesWideRows == c.inPlace, "\(c.label)")
             if BLAS.floatProductRoute != .openBLAS {
-                #expect(WindowRows.apply(Float.self, g) == c.inPlace, "\(c.label)")
-                #expect(GatheredWindows.apply(Float.self, g) == c.gathered, "\(c.label)")
+                #expect((plan.weightGradient == .columnsTransposed) == (c.transposed && !c.gathered), "\(c.label): \(plan)")
+                #expect((plan.forward == .windowRows) == c.inPlace, "\(c.label): \(plan)")
+                #expect((plan.forward == .gatheredWindows) == c.gathered, "\(c.label): \(plan)")
+                #expect((plan.weightGradient == .gatheredWindows) == c.gathered, "\(c.label): \(plan)")
             }
-            #expect(!GatheredWindows.apply(Double.self, g))
+            #expect([.columns, .columnsPerImage].contains(doublePlan.forward) && doublePlan.inputGradient == .columns
+                    && doublePlan.weightGradient == .columns, "\(c.label): Double \(doublePlan)")
             // Each path adds the bias as it writes a chunk of output.
             let gy = sample(g.outputShape, seed: 32), b = sample([g.outChannels], seed: 33), bIn = sample([g.inChannels], seed: 34)
             let (y, gw) = (ConvolutionKernels.forward(x, w, bias: b, g), ConvolutionKernels.weightGradient(x, gy, g))
@@ -332,8 +334,10 @@ private func inner(_ a: Tensor, _ b: Tensor) -> Double { (a * b).sum().item }
                                                      dilation: (1, 1), groups: 1, kernelSize: (c.w[2], c.w[3]), op: "test"),
                               outputSize: nil)
             let g = op.geometry(c.x, c.w)
-            if BLAS.floatProductRoute != .openBLAS { #expect(StridePhases.apply(Float.self, g), "\(c.label)") }
-            #expect(!StridePhases.apply(Double.self, g))
+            if BLAS.floatProductRoute != .openBLAS {
+                #expect(ConvolutionPlan.automatic(Float.self, g).inputGradient == .stridePhases, "\(c.label)")
+            }
+            #expect(!ConvolutionPlan.admits(ConvolutionPlan.InputGradient.stridePhases, Double.self, g))
             let gy = sample(g.outputShape, seed: 40), w = sample(c.w, seed: 41), b = sample([c.x[1]], seed: 42)
             let expected = ConvolutionKernels.inputGradient(gy, w, bias: b, g)
             let float = ConvolutionKernels.inputGradient(gy.to(.float32), w.to(.float32), bias: b.to(.float32), g)
@@ -442,6 +446,89 @@ private func inner(_ a: Tensor, _ b: Tensor) -> Double { (a * b).sum().item }
         await #expect(processExitsWith: .failure) {
             _ = Tensor.convTranspose2d(Tensor.zeros([1, 2, 3, 3]), weight: Tensor.zeros([2, 1, 3, 3]), stride: (2, 2),
                                        outputPadding: (2, 0))
+        }
+    }
+}
+
+extension ConvolutionTests {
+    /// Geometries that between them admit every route (ConvolutionPlan): wide rows, gathered windows with
+    /// dilation and uneven strides, stride phases with unequal padding, groups, output planes past 128 positions.
+    static let routeCases: [(label: String, x: [Int], w: [Int], stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int),
+                             groups: Int)] = [
+        ("DCGAN's 4×4 stride 2 padding 1", [5, 8, 8, 7], [40, 8, 4, 4], (2, 2), (1, 1), (1, 1), 1),
+        ("dilation (2, 1), stride (1, 2), padding 2", [3, 4, 9, 10], [33, 4, 4, 4], (1, 2), (2, 2), (2, 1), 1),
+        ("stride (2, 1), 4×3, padding (1, 2)", [2, 32, 11, 9], [16, 32, 4, 3], (2, 1), (1, 2), (1, 1), 1),
+        ("wide rows, LeNet's 3→6 5×5", [3, 3, 12, 11], [6, 3, 5, 5], (1, 1), (0, 0), (1, 1), 1),
+        ("wide rows, groups 2, dilation (2, 1)", [3, 4, 7, 6], [2, 2, 3, 3], (1, 1), (0, 0), (2, 1), 2),
+        ("planes of 132, padding 1, groups 2", [3, 4, 12, 11], [6, 2, 3, 3], (1, 1), (1, 1), (1, 1), 2),
+        ("stride 3, rows no output reaches", [2, 6, 10, 10], [8, 6, 3, 3], (3, 3), (0, 0), (1, 1), 1),
+    ]
+
+    /// Every route each geometry admits, in Float at the calling thread's instruction-set level, against the
+    /// Double result (which takes the column-matrix routes), each with a bias.
+    static func everyRouteMatchesDouble() {
+        for c in routeCases {
+            let op = Conv2dOp(options: Conv2dOptions(stride: c.stride, padding: .explicit(c.padding.0, c.padding.1),
+                                                     dilation: c.dilation, groups: c.groups, kernelSize: (c.w[2], c.w[3]),
+                                                     op: "test"), outputSize: nil)
+            let g = op.geometry(c.x, c.w)
+            let x = sample(c.x, seed: 50), w = sample(c.w, seed: 51), gy = sample(g.outputShape, seed: 52)
+            let b = sample([g.outChannels], seed: 53), bIn = sample([g.inChannels], seed: 54)
+            let (xf, wf, gyf) = (x.to(.float32), w.to(.float32), gy.to(.float32))
+            let y = ConvolutionKernels.forward(x, w, bias: b, g), gx = ConvolutionKernels.inputGradient(gy, w, bias: bIn, g)
+            let gw = ConvolutionKernels.weightGradient(x, gy, g)
+            var base = ConvolutionPlan(forward: .columns, inputGradient: .columns, weightGradient: .columns)
+            var routes = 0
+            for route in ConvolutionPlan.Forward.allCases where ConvolutionPlan.admits(route, Float.self, g) {
+                base.forward = route
+                let result = ConvolutionKernels.forward(xf, wf, bias: b.to(.float32), g, plan: base)
+                #expect(mismatch(result, y, atol: 1e-4, rtol: 1e-4) == nil, "\(c.label): forward \(route) at \(InstructionSet.active)")
+                routes += 1
+            }
+            for route in ConvolutionPlan.InputGradient.allCases where ConvolutionPlan.admits(route, Float.self, g) {
+                base.inputGradient = route
+                let result = ConvolutionKernels.inputGradient(gyf, wf, bias: bIn.to(.float32), g, plan: base)
+                #expect(mismatch(result, gx, atol: 1e-4, rtol: 1e-4) == nil,
+                        "\(c.label): input gradient \(route) at \(InstructionSet.active)")
+                routes += 1
+            }
+            for route in ConvolutionPlan.WeightGradient.allCases where ConvolutionPlan.admits(route, Float.self, g) {
+                base.weightGradient = route
+                let result = ConvolutionKernels.weightGradient(xf, gyf, g, plan: base)
+                #expect(mismatch(result, gw, atol: 1e-4, rtol: 1e-4) == nil,
+                        "\(c.label): weight gradient \(route) at \(InstructionSet.active)")
+                routes += 1
+            }
+            #expect(routes >= 5, "\(c.label): \(routes) routes")
+        }
+    }
+
+    /// Every forward route is admitted by some geometry of ``routeCases``, and so is every gradient route.
+    @Test func routeCasesCoverEveryRoute() {
+        let geometries = Self.routeCases.map { c in
+            Conv2dOp(options: Conv2dOptions(stride: c.stride, padding: .explicit(c.padding.0, c.padding.1), dilation: c.dilation,
+                                            groups: c.groups, kernelSize: (c.w[2], c.w[3]), op: "test"), outputSize: nil)
+                .geometry(c.x, c.w)
+        }
+        for route in ConvolutionPlan.Forward.allCases {
+            #expect(geometries.contains { ConvolutionPlan.admits(route, Float.self, $0) }, "\(route)")
+        }
+        for route in ConvolutionPlan.InputGradient.allCases {
+            #expect(geometries.contains { ConvolutionPlan.admits(route, Float.self, $0) }, "\(route)")
+        }
+        for route in ConvolutionPlan.WeightGradient.allCases {
+            #expect(geometries.contains { ConvolutionPlan.admits(route, Float.self, $0) }, "\(route)")
+        }
+    }
+
+    /// A plan that the geometry does not admit traps with the plan and the geometry in the message.
+    @Test func aPlanTheGeometryDoesNotAdmitTraps() async {
+        await #expect(processExitsWith: .failure) {
+            let g = Conv2dOp(options: Conv2dOptions(stride: (1, 1), padding: .explicit(1, 1), dilation: (1, 1), groups: 1,
+                                                    kernelSize: (3, 3), op: "test"), outputSize: nil).geometry([1, 2, 5, 5], [4, 2, 3, 3])
+            let plan = ConvolutionPlan(forward: .windowRows, inputGradient: .columns, weightGradient: .columns)
+            _ = ConvolutionKernels.forward(Tensor.zeros([1, 2, 5, 5], dtype: .float32), Tensor.zeros([4, 2, 3, 3], dtype: .float32),
+                                           g, plan: plan)
         }
     }
 }

@@ -2,9 +2,9 @@ import CKernels
 import Testing
 @testable import AutoGrad
 
-/// The Float product path (`gemm`, which runs CKernels' AVX-512 kernel where ``BLAS`` chooses it, else
-/// OpenBLAS) and, on CPUs with AVX-512, `ck_sgemm` itself (every one of its paths, whatever the route) against
-/// a triple loop in Double, on shapes that cross each of the kernel's block edges.
+/// The Float product path (`gemm`, which runs CKernels' kernel where ``BLAS`` chooses it, else OpenBLAS) and
+/// `ck_sgemm` itself (every one of its paths, whatever the route) against a triple loop in Double, on shapes that
+/// cross each of the kernel's block edges. The kernel checks run at every instruction-set level (KernelLevelTests).
 @Suite struct ProductKernelTests {
     /// Row-major `α·op(a)·op(b) + β·c` in Double; `c` holds `m` rows `ldc` apart.
     static func reference(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double, a: [Float], lda: Int,
@@ -27,8 +27,8 @@ import Testing
     /// tiles narrower than one register; a single element.
     static let shapes: [(m: Int, n: Int, k: Int)] = [(205, 45, 37), (13, 1100, 19), (26, 70, 600), (5, 9, 300), (1, 1, 1)]
 
-    /// The routed product, and `ck_sgemm` called directly where the CPU runs it.
-    static let products: [String] = ck_sgemm_available() != 0 ? ["gemm", "ck_sgemm"] : ["gemm"]
+    /// The routed product, and `ck_sgemm` called directly.
+    static let products = ["gemm", "ck_sgemm"]
 
     /// Runs the product named `product` (see ``products``).
     static func multiply(_ product: String, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
@@ -48,8 +48,14 @@ import Testing
         }
     }
 
-    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)], products)
-    func matchesTheTripleLoop(transposes: (Bool, Bool), product: String) {
+    /// Every pair of transposes of every product (see ``matchesTheTripleLoop(transposes:product:)``).
+    static func everyProductMatchesTheTripleLoop() {
+        for transposes in [(false, false), (true, false), (false, true), (true, true)] {
+            for product in products { matchesTheTripleLoop(transposes: transposes, product: product) }
+        }
+    }
+
+    static func matchesTheTripleLoop(transposes: (Bool, Bool), product: String) {
         let (ta, tb) = transposes
         let generator = RandomGenerator(seed: 7)
         for s in Self.shapes {
@@ -81,9 +87,7 @@ import Testing
     }
 
     /// A product past `ck_sgemm`'s in-place limit (2²⁷ multiply-adds) with B untransposed: packed in blocks.
-    @Test(arguments: [false, true])
-    func largeUntransposedProductPacks(transposeA: Bool) throws {
-        try #require(ck_sgemm_available() != 0, "no AVX-512: ck_sgemm does not run on this CPU")
+    static func largeUntransposedProductPacks(transposeA: Bool) {
         let (m, n, k) = (530, 516, 500)
         #expect(ck_sgemm_packs(transposeA ? 1 : 0, 0, m, n, k) != 0)
         let generator = RandomGenerator(seed: 8)
@@ -111,8 +115,7 @@ import Testing
     /// in some case), an inner dimension of three slices (1024 each) that mix the shapes, β = 0 with NaN in C,
     /// C wider than the product, an empty inner dimension (C = β·C); and each with C's rows given by pointers, in
     /// reverse order.
-    @Test func gatheredProductMatchesTheTripleLoop() throws {
-        try #require(ck_sgemm_available() != 0, "no AVX-512: ck_sgemm_gathered does not run on this CPU")
+    static func gatheredProductMatchesTheTripleLoop() {
         let generator = RandomGenerator(seed: 9)
         for (m, n, k) in [(29, 45, 2100), (12, 32, 7), (1, 70, 1030), (40, 1, 3), (7, 57, 600), (13, 27, 513), (3, 5, 0)] {
             let pool = Tensor.randn([4096], generator: generator).floats
@@ -165,10 +168,10 @@ import Testing
         }
     }
 
-    /// The convolution's transpose: CKernels' AVX-512 version for Float where the CPU has it, the loops for
-    /// Double (and for Float elsewhere); ragged 16 × 16 blocks, strides wider than the matrices.
-    @Test func transposeMatrixMatchesTheDefinition() {
-        for (rows, columns) in [(1, 1), (5, 37), (33, 16), (128, 49)] {
+    /// The convolution's transpose: CKernels' for Float, the loops for Double; ragged 16 × 16 and 8 × 8 blocks,
+    /// strides wider than the matrices.
+    static func transposeMatrixMatchesTheDefinition() {
+        for (rows, columns) in [(1, 1), (5, 37), (33, 16), (128, 49), (8, 8), (9, 17)] {
             let source = (0..<(rows * (columns + 3))).map { Double($0) }
             var float = [Float](repeating: -1, count: columns * (rows + 2)), double = [Double](repeating: -1, count: columns * (rows + 2))
             let floatSource = source.map { Float($0) }
@@ -199,18 +202,17 @@ import Testing
         #expect(c == [0.5, 1, 1.5, 2])
     }
 
-    /// The kernel choice follows the documented rule: AutoGrad's own for every product where OpenBLAS runs
-    /// AVX2 kernels on a CPU with AVX-512, for the unpacked ones where OpenBLAS runs AVX-512 kernels, none
-    /// without AVX-512.
-    @Test func routeFollowsTheCPUAndOpenBLASKernels() {
+    /// The kernel choice follows the documented rule: AutoGrad's own for every product on the AVX-512 level where
+    /// OpenBLAS runs AVX2 kernels, for the unpacked ones otherwise, none with `AUTOGRAD_KEEP_BLAS_CORE`.
+    static func routeFollowsTheLevelAndOpenBLASKernels() {
         let core = BLAS.coreName, name = BLAS.floatProductKernels
         switch BLAS.floatProductRoute {
         case .own:
-            #expect(BLAS.cpuHasAVX512 && ["Haswell", "Zen", "Sandybridge", "Prescott", "Nehalem"].contains(core))
-            #expect(name == "AutoGrad AVX-512")
+            #expect(InstructionSet.active == .avx512 && ["Haswell", "Zen", "Sandybridge", "Prescott", "Nehalem"].contains(core))
+            #expect(name == "AutoGrad avx512")
             #expect(BLAS.runsOwnFloatKernel(transposeA: false, transposeB: false, m: 2048, n: 2048, k: 2048))
         case .ownUnpacked:
-            #expect(BLAS.cpuHasAVX512 && name.hasSuffix("+ OpenBLAS \(core)"))
+            #expect(name == "AutoGrad \(InstructionSet.active) (small, weight-gradient) + OpenBLAS \(core)")
             #expect(BLAS.runsOwnFloatKernel(transposeA: false, transposeB: false, m: 6, n: 896, k: 75))
             #expect(BLAS.runsOwnFloatKernel(transposeA: false, transposeB: true, m: 16, n: 150, k: 640))
             #expect(!BLAS.runsOwnFloatKernel(transposeA: false, transposeB: false, m: 2048, n: 2048, k: 2048))

@@ -44,6 +44,32 @@ func runProcess(_ path: String, _ arguments: [String], environment: [String: Str
     return String(decoding: data, as: UTF8.self)
 }
 
+/// The instruction-set level both sides run at (`--isa`): ours through `AUTOGRAD_ISA`, PyTorch's through ATen's,
+/// oneDNN's and MKL's own caps.
+enum BenchmarkLevel: String, ExpressibleByArgument, CaseIterable {
+    /// Each side's own choice for this CPU.
+    case native
+    case avx512, avx2, generic
+
+    /// Variables for our child processes.
+    var oursEnvironment: [String: String] { self == .native ? [:] : ["AUTOGRAD_ISA": rawValue] }
+
+    /// Variables for PyTorch's child processes.
+    var torchEnvironment: [String: String] {
+        switch self {
+        case .native: return [:]
+        case .avx512: return ["ATEN_CPU_CAPABILITY": "avx512", "ONEDNN_MAX_CPU_ISA": "AVX512_CORE", "MKL_ENABLE_INSTRUCTIONS": "AVX512"]
+        case .avx2: return ["ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"]
+        case .generic: return ["ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2"]
+        }
+    }
+
+    static let help = ArgumentHelp("""
+        Instruction-set level for both sides: ours by AUTOGRAD_ISA, PyTorch by ATEN_CPU_CAPABILITY, ONEDNN_MAX_CPU_ISA \
+        and MKL_ENABLE_INSTRUCTIONS; 'native' lets each choose for this CPU.
+        """, valueName: "native|avx512|avx2|generic")
+}
+
 func cpuModel() -> String {
     let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
     let name = info.split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last

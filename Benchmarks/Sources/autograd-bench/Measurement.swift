@@ -14,6 +14,8 @@ struct Measurement: Codable {
     var systemBuffersPerStep: Double?
     /// The OpenBLAS kernel family the run used.
     var productKernels: String?
+    /// The instruction-set level our kernels ran at (``InstructionSet/summary``).
+    var instructionSet: String?
 }
 
 /// Peak resident memory of this process so far, in MiB.

@@ -23,6 +23,7 @@ struct MicroBench: ParsableCommand {
     @Flag(help: "Skip PyTorch even when it is importable.") var noTorch = false
     @Option(help: "Python interpreter for the PyTorch side.") var python = "python3"
     @Flag(help: "List the kernel ids and shapes, and exit.") var list = false
+    @Option(help: BenchmarkLevel.help) var isa = BenchmarkLevel.native
 
     func validate() throws {
         guard repeats > 0, warmup > 0 else { throw ValidationError("--repeats and --warmup must be positive") }
@@ -44,10 +45,13 @@ struct MicroBench: ParsableCommand {
             for kernel in kernels { print("\(kernel.id)  \(kernel.shape)") }
             return
         }
+        // Ours run in this process: the cap must be in the environment before the first kernel reads it.
+        for (name, value) in isa.oursEnvironment { setenv(name, value, 1) }
         let torch = noTorch ? nil : TorchRunner(python: python)
         if torch == nil && !noTorch {
             print("PyTorch is not importable: showing swift-autograd only. For the comparison: pip install torch==2.13.0+cpu\n")
         }
+        print("Our kernels: \(InstructionSet.summary)")
         var rows: [MicroRow] = []
         for t in threadCountList(threads) {
             BLAS.threadCount = t
@@ -58,7 +62,8 @@ struct MicroBench: ParsableCommand {
                 print(rows.last!.progressLine)
             }
             if let torch {
-                let theirs = torch.micro(ids: kernels.map(\.id), threads: t, warmup: warmup, samples: repeats)
+                let theirs = torch.micro(ids: kernels.map(\.id), threads: t, warmup: warmup, samples: repeats,
+                                         environment: isa.torchEnvironment)
                 for i in first..<rows.count {
                     rows[i].torch = theirs[rows[i].kernel.id]
                     print(rows[i].progressLine)

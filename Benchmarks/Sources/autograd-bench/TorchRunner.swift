@@ -20,11 +20,14 @@ struct TorchRunner {
     }
 
     /// One PyTorch workload measurement (workloads.py), or nil (with a message) when the script fails.
-    func run(workload: String, threads: Int, steps: Int, warmup: Int, tunedMalloc: Bool) -> TorchMeasurement? {
+    /// `environment` adds variables (e.g. the instruction-set caps of ``BenchmarkLevel``).
+    func run(workload: String, threads: Int, steps: Int, warmup: Int, tunedMalloc: Bool,
+             environment: [String: String] = [:]) -> TorchMeasurement? {
         do {
+            let malloc = tunedMalloc ? TorchRunner.tunedMallocEnvironment : [:]
             let output = try runProcess(python, [script("workloads.py"), "--workload", workload, "--threads", "\(threads)",
                                                  "--steps", "\(steps)", "--warmup", "\(warmup)"],
-                                        environment: tunedMalloc ? TorchRunner.tunedMallocEnvironment : [:])
+                                        environment: malloc.merging(environment) { $1 })
             guard let line = output.split(separator: "\n").last, let data = line.data(using: .utf8) else { return nil }
             var measurement = try JSONDecoder().decode(TorchMeasurement.self, from: data)
             measurement.tunedMalloc = tunedMalloc
@@ -37,11 +40,11 @@ struct TorchRunner {
 
     /// PyTorch's timings of the micro-benchmarks `ids` (micro.py, tuned malloc) by id; empty, with a message,
     /// when the script fails.
-    func micro(ids: [String], threads: Int, warmup: Int, samples: Int) -> [String: MicroTiming] {
+    func micro(ids: [String], threads: Int, warmup: Int, samples: Int, environment: [String: String] = [:]) -> [String: MicroTiming] {
         do {
             let output = try runProcess(python, [script("micro.py"), "--cases", ids.joined(separator: ","),
                                                  "--threads", "\(threads)", "--warmup", "\(warmup)", "--repeats", "\(samples)"],
-                                        environment: TorchRunner.tunedMallocEnvironment)
+                                        environment: TorchRunner.tunedMallocEnvironment.merging(environment) { $1 })
             guard let line = output.split(separator: "\n").last, let data = line.data(using: .utf8) else { return [:] }
             return try JSONDecoder().decode([String: MicroTiming].self, from: data)
         } catch {
@@ -70,4 +73,6 @@ struct TorchMeasurement: Codable {
     var gflops: [String: Double]?
     var peak_rss_mb: Double
     var tunedMalloc: Bool?
+    /// `torch.backends.cpu.get_cpu_capability()` in the run.
+    var cpu_capability: String?
 }

@@ -25,6 +25,7 @@ struct WorkloadBench: ParsableCommand {
         the CPU, then swift-autograd prefers AVX-512 kernels), any other value is set.
         """, valueName: "inherit|auto|core"))
     var openblasCoretype = "inherit"
+    @Option(help: BenchmarkLevel.help) var isa = BenchmarkLevel.native
     @Option(help: "Run one workload in this process and print its JSON measurement (used by the parent run).")
     var single: String?
 
@@ -53,12 +54,16 @@ struct WorkloadBench: ParsableCommand {
             for t in threadCounts {
                 let ours = try runChild(workload: id, threads: t)
                 let theirs = torch.map { runner in [false, true].map {
-                    runner.run(workload: id, threads: t, steps: steps, warmup: warmup, tunedMalloc: $0)
+                    runner.run(workload: id, threads: t, steps: steps, warmup: warmup, tunedMalloc: $0,
+                               environment: isa.torchEnvironment)
                 } } ?? []
                 rows.append(ReportRow(ours: ours, torch: theirs.compactMap { $0 }))
                 print(rows.last!.progressLine)
             }
         }
+        let levels = Set(rows.compactMap(\.ours.instructionSet)).sorted().joined(separator: ", ")
+        let torchLevels = Set(rows.flatMap { $0.torch.compactMap(\.cpu_capability) }).sorted().joined(separator: ", ")
+        print("\nLevels: ours \(levels.isEmpty ? "–" : levels); PyTorch \(torchLevels.isEmpty ? "–" : torchLevels)")
         let cores = Set(rows.compactMap(\.ours.productKernels)).sorted()
         print("\n" + Report(rows: rows, cpu: cpuModel(), productKernels: cores.isEmpty ? BLAS.floatProductKernels : cores.joined(separator: ", "),
                             coreNote: coreNote).markdown)
@@ -83,20 +88,22 @@ struct WorkloadBench: ParsableCommand {
         if workload == .w5 {
             let (ours, direct) = matmulGflops(sizes: [256, 1024, 2048], repeats: max(3, steps / 20))
             return Measurement(workload: workload.rawValue, threads: threads, gflops: ours, directGflops: direct,
-                               peakRSSMegabytes: peakRSSMegabytes(), productKernels: BLAS.floatProductKernels)
+                               peakRSSMegabytes: peakRSSMegabytes(), productKernels: BLAS.floatProductKernels,
+                               instructionSet: InstructionSet.summary)
         }
         let step = workload.makeStep()
         let (ms, buffers, system) = timeSteps(step, warmup: warmup, steps: steps)
         return Measurement(workload: workload.rawValue, threads: threads, msMedian: ms, peakRSSMegabytes: peakRSSMegabytes(),
-                           buffersPerStep: buffers, systemBuffersPerStep: system, productKernels: BLAS.floatProductKernels)
+                           buffersPerStep: buffers, systemBuffersPerStep: system, productKernels: BLAS.floatProductKernels,
+                           instructionSet: InstructionSet.summary)
     }
 
     func runChild(workload: String, threads: Int) throws -> Measurement {
-        var environment: [String: String] = [:], removing: Set<String> = []
+        var environment = isa.oursEnvironment, removing: Set<String> = []
         switch openblasCoretype {
         case "inherit": break
         case "auto": removing = ["OPENBLAS_CORETYPE"]
-        default: environment = ["OPENBLAS_CORETYPE": openblasCoretype]
+        default: environment["OPENBLAS_CORETYPE"] = openblasCoretype
         }
         let output = try runProcess(CommandLine.arguments[0], ["workloads", "--single", workload, "--threads", "\(threads)",
                                                                "--steps", "\(steps)", "--warmup", "\(warmup)"],

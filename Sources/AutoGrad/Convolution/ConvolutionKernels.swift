@@ -51,12 +51,14 @@ private func transposeBatch<T: TensorScalar>(_ source: UnsafePointer<T>, _ desti
 }
 
 /// `destination[j·destinationStride + i] = source[i·sourceStride + j]` for `i < rows`, `j < columns`: with
-/// CKernels' AVX-512 transpose for Float where the CPU has it, else by loops.
+/// CKernels' transpose (blocks in registers) for Float, else by loops.
 func transposeMatrix<T: TensorScalar>(rows: Int, columns: Int, _ source: UnsafePointer<T>, stride sourceStride: Int,
                                       into destination: UnsafeMutablePointer<T>, stride destinationStride: Int) {
-    if T.self == Float.self,
-       ck_transpose_f32(rows, columns, source.reinterpreted(as: Float.self), sourceStride,
-                        destination.reinterpreted(as: Float.self), destinationStride) != 0 { return }
+    if T.self == Float.self {
+        ck_transpose_f32(rows, columns, source.reinterpreted(as: Float.self), sourceStride,
+                         destination.reinterpreted(as: Float.self), destinationStride)
+        return
+    }
     for i in 0..<rows {
         for j in 0..<columns { destination[j * destinationStride + i] = source[i * sourceStride + j] }
     }
@@ -131,26 +133,38 @@ private struct ConvolutionScratch<T: TensorScalar> {
 
 enum ConvolutionKernels {
     /// `y = conv(x, W) + b`: `x` is `g.inputShape`, `w` is `g.weightShape`, `bias` (optional) is `[O]`, added to
-    /// every element of its output channel; the result is `g.outputShape`.
-    static func forward(_ x: Tensor, _ w: Tensor, bias: Tensor? = nil, _ g: Conv2dGeometry) -> Tensor {
+    /// every element of its output channel; the result is `g.outputShape`. `plan` forces routes (tests); by
+    /// default ``ConvolutionPlan/automatic(_:_:)`` chooses.
+    static func forward(_ x: Tensor, _ w: Tensor, bias: Tensor? = nil, _ g: Conv2dGeometry,
+                        plan: ConvolutionPlan? = nil) -> Tensor {
         let dtype = bias.map { DType.promoted(DType.promoted(x.dtype, w.dtype), $0.dtype) } ?? DType.promoted(x.dtype, w.dtype)
         var y = Tensor(uninitializedShape: g.outputShape, dtype: dtype)
         switch dtype {
-        case .float32: forward(Float.self, x.to(dtype), w.to(dtype), bias?.to(dtype), &y, g)
-        case .float64: forward(Double.self, x.to(dtype), w.to(dtype), bias?.to(dtype), &y, g)
+        case .float32: forward(Float.self, x.to(dtype), w.to(dtype), bias?.to(dtype), &y, g, route(plan, Float.self, g).forward)
+        case .float64: forward(Double.self, x.to(dtype), w.to(dtype), bias?.to(dtype), &y, g, route(plan, Double.self, g).forward)
         }
         return y
+    }
+
+    /// `plan`, checked against what `g` admits in `T`, or the automatic plan.
+    private static func route<T: TensorScalar>(_ plan: ConvolutionPlan?, _: T.Type, _ g: Conv2dGeometry) -> ConvolutionPlan {
+        guard let plan else { return ConvolutionPlan.automatic(T.self, g) }
+        precondition(plan.isAdmitted(T.self, g), "conv2d: plan (\(plan)) does not fit \(T.self) geometry \(g)")
+        return plan
     }
 
     /// The transposed convolution `x = convᵀ(y, W) + b`, the adjoint of ``forward(_:_:bias:_:)`` in its input
     /// (plus a bias): `y` is `g.outputShape`, `w` is `g.weightShape`, `bias` (optional) is `[C]`; the result is
     /// `g.inputShape`.
-    static func inputGradient(_ y: Tensor, _ w: Tensor, bias: Tensor? = nil, _ g: Conv2dGeometry) -> Tensor {
+    static func inputGradient(_ y: Tensor, _ w: Tensor, bias: Tensor? = nil, _ g: Conv2dGeometry,
+                              plan: ConvolutionPlan? = nil) -> Tensor {
         let dtype = bias.map { DType.promoted(DType.promoted(y.dtype, w.dtype), $0.dtype) } ?? DType.promoted(y.dtype, w.dtype)
         var x = Tensor(uninitializedShape: g.inputShape, dtype: dtype)   // col2im writes every element
         switch dtype {
-        case .float32: inputGradient(Float.self, y.to(dtype), w.to(dtype), bias?.to(dtype), &x, g)
-        case .float64: inputGradient(Double.self, y.to(dtype), w.to(dtype), bias?.to(dtype), &x, g)
+        case .float32:
+            inputGradient(Float.self, y.to(dtype), w.to(dtype), bias?.to(dtype), &x, g, route(plan, Float.self, g).inputGradient)
+        case .float64:
+            inputGradient(Double.self, y.to(dtype), w.to(dtype), bias?.to(dtype), &x, g, route(plan, Double.self, g).inputGradient)
         }
         return x
     }
@@ -171,12 +185,12 @@ enum ConvolutionKernels {
 
     /// `∂⟨conv(x, W), gy⟩/∂W`, the adjoint of ``forward(_:_:bias:_:)`` in its weight: `x` is
     /// `g.inputShape`, `gy` is `g.outputShape`; the result is `g.weightShape`.
-    static func weightGradient(_ x: Tensor, _ gy: Tensor, _ g: Conv2dGeometry) -> Tensor {
+    static func weightGradient(_ x: Tensor, _ gy: Tensor, _ g: Conv2dGeometry, plan: ConvolutionPlan? = nil) -> Tensor {
         let dtype = DType.promoted(x.dtype, gy.dtype)
         var w = Tensor(uninitializedShape: g.weightShape, dtype: dtype)
         switch dtype {
-        case .float32: weightGradient(Float.self, x.to(dtype), gy.to(dtype), &w, g)
-        case .float64: weightGradient(Double.self, x.to(dtype), gy.to(dtype), &w, g)
+        case .float32: weightGradient(Float.self, x.to(dtype), gy.to(dtype), &w, g, route(plan, Float.self, g).weightGradient)
+        case .float64: weightGradient(Double.self, x.to(dtype), gy.to(dtype), &w, g, route(plan, Double.self, g).weightGradient)
         }
         return w
     }
@@ -222,18 +236,18 @@ enum ConvolutionKernels {
     }
 
     private static func forward<T: TensorScalar>(_: T.Type, _ x: Tensor, _ w: Tensor, _ b: Tensor?, _ y: inout Tensor,
-                                                 _ g: Conv2dGeometry) {
+                                                 _ g: Conv2dGeometry, _ route: ConvolutionPlan.Forward) {
         let px = x.storage.pointer(T.self), pw = w.storage.pointer(T.self), py = y.storage.pointer(T.self)
         let pb = b.map { UnsafePointer($0.storage.pointer(T.self)) }
         defer { withExtendedLifetime(b) {} }
-        if GatheredWindows.apply(T.self, g) {
+        if route == .gatheredWindows {
             _ = BLAS.prepared
             GatheredWindows.forward(px.reinterpreted(as: Float.self), pw.reinterpreted(as: Float.self),
                                     bias: pb?.reinterpreted(as: Float.self), into: py.reinterpreted(as: Float.self), g)
             return
         }
         let (og, k, outPlane, columnPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane, g.columnPlane)
-        if WindowRows.apply(T.self, g) {
+        if route == .windowRows {
             // Image by image, B's rows read in place (WindowRows.swift); the wide output is staged as usual.
             let width = WindowRows.productWidth(g)
             forEachChunk(T.self, g, columns: false) { _, start, nb, scratch in
@@ -255,7 +269,7 @@ enum ConvolutionKernels {
             im2col(px + start * g.inChannels * g.inputPlane, imageCount: nb, g, into: columns)
             let width = nb * columnPlane
             let images = py + start * g.outChannels * outPlane
-            if writesImagesDirectly(g) {
+            if route == .columnsPerImage {
                 // Image by image, the product writes each image's planes in place: no staged copy to move.
                 for n in 0..<nb {
                     for group in 0..<g.groups {
@@ -278,20 +292,12 @@ enum ConvolutionKernels {
         }
     }
 
-    /// Whether the im2col forward pass multiplies image by image straight into the output: when an image's
-    /// output plane is wide enough (128 positions, four register tiles) that splitting the product costs less
-    /// than staging the chunk's output and copying it out (the DCGAN discriminator's first layer, 64 planes of
-    /// 14×14 per image: the copy was 0.9% of the step).
-    private static func writesImagesDirectly(_ g: Conv2dGeometry) -> Bool {
-        !g.usesWideRows && g.outputPlane >= 128
-    }
-
     private static func inputGradient<T: TensorScalar>(_: T.Type, _ y: Tensor, _ w: Tensor, _ b: Tensor?, _ x: inout Tensor,
-                                                       _ g: Conv2dGeometry) {
+                                                       _ g: Conv2dGeometry, _ route: ConvolutionPlan.InputGradient) {
         let py = y.storage.pointer(T.self), pw = w.storage.pointer(T.self), px = x.storage.pointer(T.self)
         let pb = b.map { UnsafePointer($0.storage.pointer(T.self)) }
         defer { withExtendedLifetime(b) {} }
-        if StridePhases.apply(T.self, g) {
+        if route == .stridePhases {
             _ = BLAS.prepared
             StridePhases.inputGradient(py.reinterpreted(as: Float.self), pw.reinterpreted(as: Float.self),
                                        bias: pb?.reinterpreted(as: Float.self), into: px.reinterpreted(as: Float.self), g)
@@ -333,17 +339,10 @@ enum ConvolutionKernels {
         return fitting >= wholeTiles ? fitting / wholeTiles * wholeTiles : fitting
     }
 
-    /// Whether the weight gradient is computed transposed, `Wgᵀ = Xg · Ygᵀ` (see the file's overview): for
-    /// Float, where the position-major staging is one vectorised transpose, and where both the patch and the
-    /// output channels of a group fill the product's 32-wide register tiles (narrower layers run the
-    /// untransposed product as dot products, which suits them better).
-    static func transposesWeightGradient<T: TensorScalar>(_: T.Type, _ g: Conv2dGeometry) -> Bool {
-        T.self == Float.self && g.groupOutChannels >= 32 && g.patchSize >= 32
-    }
-
-    private static func weightGradient<T: TensorScalar>(_: T.Type, _ x: Tensor, _ gy: Tensor, _ w: inout Tensor, _ g: Conv2dGeometry) {
+    private static func weightGradient<T: TensorScalar>(_: T.Type, _ x: Tensor, _ gy: Tensor, _ w: inout Tensor,
+                                                        _ g: Conv2dGeometry, _ route: ConvolutionPlan.WeightGradient) {
         let px = x.storage.pointer(T.self), pgy = gy.storage.pointer(T.self)
-        if GatheredWindows.apply(T.self, g) {
+        if route == .gatheredWindows {
             _ = BLAS.prepared
             GatheredWindows.weightGradient(px.reinterpreted(as: Float.self), pgy.reinterpreted(as: Float.self),
                                            into: w.storage.pointer(Float.self), g)
@@ -351,8 +350,8 @@ enum ConvolutionKernels {
         }
         let (og, k, outPlane, columnPlane) = (g.groupOutChannels, g.patchSize, g.outputPlane, g.columnPlane)
         let weightCount = w.count
-        let transposed = transposesWeightGradient(T.self, g)
-        let inPlace = !transposed && WindowRows.apply(T.self, g)
+        let transposed = route == .columnsTransposed
+        let inPlace = route == .windowRows
         // Each part sums its images' products into its own slice, so parts never write the same memory.
         // Transposed, a slice holds each group's `[k, O/G]` block in place of its `[O/G, k]` block.
         let parts = chunkParts(g)

@@ -10,16 +10,14 @@ import CKernels
 //   forward           Yᵀ[(n, i, j), o]  = Σ_(c,a,b) xp[position + offset(c, a, b)] · Wᵀ[(c, a, b), o]
 //   weight gradient   Wᵀ[(c, a, b), o] = Σ_(n,i,j) xp[window(c, a, b) + offset(n, i, j)] · gyᵀ[(n, i, j), o]
 // Both come out with the output channels along the product's 32-wide register tiles, position-major, and
-// are transposed back to NCHW (and `[O, C, kH, kW]`) by the AVX-512 transpose. The DCGAN discriminator's
+// are transposed back to NCHW (and `[O, C, kH, kW]`) by CKernels' transpose. The DCGAN discriminator's
 // 64→128 layer built a 13 MB column matrix per pass (a gather about as slow as the memory it wrote);
 // the padded copy and the transposes move a fifth of that.
 enum GatheredWindows {
-    /// Whether `g`'s forward pass and weight gradient in `T` gather their windows: Float on CKernels' product
-    /// route, one group, geometries that WindowRows does not read in place, output channels that fill the
-    /// product's tiles, filters long enough to amortise a tile's stores, and offsets that fit 32 bits.
-    static func apply<T: TensorScalar>(_: T.Type, _ g: Conv2dGeometry) -> Bool {
-        guard T.self == Float.self, BLAS.floatProductRoute != .openBLAS, g.groups == 1, !g.usesWideRows,
-              g.outChannels >= 32, g.patchSize >= 64 else { return false }
+    /// Whether `g`'s forward pass and weight gradient can gather their windows (Float; when they do is
+    /// ``ConvolutionPlan``'s choice): one group, every window inside the padded planes, offsets that fit 32 bits.
+    static func fits(_ g: Conv2dGeometry) -> Bool {
+        guard g.groups == 1 else { return false }
         let o = g.options
         let (height, width) = paddedSize(g)
         let windowsFit = (g.outputHeight - 1) * o.strideHeight + (g.kernelHeight - 1) * o.dilationHeight < height
@@ -146,7 +144,7 @@ enum GatheredWindows {
         return offsets
     }
 
-    /// `y = conv(x, W) + b` (`bias` optional, `[O]`) for Float geometries that ``apply(_:_:)`` accepts.
+    /// `y = conv(x, W) + b` (`bias` optional, `[O]`) for Float geometries that ``fits(_:)`` accepts.
     static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         into y: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry) {
         let (k, outChannels, plane) = (g.patchSize, g.outChannels, g.outputPlane)
@@ -164,7 +162,7 @@ enum GatheredWindows {
         withExtendedLifetime(transposedWeight) {}
     }
 
-    /// `∂⟨conv(x, W), gy⟩/∂W` for Float geometries that ``apply(_:_:)`` accepts, into `w` (`[O, C, kH, kW]`).
+    /// `∂⟨conv(x, W), gy⟩/∂W` for Float geometries that ``fits(_:)`` accepts, into `w` (`[O, C, kH, kW]`).
     static func weightGradient(_ x: UnsafePointer<Float>, _ gy: UnsafePointer<Float>, into w: UnsafeMutablePointer<Float>,
                                _ g: Conv2dGeometry) {
         let (k, outChannels, plane) = (g.patchSize, g.outChannels, g.outputPlane)

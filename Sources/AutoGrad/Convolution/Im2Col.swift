@@ -43,8 +43,8 @@ private struct PaddedPlane {
 
 }
 
-/// Runs the AVX-512 im2col or col2im of CKernels (`kernel(images, shape)`) over parts of `0..<nb` split over
-/// threads, when `T` is `Float` and the kernels take this geometry on this CPU; returns whether it ran.
+/// Runs the im2col or col2im of CKernels (`kernel(images, shape)`) over parts of `0..<nb` split over
+/// threads, when `T` is `Float` and the kernels take this geometry; returns whether it ran.
 private func vectorizedColumns<T: TensorScalar>(_: T.Type, imageCount nb: Int, _ g: Conv2dGeometry,
                                                 channels: Range<Int>? = nil,
                                                 _ kernel: (Range<Int>, UnsafePointer<ck_columns_shape>) -> Void) -> Bool {

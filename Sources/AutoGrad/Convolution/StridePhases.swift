@@ -9,19 +9,16 @@ import CKernels
 // so each phase (r, r') is a stride-1 correlation of gy with a part of the filter: a product whose A is gy's
 // windows in a zero-padded copy (a pointer per input position of the phase, an offset per (o, j, j')), whose B
 // is the phase's filter rows `[(o, j, j'), C]`, and whose C rows land at their input positions, position-major
-// (`ck_sgemm_gathered` writes through a pointer per row). The AVX-512 transpose then turns each image into
+// (`ck_sgemm_gathered` writes through a pointer per row). CKernels' transpose then turns each image into
 // NCHW. Every input position is in exactly one phase, so every element is written once. The DCGAN's 64→128
 // layer had instead computed a 13 MB column matrix per pass (Wᵀ·gy) and folded it back with col2im.
 enum StridePhases {
-    /// Whether `g`'s input gradient in `T` runs by stride phases: Float on CKernels' product route, one group,
-    /// dilation 1, kernels that the strides divide, input channels that fill the product's tiles, phase filters
-    /// long enough to amortise a tile's stores, and offsets that fit 32 bits.
-    static func apply<T: TensorScalar>(_: T.Type, _ g: Conv2dGeometry) -> Bool {
+    /// Whether `g`'s input gradient can run by stride phases (Float; when it does is ``ConvolutionPlan``'s
+    /// choice): one group, dilation 1, kernels that the strides divide, and offsets that fit 32 bits.
+    static func fits(_ g: Conv2dGeometry) -> Bool {
         let o = g.options
-        guard T.self == Float.self, BLAS.floatProductRoute != .openBLAS, g.groups == 1,
-              o.dilationHeight == 1, o.dilationWidth == 1,
-              g.kernelHeight % o.strideHeight == 0, g.kernelWidth % o.strideWidth == 0,
-              g.inChannels >= 32, depth(g) >= 64 else { return false }
+        guard g.groups == 1, o.dilationHeight == 1, o.dilationWidth == 1,
+              g.kernelHeight % o.strideHeight == 0, g.kernelWidth % o.strideWidth == 0 else { return false }
         let (rows, columns) = axes(g)
         return chunk(g) * g.outChannels * rows.paddedSize * columns.paddedSize < Int(Int32.max)
     }
@@ -60,7 +57,7 @@ enum StridePhases {
     }
 
     /// The inner dimension of a phase's product: `O·(kH/sh)·(kW/sw)`.
-    private static func depth(_ g: Conv2dGeometry) -> Int {
+    static func depth(_ g: Conv2dGeometry) -> Int {
         g.outChannels * (g.kernelHeight / g.options.strideHeight) * (g.kernelWidth / g.options.strideWidth)
     }
 
@@ -69,7 +66,7 @@ enum StridePhases {
     private static func chunk(_ g: Conv2dGeometry) -> Int { Swift.max(1, Swift.min(g.batch, 1024 / Swift.max(1, g.inputPlane))) }
 
     /// Each phase's filter rows, `[(o, j, j'), C]` one phase after another (phases row-major): each output
-    /// channel's filter `[C, kH·kW]` transposed by the AVX-512 transpose, then its kernel positions' rows copied to
+    /// channel's filter `[C, kH·kW]` transposed by CKernels' transpose, then its kernel positions' rows copied to
     /// their phases (element by element, the strided reads took 0.1 ms a call, 1.5% of the DCGAN step at 2 threads).
     private static func phaseFilters(_ w: UnsafePointer<Float>, _ g: Conv2dGeometry) -> Tensor {
         let (rows, columns) = axes(g), k = depth(g), channels = g.inChannels
@@ -94,7 +91,7 @@ enum StridePhases {
         return filters
     }
 
-    /// `gx = convᵀ(gy, W) + b` (`bias` optional, `[C]`) for Float geometries that ``apply(_:_:)`` accepts: `gy` is
+    /// `gx = convᵀ(gy, W) + b` (`bias` optional, `[C]`) for Float geometries that ``fits(_:)`` accepts: `gy` is
     /// `g.outputShape`, `w` is `g.weightShape`, `gx` is `g.inputShape`.
     static func inputGradient(_ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                               into gx: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry) {

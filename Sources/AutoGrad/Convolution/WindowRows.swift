@@ -10,12 +10,6 @@ import CKernels
 // A run is `(Ho − 1)·W + Wo` long here, not `Ho·W`: the last output row stops at Wo, so no run reads past
 // its plane (the columns it leaves out are dropped from the output anyway).
 enum WindowRows {
-    /// Whether `g`'s forward pass and weight gradient in `T` read the input in place: Float wide-row
-    /// geometries, where CKernels' product runs (``BLAS/floatProductRoute``).
-    static func apply<T: TensorScalar>(_: T.Type, _ g: Conv2dGeometry) -> Bool {
-        T.self == Float.self && g.usesWideRows && BLAS.floatProductRoute != .openBLAS
-    }
-
     /// Columns of one image's product: `(Ho − 1)·W + Wo`.
     static func productWidth(_ g: Conv2dGeometry) -> Int { (g.outputHeight - 1) * g.inputWidth + g.outputWidth }
 

@@ -36,7 +36,7 @@ private func windowMaxTyped<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: PoolWin
                                part.count, w.height, w.width, w.outHeight, w.outWidth,
                                (values + part.lowerBound &* w.outputPlane).reinterpreted(as: Float.self),
                                indices.map { ($0 + part.lowerBound &* w.outputPlane).reinterpreted(as: Int64.self) }) != 0 {
-            return   // MaxPool2d(2) in CKernels, 16 windows at a time with AVX-512
+            return   // MaxPool2d(2) in CKernels, a vector of windows at a time
         }
         switch (sw, indices) {
         case (2, let indices?): max2x2(x, w, part, rowStride: sh, columnStride: 2, values, indices)

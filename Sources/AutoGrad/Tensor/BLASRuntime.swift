@@ -6,17 +6,17 @@ import Foundation
 ///
 /// Debian's OpenBLAS 0.3.21 does not recognise some AVX-512 CPUs and falls back to its AVX2
 /// ("Haswell") kernels, about half as fast. The first matrix product therefore calls
-/// ``preferAVX512Kernels()``: when the CPU reports AVX-512 (F, BW, DQ, VL), OpenBLAS chose an
-/// AVX2 core, and the user did not set `OPENBLAS_CORETYPE`, OpenBLAS is asked to choose again
-/// with `OPENBLAS_CORETYPE=SkylakeX`.
+/// ``preferAVX512Kernels()``: when the CPU reports AVX-512 (F, BW, DQ, VL), `AUTOGRAD_ISA` does not cap
+/// the process below it, OpenBLAS chose an AVX2 core, and the user did not set `OPENBLAS_CORETYPE`,
+/// OpenBLAS is asked to choose again with `OPENBLAS_CORETYPE=SkylakeX`.
 ///
-/// On CPUs with AVX-512, Float products run swift-autograd's own AVX-512 kernel (CKernels' `ck_sgemm`)
-/// where it is the faster: every product when OpenBLAS runs AVX2 kernels all the same (an
-/// `OPENBLAS_CORETYPE` set in the environment, or a build without the entry points; `OPENBLAS_CORETYPE`
-/// then still chooses the kernels of Double products and of LAPACK), and otherwise the products it
-/// computes without packing (small ones, and weight gradients' A·Bᵀ with a long inner dimension), which
-/// OpenBLAS packs at a cost larger than the product. Set `AUTOGRAD_KEEP_BLAS_CORE=1` to keep OpenBLAS's own
-/// choice of kernels and send every product to OpenBLAS.
+/// Small Float products (below 2²⁷ multiply-adds with B untransposed, and weight gradients' A·Bᵀ with a
+/// long inner dimension) run swift-autograd's own kernel (CKernels' `ck_sgemm`, at the active
+/// ``InstructionSet``), which computes them without packing and so faster than OpenBLAS, which packs every
+/// product. The large ones go to OpenBLAS, except on an AVX-512 level where OpenBLAS runs AVX2 kernels all the
+/// same (an `OPENBLAS_CORETYPE` set in the environment, or a build without the entry points): there every
+/// product runs `ck_sgemm`. Set `AUTOGRAD_KEEP_BLAS_CORE=1` to keep OpenBLAS's own choice of kernels and send
+/// every product to OpenBLAS.
 public enum BLAS {
     /// The kernel family OpenBLAS uses, e.g. `"Haswell"` or `"SkylakeX"`.
     public static var coreName: String {
@@ -29,33 +29,40 @@ public enum BLAS {
         return String(cString: name)
     }
 
-    /// Which code computes Float matrix products, e.g. `"AutoGrad AVX-512"` or `"OpenBLAS Haswell"` (see the
-    /// type's overview).
+    /// Which code computes Float matrix products on this thread, e.g. `"AutoGrad avx512"` or
+    /// `"AutoGrad avx2 (small, weight-gradient) + OpenBLAS Zen"` (see the type's overview).
     public static var floatProductKernels: String {
+        let level = InstructionSet.active
         switch floatProductRoute {
-        case .own: return "AutoGrad AVX-512"
-        case .ownUnpacked: return "AutoGrad AVX-512 (small, weight-gradient) + OpenBLAS \(coreName)"
+        case .own: return "AutoGrad \(level)"
+        case .ownUnpacked: return "AutoGrad \(level) (small, weight-gradient) + OpenBLAS \(coreName)"
         case .openBLAS: return "OpenBLAS \(coreName)"
         }
     }
 
     /// Where Float products go.
     enum FloatProductRoute {
-        /// Every product to CKernels' `ck_sgemm` (OpenBLAS runs AVX2 kernels on an AVX-512 CPU).
+        /// Every product to CKernels' `ck_sgemm` (an AVX-512 level while OpenBLAS runs AVX2 kernels).
         case own
-        /// The products `ck_sgemm` computes without packing to it, the others to OpenBLAS's AVX-512 kernels.
+        /// The products `ck_sgemm` computes without packing to it, the others to OpenBLAS.
         case ownUnpacked
-        /// Every product to OpenBLAS (no AVX-512, or `AUTOGRAD_KEEP_BLAS_CORE` set).
+        /// Every product to OpenBLAS (`AUTOGRAD_KEEP_BLAS_CORE` set).
         case openBLAS
     }
 
-    /// Decided once, after OpenBLAS's kernels are chosen.
-    static let floatProductRoute: FloatProductRoute = {
+    /// Where Float products go at the calling thread's instruction-set level.
+    static var floatProductRoute: FloatProductRoute {
+        if keepsOpenBLASCore { return .openBLAS }
+        return InstructionSet.active == .avx512 && openBLASRunsAVX2 ? .own : .ownUnpacked
+    }
+
+    /// Whether `AUTOGRAD_KEEP_BLAS_CORE` is set (read once).
+    private static let keepsOpenBLASCore = ProcessInfo.processInfo.environment["AUTOGRAD_KEEP_BLAS_CORE"] != nil
+
+    /// Whether OpenBLAS runs AVX2 (or older) kernels, decided after it chose them.
+    private static let openBLASRunsAVX2: Bool = {
         _ = prepared
-        guard ck_sgemm_available() != 0, ProcessInfo.processInfo.environment["AUTOGRAD_KEEP_BLAS_CORE"] == nil else {
-            return .openBLAS
-        }
-        return avx2Cores.contains(loadedCoreName) ? .own : .ownUnpacked
+        return avx2Cores.contains(loadedCoreName)
     }()
 
     /// Whether this Float product runs `ck_sgemm` (see ``floatProductRoute``).
@@ -87,13 +94,9 @@ public enum BLAS {
         }
     }
 
-    /// Whether this CPU can run OpenBLAS's SkylakeX (AVX-512) kernels, read from `/proc/cpuinfo`.
-    public static var cpuHasAVX512: Bool {
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
-        let flags = Set(flagsLine.split(separator: " ").map(String.init))
-        return ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains)
-    }
+    /// Whether this CPU can run OpenBLAS's SkylakeX (AVX-512) kernels: the AVX-512 level of
+    /// ``InstructionSet/supported`` (F, BW, DQ and VL).
+    public static var cpuHasAVX512: Bool { InstructionSet.supported == .avx512 }
 
     private static let avx2Cores: Set<String> = ["Haswell", "Zen", "Sandybridge", "Prescott", "Nehalem"]
 
@@ -104,7 +107,7 @@ public enum BLAS {
     public static func preferAVX512Kernels() -> Bool {
         let environment = ProcessInfo.processInfo.environment
         guard environment["OPENBLAS_CORETYPE"] == nil, environment["AUTOGRAD_KEEP_BLAS_CORE"] == nil,
-              avx2Cores.contains(loadedCoreName), cpuHasAVX512 else { return false }
+              avx2Cores.contains(loadedCoreName), InstructionSet.available == .avx512 else { return false }
         // Internal OpenBLAS entry points (exported by Debian's dynamic-arch build): look them up
         // rather than link them, so a build without them still works and simply keeps its kernels.
         guard let handle = dlopen(nil, RTLD_NOW),

@@ -1,3 +1,4 @@
+import CKernels
 import CVectorMath
 import Foundation
 import Synchronization
@@ -35,6 +36,8 @@ final class ThreadPool: @unchecked Sendable {
     // Written by the submitter before `generation` is bumped, read by workers after they see it change.
     private var partCount = 0
     private var body: ((Int) -> Void)?
+    /// The submitter's instruction-set cap (see ``InstructionSet/withCap(_:_:)``), which its parts run under.
+    private var jobCap: Int32 = -1
     /// Workers `0..<activeWorkers` take part; the others leave their loop at the next generation.
     /// Atomic because ``threadCount`` is read from any thread; written only while the pool is held.
     private let active = Atomic<Int>(0)
@@ -91,6 +94,7 @@ final class ThreadPool: @unchecked Sendable {
         withoutActuallyEscaping(body) { escapable in
             self.body = escapable
             partCount = parts
+            jobCap = ck_isa_thread_cap()
             publish()
             escapable(0)
             waitForWorkers(count: activeWorkers, exiting: 0)
@@ -135,7 +139,11 @@ final class ThreadPool: @unchecked Sendable {
                 return
             }
             // Part index + 1: the submitter runs part 0.
-            if index + 1 < partCount, let body { body(index + 1) }
+            if index + 1 < partCount, let body {
+                let previous = ck_isa_set_thread_cap(jobCap)
+                body(index + 1)
+                ck_isa_set_thread_cap(previous)
+            }
             finished.add(1, ordering: .releasing)
         }
     }

@@ -1,18 +1,51 @@
 #ifndef CKERNELS_H
 #define CKERNELS_H
-// Loops that Swift's baseline x86-64 code (SSE2, four Float lanes) runs slowly: elementwise loops whose
-// arithmetic limits them, compiled once per x86-64 feature level (AVX-512, AVX2 + FMA, baseline SSE2) and
-// chosen by the CPU at load time; im2col/col2im with AVX-512 permutes; and, with AVX-512, a Float matrix
-// product and transpose, used when the CPU has them.
+// Loops that Swift's baseline x86-64 code (SSE2, four Float lanes) runs slowly: the optimisers' elementwise
+// loops, a Float matrix product with in-place, gathered and by-row operands, a transpose, im2col/col2im,
+// BatchNorm's moments and 2×2 max pooling. Every kernel exists at three instruction-set levels — AVX-512,
+// AVX2 + FMA, and generic C that the compiler vectorises for any target (aarch64 included) — and every entry
+// point below runs at this thread's active level (``ck_isa_active``), chosen in one place (cpu.c) from the
+// CPU's features, the `AUTOGRAD_ISA` cap and a thread's own cap. The AVX-512 code is written with
+// intrinsics (gemm.c, planes.c, transpose.c, moments.c, pooling.c); the other two levels are one portable
+// source each (*_portable.h, clang's vector extensions) built twice (*_avx2.c, *_generic.c).
 //
 // Swift has no way to build one function for several instruction sets. The optimiser loops divide and
 // take square roots per element, and the divider and square-root unit are four times as wide with
-// AVX-512; each is written once per element type by a macro in kernels.c, with floating-point
-// contraction off, so every clone rounds like the others (and like the Swift code they replaced).
-// planes.c moves and adds the same values in the same order as Im2Col.swift's loops. Results of these
-// do not depend on the CPU; the product (gemm.c) sums in its own order, like any BLAS.
+// AVX-512; each is written once per element type by a macro in kernels.c and built at each level, with
+// floating-point contraction off, so every level rounds like the others (and like the Swift code they
+// replaced). im2col/col2im move and add the same values in the same order as Im2Col.swift's loops, and the
+// transpose and pooling only move values: their results do not depend on the level. The product and the
+// moments sum in their own order at each level, like any BLAS.
 #include <stddef.h>
 #include <stdint.h>
+
+/// Instruction-set levels, lowest first.
+enum { CK_ISA_GENERIC = 0, CK_ISA_AVX2 = 1, CK_ISA_AVX512 = 2 };
+
+/// The highest level this CPU runs: AVX-512 (F, BW, DQ, VL), AVX2 with FMA, or generic; generic off x86-64.
+int ck_isa_supported(void);
+
+/// The highest level this process uses: ``ck_isa_supported`` capped by the environment variable
+/// `AUTOGRAD_ISA` (`avx512`, `avx2` or `generic`, read once; any other value stops the process with a
+/// message).
+int ck_isa_available(void);
+
+/// The level the kernels use on the calling thread: ``ck_isa_available`` capped by the thread's cap
+/// (``ck_isa_set_thread_cap``).
+int ck_isa_active(void);
+
+/// Sets the calling thread's cap (−1: none) and returns the previous one. Caps above the CPU's level change
+/// nothing. Swift's thread pool hands the submitting thread's cap to the threads that run its parts.
+int ck_isa_set_thread_cap(int level);
+
+/// The calling thread's cap, −1 when none.
+int ck_isa_thread_cap(void);
+
+/// The level's name: `"avx512"`, `"avx2"` or `"generic"`.
+const char *ck_isa_name(int level);
+
+/// The level a name (any case) stands for, −1 for none.
+int ck_isa_parse(const char *name);
 
 /// One Adam/AdamW step over `n` elements, in place (see Optim's AdamKernel for the rule):
 ///
@@ -30,8 +63,8 @@ void ck_adam_f64(double *parameter, const double *gradient, double *first, doubl
 /// Per-channel moments of a contiguous `[batch, channels, inner]` Float tensor, for batch normalisation: for
 /// each channel c in `start..<start + count`, `firstSums[c] += Σ (p − ps_c)` and `secondSums[c] += Σ (p − ps_c)·
 /// (q − qs_c)` over the channel's `batch·inner` elements of `p` and `q` (the same positions), in Double, with
-/// `ps = pShift` (0 when NULL) and `qs = qShift`. Returns 0 without writing when the CPU has no AVX-512.
-int ck_channel_moments_f32(const float *p, const float *q, ptrdiff_t batch, ptrdiff_t channels, ptrdiff_t inner,
+/// `ps = pShift` (0 when NULL) and `qs = qShift`.
+void ck_channel_moments_f32(const float *p, const float *q, ptrdiff_t batch, ptrdiff_t channels, ptrdiff_t inner,
                            ptrdiff_t start, ptrdiff_t count, const double *pShift, const double *qShift,
                            double *firstSums, double *secondSums);
 
@@ -47,11 +80,11 @@ typedef struct {
     ptrdiff_t rowStride;
 } ck_columns_shape;
 
-/// Whether ``ck_im2col_f32`` and ``ck_col2im_f32`` take this shape on this CPU: AVX-512, a padded row of
-/// at most 32, an output row of at most 16 and a kernel at most 16 wide.
+/// Whether ``ck_im2col_f32`` and ``ck_col2im_f32`` take this shape: a padded row of at most 32, an output row
+/// of at most 16 and a kernel at most 16 wide (at every level).
 int ck_columns_vectorized(const ck_columns_shape *shape);
 
-/// im2col with AVX-512 permutes: entry (c·kH·kW + a·kW + b, image t, i·Wo + j) of `columns` gets
+/// im2col (AVX-512: permutes of whole padded rows): entry (c·kH·kW + a·kW + b, image t, i·Wo + j) of `columns` gets
 /// `input[t, c, i·sh − padTop + a·dh, j·sw − padLeft + b·dw]`, or 0 in the padding. `input` and `columns`
 /// point at the range's first image. Only for shapes that ``ck_columns_vectorized`` accepts. Float only.
 void ck_im2col_f32(const float *input, const ck_columns_shape *shape, float *columns);
@@ -62,33 +95,30 @@ void ck_im2col_f32(const float *input, const ck_columns_shape *shape, float *col
 /// accepts.
 void ck_col2im_f32(const float *columns, const ck_columns_shape *shape, float *output);
 
-/// 2×2 max pooling at stride 2 without padding, with AVX-512: for planes `0..<planes` of `x` (`height × width`
+/// 2×2 max pooling at stride 2 without padding: for planes `0..<planes` of `x` (`height × width`
 /// each), `values[p, i, j]` = the maximum of `x[p, 2i + r, 2j + q]` over r, q ∈ {0, 1}, and (when `indices` is not
 /// NULL) `indices[p, i, j]` its in-plane index. Elements are compared in row-major order and one replaces the
 /// maximum when it is larger or NaN: the first of tied maxima wins and NaN propagates (the rule of the Swift
-/// kernel, and PyTorch's). Returns 0 without writing when the CPU has no AVX-512. Float only.
+/// kernel, and PyTorch's). Returns 0 without writing when a plane has 2³¹ elements or more (indices are
+/// computed in 32 bits). Float only.
 int ck_max_pool_2x2_f32(const float *x, ptrdiff_t planes, ptrdiff_t height, ptrdiff_t width, ptrdiff_t outHeight,
                         ptrdiff_t outWidth, float *values, long long *indices);
 
-/// Whether ``ck_sgemm`` runs on this CPU (it needs AVX-512 Foundation).
-int ck_sgemm_available(void);
-
 /// Whether ``ck_sgemm`` packs its operands for this product (large products), rather than reading them in
 /// place (small ones with `b` untransposed) or as dot products (A·Bᵀ with few outputs and a long inner
-/// dimension). Where it does not pack it outruns OpenBLAS's AVX-512 kernels, which pack every product.
+/// dimension). Where it does not pack it outruns OpenBLAS, which packs every product. The same rule at
+/// every level.
 int ck_sgemm_packs(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);
 
-/// `c = α·op(a)·op(b) + β·c` for row-major Float matrices, on the calling thread, with AVX-512: `op(a)` is
+/// `c = α·op(a)·op(b) + β·c` for row-major Float matrices, on the calling thread: `op(a)` is
 /// `[m, k]` (`a` is `[k, m]` when `transA` is nonzero), `op(b)` is `[k, n]` (`b` is `[n, k]` when `transB`
-/// is nonzero), `c` is `[m, n]`; `lda`, `ldb`, `ldc` are the row strides. β = 0 does not read `c`. Only
-/// when ``ck_sgemm_available`` says so.
+/// is nonzero), `c` is `[m, n]`; `lda`, `ldb`, `ldc` are the row strides. β = 0 does not read `c`.
 void ck_sgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
               ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc);
 
-/// `destination[j·destinationStride + i] = source[i·sourceStride + j]` for `i < rows`, `j < columns`, with
-/// AVX-512 (16 × 16 blocks transposed in registers). Returns 0 without writing when the CPU has no AVX-512.
-/// The matrices must not overlap. Float only.
-int ck_transpose_f32(ptrdiff_t rows, ptrdiff_t columns, const float *source, ptrdiff_t sourceStride, float *destination,
+/// `destination[j·destinationStride + i] = source[i·sourceStride + j]` for `i < rows`, `j < columns`, in
+/// blocks transposed in registers. The matrices must not overlap. Float only.
+void ck_transpose_f32(ptrdiff_t rows, ptrdiff_t columns, const float *source, ptrdiff_t sourceStride, float *destination,
                      ptrdiff_t destinationStride);
 
 /// `c = α·A·b + β·c` with A gathered: `A[i, p] = aRows[i][aOffsets[p]]` (i < m, p < k), each row of A a pointer and
@@ -96,15 +126,14 @@ int ck_transpose_f32(ptrdiff_t rows, ptrdiff_t columns, const float *source, ptr
 /// or, when `cRows` is not NULL, row i of `c` at `cRows[i]` (`c` and `ldc` unused). Reads only those elements. A
 /// convolution's windows are such a matrix (one pointer per output position, one offset per (channel, kernel row,
 /// kernel column), or the other way round), so the product reads them from the input, with no column matrix.
-/// β = 0 does not read `c`. Only when ``ck_sgemm_available`` says so.
+/// β = 0 does not read `c`.
 void ck_sgemm_gathered(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *const *aRows,
                        const int32_t *aOffsets, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc,
                        float *const *cRows);
 
 /// ``ck_sgemm`` with `op(a)` untransposed and B given by row pointers: `op(b)[p, j] = bRows[p][j]` (p < k, j < n)
 /// when `transB` is 0, `op(b)[p, j] = bRows[j][p]` (j < n, p < k) when it is not. Reads only those elements.
-/// A convolution passes pointers into its input instead of copying the windows into a column matrix. Only
-/// when ``ck_sgemm_available`` says so.
+/// A convolution passes pointers into its input instead of copying the windows into a column matrix.
 void ck_sgemm_rows(int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a, ptrdiff_t lda,
                    const float *const *bRows, float beta, float *c, ptrdiff_t ldc);
 

@@ -5,8 +5,8 @@ import CKernels
 // of channels of a contiguous `[N, C, *]` tensor, so large tensors split over threads by channel and every
 // part writes only its own channels. Per-channel sums accumulate in Double, eight lanes at a time (Float
 // elements widened on load), which keeps them accurate for Float inputs and lets the loops vectorise; for
-// Float on AVX-512 CPUs they run in CKernels (`ck_channel_moments_f32`), which Swift's SSE2 code ran at
-// half the speed.
+// Float they run in CKernels (`ck_channel_moments_f32`, at the active instruction-set level): on AVX-512,
+// Swift's SSE2 code ran at half its speed.
 
 /// The element types the kernels run on, with exact conversions to and from Double.
 protocol BatchNormScalar: TensorScalar {
@@ -151,17 +151,17 @@ enum BatchNormKernels {
 
     /// For every channel `c` in `channels`, adds `Σ (p − ps_c)` to `first[c]` and `Σ (p − ps_c)·(q − qs_c)` to
     /// `second[c]` over the channel's elements of `p` and `q`, in Double, with `ps = pShift` (0 when nil) and
-    /// `qs = qShift`: CKernels' AVX-512 loop for Float where the CPU has it, else eight Double lanes at a time
+    /// `qs = qShift`: CKernels' loop for Float (at the active instruction-set level), else eight Double lanes at a time
     /// (along each run, or across eight channels of a row when a run is one element).
     private static func moments<S: BatchNormScalar>(
         _ p: UnsafePointer<S>, _ q: UnsafePointer<S>, _ layout: ChannelLayout, _ channels: Range<Int>,
         pShift: UnsafePointer<Double>?, qShift: UnsafePointer<Double>,
         first: UnsafeMutablePointer<Double>, second: UnsafeMutablePointer<Double>
     ) {
-        if S.self == Float.self,
-           ck_channel_moments_f32(UnsafeRawPointer(p).assumingMemoryBound(to: Float.self),
-                                  UnsafeRawPointer(q).assumingMemoryBound(to: Float.self), layout.batch, layout.channels,
-                                  layout.inner, channels.lowerBound, channels.count, pShift, qShift, first, second) != 0 {
+        if S.self == Float.self {
+            ck_channel_moments_f32(UnsafeRawPointer(p).assumingMemoryBound(to: Float.self),
+                                   UnsafeRawPointer(q).assumingMemoryBound(to: Float.self), layout.batch, layout.channels,
+                                   layout.inner, channels.lowerBound, channels.count, pShift, qShift, first, second)
             return
         }
         let l = layout.inner, stride = layout.channels

@@ -71,8 +71,8 @@ struct AdamKernel: UpdateKernel {
         if decoupled && decay != 0 {
             for i in 0..<n { pp[i] *= shrink }
         }
-        // The per-element arithmetic (a division and a square root) runs in CKernels, built for AVX-512 and
-        // AVX2 as well as the baseline: about three times faster than this loop in Swift on AVX-512 CPUs.
+        // The per-element arithmetic (a division and a square root) runs in CKernels, built at each
+        // instruction-set level: on AVX-512 CPUs about three times faster than this loop in Swift.
         let (gp, m, v) = (g.baseAddress!, state[0].baseAddress!, state[1].baseAddress!)
         let maxSecond = options.amsgrad ? state[2].baseAddress! : nil
         let coupledDecay = decoupled ? 0 : decay

@@ -1,0 +1,79 @@
+// The entry points of ckernels.h: each runs its kernel at the calling thread's active level (cpu.c decides
+// which; levels.h lists the implementations).
+#include "levels.h"
+
+#if defined(__x86_64__)
+/// Calls NAME's implementation at the active level with the arguments that follow.
+#define CK_DISPATCH(NAME, ...)                                                                              \
+    switch (ck_isa_active()) {                                                                              \
+    case CK_ISA_AVX512: NAME##_avx512(__VA_ARGS__); break;                                                  \
+    case CK_ISA_AVX2: NAME##_avx2(__VA_ARGS__); break;                                                      \
+    default: NAME##_generic(__VA_ARGS__); break;                                                            \
+    }
+#else
+#define CK_DISPATCH(NAME, ...) NAME##_generic(__VA_ARGS__);
+#endif
+
+void ck_adam_f32(float *parameter, const float *gradient, float *first, float *second, float *maxSecond,
+                 ptrdiff_t n, float beta1, float beta2, float stepSize, float scaledEps, float coupledDecay) {
+    CK_DISPATCH(ck_adam_f32, parameter, gradient, first, second, maxSecond, n, beta1, beta2, stepSize, scaledEps,
+                coupledDecay)
+}
+
+void ck_adam_f64(double *parameter, const double *gradient, double *first, double *second, double *maxSecond,
+                 ptrdiff_t n, double beta1, double beta2, double stepSize, double scaledEps, double coupledDecay) {
+    CK_DISPATCH(ck_adam_f64, parameter, gradient, first, second, maxSecond, n, beta1, beta2, stepSize, scaledEps,
+                coupledDecay)
+}
+
+void ck_channel_moments_f32(const float *p, const float *q, ptrdiff_t batch, ptrdiff_t channels, ptrdiff_t inner,
+                            ptrdiff_t start, ptrdiff_t count, const double *pShift, const double *qShift,
+                            double *firstSums, double *secondSums) {
+    CK_DISPATCH(ck_channel_moments_f32, p, q, batch, channels, inner, start, count, pShift, qShift, firstSums,
+                secondSums)
+}
+
+int ck_columns_vectorized(const ck_columns_shape *s) {
+    return s->paddedWidth >= 1 && s->paddedWidth <= 32 && s->outWidth >= 1 && s->outWidth <= 16
+        && s->kernelWidth >= 1 && s->kernelWidth <= 16;
+}
+
+void ck_im2col_f32(const float *input, const ck_columns_shape *shape, float *columns) {
+    CK_DISPATCH(ck_im2col_f32, input, shape, columns)
+}
+
+void ck_col2im_f32(const float *columns, const ck_columns_shape *shape, float *output) {
+    CK_DISPATCH(ck_col2im_f32, columns, shape, output)
+}
+
+int ck_max_pool_2x2_f32(const float *x, ptrdiff_t planes, ptrdiff_t height, ptrdiff_t width, ptrdiff_t outHeight,
+                        ptrdiff_t outWidth, float *values, long long *indices) {
+    if (height * width >= (1LL << 31)) return 0;
+    CK_DISPATCH(ck_max_pool_2x2_f32, x, planes, height, width, outHeight, outWidth, values, indices)
+    return 1;
+}
+
+int ck_sgemm_packs(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
+    return !(ck_dot_pays(transA, transB, m, n, k) || (!transB && ck_direct_pays(m, n, k)));
+}
+
+void ck_sgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
+              ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
+    CK_DISPATCH(ck_sgemm, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+void ck_sgemm_rows(int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a, ptrdiff_t lda,
+                   const float *const *bRows, float beta, float *c, ptrdiff_t ldc) {
+    CK_DISPATCH(ck_sgemm_rows, transB, m, n, k, alpha, a, lda, bRows, beta, c, ldc)
+}
+
+void ck_sgemm_gathered(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *const *aRows,
+                       const int32_t *aOffsets, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc,
+                       float *const *cRows) {
+    CK_DISPATCH(ck_sgemm_gathered, m, n, k, alpha, aRows, aOffsets, b, ldb, beta, c, ldc, cRows)
+}
+
+void ck_transpose_f32(ptrdiff_t rows, ptrdiff_t columns, const float *source, ptrdiff_t sourceStride, float *destination,
+                      ptrdiff_t destinationStride) {
+    CK_DISPATCH(ck_transpose_f32, rows, columns, source, sourceStride, destination, destinationStride)
+}

@@ -1,0 +1,26 @@
+import Testing
+@testable import NN
+
+// BatchNorm's moments kernel (CKernels' ck_channel_moments_f32) at every instruction-set level this process has;
+// a level the CPU lacks, or that AUTOGRAD_ISA caps away, is skipped with the reason.
+
+/// The Float BatchNorm checks, run with the kernels capped at `level`.
+private func checkBatchNormKernels(at level: InstructionSet) {
+    InstructionSet.withCap(level) {
+        #expect(InstructionSet.active == level)
+        let tests = BatchNormOpTests()
+        tests.forwardMatchesTheComposedFormulaAndKeepsTheStatistics(dtype: .float32)
+        tests.fusedBackwardMatchesTheComposedGradients(dtype: .float32)
+        tests.floatStatisticsStayAccurateFarFromZero()
+    }
+}
+
+@Suite struct BatchNormKernelLevelTests {
+    @Test(.enabled(if: InstructionSet.available >= .avx512, "no AVX-512 level here: the CPU lacks it or AUTOGRAD_ISA caps it"))
+    func avx512() { checkBatchNormKernels(at: .avx512) }
+
+    @Test(.enabled(if: InstructionSet.available >= .avx2, "no AVX2 level here: the CPU lacks it or AUTOGRAD_ISA caps it"))
+    func avx2() { checkBatchNormKernels(at: .avx2) }
+
+    @Test func generic() { checkBatchNormKernels(at: .generic) }
+}

@@ -318,3 +318,41 @@ private func decodeError(_ data: Data) -> SafeTensorsError? {
         #expect(throws: Never.self) { try parse(ok) }
     }
 }
+
+/// Hostile variants of a small valid file: every truncation, every single-bit flip and header lengths off
+/// by 1…16 either way. None may crash, hang (over a second) or read as a file of another structure.
+@Suite struct SafeTensorsHostileSweepTests {
+    @Test func truncationsBitFlipsAndWrongHeaderLengths() throws {
+        let whole = [UInt8](SafeTensors.encode(["a": Tensor.ones([3]), "b": Tensor.zeros([2, 2], dtype: .float64), "e": Tensor.zeros([0])],
+                                               metadata: ["m": "1"]))
+        let original = try SafeTensors.decode(Data(whole))
+        /// dtype and shape of each tensor, in offset order: what a renamed tensor or a changed value keeps.
+        func structure(_ t: [String: Tensor]) -> [String] { t.values.map { "\($0.dtype) \($0.shape)" }.sorted() }
+        var inputs: [[UInt8]] = (0..<whole.count).map { Array(whole.prefix($0)) }
+        for i in whole.indices { for bit in 0..<8 { var f = whole; f[i] ^= 1 << bit; inputs.append(f) } }
+        for delta in 1...16 {
+            for sign in [-1, 1] { var f = whole; f[0] = UInt8(Int(f[0]) + sign * delta); inputs.append(f) }
+        }
+        var rejected = 0, same = 0, changed = 0, silentWrong = 0, hangs = 0
+        for input in inputs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            do {
+                let result = try SafeTensors.decode(Data(input), path: "sweep")
+                if SafeTensors.encode(result.tensors, metadata: result.metadata) == SafeTensors.encode(original.tensors, metadata: original.metadata) {
+                    same += 1
+                } else if structure(result.tensors) == structure(original.tensors) {
+                    changed += 1   // values, names or metadata: bytes the format does not protect
+                } else {
+                    silentWrong += 1
+                }
+            } catch is SafeTensorsError {
+                rejected += 1
+            } catch {
+                Issue.record("untyped error \(error)")
+            }
+            if DispatchTime.now().uptimeNanoseconds - start > 1_000_000_000 { hangs += 1 }
+        }
+        print("sweep: safetensors tried \(inputs.count)  rejected \(rejected)  same \(same)  values/names changed \(changed)  silent wrong \(silentWrong)  hangs \(hangs)")
+        #expect(silentWrong == 0 && hangs == 0 && rejected + same + changed == inputs.count)
+    }
+}

@@ -191,3 +191,11 @@ func ihdr(width: UInt8, height: UInt8, colorType: UInt8, bitDepth: UInt8 = 8, in
             == DataError(path: "z.png", .invalidImage("PNG: invalid size 0×1")))
     }
 }
+
+extension GrayscaleImageTests {
+    @Test func bytesAfterThePGMPixelsAreRefusedNotIgnored() {
+        // A flipped height digit ("3" → "2") used to load 4×2 of a 4×3 image and drop a row silently.
+        let file = Array("P5 2 1 255\n".utf8) + [1, 2, 3]
+        #expect(dataError { _ = try GrayscaleImage.decode(file, path: "t.pgm") } == DataError(path: "t.pgm", .trailingData(expected: 13, got: 14)))
+    }
+}

@@ -9,7 +9,7 @@ public enum GrayscaleImage {
     ///   (as PIL's `convert("L")`); alpha ignored. Values are divided by 255.
     ///
     /// - Throws: ``DataError`` naming `path` when the file is missing, in another format, malformed,
-    ///   or larger than ``ImageSizeLimit``.
+    ///   larger than ``ImageSizeLimit``, or (PGM) followed by more bytes than its pixels.
     public static func load(_ path: String) throws(DataError) -> Tensor {
         try decode(FileIO.read(path), path: path)
     }
@@ -44,7 +44,8 @@ public enum GrayscaleImage {
     }
 
     /// Decodes a binary PGM (`P5`) file: header `P5 width height maxval` separated by whitespace, with
-    /// `#` comments, then one whitespace byte and the pixels.
+    /// `#` comments, then one whitespace byte and the pixels, which end the file (a second image
+    /// after the first is refused as trailing data rather than ignored).
     static func decodePGM(_ bytes: [UInt8], path: String) throws(DataError) -> Tensor {
         func fail(_ reason: String) -> DataError { DataError(path: path, .invalidImage("PGM: " + reason)) }
         var i = 2
@@ -78,6 +79,10 @@ public enum GrayscaleImage {
         let expected = pixelCount * bytesPerPixel   // at most 2^29 within ImageSizeLimit
         guard bytes.count - i >= expected else {
             throw DataError(path: path, .truncated(expected: i + expected, got: bytes.count))
+        }
+        // One image per file: bytes after it would be lost without a word.
+        guard bytes.count - i == expected else {
+            throw DataError(path: path, .trailingData(expected: i + expected, got: bytes.count))
         }
         let values = (0..<pixelCount).map { p -> Float in
             let v = bytesPerPixel == 1 ? Int(bytes[i + p]) : Int(bytes[i + 2 * p]) << 8 | Int(bytes[i + 2 * p + 1])

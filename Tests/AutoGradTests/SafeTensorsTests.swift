@@ -205,3 +205,154 @@ private func decodeError(_ data: Data) -> SafeTensorsError? {
         #expect(check.terminationStatus == 0, "Python's safetensors rejected or misread the file")
     }
 }
+
+/// The format's rules, followed strictly: tensors tile the data buffer, keys are unique, shapes are integers.
+@Suite struct SafeTensorsStrictnessTests {
+    let one: [UInt8] = [0, 0, 128, 63]   // 1.0 as little-endian float32
+    func entry(_ name: String, _ begin: Int, _ end: Int) -> String {
+        #""\#(name)":{"dtype":"F32","shape":[\#((end - begin) / 4)],"data_offsets":[\#(begin),\#(end)]}"#
+    }
+
+    @Test func aGapBetweenTensorsIsRefused() {
+        let file = rawFile(header: "{\(entry("a", 0, 4)),\(entry("b", 8, 12))}", data: one + one + one)
+        let error = decodeError(file)
+        #expect(error == .gapInData(path: "x.safetensors", tensor: "b", begin: 8, expectedBegin: 4))
+        #expect(error?.description.contains("4 bytes belong to no tensor") == true)
+    }
+
+    @Test func dataMustStartAtZero() {
+        let file = rawFile(header: "{\(entry("a", 4, 8))}", data: one + one)
+        #expect(decodeError(file) == .gapInData(path: "x.safetensors", tensor: "a", begin: 4, expectedBegin: 0))
+    }
+
+    @Test func bytesAfterTheLastTensorAreRefused() throws {
+        let file = rawFile(header: "{\(entry("a", 0, 4))}", data: one + [0])
+        #expect(decodeError(file) == .unusedData(path: "x.safetensors", used: 4, available: 5))
+        #expect(decodeError(rawFile(header: "{}", data: [1])) == .unusedData(path: "x.safetensors", used: 0, available: 1))
+        #expect(try SafeTensors.decode(rawFile(header: "{}")).tensors.isEmpty)
+    }
+
+    @Test func aHeaderLengthOffByOneIsAnErrorNotShiftedTensors() {
+        let good = SafeTensors.encode(["a": Tensor([Float(1), 2, 3]), "b": Tensor([Float(4)])])
+        #expect(good[8 + Int(good[0]) - 1] == UInt8(ascii: " "))   // the header ends in padding
+        var short = good
+        short[0] -= 1   // its last space becomes data: every tensor would shift by a byte
+        #expect(decodeError(short) == .unusedData(path: "x.safetensors", used: 16, available: 17))
+        var long = good
+        long[0] += 1    // the first data byte becomes header
+        guard case .invalidHeader? = decodeError(long) else { Issue.record("a header one byte too long was accepted"); return }
+    }
+
+    @Test func tensorsMayBeStoredInAnyOrderAndEmptyOnesAnywhereInTheTiling() throws {
+        let file = rawFile(header: "{\(entry("z", 0, 4)),\(entry("a", 4, 8)),\(entry("e", 4, 4))}", data: one + one)
+        let tensors = try SafeTensors.decode(file).tensors
+        #expect(tensors["z"]! == Tensor([Float(1)]) && tensors["a"]! == Tensor([Float(1)]) && tensors["e"]!.shape == [0])
+        let emptyPastTheEnd = rawFile(header: "{\(entry("a", 0, 4)),\(entry("e", 12, 12))}", data: one)
+        #expect(decodeError(emptyPastTheEnd) == .truncatedData(path: "x.safetensors", tensor: "e", end: 12, available: 4))
+    }
+
+    @Test(arguments: [
+        #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
+        #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
+        #"{"a":{"dtype":"F32","dtype":"F64","shape":[1],"data_offsets":[0,4]}}"#,
+        #"{"__metadata__":{"k":"1","k":"2"},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
+        #"{"__metadata__":{},"__metadata__":{},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
+    ])
+    func duplicateKeysAreRefused(header: String) {
+        guard case .invalidHeader(_, let reason)? = decodeError(rawFile(header: header, data: one)) else {
+            Issue.record("duplicate keys accepted: \(header)"); return
+        }
+        #expect(reason.contains("duplicate key"))
+    }
+
+    @Test(arguments: ["[true]", "[false]", "[1.0]", "[1e0]", "[\"1\"]", "[null]", "[[1]]", "1", "[-0.0]"])
+    func shapesOfAnythingButNonNegativeIntegersAreRefused(shape: String) {
+        let file = rawFile(header: #"{"a":{"dtype":"F32","shape":\#(shape),"data_offsets":[0,4]}}"#, data: one)
+        guard case .invalidHeader(_, let reason)? = decodeError(file) else { Issue.record("shape \(shape) accepted"); return }
+        #expect(reason.contains("shape"))
+    }
+
+    @Test func offsetsMustBeIntegersToo() {
+        for offsets in ["[0,true]", "[false,4]", "[0,4.0]", "[0,4,8]"] {
+            let file = rawFile(header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":\#(offsets)}}"#, data: one)
+            guard case .invalidHeader? = decodeError(file) else { Issue.record("offsets \(offsets) accepted"); continue }
+        }
+    }
+
+    @Test func hugeShapesAndOffsetsAreErrorsNotTraps() {
+        for header in [#"{"a":{"dtype":"F64","shape":[9223372036854775807,2],"data_offsets":[0,4]}}"#,
+                       #"{"a":{"dtype":"F64","shape":[4294967296,4294967296],"data_offsets":[0,0]}}"#,
+                       #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[9223372036854775803,9223372036854775807]}}"#,
+                       #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,99999999999999999999]}}"#] {
+            #expect(decodeError(rawFile(header: header, data: one)) != nil, "accepted \(header)")
+        }
+    }
+}
+
+@Suite struct StrictJSONTests {
+    func parse(_ text: String) throws(StrictJSON.Failure) -> JSONValue { try StrictJSON.parse(Array(text.utf8)) }
+
+    @Test func keepsBooleansApartFromNumbersAndIntegersApartFromFractions() throws {
+        guard case .array(let values) = try parse(" [true, 1, 1.0, 1e2, -3, 0, false, null] ") else { Issue.record("not an array"); return }
+        #expect(values.map(\.integer) == [nil, 1, nil, nil, -3, 0, nil, nil])
+        guard case .bool(true) = values[0], case .number("1.0") = values[2], case .null = values[7] else {
+            Issue.record("wrong values \(values)"); return
+        }
+    }
+
+    @Test func unescapesStrings() throws {
+        guard case .object(let members) = try parse(#"{"a\"b\\c\/\n\u00e9\ud83d\ude00": "x"}"#) else { Issue.record("not an object"); return }
+        #expect(members.map(\.key) == ["a\"b\\c/\n\u{e9}\u{1F600}"])
+    }
+
+    @Test(arguments: ["", "{", "{\"a\":1,}", "[1,]", "[01]", "[1.]", "[.5]", "[-]", "[1e]", "{\"a\" 1}", "{1:2}", "[tru]",
+                      "\"\u{01}\"", "\"\\x\"", "\"\\ud800\"", "\"\\udc00\"", "[1] [2]", "[1]x", "\"abc"])
+    func rejectsMalformedInput(text: String) {
+        #expect(throws: StrictJSON.Failure.self) { try parse(text) }
+    }
+
+    @Test func deepNestingIsAnErrorNotAStackOverflow() {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: StrictJSON.Failure.self) { try parse(deep) }
+        let ok = String(repeating: "[", count: StrictJSON.maximumDepth) + String(repeating: "]", count: StrictJSON.maximumDepth)
+        #expect(throws: Never.self) { try parse(ok) }
+    }
+}
+
+/// Hostile variants of a small valid file: every truncation, every single-bit flip and header lengths off
+/// by 1…16 either way. None may crash, hang (over a second) or read as a file of another structure.
+@Suite struct SafeTensorsHostileSweepTests {
+    @Test func truncationsBitFlipsAndWrongHeaderLengths() throws {
+        let whole = [UInt8](SafeTensors.encode(["a": Tensor.ones([3]), "b": Tensor.zeros([2, 2], dtype: .float64), "e": Tensor.zeros([0])],
+                                               metadata: ["m": "1"]))
+        let original = try SafeTensors.decode(Data(whole))
+        /// dtype and shape of each tensor, in offset order: what a renamed tensor or a changed value keeps.
+        func structure(_ t: [String: Tensor]) -> [String] { t.values.map { "\($0.dtype) \($0.shape)" }.sorted() }
+        var inputs: [[UInt8]] = (0..<whole.count).map { Array(whole.prefix($0)) }
+        for i in whole.indices { for bit in 0..<8 { var f = whole; f[i] ^= 1 << bit; inputs.append(f) } }
+        for delta in 1...16 {
+            for sign in [-1, 1] { var f = whole; f[0] = UInt8(Int(f[0]) + sign * delta); inputs.append(f) }
+        }
+        var rejected = 0, same = 0, changed = 0, silentWrong = 0, hangs = 0
+        for input in inputs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            do {
+                let result = try SafeTensors.decode(Data(input), path: "sweep")
+                if SafeTensors.encode(result.tensors, metadata: result.metadata) == SafeTensors.encode(original.tensors, metadata: original.metadata) {
+                    same += 1
+                } else if structure(result.tensors) == structure(original.tensors) {
+                    changed += 1   // values, names or metadata: bytes the format does not protect
+                } else {
+                    silentWrong += 1
+                }
+            } catch is SafeTensorsError {
+                rejected += 1
+            } catch {
+                Issue.record("untyped error \(error)")
+            }
+            if DispatchTime.now().uptimeNanoseconds - start > 1_000_000_000 { hangs += 1 }
+        }
+        print("sweep: safetensors tried \(inputs.count)  rejected \(rejected)  same \(same)  values/names changed \(changed)  silent wrong \(silentWrong)  hangs \(hangs)")
+        #expect(silentWrong == 0 && hangs == 0 && rejected + same + changed == inputs.count)
+    }
+}

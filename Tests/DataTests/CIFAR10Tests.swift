@@ -142,3 +142,24 @@ import Testing
         #expect(batches.flatMap { $0.1 } == train.labels)
     }
 }
+
+@Suite struct CIFARHostileFileTests {
+    @Test func emptyFilesPlainOrGzipAreEmpty() throws {
+        let dir = try TemporaryDirectory(); defer { dir.cleanup() }
+        let plain = try dir.write([], to: "test_batch.bin")
+        #expect(dataError { _ = try CIFARBinaryFile(contentsOf: plain) } == DataError(path: plain, .empty))
+        let gz = try dir.write(Zlib.deflate([], format: .gzip), to: "empty.gz")
+        #expect(dataError { _ = try CIFARBinaryFile(contentsOf: gz) } == DataError(path: gz, .empty))
+        let e = dataError { _ = try CIFAR10(directory: dir.path, split: .test) }
+        #expect(e == DataError(path: plain, .empty))
+    }
+
+    @Test func gzipInflatingPastTheRecordLimitStopsThere() throws {
+        let records = [UInt8](repeating: 1, count: 3 * CIFARBinaryFile.recordSize)
+        let contents = try FileContents(Zlib.deflate(records, format: .gzip), path: "big.gz")
+        let e = dataError { _ = try CIFARBinaryFile(fileContents: contents, maximumRecordCount: 2) }
+        #expect(e == DataError(path: "big.gz", .decompressedTooLarge(limit: 2 * CIFARBinaryFile.recordSize)))
+        #expect(try CIFARBinaryFile(fileContents: FileContents(Zlib.deflate(records, format: .gzip), path: "ok.gz"),
+                                    maximumRecordCount: 3).count == 3)
+    }
+}

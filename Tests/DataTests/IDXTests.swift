@@ -108,3 +108,65 @@ import Testing
         #expect(e.path == path && reason.contains("unexpected end"))
     }
 }
+
+/// Headers that declare absurd sizes, and gzip data that inflates past what the header declares.
+@Suite struct IDXHostileSizeTests {
+    /// 454279 × 31252369 × 649657 == Int.max: a 16-byte file whose size computation used to trap.
+    static let intMaxHeader: [UInt8] = [0, 0, 8, 3, 0, 0x06, 0xEE, 0x87, 0x01, 0xDC, 0xDF, 0x91, 0, 0x09, 0xE9, 0xB9]
+
+    @Test func dimensionsWhoseProductIsIntMaxAreAnErrorNotATrap() throws {
+        #expect(454279 * 31252369 * 649657 == Int.max)
+        #expect(Array(IDXHostileSizeTests.intMaxHeader[4...]) == [454279, 31252369, 649657].flatMap { bigEndian($0) })
+        let dir = try TemporaryDirectory(); defer { dir.cleanup() }
+        for gzip in [false, true] {
+            let bytes = IDXHostileSizeTests.intMaxHeader
+            let path = try dir.write(gzip ? Zlib.deflate(bytes, format: .gzip) : bytes, to: "max\(gzip)")
+            let e = try #require(dataError { _ = try IDXFile(contentsOf: path, expectedDimensionCount: 3, role: "images") })
+            guard case .implausibleSize(let reason) = e.problem else { Issue.record("expected implausibleSize, got \(e)"); continue }
+            #expect(e.path == path && reason.contains("454279×31252369×649657") && reason.contains("\(IDXFile.maximumElementCount)"))
+        }
+    }
+
+    @Test func sizesOverTheLimitAreRefusedWhateverTheFileHolds() {
+        // 2^16 × 2^16 × 2 = 2^33 elements: no overflow, but over the 2^32 limit.
+        let header: [UInt8] = [0, 0, 8, 3] + bigEndian(1 << 16) + bigEndian(1 << 16) + bigEndian(2)
+        guard case .implausibleSize? = dataError({ _ = try IDXFile(decoding: header, path: "big") })?.problem else {
+            Issue.record("a header declaring 2^33 elements was not refused"); return
+        }
+        // Exactly at the limit the header is accepted and the file reported as truncated.
+        let atLimit: [UInt8] = [0, 0, 8, 2] + bigEndian(1 << 16) + bigEndian(1 << 16)
+        #expect(dataError { _ = try IDXFile(decoding: atLimit, path: "l") }
+            == DataError(path: "l", .truncated(expected: 12 + (1 << 32), got: 12)))
+    }
+
+    @Test func aZeroDimensionMakesAnEmptyArrayEvenBesideHugeOnes() throws {
+        let header: [UInt8] = [0, 0, 8, 4] + bigEndian(UInt32.max) + bigEndian(UInt32.max) + bigEndian(UInt32.max) + bigEndian(0)
+        let file = try IDXFile(decoding: header, path: "z")
+        #expect(file.bytes.isEmpty && file.dimensions == [Int(UInt32.max), Int(UInt32.max), Int(UInt32.max), 0])
+    }
+
+    @Test func gzipBombStopsAtTheDeclaredSize() throws {
+        let dir = try TemporaryDirectory(); defer { dir.cleanup() }
+        // 24 bytes declared, 64 MiB of zeros behind them: about 64 KB compressed.
+        let header = IDXFile(dimensions: [16], bytes: [UInt8](repeating: 0, count: 16)).encoded()
+        let bomb = Zlib.deflate(header + [UInt8](repeating: 0, count: 64 << 20), format: .gzip, level: 9)
+        #expect(bomb.count < 100_000)
+        let path = try dir.write(bomb, to: "bomb.gz")
+        let e = try #require(dataError { _ = try IDXFile(contentsOf: path) })
+        #expect(e == DataError(path: path, .decompressedTooLarge(limit: 24)))
+        #expect(e.description.contains(path) && e.description.contains("more than 24 bytes"))
+    }
+
+    @Test func gzipOneByteOverTheDeclaredSizeIsRefused() throws {
+        let dir = try TemporaryDirectory(); defer { dir.cleanup() }
+        let exact = IDXFile(dimensions: [3], bytes: [1, 2, 3]).encoded()
+        let ok = try dir.write(Zlib.deflate(exact, format: .gzip), to: "ok.gz")
+        #expect(try IDXFile(contentsOf: ok).bytes == [1, 2, 3])
+        let over = try dir.write(Zlib.deflate(exact + [4], format: .gzip), to: "over.gz")
+        #expect(dataError { _ = try IDXFile(contentsOf: over) } == DataError(path: over, .decompressedTooLarge(limit: 11)))
+    }
+}
+
+private func bigEndian(_ v: UInt32) -> [UInt8] {
+    [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
+}

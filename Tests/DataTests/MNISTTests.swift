@@ -99,3 +99,42 @@ import Testing
         #expect(image.max().item <= 1 && image.min().item >= 0 && image.max().item > 0.5)
     }
 }
+
+/// Data sets that would have crashed a training loop: no items, or images of another shape.
+@Suite struct MNISTShapeAndCountTests {
+    func write(_ dir: TemporaryDirectory, images: IDXFile, labels: IDXFile, split: MNIST.Split = .train) throws {
+        try images.write(to: dir.file("\(split.filePrefix)-images-idx3-ubyte.gz"), gzip: true)
+        try labels.write(to: dir.file("\(split.filePrefix)-labels-idx1-ubyte.gz"), gzip: true)
+    }
+
+    @Test func anEmptyDataSetIsAnErrorNamingTheImagesFile() throws {
+        let dir = try TemporaryDirectory(); defer { dir.cleanup() }
+        try write(dir, images: IDXFile(dimensions: [0, 28, 28], bytes: []), labels: IDXFile(dimensions: [0], bytes: []))
+        let path = dir.file("train-images-idx3-ubyte.gz")
+        for load in [{ _ = try FashionMNIST(directory: dir.path, split: .train) }, { _ = try MNIST(directory: dir.path, split: .train) }] {
+            let e = dataError(load)
+            #expect(e == DataError(path: path, .noItems(role: "images")))
+            #expect(e?.description.contains("0 items") == true)
+        }
+    }
+
+    @Test func fashionMNISTImagesMustBe28By28() throws {
+        let dir = try TemporaryDirectory(); defer { dir.cleanup() }
+        let (images, labels) = syntheticMNIST(count: 3)   // 4×3 images
+        try write(dir, images: images, labels: labels)
+        let e = dataError { _ = try FashionMNIST(directory: dir.path, split: .train) }
+        #expect(e == DataError(path: dir.file("train-images-idx3-ubyte.gz"), .wrongImageShape(expected: [28, 28], found: [4, 3])))
+        #expect(e?.description.contains("images are 4×3, but this data set's images are 28×28") == true)
+        // MNIST without a promised shape reads them, and a promised shape that matches is fine.
+        #expect(try MNIST(directory: dir.path, split: .train).count == 3)
+        #expect(try MNIST(directory: dir.path, split: .train, imageShape: [4, 3]).height == 4)
+    }
+
+    @Test func imagesWithoutPixelsAreRefused() throws {
+        let dir = try TemporaryDirectory(); defer { dir.cleanup() }
+        try write(dir, images: IDXFile(dimensions: [2, 0, 5], bytes: []), labels: IDXFile(dimensions: [2], bytes: [0, 1]))
+        guard case .implausibleSize? = dataError({ _ = try MNIST(directory: dir.path, split: .train) })?.problem else {
+            Issue.record("0×5 images were accepted"); return
+        }
+    }
+}

@@ -143,3 +143,59 @@ func ihdr(width: UInt8, height: UInt8, colorType: UInt8, bitDepth: UInt8 = 8, in
         #expect(abs(c.floats[0] - 0.299) < 1e-5 && abs(c.floats[1] - 1) < 1e-5)
     }
 }
+
+/// Image headers that declare absurd sizes: refused by ImageSizeLimit before any arithmetic or allocation.
+@Suite struct ImageSizeLimitTests {
+    func be(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+
+    func png(width: UInt32, height: UInt32, colorType: UInt8, idat: [UInt8]) -> [UInt8] {
+        pngFile([("IHDR", be(width) + be(height) + [8, colorType, 0, 0, 0]), ("IDAT", idat), ("IEND", [])])
+    }
+
+    @Test(arguments: [(UInt32(0x7FFF_FFFF), UInt32(0x7FFF_FFFF), UInt8(6)),   // overflowed height × (rowBytes + 1)
+                      (1 << 30, 1 << 30, 0),                                   // asked zlib for 1.15e18 bytes
+                      (65537, 1, 0), (1, 65537, 0), (32768, 16384, 0)])
+    func hugePNGIsRefusedNamingTheLimit(width: UInt32, height: UInt32, colorType: UInt8) throws {
+        let file = png(width: width, height: height, colorType: colorType, idat: Zlib.compress([0, 0, 0, 0, 0]))
+        let e = try #require(dataError { _ = try PNGImage(decoding: file, path: "huge.png") })
+        guard case .invalidImage(let reason) = e.problem else { Issue.record("got \(e)"); return }
+        #expect(e.path == "huge.png" && reason.contains("\(width)×\(height)") && reason.contains("limit"))
+        #expect(reason.contains("\(ImageSizeLimit.maximumSide)") && reason.contains("\(ImageSizeLimit.maximumPixelCount)"))
+    }
+
+    @Test func largestAllowedSideStillDecodes() throws {
+        let pixels = [UInt8](repeating: 7, count: ImageSizeLimit.maximumSide)
+        let image = PNGImage(width: ImageSizeLimit.maximumSide, height: 1, colorType: .grayscale, pixels: pixels)
+        #expect(try PNGImage(decoding: image.encoded()) == image)
+    }
+
+    @Test func imageDataBombStopsAtTheDeclaredSize() throws {
+        // A 16×16 grayscale image needs 16 × 17 = 272 inflated bytes; this IDAT inflates to 8 MiB.
+        let file = png(width: 16, height: 16, colorType: 0, idat: Zlib.compress([UInt8](repeating: 0, count: 8 << 20), level: 9))
+        let e = try #require(dataError { _ = try PNGImage(decoding: file, path: "bomb.png") })
+        #expect(e.description.contains("inflates to more than the 272 bytes of a 16×16"))
+    }
+
+    @Test(arguments: ["P5 9999999999 9999999999 255\n", "P5 65537 1 255\n", "P5 1 65537 255\n", "P5 20000 20000 255\n"])
+    func hugePGMIsRefusedNamingTheLimit(header: String) throws {
+        let e = try #require(dataError { _ = try GrayscaleImage.decode(Array(header.utf8) + [1, 2, 3], path: "huge.pgm") })
+        guard case .invalidImage(let reason) = e.problem else { Issue.record("got \(e)"); return }
+        #expect(e.path == "huge.pgm" && reason.hasPrefix("PGM: size") && reason.contains("limit"))
+    }
+
+    @Test func zeroSizedImagesAreInvalid() {
+        #expect(dataError { _ = try GrayscaleImage.decode(Array("P5 0 3 255\n".utf8), path: "z.pgm") }
+            == DataError(path: "z.pgm", .invalidImage("PGM: invalid size 0×3")))
+        let file = png(width: 0, height: 1, colorType: 0, idat: Zlib.compress([0]))
+        #expect(dataError { _ = try PNGImage(decoding: file, path: "z.png") }
+            == DataError(path: "z.png", .invalidImage("PNG: invalid size 0×1")))
+    }
+}
+
+extension GrayscaleImageTests {
+    @Test func bytesAfterThePGMPixelsAreRefusedNotIgnored() {
+        // A flipped height digit ("3" → "2") used to load 4×2 of a 4×3 image and drop a row silently.
+        let file = Array("P5 2 1 255\n".utf8) + [1, 2, 3]
+        #expect(dataError { _ = try GrayscaleImage.decode(file, path: "t.pgm") } == DataError(path: "t.pgm", .trailingData(expected: 13, got: 14)))
+    }
+}

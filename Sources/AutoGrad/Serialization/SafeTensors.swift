@@ -20,6 +20,12 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
     case truncatedData(path: String, tensor: String, end: Int, available: Int)
     /// Two tensors' byte ranges overlap.
     case overlappingData(path: String, tensor: String, other: String)
+    /// A tensor's data does not start where the previous tensor's ends (or, for the first, at 0): the
+    /// bytes in between belong to no tensor. The format requires the data to be contiguous.
+    case gapInData(path: String, tensor: String, begin: Int, expectedBegin: Int)
+    /// The data buffer holds bytes after the last tensor's data; the format requires the tensors to cover
+    /// it exactly. A header length off by one is reported this way.
+    case unusedData(path: String, used: Int, available: Int)
 
     /// A one-line message starting with `safetensors:` and naming the file and what was wrong.
     public var description: String {
@@ -39,6 +45,12 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
             return "safetensors: \(path): tensor \"\(tensor)\" ends at data byte \(end) but the file holds \(available) data bytes (truncated?)"
         case .overlappingData(let path, let tensor, let other):
             return "safetensors: \(path): tensors \"\(other)\" and \"\(tensor)\" overlap"
+        case .gapInData(let path, let tensor, let begin, let expectedBegin):
+            return "safetensors: \(path): tensor \"\(tensor)\" starts at data byte \(begin), but the data before it ends at \(expectedBegin): "
+                + "\(begin - expectedBegin) bytes belong to no tensor (tensor data must be contiguous)"
+        case .unusedData(let path, let used, let available):
+            return "safetensors: \(path): the tensors use \(used) data bytes but the file holds \(available): "
+                + "\(available - used) bytes belong to no tensor (wrong header length?)"
         }
     }
 }
@@ -57,7 +69,12 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
 /// let (tensors, metadata) = try SafeTensors.read(from: url)
 /// ```
 ///
-/// A corrupt file never crashes the reader: every problem throws a ``SafeTensorsError``.
+/// The reader follows the format strictly, as the reference implementation does: header keys are
+/// unique, shapes and offsets are non-negative integers (not `true`, not `1.0`), and the tensors'
+/// `data_offsets`, taken in order, cover the data buffer exactly — the first starts at 0, each starts
+/// where the previous ends, the last ends at the end of the file — so a header length that is off by
+/// one is an error, not every tensor shifted by a byte. A corrupt file never crashes the reader: every
+/// problem throws a ``SafeTensorsError``.
 public enum SafeTensors {
     /// The largest header accepted, as in the reference implementation.
     public static let maximumHeaderLength: UInt64 = 100_000_000
@@ -134,24 +151,33 @@ public enum SafeTensors {
         let headerEnd = 8 + Int(length)
         guard bytes.count >= headerEnd else { throw SafeTensorsError.truncatedHeader(path: path, needed: headerEnd, available: bytes.count) }
 
-        let header = try parseHeader(Data(bytes[8..<headerEnd]), path: path)
+        let header = try parseHeader(Array(bytes[8..<headerEnd]), path: path)
         let available = bytes.count - headerEnd
-        // Check every entry before building any tensor; empty tensors take no bytes and cannot overlap.
-        var ranges: [(name: String, begin: Int, end: Int)] = []
+        // Check every entry before building any tensor.
         for entry in header.entries {
-            let expected = entry.count * entry.dtype.byteSize
+            let expected = entry.count * entry.dtype.byteSize   // at most 2^40: count is bounded in parseHeader
             guard entry.begin <= entry.end, entry.end - entry.begin == expected else {
                 throw SafeTensorsError.invalidOffsets(path: path, tensor: entry.name, begin: entry.begin, end: entry.end, expectedBytes: expected)
             }
             guard entry.end <= available else {
                 throw SafeTensorsError.truncatedData(path: path, tensor: entry.name, end: entry.end, available: available)
             }
-            if entry.begin < entry.end { ranges.append((entry.name, entry.begin, entry.end)) }
         }
-        ranges.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
-        for (a, b) in zip(ranges, ranges.dropFirst()) where b.begin < a.end {
-            throw SafeTensorsError.overlappingData(path: path, tensor: b.name, other: a.name)
+        // In offset order the tensors must tile the data buffer: no overlap, no gap, nothing left over.
+        let ordered = header.entries.sorted { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        var previous: Entry?
+        var used = 0
+        for entry in ordered {
+            if let previous, entry.begin < used {
+                throw SafeTensorsError.overlappingData(path: path, tensor: entry.name, other: previous.name)
+            }
+            guard entry.begin == used else {
+                throw SafeTensorsError.gapInData(path: path, tensor: entry.name, begin: entry.begin, expectedBegin: used)
+            }
+            used = entry.end
+            previous = entry
         }
+        guard used == available else { throw SafeTensorsError.unusedData(path: path, used: used, available: available) }
 
         var tensors: [String: Tensor] = [:]
         for entry in header.entries {
@@ -187,46 +213,45 @@ public enum SafeTensors {
         let end: Int
     }
 
-    private static func parseHeader(_ header: Data, path: String) throws -> (entries: [Entry], metadata: [String: String]) {
+    private static func parseHeader(_ header: [UInt8], path: String) throws -> (entries: [Entry], metadata: [String: String]) {
         func invalid(_ reason: String) -> SafeTensorsError { .invalidHeader(path: path, reason: reason) }
-        guard String(data: header, encoding: .utf8) != nil else { throw invalid("not UTF-8") }
-        let object: Any
+        guard String(validating: header, as: UTF8.self) != nil else { throw invalid("not UTF-8") }
+        let root: JSONValue
         do {
-            object = try JSONSerialization.jsonObject(with: header)
+            root = try StrictJSON.parse(header)
         } catch {
-            throw invalid("not valid JSON")
+            throw invalid("not valid JSON: \(error.reason)")
         }
-        guard let root = object as? [String: Any] else { throw invalid("the top level is not a JSON object") }
+        guard case .object(let members) = root else { throw invalid("the top level is not a JSON object") }
 
         var metadata: [String: String] = [:]
         var entries: [Entry] = []
-        for (name, value) in root {
+        for (name, value) in members {
+            guard case .object(let fieldList) = value else {
+                throw invalid(name == "__metadata__" ? "__metadata__ is not an object" : "entry \"\(name)\" is not an object")
+            }
             if name == "__metadata__" {
-                guard let fields = value as? [String: Any] else { throw invalid("__metadata__ is not an object") }
-                for (k, v) in fields {
-                    guard let s = v as? String else { throw invalid("__metadata__ value for \"\(k)\" is not a string") }
+                for (k, v) in fieldList {
+                    guard case .string(let s) = v else { throw invalid("__metadata__ value for \"\(k)\" is not a string") }
                     metadata[k] = s
                 }
                 continue
             }
-            guard let fields = value as? [String: Any] else { throw invalid("entry \"\(name)\" is not an object") }
-            guard let dtypeName = fields["dtype"] as? String else { throw invalid("entry \"\(name)\" has no string \"dtype\"") }
+            let fields = Dictionary(uniqueKeysWithValues: fieldList.map { ($0.key, $0.value) })   // keys are unique: the parser checked
+            guard case .string(let dtypeName)? = fields["dtype"] else { throw invalid("entry \"\(name)\" has no string \"dtype\"") }
             let dtype: DType
             switch dtypeName {
             case "F32": dtype = .float32
             case "F64": dtype = .float64
             default: throw SafeTensorsError.unsupportedDType(path: path, tensor: name, dtype: dtypeName)
             }
-            guard let shape = integers(fields["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
+            guard let shape = nonNegativeIntegers(fields["shape"]) else {
                 throw invalid("entry \"\(name)\" has no \"shape\" of non-negative integers")
             }
-            var count = 1
-            for d in shape {
-                let (product, overflow) = count.multipliedReportingOverflow(by: d)
-                guard !overflow, product <= Int(Int32.max) * 64 else { throw invalid("entry \"\(name)\" has an absurd shape \(shape)") }
-                count = product
+            guard let count = CheckedSize.product(shape, limit: Int(Int32.max) * 64) else {
+                throw invalid("entry \"\(name)\" has an absurd shape \(shape)")
             }
-            guard let offsets = integers(fields["data_offsets"]), offsets.count == 2, offsets.allSatisfy({ $0 >= 0 }) else {
+            guard let offsets = nonNegativeIntegers(fields["data_offsets"]), offsets.count == 2 else {
                 throw invalid("entry \"\(name)\" has no \"data_offsets\" of two non-negative integers")
             }
             entries.append(Entry(name: name, dtype: dtype, shape: shape, count: count, begin: offsets[0], end: offsets[1]))
@@ -234,13 +259,13 @@ public enum SafeTensors {
         return (entries.sorted { $0.name < $1.name }, metadata)
     }
 
-    /// A JSON array of integers as `[Int]`, or nil when it is anything else (floats, strings, …).
-    private static func integers(_ value: Any?) -> [Int]? {
-        guard let array = value as? [Any] else { return nil }
+    /// A JSON array of non-negative integers as `[Int]`, or nil when it is anything else (negative
+    /// numbers, fractions, exponents, booleans, strings, …).
+    private static func nonNegativeIntegers(_ value: JSONValue?) -> [Int]? {
+        guard case .array(let elements)? = value else { return nil }
         var result: [Int] = []
-        for element in array {
-            // Bridging to Int is exact: 2.5 or 1e300 do not convert.
-            guard let n = element as? Int else { return nil }
+        for element in elements {
+            guard let n = element.integer, n >= 0 else { return nil }
             result.append(n)
         }
         return result

@@ -41,6 +41,16 @@ public struct DataError: Error, Equatable, CustomStringConvertible, Sendable {
         case labelOutOfRange(index: Int, label: Int, classes: Int)
         /// A malformed or unsupported image file (PNG, PGM).
         case invalidImage(String)
+        /// A size declared by the file overflows or exceeds the reader's documented limit; the string
+        /// says which size and which limit.
+        case implausibleSize(String)
+        /// Gzip data that inflates to more than `limit` bytes, the most the file's header or format
+        /// allows; decompression stopped there.
+        case decompressedTooLarge(limit: Int)
+        /// A data set file that holds no items (`role`: "images", "labels").
+        case noItems(role: String)
+        /// Images of a shape other than the one the data set promises (height, width).
+        case wrongImageShape(expected: [Int], found: [Int])
     }
 
     /// The file or directory concerned.
@@ -89,6 +99,16 @@ public struct DataError: Error, Equatable, CustomStringConvertible, Sendable {
             what = "label \(label) at item \(index) is outside 0..<\(classes)"
         case .invalidImage(let reason):
             what = "invalid image: \(reason)"
+        case .implausibleSize(let reason):
+            what = "implausible size: \(reason)"
+        case .decompressedTooLarge(let limit):
+            what = "gzip data inflates to more than \(limit) bytes, the most this file can hold "
+                + "(data after the last item, or a decompression bomb)"
+        case .noItems(let role):
+            what = "no \(role): the file holds 0 items, and a data set needs at least one"
+        case .wrongImageShape(let expected, let found):
+            what = "images are \(found.map(String.init).joined(separator: "×")), "
+                + "but this data set's images are \(expected.map(String.init).joined(separator: "×"))"
         }
         return "\(path): \(what)"
     }

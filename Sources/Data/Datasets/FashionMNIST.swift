@@ -18,6 +18,9 @@ public struct FashionMNIST: Dataset, Sendable {
         "Install the data set with `sudo apt-get install dataset-fashion-mnist` (it goes to "
         + "\(defaultDirectory)) or pass --data-dir DIR pointing at a directory with the four IDX files."
 
+    /// The `[height, width]` of every image: 28×28 pixels.
+    public static let imageShape = [28, 28]
+
     /// The names of the 10 classes, indexed by label.
     public static let classNames = [
         "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -29,11 +32,12 @@ public struct FashionMNIST: Dataset, Sendable {
 
     /// Reads `split` from `directory`.
     ///
-    /// - Throws: ``DataError`` as ``MNIST/init(directory:split:classCount:installHint:)``; when files are
-    ///   missing the message says to run `apt-get install dataset-fashion-mnist` or pass `--data-dir`.
+    /// - Throws: ``DataError`` as ``MNIST/init(directory:split:classCount:installHint:imageShape:)``, with
+    ///   every image required to be ``imageShape``; when files are missing the message says to run
+    ///   `apt-get install dataset-fashion-mnist` or pass `--data-dir`.
     public init(directory: String = FashionMNIST.defaultDirectory, split: MNIST.Split) throws(DataError) {
         base = try MNIST(directory: directory, split: split, classCount: FashionMNIST.classNames.count,
-                         installHint: FashionMNIST.installHint)
+                         installHint: FashionMNIST.installHint, imageShape: FashionMNIST.imageShape)
     }
 
     /// The number of examples (60,000 for train, 10,000 for test).

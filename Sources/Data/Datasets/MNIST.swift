@@ -55,24 +55,37 @@ public struct MNIST: Dataset, Sendable {
     /// Reads `split` from `directory`.
     ///
     /// - Parameters:
-    ///   - installHint: appended to the message when files are missing.
     ///   - classCount: the number of classes; every label must lie in `0..<classCount`.
+    ///   - installHint: appended to the message when files are missing.
+    ///   - imageShape: the `[height, width]` every image must have (`[28, 28]` for MNIST and
+    ///     Fashion-MNIST); any non-empty shape when nil.
     /// - Throws: ``DataError``: ``DataError/Problem/datasetMissing(missingFiles:installHint:)`` naming the
     ///   directory when it or a file is missing, and otherwise the IDX reader's errors naming the file,
-    ///   ``DataError/Problem/countMismatch(imagesPath:images:labels:)`` when the two files disagree, and
+    ///   ``DataError/Problem/wrongImageShape(expected:found:)`` when the images are not `imageShape`
+    ///   (or empty), ``DataError/Problem/countMismatch(imagesPath:images:labels:)`` when the two files
+    ///   disagree, ``DataError/Problem/noItems(role:)`` when they hold no examples, and
     ///   ``DataError/Problem/labelOutOfRange(index:label:classes:)``.
     public init(directory: String, split: Split, classCount: Int = 10,
-                installHint: String = "Download MNIST into it or pass --data-dir DIR.") throws(DataError) {
+                installHint: String = "Download MNIST into it or pass --data-dir DIR.",
+                imageShape: [Int]? = nil) throws(DataError) {
         let (imagesPath, labelsPath, missing) = MNIST.files(in: directory, split: split)
         guard missing.isEmpty else {
             throw DataError(path: directory, .datasetMissing(missingFiles: missing, installHint: installHint))
         }
         let images = try IDXFile(contentsOf: imagesPath, expectedDimensionCount: 3, role: "images")
+        let shape = Array(images.dimensions[1...])
+        if let imageShape, shape != imageShape {
+            throw DataError(path: imagesPath, .wrongImageShape(expected: imageShape, found: shape))
+        }
+        guard shape.allSatisfy({ $0 > 0 }) else {
+            throw DataError(path: imagesPath, .implausibleSize("images of \(shape[0])×\(shape[1]) pixels hold nothing"))
+        }
         let labels = try IDXFile(contentsOf: labelsPath, expectedDimensionCount: 1, role: "labels")
         guard images.dimensions[0] == labels.dimensions[0] else {
             throw DataError(path: labelsPath, .countMismatch(imagesPath: imagesPath, images: images.dimensions[0],
                                                               labels: labels.dimensions[0]))
         }
+        guard images.dimensions[0] > 0 else { throw DataError(path: imagesPath, .noItems(role: "images")) }
         let labelValues = labels.bytes.map(Int.init)
         if let bad = labelValues.firstIndex(where: { $0 >= classCount }) {
             throw DataError(path: labelsPath, .labelOutOfRange(index: bad, label: labelValues[bad], classes: classCount))

@@ -8,9 +8,14 @@ public enum GrayscaleImage {
     /// - 8-bit PNG: grayscale as is; RGB converted to luminance `0.299 R + 0.587 G + 0.114 B`
     ///   (as PIL's `convert("L")`); alpha ignored. Values are divided by 255.
     ///
-    /// - Throws: ``DataError`` naming `path` when the file is missing, in another format, or malformed.
+    /// - Throws: ``DataError`` naming `path` when the file is missing, in another format, malformed,
+    ///   larger than ``ImageSizeLimit``, or (PGM) followed by more bytes than its pixels.
     public static func load(_ path: String) throws(DataError) -> Tensor {
-        let bytes = try FileIO.read(path)
+        try decode(FileIO.read(path), path: path)
+    }
+
+    /// The image file `bytes` (PNG or binary PGM, as ``load(_:)`` reads) as a tensor; `path` names them in errors.
+    static func decode(_ bytes: [UInt8], path: String) throws(DataError) -> Tensor {
         if bytes.starts(with: PNGImage.signature) {
             return try tensor(PNGImage(decoding: bytes, path: path))
         }
@@ -39,7 +44,8 @@ public enum GrayscaleImage {
     }
 
     /// Decodes a binary PGM (`P5`) file: header `P5 width height maxval` separated by whitespace, with
-    /// `#` comments, then one whitespace byte and the pixels.
+    /// `#` comments, then one whitespace byte and the pixels, which end the file (a second image
+    /// after the first is refused as trailing data rather than ignored).
     static func decodePGM(_ bytes: [UInt8], path: String) throws(DataError) -> Tensor {
         func fail(_ reason: String) -> DataError { DataError(path: path, .invalidImage("PGM: " + reason)) }
         var i = 2
@@ -63,16 +69,22 @@ public enum GrayscaleImage {
         }
         guard bytes.count > 2, isSpace(bytes[2]) else { throw fail("malformed magic number") }
         let width = try nextNumber("width"), height = try nextNumber("height"), maxValue = try nextNumber("maximum value")
-        guard width > 0, height > 0 else { throw fail("invalid size \(width)×\(height)") }
+        guard let pixelCount = ImageSizeLimit.pixelCount(width: width, height: height) else {
+            throw fail(ImageSizeLimit.describe(width: width, height: height))
+        }
         guard maxValue > 0, maxValue < 65536 else { throw fail("maximum value \(maxValue) outside 1...65535") }
         guard i < bytes.count, isSpace(bytes[i]) else { throw fail("no whitespace after the header") }
         i += 1
         let bytesPerPixel = maxValue < 256 ? 1 : 2
-        let expected = width * height * bytesPerPixel
+        let expected = pixelCount * bytesPerPixel   // at most 2^29 within ImageSizeLimit
         guard bytes.count - i >= expected else {
             throw DataError(path: path, .truncated(expected: i + expected, got: bytes.count))
         }
-        let values = (0..<(width * height)).map { p -> Float in
+        // One image per file: bytes after it would be lost without a word.
+        guard bytes.count - i == expected else {
+            throw DataError(path: path, .trailingData(expected: i + expected, got: bytes.count))
+        }
+        let values = (0..<pixelCount).map { p -> Float in
             let v = bytesPerPixel == 1 ? Int(bytes[i + p]) : Int(bytes[i + 2 * p]) << 8 | Int(bytes[i + 2 * p + 1])
             return Swift.min(Float(v) / Float(maxValue), 1)
         }

@@ -5,8 +5,9 @@
 /// inflated image size and each row's filter (all five PNG filters are decoded), and throws
 /// ``DataError`` naming the file on any fault.
 ///
-/// Supported: bit depth 8; grayscale, RGB, grayscale + alpha and RGBA; no interlacing. Other PNGs
-/// are reported as unsupported.
+/// Supported: bit depth 8; grayscale, RGB, grayscale + alpha and RGBA; no interlacing; sizes within
+/// ``ImageSizeLimit``. Other PNGs are reported as unsupported. The image data is inflated only up to
+/// the size the header declares, so a decompression bomb stops there.
 ///
 /// ```swift
 /// let gradient = PNGImage(width: 256, height: 1, colorType: .grayscale, pixels: (0...255).map(UInt8.init))
@@ -119,7 +120,7 @@ public struct PNGImage: Equatable, Sendable {
                 guard length == 13 else { throw fail("IHDR has \(length) bytes, not 13") }
                 let d = Array(data)
                 let w = Int(readBigEndian(d, at: 0)), h = Int(readBigEndian(d, at: 4))
-                guard w > 0, h > 0, w <= Int(Int32.max), h <= Int(Int32.max) else { throw fail("invalid size \(w)×\(h)") }
+                guard ImageSizeLimit.pixelCount(width: w, height: h) != nil else { throw fail(ImageSizeLimit.describe(width: w, height: h)) }
                 guard d[8] == 8 else { throw fail("unsupported bit depth \(d[8]) (only 8 is supported)") }
                 guard let ct = ColorType(rawValue: d[9]) else {
                     throw fail("unsupported colour type \(d[9]) (supported: 0 gray, 2 RGB, 4 gray+alpha, 6 RGBA)")
@@ -140,13 +141,19 @@ public struct PNGImage: Equatable, Sendable {
         }
         guard let (width, height, colorType) = header else { throw fail("no IHDR chunk") }
         guard !compressed.isEmpty else { throw fail("no IDAT data") }
+        // Within ImageSizeLimit: at most 2^30 pixel bytes plus 2^16 filter bytes, far from overflowing.
         let rowBytes = width * colorType.channels
         let expected = height * (rowBytes + 1)
         let raw: [UInt8]
         do {
-            raw = try Zlib.inflate(compressed, format: .zlib, expectedSize: expected)
+            raw = try Zlib.inflate(compressed, format: .zlib, limit: expected)
         } catch {
-            throw fail("image data does not inflate: \(error.reason)")
+            switch error {
+            case .tooLarge:
+                throw fail("image data inflates to more than the \(expected) bytes of a \(width)×\(height) \(colorType) image")
+            case .corrupt(let reason):
+                throw fail("image data does not inflate: \(reason)")
+            }
         }
         guard raw.count == expected else {
             throw fail("image data is \(raw.count) bytes after inflating, expected \(expected) for \(width)×\(height) \(colorType)")

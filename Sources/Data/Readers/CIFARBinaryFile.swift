@@ -19,6 +19,9 @@ public struct CIFARBinaryFile: Equatable, Sendable {
     public static let imageSize = channels * side * side
     /// Bytes of one record: a label byte and an image (3073).
     public static let recordSize = 1 + imageSize
+    /// The most records a gzip-compressed file may inflate to: 2^17 = 131,072 (about 403 MB), twice
+    /// the whole of CIFAR-10. Plain files are limited only by their size.
+    public static let maximumCompressedRecordCount = 1 << 17
 
     /// One class index per record.
     public var labels: [UInt8]
@@ -43,12 +46,20 @@ public struct CIFARBinaryFile: Equatable, Sendable {
     ///
     /// - Parameter classCount: every label must lie in `0..<classCount` (10 for CIFAR-10).
     /// - Throws: ``DataError`` naming `path`: ``DataError/Problem/fileNotFound``,
-    ///   ``DataError/Problem/corruptGzip(_:)``, ``DataError/Problem/empty``,
+    ///   ``DataError/Problem/corruptGzip(_:)``, ``DataError/Problem/decompressedTooLarge(limit:)`` (gzip
+    ///   data of more than ``maximumCompressedRecordCount`` records), ``DataError/Problem/empty``,
     ///   ``DataError/Problem/truncatedRecord(recordSize:expected:got:)`` or
     ///   ``DataError/Problem/labelOutOfRange(index:label:classes:)``.
     public init(contentsOf path: String, classCount: Int = 10) throws(DataError) {
-        let data = try FileIO.readMaybeGzip(path, expectedSize: 10_000 * CIFARBinaryFile.recordSize)
-        try self.init(decoding: data, path: path, classCount: classCount)
+        try self.init(fileContents: FileContents(path: path), classCount: classCount)
+    }
+
+    /// Decodes and validates a file's contents (gzip-compressed or not); gzip data may inflate to at
+    /// most `maximumRecordCount` records.
+    init(fileContents contents: FileContents, classCount: Int = 10,
+         maximumRecordCount: Int = CIFARBinaryFile.maximumCompressedRecordCount) throws(DataError) {
+        let limit = maximumRecordCount * CIFARBinaryFile.recordSize
+        try self.init(decoding: contents.all(limit: limit), path: contents.path, classCount: classCount)
     }
 
     /// Decodes and validates records `data` (already decompressed); `path` names the source in errors.

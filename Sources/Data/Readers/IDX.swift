@@ -18,19 +18,30 @@ public struct IDXFile: Equatable, Sendable {
     /// The elements, row-major; `bytes.count` is the product of `dimensions`.
     public var bytes: [UInt8]
 
+    /// The most elements a file may declare: 2^32 (4 GiB of data). The largest MNIST-style file,
+    /// EMNIST's by-class training images, holds about 0.55 GB.
+    public static let maximumElementCount = 1 << 32
+
+    /// The largest header: the magic number and 255 dimensions.
+    static let maximumHeaderSize = 4 + 4 * 255
+
     /// An IDX array of unsigned bytes.
     ///
-    /// - Precondition: `bytes.count` is the product of `dimensions`, each of which fits in 32 bits.
+    /// - Precondition: at most 255 dimensions, each of which fits in 32 bits, and `bytes.count` is
+    ///   their product.
     public init(dimensions: [Int], bytes: [UInt8]) {
         precondition(dimensions.allSatisfy { $0 >= 0 && $0 <= Int(UInt32.max) } && dimensions.count <= 255,
                      "IDXFile: invalid dimensions \(dimensions)")
-        precondition(dimensions.reduce(1, *) == bytes.count,
-                     "IDXFile: dimensions \(dimensions) need \(dimensions.reduce(1, *)) bytes, got \(bytes.count)")
+        precondition(CheckedSize.product(dimensions) == bytes.count,
+                     "IDXFile: dimensions \(dimensions) need \(CheckedSize.product(dimensions).map(String.init) ?? "more than Int.max") bytes, got \(bytes.count)")
         self.dimensions = dimensions
         self.bytes = bytes
     }
 
     /// Reads and validates the IDX file at `path` (gzip-compressed or not).
+    ///
+    /// A gzip-compressed file is inflated header first; the rest is inflated only up to the size the
+    /// header declares.
     ///
     /// - Parameters:
     ///   - expectedDimensionCount: when given, the number of dimensions the file must have
@@ -40,15 +51,43 @@ public struct IDXFile: Equatable, Sendable {
     ///   ``DataError/Problem/corruptGzip(_:)``, ``DataError/Problem/badMagic(_:)``,
     ///   ``DataError/Problem/unsupportedDataType(_:)``,
     ///   ``DataError/Problem/wrongDimensionCount(expected:found:role:)``,
-    ///   ``DataError/Problem/truncated(expected:got:)`` or ``DataError/Problem/trailingData(expected:got:)``.
+    ///   ``DataError/Problem/implausibleSize(_:)`` (more than ``maximumElementCount`` elements),
+    ///   ``DataError/Problem/truncated(expected:got:)``, ``DataError/Problem/trailingData(expected:got:)``
+    ///   or, for gzip data that inflates past the declared size, ``DataError/Problem/decompressedTooLarge(limit:)``.
     public init(contentsOf path: String, expectedDimensionCount: Int? = nil, role: String = "data") throws(DataError) {
-        let data = try FileIO.readMaybeGzip(path)
-        try self.init(decoding: data, path: path, expectedDimensionCount: expectedDimensionCount, role: role)
+        try self.init(fileContents: FileContents(path: path), expectedDimensionCount: expectedDimensionCount, role: role)
+    }
+
+    /// Decodes and validates a file's contents (gzip-compressed or not): the header first, then no
+    /// more data than the header declares.
+    init(fileContents contents: FileContents, expectedDimensionCount: Int? = nil, role: String = "data") throws(DataError) {
+        let header = try IDXFile.header(of: contents.prefix(IDXFile.maximumHeaderSize), path: contents.path,
+                                        expectedDimensionCount: expectedDimensionCount, role: role)
+        let data = try contents.all(limit: header.fileSize)
+        try self.init(decoding: data, path: contents.path, expectedDimensionCount: expectedDimensionCount, role: role)
     }
 
     /// Decodes and validates IDX `data` (already decompressed); `path` names the source in errors.
     public init(decoding data: [UInt8], path: String, expectedDimensionCount: Int? = nil,
                 role: String = "data") throws(DataError) {
+        let header = try IDXFile.header(of: data, path: path, expectedDimensionCount: expectedDimensionCount, role: role)
+        if data.count < header.fileSize { throw DataError(path: path, .truncated(expected: header.fileSize, got: data.count)) }
+        if data.count > header.fileSize { throw DataError(path: path, .trailingData(expected: header.fileSize, got: data.count)) }
+        self.init(dimensions: header.dimensions, bytes: Array(data[header.size...]))
+    }
+
+    /// What an IDX header declares.
+    struct Header {
+        /// The size of each dimension, outermost first.
+        let dimensions: [Int]
+        /// Bytes of the header: 4 + 4 × the number of dimensions.
+        let size: Int
+        /// Bytes of the whole file: header and elements (at most ``IDXFile/maximumElementCount`` of them).
+        let fileSize: Int
+    }
+
+    /// The header at the start of `data`, validated.
+    static func header(of data: [UInt8], path: String, expectedDimensionCount: Int?, role: String) throws(DataError) -> Header {
         guard data.count >= 4 else { throw DataError(path: path, .truncated(expected: 4, got: data.count)) }
         guard data[0] == 0, data[1] == 0, data[3] > 0 else {
             throw DataError(path: path, .badMagic(Array(data[0..<4])))
@@ -62,19 +101,17 @@ public struct IDXFile: Equatable, Sendable {
         guard data.count >= headerSize else {
             throw DataError(path: path, .truncated(expected: headerSize, got: data.count))
         }
-        var dims = [Int]()
-        for d in 0..<rank {
+        let dimensions = (0..<rank).map { d in
             let o = 4 + 4 * d
-            dims.append(Int(data[o]) << 24 | Int(data[o + 1]) << 16 | Int(data[o + 2]) << 8 | Int(data[o + 3]))
+            return Int(data[o]) << 24 | Int(data[o + 1]) << 16 | Int(data[o + 2]) << 8 | Int(data[o + 3])
         }
-        let (elementCount, overflow) = dims.reduce((1, false)) { acc, d in
-            let (p, o) = acc.0.multipliedReportingOverflow(by: d)
-            return (p, acc.1 || o)
+        guard let elementCount = CheckedSize.product(dimensions, limit: IDXFile.maximumElementCount) else {
+            throw DataError(path: path, .implausibleSize(
+                "dimensions \(dimensions.map(String.init).joined(separator: "×")) declare more than "
+                + "\(IDXFile.maximumElementCount) elements, the most an IDX file may hold"))
         }
-        let expectedSize = overflow ? Int.max : headerSize + elementCount
-        if data.count < expectedSize { throw DataError(path: path, .truncated(expected: expectedSize, got: data.count)) }
-        if data.count > expectedSize { throw DataError(path: path, .trailingData(expected: expectedSize, got: data.count)) }
-        self.init(dimensions: dims, bytes: Array(data[headerSize...]))
+        // Both terms are bounded (1,024 and 2^32), so the sum cannot overflow.
+        return Header(dimensions: dimensions, size: headerSize, fileSize: headerSize + elementCount)
     }
 
     /// The file's bytes: header then elements.

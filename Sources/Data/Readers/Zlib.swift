@@ -18,52 +18,18 @@ enum Zlib {
         var windowBits: Int32 { self == .zlib ? MAX_WBITS : MAX_WBITS + 16 }
     }
 
-    /// The decompressed bytes of `input`; throws a description of what is wrong with the stream.
+    /// The decompressed bytes of `input`, at most `limit` of them.
     ///
-    /// - Parameter expectedSize: a size hint for the output buffer.
-    static func inflate(_ input: [UInt8], format: Format, expectedSize: Int = 0) throws(ZlibFailure) -> [UInt8] {
-        guard !input.isEmpty else { throw ZlibFailure("no compressed data") }
-        var output = [UInt8]()
-        output.reserveCapacity(Swift.max(expectedSize, input.count * 2, 64))
-        var stream = z_stream()
-        guard inflateInit2_(&stream, format.windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw ZlibFailure("inflateInit2 failed")
-        }
-        defer { inflateEnd(&stream) }
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        var consumed = 0
-        while true {
-            var status: Int32 = Z_OK
-            input.withUnsafeBufferPointer { inBuf in
-                stream.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress! + consumed)
-                stream.avail_in = UInt32(inBuf.count - consumed)
-                repeat {
-                    chunk.withUnsafeMutableBufferPointer { outBuf in
-                        stream.next_out = outBuf.baseAddress
-                        stream.avail_out = UInt32(outBuf.count)
-                        status = CZlib.inflate(&stream, Z_NO_FLUSH)
-                        output.append(contentsOf: outBuf[0..<(outBuf.count - Int(stream.avail_out))])
-                    }
-                } while status == Z_OK && (stream.avail_in > 0 || stream.avail_out == 0)
-                consumed = inBuf.count - Int(stream.avail_in)
-            }
-            switch status {
-            case Z_STREAM_END:
-                // Another gzip member may follow; anything else after the end is an error.
-                let rest = input.count - consumed
-                if rest == 0 { return output }
-                if format == .gzip && rest >= 2 && input[consumed] == 0x1F && input[consumed + 1] == 0x8B {
-                    inflateReset(&stream)
-                    continue
-                }
-                throw ZlibFailure("\(rest) unexpected bytes after the end of the compressed stream")
-            case Z_OK, Z_BUF_ERROR:
-                throw ZlibFailure("unexpected end of compressed data after \(consumed) bytes (file cut short?)")
-            default:
-                let message = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
-                throw ZlibFailure("\(message) at byte \(consumed)")
-            }
-        }
+    /// Decompression stops as soon as the output would pass `limit`, so no more than `limit + 1` bytes
+    /// are ever held.
+    ///
+    /// - Throws: ``ZlibFailure/tooLarge(limit:)`` when the data inflates to more than `limit` bytes,
+    ///   ``ZlibFailure/corrupt(_:)`` when it is malformed.
+    static func inflate(_ input: [UInt8], format: Format, limit: Int) throws(ZlibFailure) -> [UInt8] {
+        let inflater = try Inflater(input, format: format)
+        try inflater.inflate(upTo: limit == .max ? limit : limit + 1)
+        guard inflater.output.count <= limit else { throw .tooLarge(limit: limit) }
+        return inflater.output
     }
 
     /// `input` compressed as a zlib stream (PNG) or a gzip file, at `level` (0–9).
@@ -112,10 +78,12 @@ enum Zlib {
     }
 }
 
-/// What went wrong in a zlib stream, in words.
-struct ZlibFailure: Error {
-    let reason: String
-    init(_ reason: String) { self.reason = reason }
+/// What went wrong when inflating a zlib stream or gzip file.
+enum ZlibFailure: Error, Equatable {
+    /// The data is malformed or cut short; the string says how, in words.
+    case corrupt(String)
+    /// The data inflates to more than `limit` bytes; inflation stopped there.
+    case tooLarge(limit: Int)
 }
 
 /// Reading and writing whole files, with errors that name the file.
@@ -131,18 +99,6 @@ enum FileIO {
             return [UInt8](try Foundation.Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
             throw DataError(path: path, .unreadable(error.localizedDescription))
-        }
-    }
-
-    /// The bytes of the file at `path`, decompressed if they start with the gzip magic number
-    /// (whatever the file is called).
-    static func readMaybeGzip(_ path: String, expectedSize: Int = 0) throws(DataError) -> [UInt8] {
-        let raw = try read(path)
-        guard Zlib.isGzip(raw) else { return raw }
-        do {
-            return try Zlib.inflate(raw, format: .gzip, expectedSize: expectedSize)
-        } catch {
-            throw DataError(path: path, .corruptGzip(error.reason))
         }
     }
 

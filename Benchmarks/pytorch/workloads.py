@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch side of the swift-autograd benchmarks (WORKLOADS.md): one workload, one thread count.
 
-Prints one JSON line: {"workload", "threads", "ms_median", "peak_rss_mb"} for W1-W4, or
+Prints one JSON line: {"workload", "threads", "ms_median", "peak_rss_mb"} for W1-W4 and W4b, or
 {"workload": "W5", "threads", "gflops": {n: GFLOP/s}} for the matmul workload.
 """
 import argparse
@@ -81,6 +81,26 @@ def w4():
     return step
 
 
+def w4b():
+    d = nn.Sequential(nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1), nn.LeakyReLU(0.2),
+                      nn.Flatten(), nn.Linear(6272, 1, bias=False))
+    od = torch.optim.Adam(d.parameters(), lr=1e-4, betas=(0.5, 0.9))
+    real = torch.rand(64, 1, 28, 28) * 2 - 1
+    fake = torch.rand(64, 1, 28, 28) * 2 - 1
+
+    def step():
+        eps = torch.rand(64, 1, 1, 1)
+        od.zero_grad()
+        interpolates = (eps * real + (1 - eps) * fake).requires_grad_(True)
+        (grad,) = torch.autograd.grad(d(interpolates).sum(), [interpolates], create_graph=True)
+        norms = (grad.reshape(64, -1).square().sum(1) + 1e-12).sqrt()
+        penalty = (norms - 1).square().mean() * 10
+        loss = d(fake).mean() - d(real).mean() + penalty
+        loss.backward()
+        od.step()
+    return step
+
+
 def time_steps(step, warmup, steps):
     return sorted_durations(step, warmup, steps)[steps // 2] * 1e3
 
@@ -96,7 +116,7 @@ def matmul_gflops(sizes, repeats):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--workload", required=True, choices=["W1", "W2", "W3", "W4", "W5"])
+    parser.add_argument("--workload", required=True, choices=["W1", "W2", "W3", "W4", "W4b", "W5"])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=10)
@@ -107,7 +127,7 @@ def main():
     if args.workload == "W5":
         result["gflops"] = matmul_gflops([256, 1024, 2048], repeats=max(3, args.steps // 20))
     else:
-        step = {"W1": w1, "W2": w2, "W3": w3, "W4": w4}[args.workload]()
+        step = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W4b": w4b}[args.workload]()
         result["ms_median"] = time_steps(step, args.warmup, args.steps)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["cpu_capability"] = torch.backends.cpu.get_cpu_capability()

@@ -6,7 +6,7 @@ typealias Step = () -> Void
 
 /// The workloads of WORKLOADS.md that this build can run, by id.
 enum Workload: String, CaseIterable {
-    case w1 = "W1", w2 = "W2", w3 = "W3", w4 = "W4", w5 = "W5"
+    case w1 = "W1", w2 = "W2", w3 = "W3", w4 = "W4", w4b = "W4b", w5 = "W5"
 
     var summary: String {
         switch self {
@@ -14,6 +14,7 @@ enum Workload: String, CaseIterable {
         case .w2: return "CNN-small on 1x28x28, Adam, batch 64"
         case .w3: return "LeNet-5 on 3x32x32, SGD momentum 0.9, batch 64"
         case .w4: return "DCGAN-28: one D update (real + fake) and one G update, batch 64"
+        case .w4b: return "WGAN-GP critic update (real + fake + gradient penalty), batch 64"
         case .w5: return "matmul n = 256, 1024, 2048 (GFLOP/s)"
         }
     }
@@ -44,6 +45,8 @@ enum Workload: String, CaseIterable {
                                   input: [64, 3, 32, 32], generator: generator)
         case .w4:
             return dcganStep(generator: generator)
+        case .w4b:
+            return wganCriticStep(generator: generator)
         case .w5:
             preconditionFailure("W5 is measured in GFLOP/s, not as a training step")
         }
@@ -85,5 +88,29 @@ private func dcganStep(generator: RandomGenerator) -> Step {
         optimizerG.zeroGrad()
         binaryCrossEntropyWithLogits(discriminator(fake), ones).backward()
         optimizerG.step()
+    }
+}
+
+/// W4b: one WGAN-GP critic update (Gulrajani et al. 2017) with W4's discriminator without BatchNorm (and, as
+/// example-gan's critic, without the last layer's bias): `mean D(fake) − mean D(real) + λ·GP`, λ = 10, where the
+/// penalty `mean (‖∇ₓ̂ D(x̂)‖₂ − 1)²` at `x̂ = ε·real + (1 − ε)·fake` differentiates the critic's input gradient
+/// (taken with `createGraph: true`) once more. Adam(1e-4, betas (0.5, 0.9)); real and fake are fixed random images.
+private func wganCriticStep(generator: RandomGenerator) -> Step {
+    let critic = Sequential(Conv2d(1, 64, kernelSize: 4, stride: 2, padding: 1), LeakyReLU(negativeSlope: 0.2),
+                            Conv2d(64, 128, kernelSize: 4, stride: 2, padding: 1), LeakyReLU(negativeSlope: 0.2),
+                            Flatten(), Linear(6272, 1, bias: false))
+    let optimizer = Adam(critic.parameters(), learningRate: 1e-4, betas: (0.5, 0.9))
+    let real = Tensor.rand([64, 1, 28, 28], generator: generator) * 2 - 1
+    let fake = Tensor.rand([64, 1, 28, 28], generator: generator) * 2 - 1
+    return {
+        let epsilon = Tensor.rand([64, 1, 1, 1], generator: generator)
+        optimizer.zeroGrad()
+        let interpolates = Variable(epsilon * real + (1 - epsilon) * fake, requiresGrad: true)
+        let inputGradient = Graph.gradients(of: critic(interpolates).sum(), withRespectTo: [interpolates], createGraph: true)[0]
+        let norms = (inputGradient.reshaped([64, -1]).squared().sum(axes: [1]) + 1e-12).sqrt()
+        let penalty = (norms - 1).squared().mean() * 10
+        let loss = critic(Variable(fake)).mean() - critic(Variable(real)).mean() + penalty
+        loss.backward()
+        optimizer.step()
     }
 }

@@ -36,6 +36,13 @@ private var threadState: ThreadState {
 /// reverse topological order, and each record is visited after every record that consumes its
 /// output, when its gradient is complete.
 ///
+/// Backward runs only what leads to the gradients asked for (as tinygrad's `gradient.py` and PyTorch's
+/// engine do): before the walk, each reachable record is told which of its inputs' gradients are
+/// needed (see ``Op/backward(_:inputs:output:needed:)``). For ``Variable/backward(seed:retainGraph:createGraph:)``
+/// that is every input that requires a gradient; for ``gradients(of:withRespectTo:seeds:retainGraph:createGraph:)``
+/// only inputs on a path to a requested variable, so records that lead elsewhere are not run and
+/// parameters that were not asked for get no gradient computed.
+///
 /// Recording is on by default and can be switched off for a scope with ``noGrad(_:)``; each thread
 /// has its own setting.
 public enum Graph {
@@ -94,7 +101,9 @@ public enum Graph {
     /// The gradients of `outputs` with respect to `inputs` (PyTorch's `torch.autograd.grad`).
     ///
     /// Leaves' ``Variable/grad`` are left untouched. An input that the outputs do not depend on gets
-    /// a zero gradient.
+    /// a zero gradient. Only the ops on a path from `outputs` to `inputs` run their backward, and each
+    /// computes only the input gradients on such a path: a gradient penalty's input gradient costs no
+    /// weight gradients.
     ///
     /// - Parameters:
     ///   - outputs: the variables to differentiate.
@@ -166,15 +175,23 @@ public enum Graph {
             }
         }
 
-        for record in reachableRecords(from: roots) {
+        let records = reachableRecords(from: roots)
+        let masks = neededInputs(of: records, requested: targets == nil ? nil : (leafTargets, Set(targetOfRecord.keys)))
+        for (record, needed) in zip(records, masks) {
             let key = ObjectIdentifier(record)
             guard let gradient = pending.removeValue(forKey: key) else {
-                // Reachable but given no gradient (every consumer returned nil for it): its subgraph
-                // is consumed all the same, so free it like the others.
+                // Reachable but given no gradient (every consumer returned nil for it, or none needed it):
+                // its subgraph is consumed all the same, so free it like the others.
                 if !retainGraph { record.release() }
                 continue
             }
             if let target = targetOfRecord[key] { found[target] = gradient }
+            guard needed.contains(true) else {
+                // Leads to nothing requested (an output or a requested intermediate that does not depend on the
+                // requested variables): its backward is not run.
+                if !retainGraph { record.release() }
+                continue
+            }
             guard let outputValue = record.outputValue else {
                 preconditionFailure("backward: the graph through op \(record.op.name) was freed by an earlier backward; pass retainGraph: true to the first backward to go through it twice")
             }
@@ -184,11 +201,11 @@ public enum Graph {
                 let state = threadState
                 let enclosing = state.inBackwardOf
                 state.inBackwardOf = record.op.name
-                let gradients = record.op.backward(gradient, inputs: inputs, output: output)
+                let gradients = record.op.backward(gradient, inputs: inputs, output: output, needed: needed)
                 state.inBackwardOf = enclosing
                 precondition(gradients.count == inputs.count,
                              "backward of \(record.op.name): \(gradients.count) gradients for \(inputs.count) inputs")
-                for (input, g) in zip(inputs, gradients) where input.requiresGrad {
+                for (i, (input, g)) in zip(inputs, gradients).enumerated() where needed[i] {
                     guard let g else { continue }
                     if let check = anomalyCheck { check("backward of \(record.op.name)", g.value) }
                     deliver(reduceToShape(g, input.shape, op: record.op.name), to: input)
@@ -205,6 +222,30 @@ public enum Graph {
         precondition(Broadcasting.shape(shape, gradient.shape) == gradient.shape,
                      "backward of \(op): gradient of shape \(gradient.shape) does not reduce to input shape \(shape)")
         return gradient.sum(toShape: shape)
+    }
+
+    /// For each of `records` (latest first), which of its inputs' gradients are needed.
+    ///
+    /// Without `requested` (plain backward) that is every input that requires a gradient. With it, an input is
+    /// needed when it requires a gradient and is a requested leaf or was made by a record that leads to a
+    /// requested variable: a record leads to one when it made a requested variable or one of its inputs is
+    /// needed. Inputs' records come earlier on the tape, so one pass from the earliest record decides all.
+    private static func neededInputs(of records: [Record],
+                                     requested: (leaves: Set<ObjectIdentifier>, records: Set<ObjectIdentifier>)?) -> [[Bool]] {
+        guard let requested else { return records.map { $0.inputs.map(\.requiresGrad) } }
+        var leading: Set<ObjectIdentifier> = []
+        var masks = [[Bool]](repeating: [], count: records.count)
+        for i in records.indices.reversed() {
+            let record = records[i]
+            masks[i] = record.inputs.map { input in
+                guard input.requiresGrad else { return false }
+                if let r = input.record { return leading.contains(ObjectIdentifier(r)) }
+                return requested.leaves.contains(ObjectIdentifier(input))
+            }
+            let key = ObjectIdentifier(record)
+            if masks[i].contains(true) || requested.records.contains(key) { leading.insert(key) }
+        }
+        return masks
     }
 
     /// The records reachable from `roots` through inputs that require gradients, latest first.

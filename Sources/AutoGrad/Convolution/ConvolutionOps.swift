@@ -35,12 +35,17 @@ struct Conv2dOp: Op {
     }
 
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
+        backward(g, inputs: inputs, output: output, needed: inputs.map(\.requiresGrad))
+    }
+
+    /// Runs the input-gradient convolution only when `x`'s gradient is needed, the weight-gradient one only when `W`'s is.
+    func backward(_ g: Variable, inputs: [Variable], output: Variable, needed: [Bool]) -> [Variable?] {
         let (x, w) = (inputs[0], inputs[1])
-        let gx = x.requiresGrad
+        let gx = needed[0]
             ? ConvTranspose2dOp(options: options, inputSize: (x.shape[2], x.shape[3]))(g, w) : nil
-        let gw = w.requiresGrad
+        let gw = needed[1]
             ? Conv2dWeightGradOp(options: options, kernelSize: (w.shape[2], w.shape[3]))(x, g) : nil
-        return [gx, gw] + channelBiasGradient(g, inputs)
+        return [gx, gw] + channelBiasGradient(g, inputs, needed)
     }
 }
 
@@ -67,10 +72,15 @@ struct ConvTranspose2dOp: Op {
     }
 
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
+        backward(g, inputs: inputs, output: output, needed: inputs.map(\.requiresGrad))
+    }
+
+    /// Runs the convolution for `y`'s gradient and the weight-gradient one only for the inputs that need them.
+    func backward(_ g: Variable, inputs: [Variable], output: Variable, needed: [Bool]) -> [Variable?] {
         let (y, w) = (inputs[0], inputs[1])
-        let gy = y.requiresGrad ? Conv2dOp(options: options, outputSize: (y.shape[2], y.shape[3]))(g, w) : nil
-        let gw = w.requiresGrad ? Conv2dWeightGradOp(options: options, kernelSize: (w.shape[2], w.shape[3]))(g, y) : nil
-        return [gy, gw] + channelBiasGradient(g, inputs)
+        let gy = needed[0] ? Conv2dOp(options: options, outputSize: (y.shape[2], y.shape[3]))(g, w) : nil
+        let gw = needed[1] ? Conv2dWeightGradOp(options: options, kernelSize: (w.shape[2], w.shape[3]))(g, y) : nil
+        return [gy, gw] + channelBiasGradient(g, inputs, needed)
     }
 }
 
@@ -95,16 +105,21 @@ struct Conv2dWeightGradOp: Op {
     }
 
     func backward(_ h: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
+        backward(h, inputs: inputs, output: output, needed: inputs.map(\.requiresGrad))
+    }
+
+    /// Runs each of the two convolutions only when its input's gradient is needed.
+    func backward(_ h: Variable, inputs: [Variable], output: Variable, needed: [Bool]) -> [Variable?] {
         let (x, y) = (inputs[0], inputs[1])
-        let gx = x.requiresGrad ? ConvTranspose2dOp(options: options, inputSize: (x.shape[2], x.shape[3]))(y, h) : nil
-        let gy = y.requiresGrad ? Conv2dOp(options: options, outputSize: (y.shape[2], y.shape[3]))(x, h) : nil
+        let gx = needed[0] ? ConvTranspose2dOp(options: options, inputSize: (x.shape[2], x.shape[3]))(y, h) : nil
+        let gy = needed[1] ? Conv2dOp(options: options, outputSize: (y.shape[2], y.shape[3]))(x, h) : nil
         return [gx, gy]
     }
 }
 
 /// The gradient of a per-channel bias (the third input, when there is one): `g` summed over the batch and the
-/// positions, `[N, C, H, W] → [C]`; empty without a bias.
-private func channelBiasGradient(_ g: Variable, _ inputs: [Variable]) -> [Variable?] {
+/// positions, `[N, C, H, W] → [C]`, when `needed`; empty without a bias.
+private func channelBiasGradient(_ g: Variable, _ inputs: [Variable], _ needed: [Bool]) -> [Variable?] {
     guard inputs.count > 2 else { return [] }
-    return [inputs[2].requiresGrad ? g.sum(axes: [0, 2, 3]) : nil]
+    return [needed[2] ? g.sum(axes: [0, 2, 3]) : nil]
 }

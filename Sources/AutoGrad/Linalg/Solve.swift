@@ -64,10 +64,14 @@ struct LUSolve: Op {
     var name: String { "solve" }
     func forward(_ x: [Tensor]) -> Tensor { factors.solve(x[1], transpose: transpose) }
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
-        let (a, b) = (inputs[0], inputs[1])
+        backward(g, inputs: inputs, output: output, needed: inputs.map(\.requiresGrad))
+    }
+
+    func backward(_ g: Variable, inputs: [Variable], output: Variable, needed: [Bool]) -> [Variable?] {
+        let a = inputs[0]
         let gb = LUSolve(factors: factors, transpose: !transpose)(a, g)
-        let ga: Variable? = a.requiresGrad ? -(transpose ? output.matmul(gb.mT) : gb.matmul(output.mT)) : nil
-        return [ga, b.requiresGrad ? gb : nil]
+        let ga: Variable? = needed[0] ? -(transpose ? output.matmul(gb.mT) : gb.matmul(output.mT)) : nil
+        return [ga, needed[1] ? gb : nil]
     }
 }
 

@@ -21,14 +21,18 @@ struct TriangularSolve: Op {
     }
 
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
-        let (a, b) = (inputs[0], inputs[1])
+        backward(g, inputs: inputs, output: output, needed: inputs.map(\.requiresGrad))
+    }
+
+    func backward(_ g: Variable, inputs: [Variable], output: Variable, needed: [Bool]) -> [Variable?] {
+        let a = inputs[0]
         let gb = TriangularSolve(upper: upper, transpose: !transpose, unit: unit)(a, g)
         var ga: Variable? = nil
-        if a.requiresGrad {
+        if needed[0] {
             let full = -(transpose ? output.matmul(gb.mT) : gb.matmul(output.mT))
             ga = full.triangle(upper: upper, diagonal: unit ? (upper ? 1 : -1) : 0)
         }
-        return [ga, b.requiresGrad ? gb : nil]
+        return [ga, needed[1] ? gb : nil]
     }
 }
 

@@ -17,7 +17,11 @@ struct Subtract: Op {
 struct Multiply: Op {
     func forward(_ x: [Tensor]) -> Tensor { x[0] * x[1] }
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
-        [inputs[0].requiresGrad ? g * inputs[1] : nil, inputs[1].requiresGrad ? g * inputs[0] : nil]
+        backward(g, inputs: inputs, output: output, needed: inputs.map(\.requiresGrad))
+    }
+
+    func backward(_ g: Variable, inputs: [Variable], output: Variable, needed: [Bool]) -> [Variable?] {
+        [needed[0] ? g * inputs[1] : nil, needed[1] ? g * inputs[0] : nil]
     }
 }
 
@@ -25,8 +29,12 @@ struct Multiply: Op {
 struct Divide: Op {
     func forward(_ x: [Tensor]) -> Tensor { x[0] / x[1] }
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
+        backward(g, inputs: inputs, output: output, needed: inputs.map(\.requiresGrad))
+    }
+
+    func backward(_ g: Variable, inputs: [Variable], output: Variable, needed: [Bool]) -> [Variable?] {
         let (a, b) = (inputs[0], inputs[1])
-        return [a.requiresGrad ? g / b : nil, b.requiresGrad ? -(g * a) / (b * b) : nil]
+        return [needed[0] ? g / b : nil, needed[1] ? -(g * a) / (b * b) : nil]
     }
 }
 
@@ -66,14 +74,18 @@ struct PowerScalar: Op {
 struct Power: Op {
     func forward(_ x: [Tensor]) -> Tensor { Tensor.pow(x[0], x[1]) }
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
+        backward(g, inputs: inputs, output: output, needed: inputs.map(\.requiresGrad))
+    }
+
+    func backward(_ g: Variable, inputs: [Variable], output: Variable, needed: [Bool]) -> [Variable?] {
         let (a, b) = (inputs[0], inputs[1])
         var ga: Variable? = nil
-        if a.requiresGrad {
+        if needed[0] {
             let bIsZero = b.value .== 0
             ga = Variable.where(bIsZero, Variable(Tensor.zeros(like: output.value)), g * b * Variable.pow(a, b - 1))
         }
         var gb: Variable? = nil
-        if b.requiresGrad {
+        if needed[1] {
             let aIsZero = a.value .== 0
             let safeA = Variable.where(aIsZero, Variable(Tensor.ones(like: a.value)), a)
             gb = Variable.where(aIsZero, Variable(Tensor.zeros(like: output.value)), g * output * safeA.log())

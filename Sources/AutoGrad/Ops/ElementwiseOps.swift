@@ -99,8 +99,12 @@ struct Select: Op {
     var name: String { "Where" }
     func forward(_ x: [Tensor]) -> Tensor { Tensor.where(condition, x[0], x[1]) }
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
+        backward(g, inputs: inputs, output: output, needed: inputs.map(\.requiresGrad))
+    }
+
+    func backward(_ g: Variable, inputs: [Variable], output: Variable, needed: [Bool]) -> [Variable?] {
         let zero = Variable(Tensor.zeros([], dtype: g.dtype))
-        return [inputs[0].requiresGrad ? Variable.where(condition, g, zero) : nil,
-                inputs[1].requiresGrad ? Variable.where(condition, zero, g) : nil]
+        return [needed[0] ? Variable.where(condition, g, zero) : nil,
+                needed[1] ? Variable.where(condition, zero, g) : nil]
     }
 }

@@ -55,11 +55,15 @@ struct Concatenate: Op {
     let axis: Int
     func forward(_ x: [Tensor]) -> Tensor { Tensor.concatenate(x, axis: axis) }
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
+        backward(g, inputs: inputs, output: output, needed: inputs.map(\.requiresGrad))
+    }
+
+    func backward(_ g: Variable, inputs: [Variable], output: Variable, needed: [Bool]) -> [Variable?] {
         var start = 0
-        return inputs.map { input in
+        return zip(inputs, needed).map { input, needed in
             let size = input.shape[axis]
             defer { start += size }
-            return input.requiresGrad ? g.sliced(axis: axis, start: start, end: start + size) : nil
+            return needed ? g.sliced(axis: axis, start: start, end: start + size) : nil
         }
     }
 }

@@ -69,28 +69,35 @@ final class BatchNormTraining: Op {
     }
 
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
-        Graph.isRecording ? differentiableBackward(g, inputs: inputs) : fusedBackward(g, inputs: inputs, dtype: output.dtype)
+        backward(g, inputs: inputs, output: output, needed: inputs.map(\.requiresGrad))
     }
 
-    /// The closed-form gradients by two passes over `g` and `x` per channel; each computed only when wanted.
-    private func fusedBackward(_ g: Variable, inputs: [Variable], dtype: DType) -> [Variable?] {
+    /// The gradients of the inputs that are `needed`: without `x`'s, the second pass (`∂x`) is skipped; without
+    /// `γ`'s and `β`'s, they are not formed.
+    func backward(_ g: Variable, inputs: [Variable], output: Variable, needed: [Bool]) -> [Variable?] {
+        Graph.isRecording ? differentiableBackward(g, inputs: inputs, needed: needed)
+                          : fusedBackward(g, inputs: inputs, needed: needed, dtype: output.dtype)
+    }
+
+    /// The closed-form gradients by two passes over `g` and `x` per channel; each computed only when needed.
+    private func fusedBackward(_ g: Variable, inputs: [Variable], needed: [Bool], dtype: DType) -> [Variable?] {
         let x = inputs[0]
         let affine = inputs.count == 3
-        let wantsAffine = affine && (inputs[1].requiresGrad || inputs[2].requiresGrad)
-        guard x.requiresGrad || wantsAffine else { return inputs.map { _ in nil } }
+        let wantsAffine = affine && (needed[1] || needed[2])
+        guard needed[0] || wantsAffine else { return inputs.map { _ in nil } }
         let layout = ChannelLayout(shape: x.shape)
         let sums: (sumG: [Double], sumGCentered: [Double])
         var gx: Tensor?
         let (xValue, gValue) = (x.value.to(dtype), g.value.to(dtype))
         switch dtype {
-        case .float32: (sums, gx) = inputGradient(gValue, xValue, Float.self, layout, inputs, wantsInput: x.requiresGrad)
-        case .float64: (sums, gx) = inputGradient(gValue, xValue, Double.self, layout, inputs, wantsInput: x.requiresGrad)
+        case .float32: (sums, gx) = inputGradient(gValue, xValue, Float.self, layout, inputs, wantsInput: needed[0])
+        case .float64: (sums, gx) = inputGradient(gValue, xValue, Double.self, layout, inputs, wantsInput: needed[0])
         }
         var gradients: [Variable?] = [gx.map { Variable($0.to(x.dtype)) }]
         if affine {
             let gGamma = zip(sums.sumGCentered, inverseStd).map(*)
-            gradients.append(inputs[1].requiresGrad ? Variable(Tensor(shape: [layout.channels], scalars: gGamma, dtype: inputs[1].dtype)) : nil)
-            gradients.append(inputs[2].requiresGrad ? Variable(Tensor(shape: [layout.channels], scalars: sums.sumG, dtype: inputs[2].dtype)) : nil)
+            gradients.append(needed[1] ? Variable(Tensor(shape: [layout.channels], scalars: gGamma, dtype: inputs[1].dtype)) : nil)
+            gradients.append(needed[2] ? Variable(Tensor(shape: [layout.channels], scalars: sums.sumG, dtype: inputs[2].dtype)) : nil)
         }
         return gradients
     }
@@ -124,7 +131,7 @@ final class BatchNormTraining: Op {
 
     /// The same gradients built from differentiable operations (statistics recomputed from `x`), for a
     /// backward pass that is recorded and may be differentiated again.
-    private func differentiableBackward(_ g: Variable, inputs: [Variable]) -> [Variable?] {
+    private func differentiableBackward(_ g: Variable, inputs: [Variable], needed: [Bool]) -> [Variable?] {
         let x = inputs[0]
         let affine = inputs.count == 3
         let channels = x.shape[1]
@@ -137,13 +144,13 @@ final class BatchNormTraining: Op {
         let gBeta = g.sum(axes: axes, keepDims: true)
         let gGamma = (g * normalized).sum(axes: axes, keepDims: true)
         var gradients: [Variable?] = [nil]
-        if x.requiresGrad {
+        if needed[0] {
             let k = affine ? inverseStd * inputs[1].reshaped(channelShape) : inverseStd
             gradients[0] = k * (g - (gBeta + normalized * gGamma) / m)
         }
         if affine {
-            gradients.append(inputs[1].requiresGrad ? gGamma.reshaped([channels]) : nil)
-            gradients.append(inputs[2].requiresGrad ? gBeta.reshaped([channels]) : nil)
+            gradients.append(needed[1] ? gGamma.reshaped([channels]) : nil)
+            gradients.append(needed[2] ? gBeta.reshaped([channels]) : nil)
         }
         return gradients
     }

@@ -1,5 +1,5 @@
 // Single-precision matrix product in portable C (clang's vector extensions; see ckernels.h), the same routes
-// as the AVX-512 one (gemm.c). Not a header to include anywhere else: gemm_avx2.c and gemm_generic.c each
+// as the AVX-512 one (gemm.c). Not a header to include anywhere else: portable_avx2.c and portable_generic.c each
 // build it once, having defined CK_LEVEL(name) (the level's suffix) and CK_LEVEL_ISA (the level it needs), the
 // AVX2 one under a `#pragma clang attribute` that gives every function here the target "avx2,fma".
 //
@@ -39,7 +39,7 @@
 #include <stdlib.h>
 
 #if !defined(CK_LEVEL) || !defined(CK_LEVEL_ISA)
-#error "gemm_portable.h is built by gemm_avx2.c and gemm_generic.c, which define CK_LEVEL and CK_LEVEL_ISA"
+#error "gemm_portable.h is built by portable_avx2.c and portable_generic.c, which define CK_LEVEL and CK_LEVEL_ISA"
 #endif
 
 #if defined(__aarch64__)

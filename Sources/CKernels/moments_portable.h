@@ -1,6 +1,6 @@
 // Per-channel moments for batch normalisation in portable C (clang's vector extensions; see ckernels.h), the
-// AVX2 and generic levels of moments.c. Not a header to include anywhere else: moments_avx2.c and
-// moments_generic.c each build it once, having defined CK_LEVEL(name) (the level's suffix) and CK_LEVEL_ISA (the
+// AVX2 and generic levels of moments.c. Not a header to include anywhere else: portable_avx2.c and
+// portable_generic.c each build it once, having defined CK_LEVEL(name) (the level's suffix) and CK_LEVEL_ISA (the
 // level it needs), the AVX2 one under a `#pragma clang attribute` that gives every function here the target
 // "avx2,fma".
 //
@@ -21,7 +21,7 @@
 #include "vector.h"
 
 #if !defined(CK_LEVEL) || !defined(CK_LEVEL_ISA)
-#error "moments_portable.h is built by moments_avx2.c and moments_generic.c, which define CK_LEVEL and CK_LEVEL_ISA"
+#error "moments_portable.h is built by portable_avx2.c and portable_generic.c, which define CK_LEVEL and CK_LEVEL_ISA"
 #endif
 
 typedef float ck_moments_f4 __attribute__((ext_vector_type(4)));

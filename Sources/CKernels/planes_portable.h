@@ -1,5 +1,5 @@
 // im2col and col2im in portable C (clang's vector extensions; see ckernels.h), the AVX2 and generic levels of
-// planes.c. Not a header to include anywhere else: planes_avx2.c and planes_generic.c each build it once,
+// planes.c. Not a header to include anywhere else: portable_avx2.c and portable_generic.c each build it once,
 // having defined CK_LEVEL(name) (the level's suffix) and CK_LEVEL_ISA (the level it needs), the AVX2 one under
 // a `#pragma clang attribute` that gives every function here the target "avx2,fma".
 //
@@ -35,7 +35,7 @@
 #include "vector.h"
 
 #if !defined(CK_LEVEL) || !defined(CK_LEVEL_ISA)
-#error "planes_portable.h is built by planes_avx2.c and planes_generic.c, which define CK_LEVEL and CK_LEVEL_ISA"
+#error "planes_portable.h is built by portable_avx2.c and portable_generic.c, which define CK_LEVEL and CK_LEVEL_ISA"
 #endif
 
 // The shapes ck_columns_vectorized accepts: a padded row of at most 32, an output row and a kernel at most 16.

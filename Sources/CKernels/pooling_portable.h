@@ -1,5 +1,5 @@
 // 2×2 max pooling at stride 2 in portable C (clang's vector extensions; see ckernels.h), the AVX2 and generic
-// levels of pooling.c. Not a header to include anywhere else: pooling_avx2.c and pooling_generic.c each build
+// levels of pooling.c. Not a header to include anywhere else: portable_avx2.c and portable_generic.c each build
 // it once, having defined CK_LEVEL(name) (the level's suffix) and CK_LEVEL_ISA (the level it needs), the AVX2
 // one under a `#pragma clang attribute` that gives every function here the target "avx2,fma".
 //
@@ -22,7 +22,7 @@
 #include "vector.h"
 
 #if !defined(CK_LEVEL) || !defined(CK_LEVEL_ISA)
-#error "pooling_portable.h is built by pooling_avx2.c and pooling_generic.c, which define CK_LEVEL and CK_LEVEL_ISA"
+#error "pooling_portable.h is built by portable_avx2.c and portable_generic.c, which define CK_LEVEL and CK_LEVEL_ISA"
 #endif
 
 typedef unsigned ck_pooling_u32x8 __attribute__((ext_vector_type(8)));

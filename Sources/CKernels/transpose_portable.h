@@ -1,5 +1,5 @@
 // Matrix transpose in portable C (clang's vector extensions; see ckernels.h), the AVX2 and generic levels of
-// transpose.c. Not a header to include anywhere else: transpose_avx2.c and transpose_generic.c each build it
+// transpose.c. Not a header to include anywhere else: portable_avx2.c and portable_generic.c each build it
 // once, having defined CK_LEVEL(name) (the level's suffix) and CK_LEVEL_ISA (the level it needs), the AVX2
 // one under a `#pragma clang attribute` that gives every function here the target "avx2,fma".
 //
@@ -20,7 +20,7 @@
 #include "vector.h"
 
 #if !defined(CK_LEVEL) || !defined(CK_LEVEL_ISA)
-#error "transpose_portable.h is built by transpose_avx2.c and transpose_generic.c, which define the level"
+#error "transpose_portable.h is built by portable_avx2.c and portable_generic.c, which define the level"
 #endif
 
 typedef float ck_transpose_f4 __attribute__((ext_vector_type(4)));

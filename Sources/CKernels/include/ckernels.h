@@ -7,7 +7,8 @@
 // point below runs at this thread's active level (``ck_isa_active``), chosen in one place (cpu.c) from the
 // CPU's features, the `AUTOGRAD_ISA` cap and a thread's own cap. The AVX-512 code is written with
 // intrinsics (gemm.c, planes.c, transpose.c, moments.c, pooling.c); the other two levels are one portable
-// source each (*_portable.h, clang's vector extensions) built twice (*_avx2.c, *_generic.c).
+// source per family (*_portable.h, clang's vector extensions), all built twice (portable_avx2.c,
+// portable_generic.c).
 //
 // Swift has no way to build one function for several instruction sets. The optimiser loops divide and
 // take square roots per element, and the divider and square-root unit are four times as wide with

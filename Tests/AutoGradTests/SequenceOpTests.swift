@@ -252,11 +252,29 @@ private func randomMask(_ shape: [Int], seed: UInt64) -> Tensor {
 }
 
 @Suite struct SequenceOpTrapTests {
+    /// The child's standard error, which must name the op (and the shapes where shapes are at fault).
+    private func expectTrap(_ result: ExitTest.Result?, mentions fragments: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        let text = result.map { String(decoding: $0.standardErrorContent, as: UTF8.self) } ?? ""
+        for fragment in fragments {
+            #expect(text.contains(fragment), "stderr lacks \"\(fragment)\":\n\(text)", sourceLocation: sourceLocation)
+        }
+    }
+
     @Test func badArgumentsTrapNamingTheOp() async {
-        await #expect(processExitsWith: .failure) { _ = Variable(Tensor([1.0])).hardtanh(min: 1, max: -1) }
-        await #expect(processExitsWith: .failure) { _ = Variable(Tensor.zeros([2, 3])).maskedFill(Tensor.zeros([2, 2, 3]), value: 0) }
-        await #expect(processExitsWith: .failure) { _ = Variable(Tensor.zeros([2, 3])).maskedFill(Tensor.zeros([4]), value: 0) }
-        await #expect(processExitsWith: .failure) { _ = Variable(Tensor.zeros([2, 3])).cumsum(axis: 2) }
-        await #expect(processExitsWith: .failure) { _ = Variable(Tensor.zeros([3])).tril() }
+        expectTrap(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Variable(Tensor([1.0])).hardtanh(min: 1, max: -1)
+        }, mentions: ["hardtanh", "min 1.0 is above max -1.0"])
+        expectTrap(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Variable(Tensor.zeros([2, 3])).maskedFill(Tensor.zeros([2, 2, 3]), value: 0)
+        }, mentions: ["maskedFill", "[2, 2, 3]", "[2, 3]"])
+        expectTrap(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Variable(Tensor.zeros([2, 3])).maskedFill(Tensor.zeros([4]), value: 0)
+        }, mentions: ["maskedFill", "[4]", "[2, 3]"])
+        expectTrap(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Variable(Tensor.zeros([2, 3])).cumsum(axis: 2)
+        }, mentions: ["cumsum", "axis 2"])
+        expectTrap(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Variable(Tensor.zeros([3])).tril()
+        }, mentions: ["tril", "[3]"])
     }
 }

@@ -159,3 +159,33 @@ func compareWithTorch(_ comparisons: [TorchComparison], sourceLocation: SourceLo
         }
     }
 }
+
+/// The helper itself: known values come back exactly, special values survive the trip, and a Python
+/// error is a thrown failure rather than a skipped or passing comparison.
+@Suite(.enabled(if: TorchReference.isAvailable, TorchReference.skipReason))
+struct TorchReferenceTests {
+    @Test func returnsOutputsAndGradientsExactly() throws {
+        let x = Tensor([0.0, 1, -2.5])
+        let seed = Tensor([1.0, 10, 100])
+        let result = try #require(try TorchReference.run([
+            .init(expression: "x[0] * x[1] + c[0]", inputs: [x, Tensor(3.0)], constants: [Tensor([.infinity, .nan, -0.0])], seed: seed),
+        ]))
+        #expect(mismatch(result[0].output, shape: [3], [.infinity, .nan, -7.5], atol: 0, rtol: 0) == nil)
+        #expect(mismatch(result[0].gradients[0], shape: [3], [3, 30, 300], atol: 0, rtol: 0) == nil)
+        #expect(mismatch(result[0].gradients[1], shape: [], [1 * 0 + 10 * 1 + 100 * -2.5], atol: 0, rtol: 0) == nil)
+    }
+
+    @Test func unusedInputsGetZeroGradients() throws {
+        let result = try #require(try TorchReference.run([
+            .init(expression: "x[0].exp()", inputs: [Tensor([0.0, 1]), Tensor(shape: [1, 2], scalars: [1.0, 2])], seed: Tensor([1.0, 1])),
+        ]))
+        #expect(mismatch(result[0].gradients[0], shape: [2], [1, Foundation.exp(1)], atol: 0, rtol: 1e-15) == nil)
+        #expect(mismatch(result[0].gradients[1], shape: [1, 2], [0, 0], atol: 0, rtol: 0) == nil)
+    }
+
+    @Test func pythonErrorsThrow() {
+        #expect(throws: TorchReference.Failure.self) {
+            try TorchReference.run([.init(expression: "torch.no_such_function(x[0])", inputs: [Tensor([1.0])], seed: Tensor([1.0]))])
+        }
+    }
+}

@@ -67,6 +67,12 @@ import Testing
         expectRecords(Clamp.self, [a]) { $0[0].clamped(min: 0.6, max: 1.9) }
         expectRecords(Extremum.self, [a, b]) { Variable.maximum($0[0], $0[1]) }
         expectRecords(Select.self, [a, b]) { Variable.where(Tensor.ones([3, 4]) .> Tensor.zeros([1, 4]), $0[0], $0[1]) }
+        expectRecords(LogSigmoid.self, [b]) { $0[0].logSigmoid() }
+        expectRecords(Clamp.self, [b]) { $0[0].hardtanh(min: -1.5, max: -0.7) }
+        // maskedFill, tril and triu are `where` with a constant mask.
+        expectRecords(Select.self, [a]) { $0[0].maskedFill(Tensor([1.0, 0, 0, 1]), value: 2) }
+        expectRecords(Select.self, [a]) { $0[0].tril(diagonal: 1) }
+        expectRecords(Select.self, [a]) { $0[0].triu(diagonal: -1) }
     }
 
     @Test func reductionsAndShapes() {
@@ -74,6 +80,7 @@ import Testing
         expectRecords(ExtremumReduction.self, [a]) { $0[0].max(axes: [0]) }
         expectRecords(Softmax.self, [a]) { $0[0].softmax(axis: 1) }
         expectRecords(LogSoftmax.self, [a]) { $0[0].logSoftmax(axis: 1) }
+        expectRecords(CumSum.self, [a]) { $0[0].cumsum(axis: -1) }
         expectRecords(Reshape.self, [a]) { $0[0].reshaped([4, 3]) }
         expectRecords(Permute.self, [a]) { $0[0].transposed() }
         expectRecords(BroadcastTo.self, [a]) { $0[0].unsqueezed(axis: 0).broadcast(to: [2, 3, 4]) }

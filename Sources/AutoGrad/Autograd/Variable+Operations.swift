@@ -75,6 +75,32 @@ extension Variable {
         precondition(lower <= upper, "clamp: min \(lower) is above max \(upper)")
         return Clamp(lower: lower, upper: upper)(self)
     }
+    /// `log σ(x) = −softplus(−x)` (PyTorch's `logsigmoid`), computed as `min(x, 0) − log1p(e^(−|x|))`.
+    ///
+    /// ∂/∂x = g·σ(−x) = g·(1 − σ(x)), written with differentiable ops (second order works). Smooth, so
+    /// there is no kink; stable everywhere: `x` itself far below 0, about `−e⁻ˣ` far above, `−∞` at
+    /// `−∞`, 0 at `+∞`. Keeps the input's shape.
+    public func logSigmoid() -> Variable { LogSigmoid()(self) }
+    /// `min(max(x, min), max)` (PyTorch's `hardtanh`, same defaults −1 and 1).
+    ///
+    /// ∂/∂x = g where `min < x < max`, else 0. Kink: **0 at `x == min` and `x == max`**, PyTorch's rule for
+    /// `hardtanh` (unlike ``clamped(min:max:)``, whose gradient passes at the bounds). The mask is a
+    /// constant, so second order is the correct zero. Keeps the input's shape; needs `min ≤ max`.
+    public func hardtanh(min lower: Double = -1, max upper: Double = 1) -> Variable {
+        precondition(lower <= upper, "hardtanh: min \(lower) is above max \(upper)")
+        return Clamp(lower: lower, upper: upper, boundariesPass: false)(self)
+    }
+    /// `value` where `mask` is non-zero, `x` elsewhere (PyTorch's `masked_fill`).
+    ///
+    /// `mask` is a constant ``Tensor`` of 0/1 (any non-zero element, NaN included, counts as true), as in
+    /// ``where(_:_:_:)``, and must broadcast to this variable's shape, which the result keeps; otherwise the
+    /// program stops naming the op and both shapes. ∂/∂x = g where the mask is 0, and 0 where it is set
+    /// (the filled positions no longer depend on `x`). Built on `where`, so every order of derivative works.
+    public func maskedFill(_ mask: Tensor, value: Double) -> Variable {
+        precondition(Broadcasting.shape(mask.shape, shape, op: "maskedFill") == shape,
+                     "maskedFill: mask shape \(mask.shape) does not broadcast to input shape \(shape)")
+        return Variable.where(mask, Variable(Tensor(value, dtype: dtype)), self)
+    }
     /// Elementwise maximum; ties split the gradient equally.
     public static func maximum(_ a: Variable, _ b: Variable) -> Variable { Extremum(isMaximum: true)(a, b) }
     /// Elementwise minimum; ties split the gradient equally.
@@ -123,7 +149,29 @@ extension Variable {
     /// `log softmax` along `axis`: `x − logSumExp(x)`; same shape as `x`.  ∂/∂x = g − softmax(x)·Σ g.
     public func logSoftmax(axis: Int = -1) -> Variable { LogSoftmax(axis: normalizeAxis(axis, rank: rank, op: "logSoftmax"))(self) }
 
+    /// Running sums along `axis` (PyTorch's `cumsum`): `yᵢ = Σ_{j ≤ i} xⱼ`.
+    ///
+    /// ∂/∂x = the reversed running sum of g along the axis, `∂/∂xⱼ = Σ_{i ≥ j} gᵢ`; the backward is the
+    /// same primitive scanning the other way, so every order of derivative works. Keeps the input's shape;
+    /// negative axes count from the end; a scalar takes axis 0 or −1 and is its own sum; an empty axis gives
+    /// an empty result. Smooth (linear), no kinks.
+    public func cumsum(axis: Int) -> Variable {
+        CumSum(axis: normalizeAxis(axis, rank: Swift.max(rank, 1), op: "cumsum"))(self)
+    }
+
     // MARK: Shape
+
+    /// The lower triangle of each matrix in the last two dimensions, zeros above it (PyTorch's `tril`).
+    ///
+    /// Keeps `x[..., i, j]` where `j − i ≤ diagonal` (0: the main diagonal and below; positive values keep
+    /// more super-diagonals, negative ones drop sub-diagonals too). Shapes: `[..., m, n] → [..., m, n]`,
+    /// any batch dimensions; rank below 2 stops the program. ∂/∂x = g with the same mask (`where`, so
+    /// infinite or NaN entries outside the triangle become exact zeros, as PyTorch).
+    public func tril(diagonal k: Int = 0) -> Variable { triangle(upper: false, diagonal: k) }
+    /// The upper triangle of each matrix in the last two dimensions, zeros below it (PyTorch's `triu`).
+    ///
+    /// Keeps `x[..., i, j]` where `j − i ≥ diagonal`. Shapes and gradient as ``tril(diagonal:)``.
+    public func triu(diagonal k: Int = 0) -> Variable { triangle(upper: true, diagonal: k) }
 
     /// The same elements with a new shape (one −1 is inferred).
     public func reshaped(_ newShape: [Int]) -> Variable {

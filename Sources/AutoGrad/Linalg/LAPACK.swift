@@ -253,6 +253,19 @@ extension Tensor {
         return Tensor(shape: [rows, columns], scalars: values, dtype: dtype)
     }
 
+    /// The lower triangle of each matrix in the last two dimensions (`j − i ≤ diagonal`), zeros elsewhere
+    /// (PyTorch's `tril`); shape unchanged, rank at least 2.
+    public func tril(diagonal k: Int = 0) -> Tensor { triangle(upper: false, diagonal: k) }
+    /// The upper triangle of each matrix in the last two dimensions (`j − i ≥ diagonal`), zeros elsewhere
+    /// (PyTorch's `triu`); shape unchanged, rank at least 2.
+    public func triu(diagonal k: Int = 0) -> Tensor { triangle(upper: true, diagonal: k) }
+
+    private func triangle(upper: Bool, diagonal k: Int) -> Tensor {
+        let s = MatrixBatch(shape, op: upper ? "triu" : "tril")
+        let mask = Tensor.triangleMask(rows: s.rows, columns: s.columns, upper: upper, diagonal: k, dtype: dtype)
+        return Tensor.where(mask, self, Tensor(0, dtype: dtype))
+    }
+
     /// The diagonals of a batch of matrices `[..., m, n]` as `[..., min(m, n)]`.
     public func diagonal() -> Tensor {
         let s = MatrixBatch(shape, op: "diagonal")
@@ -282,9 +295,11 @@ extension Variable {
     var mT: Variable { transposed(-2, -1) }
 
     /// The lower (or upper) triangle, zeros elsewhere; `diagonal` shifts the boundary as in PyTorch's `tril`/`triu`.
+    /// The backward applies the same mask to g (`where`, so it is differentiable again).
     func triangle(upper: Bool, diagonal k: Int = 0) -> Variable {
         let s = MatrixBatch(shape, op: upper ? "triu" : "tril")
-        return self * Variable(Tensor.triangleMask(rows: s.rows, columns: s.columns, upper: upper, diagonal: k, dtype: dtype))
+        let mask = Tensor.triangleMask(rows: s.rows, columns: s.columns, upper: upper, diagonal: k, dtype: dtype)
+        return Variable.where(mask, self, Variable(Tensor(0, dtype: dtype)))
     }
 }
 

@@ -70,13 +70,25 @@ struct ScaledBelowZero: Op {
     }
 }
 
-/// `min(max(x, lower), upper)`.  ∂/∂x = g where lower ≤ x ≤ upper (boundaries included, as PyTorch), else 0.
+/// `min(max(x, lower), upper)`.  ∂/∂x = g where lower ≤ x ≤ upper (boundaries included, as PyTorch's
+/// `clamp`), else 0. With `boundariesPass: false` it is PyTorch's `hardtanh`, whose gradient is g only
+/// where lower < x < upper (0 at the bounds).
 struct Clamp: Op {
     let lower: Double, upper: Double
+    var boundariesPass = true
+    var name: String { boundariesPass ? "Clamp" : "Hardtanh" }
     func forward(_ x: [Tensor]) -> Tensor { x[0].clamped(min: lower, max: upper) }
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
-        [g * Variable(inputs[0].value.insideMask(lower, upper))]
+        let x = inputs[0].value
+        return [g * Variable(boundariesPass ? x.insideMask(lower, upper) : x.strictlyInsideMask(lower, upper))]
     }
+}
+
+/// `log σ(x) = −softplus(−x)`, stable for every x.  ∂/∂x = g·σ(−x) = g·(1 − σ(x)), written as the
+/// sigmoid of `−x` so that it keeps its precision where σ(x) rounds to 1.
+struct LogSigmoid: Op {
+    func forward(_ x: [Tensor]) -> Tensor { x[0].logSigmoid() }
+    func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] { [g * (-inputs[0]).sigmoid()] }
 }
 
 /// Elementwise `max(a, b)` or `min(a, b)`. The gradient goes to the selected input; on ties it is

@@ -45,3 +45,15 @@ struct Softmax: Op {
         [output * (g - (g * output).sum(axes: [axis], keepDims: true))]
     }
 }
+
+/// Running sums along `axis` (prefix sums, or suffix sums when `reverse`).  ∂/∂x = the scan of g in the
+/// other direction (a suffix sum for a prefix sum): the op is linear and the reversed scan is its
+/// transpose, so its backward is the same op again and every order of derivative works.
+struct CumSum: Op {
+    let axis: Int
+    var reverse = false
+    func forward(_ x: [Tensor]) -> Tensor { x[0].cumsum(axis: axis, reverse: reverse) }
+    func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
+        [CumSum(axis: axis, reverse: !reverse)(g)]
+    }
+}

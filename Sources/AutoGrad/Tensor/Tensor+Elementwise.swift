@@ -8,6 +8,10 @@ enum UnaryFunction {
     case multiplyScalar(Double)
     /// 1 where `lower <= x <= upper`, else 0 (the clamp gradient's mask).
     case insideMask(Double, Double)
+    /// 1 where `lower < x < upper`, else 0 (the hardtanh gradient's mask: bounds excluded).
+    case strictlyInsideMask(Double, Double)
+    /// `log σ(x) = min(x, 0) − log1p(e^(−|x|))`, without overflow or cancellation.
+    case logSigmoid
 }
 
 /// Elementwise functions of two broadcast tensors.
@@ -61,6 +65,10 @@ private func unaryKernel<T: TensorScalar>(_ fn: UnaryFunction, _ x: UnsafePointe
     case .insideMask(let lo, let hi):
         let l = T(lo), h = T(hi)
         mapRow(x, y, n) { $0 >= l && $0 <= h ? 1 : 0 }
+    case .strictlyInsideMask(let lo, let hi):
+        let l = T(lo), h = T(hi)
+        mapRow(x, y, n) { $0 > l && $0 < h ? 1 : 0 }
+    case .logSigmoid: mapRow(x, y, n) { Swift.min($0, 0) - T.log(onePlus: T.exp(-Swift.abs($0))) }
     }
 }
 
@@ -212,6 +220,9 @@ extension Tensor {
     public func sigmoid() -> Tensor { unary(.sigmoid) }
     /// `max(x, 0)`.
     public func relu() -> Tensor { unary(.relu) }
+    /// `log σ(x) = −softplus(−x)`, computed as `min(x, 0) − log1p(e^(−|x|))`: exact for large |x|
+    /// (`x` itself far below 0, about `−e⁻ˣ` far above) with no overflow.
+    public func logSigmoid() -> Tensor { unary(.logSigmoid) }
     /// `x²`.
     public func squared() -> Tensor { unary(.square) }
     /// `1 / x`.
@@ -227,6 +238,8 @@ extension Tensor {
     }
     /// 1 where `lower ≤ x ≤ upper`, else 0.
     func insideMask(_ lower: Double, _ upper: Double) -> Tensor { unary(.insideMask(lower, upper)) }
+    /// 1 where `lower < x < upper`, else 0.
+    func strictlyInsideMask(_ lower: Double, _ upper: Double) -> Tensor { unary(.strictlyInsideMask(lower, upper)) }
 
     /// Elementwise maximum with broadcasting (NaN if either is NaN).
     public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor { binary(a, b, .maximum, op: "maximum") }

@@ -50,6 +50,7 @@ struct ExampleCNN: ParsableCommand {
             try classify(imageAt: predict)
             return
         }
+        requireWritableDirectory(output)
         let cifar = model == .lenet5 && cifarIsPresent(in: dataDirectory)
         do {
             if cifar {

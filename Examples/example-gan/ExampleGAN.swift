@@ -74,6 +74,7 @@ struct ExampleGAN: ParsableCommand {
 
     func run() throws {
         warnIfDebugBuild(example: "example-gan")
+        requireWritableDirectory(output)
         BLAS.threadCount = threads
         let classifier = judge.map(loadJudge)
         if let sample {

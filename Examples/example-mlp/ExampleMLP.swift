@@ -29,6 +29,7 @@ struct ExampleMLP: ParsableCommand {
 
     func run() throws {
         warnIfDebugBuild(example: "example-mlp")
+        requireWritableDirectory(outputDirectory)
         BLAS.threadCount = threads
         let train: FashionMNIST, test: FashionMNIST
         do {

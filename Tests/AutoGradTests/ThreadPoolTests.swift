@@ -37,6 +37,13 @@ import Testing
         }
     }
 
+    /// Asking for far more threads than cores is capped at four per core (with a warning), not obeyed.
+    @Test func threadCountIsCappedAtFourPerCore() {
+        #expect(BLAS.maximumThreadCount == 4 * ProcessInfo.processInfo.activeProcessorCount)
+        withThreads(10_000) { #expect(BLAS.threadCount == BLAS.maximumThreadCount) }
+        withThreads(BLAS.maximumThreadCount) { #expect(BLAS.threadCount == BLAS.maximumThreadCount) }
+    }
+
     @Test func partsRunOnDifferentThreads() {
         withPool(2) { pool in
             let threadIDs = Mutex<Set<UInt>>([])

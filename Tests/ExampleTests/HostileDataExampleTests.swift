@@ -53,4 +53,17 @@ private func run(_ example: String, _ arguments: [String]) throws -> (reason: Pr
         let expected = ["noItems": "0 items", "smallImages": "images are 4×3", "intMaxDimensions": "implausible size"][kind.rawValue]!
         #expect(errors.contains(expected), "\(errors)")
     }
+
+    /// An `--output-dir` that cannot be created (its parent is a file) is reported before anything else — here
+    /// before the missing data set — in one plain line, not after training with Foundation's error dump.
+    @Test(arguments: ["example-mlp", "example-cnn", "example-gan"])
+    func anUnwritableOutputDirectoryIsRefusedFirst(example: String) throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("unwritable-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try Data("not a directory".utf8).write(to: URL(fileURLWithPath: base))
+        let (reason, status, errors) = try run(example, ["--data-dir", base + "-missing", "--epochs", "1", "--output-dir", base + "/out"])
+        #expect(reason == .exit && status == 1, "\(example) ended by \(reason) with status \(status): \(errors)")
+        #expect(errors.hasPrefix("error: cannot write to --output-dir \(base)/out: "), "\(errors)")
+        #expect(errors.split(separator: "\n").count == 1 && !errors.contains("Domain="), "\(errors)")
+    }
 }

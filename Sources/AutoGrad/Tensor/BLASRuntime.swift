@@ -81,7 +81,9 @@ public enum BLAS {
     /// or one per core). The threads are swift-autograd's own (see ``Parallel``): OpenBLAS itself runs
     /// one thread per call, and products are split into column or row blocks over the threads.
     /// Setting it waits for a running split loop to finish, so set it between computations, never
-    /// from inside the body of a ``Parallel/forEachPart(_:work:_:)`` loop.
+    /// from inside the body of a ``Parallel/forEachPart(_:work:_:)`` loop. More than ``maximumThreadCount``
+    /// is capped there, with a warning on standard error: threads past the cores only take turns (a GAN step
+    /// with 1,000 threads on 2 cores ran 130 times slower) and each holds a stack.
     public static var threadCount: Int {
         get {
             _ = prepared
@@ -90,9 +92,18 @@ public enum BLAS {
         set {
             _ = prepared
             precondition(newValue >= 1, "BLAS.threadCount: must be at least 1, got \(newValue)")
-            ThreadPool.shared.resize(threads: newValue)
+            var count = newValue
+            if count > maximumThreadCount {
+                FileHandle.standardError.write(Data(("warning: BLAS.threadCount \(count) is more than 4 threads per core; "
+                    + "using \(maximumThreadCount)\n").utf8))
+                count = maximumThreadCount
+            }
+            ThreadPool.shared.resize(threads: count)
         }
     }
+
+    /// The most threads ``threadCount`` takes: four per core this process may run on.
+    public static var maximumThreadCount: Int { 4 * Swift.max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
     /// Whether this CPU can run OpenBLAS's SkylakeX (AVX-512) kernels: the AVX-512 level of
     /// ``InstructionSet/supported`` (F, BW, DQ and VL).

@@ -123,8 +123,8 @@ static void ck_pack_a(const float *a, ptrdiff_t lda, int transposed, ptrdiff_t r
         return;
     }
     // op(A)[i, p] = a[i·lda + p]: 8 steps of each row (rows past `rows` zero) transposed in registers, so that
-    // vector q holds step p + q's column (element by element, the strided stores: AVX2, 32 × 1000 × 100 with
-    // Bᵀ, 53 → 61 GFLOP/s). Each step's MR lanes are stored as a whole vector whose last 8 − MR lanes the
+    // vector q holds step p + q's column (element by element, the strided stores cost more than the packing's
+    // share of a product). Each step's MR lanes are stored as a whole vector whose last 8 − MR lanes the
     // next step's store overwrites (MR ≥ 4 keeps that inside the panel); the last step stores only its own.
     _Static_assert(CK_MR >= 4, "whole-vector stores would pass the panel's end");
     for (ptrdiff_t p = 0; p < depth; p += 8) {
@@ -304,7 +304,7 @@ static int ck_product_is_trivial(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float al
 // In place, B's column panel (depth × NR) is read once per row tile; its rows, ldb apart, often a power of
 // two apart (256³: 1 KiB), fall into a few cache sets and evict one another, so with more than two row tiles
 // the panel is first copied, CK_DIRECT_DEPTH steps at a time (32 KiB with NR = 16), into contiguous rows
-// (AVX2, 512³: 57 → 81 GFLOP/s; with fewer rows the copy costs more than the misses). The last columns
+// (with fewer rows the copy costs more than the misses; see Docs/Performance.md). The last columns
 // (n not a multiple of NR) are always copied, zero-padded, so the tile only ever loads whole vectors of B.
 enum { CK_COPY_ROWS = 2 * CK_MR, CK_DIRECT_DEPTH = 512 };
 
@@ -528,8 +528,7 @@ void CK_LEVEL(ck_sgemm_gathered)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float al
     }
     if (!cRows && ck_product_is_trivial(m, n, k, alpha, beta, c, ldc)) return;
     // B's block is copied into contiguous panels when more than four row tiles read it: its rows, often a
-    // power of two apart (a layer's output channels), otherwise evict one another (DCGAN's 64→128 forward
-    // chunk, 343 × 128 × 1024 on AVX2: 1370 → 1100 µs). With fewer, B is read in place, but for the last
+    // power of two apart (a layer's output channels), otherwise evict one another. With fewer, B is read in place, but for the last
     // columns (n not a multiple of NR), which are always copied, zero-padded.
     const int copy = m > 4 * CK_MR;
     float *packed = copy || n % CK_NR ? ck_packing_buffer() : NULL;

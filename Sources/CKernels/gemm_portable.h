@@ -142,23 +142,30 @@ static void ck_pack_a(const float *a, ptrdiff_t lda, int transposed, ptrdiff_t r
     }
 }
 
+/// Copies columns `0..<columns` (≤ NR) of `depth` steps of an untransposed B (step p's row at `b + p·ldb`, or
+/// at `bRows[p] + bColumn` when `bRows` is not NULL) into `panel` (rows NR apart), zero past `columns`.
+static void ck_copy_panel(const float *b, ptrdiff_t ldb, const float *const *bRows, ptrdiff_t bColumn,
+                          ptrdiff_t columns, ptrdiff_t depth, float *panel) {
+    for (ptrdiff_t p = 0; p < depth; p++) {
+        const float *from = bRows ? bRows[p] + bColumn : b + p * ldb;
+        float *to = panel + p * CK_NR;
+        if (columns == CK_NR) {
+            for (int v = 0; v < CK_NV; v++) ck_f8_store(to + 8 * v, ck_f8_load(from + 8 * v));
+            continue;
+        }
+        ptrdiff_t j = 0;
+        for (; j < columns; j++) to[j] = from[j];
+        for (; j < CK_NR; j++) to[j] = 0;
+    }
+}
+
 /// Packs columns `0..<columns` (≤ NR) and inner indices `0..<depth` of op(B) into one panel:
 /// `panel[p·NR + j]` = op(B)[p, j], zero for j ≥ columns.
 static void ck_pack_b(const float *b, ptrdiff_t ldb, int transposed, ptrdiff_t columns, ptrdiff_t depth,
                       float *panel) {
     if (!transposed) {
         // op(B)[p, j] = b[p·ldb + j]: each step is a contiguous row.
-        for (ptrdiff_t p = 0; p < depth; p++) {
-            const float *from = b + p * ldb;
-            float *to = panel + p * CK_NR;
-            if (columns == CK_NR) {
-                for (int v = 0; v < CK_NV; v++) ck_f8_store(to + 8 * v, ck_f8_load(from + 8 * v));
-                continue;
-            }
-            ptrdiff_t j = 0;
-            for (; j < columns; j++) to[j] = from[j];
-            for (; j < CK_NR; j++) to[j] = 0;
-        }
+        ck_copy_panel(b, ldb, NULL, 0, columns, depth, panel);
         return;
     }
     // op(B)[p, j] = b[j·ldb + p]: 8 × 8 blocks of b (8 columns of op(B), 8 steps) transposed in registers;
@@ -175,23 +182,6 @@ static void ck_pack_b(const float *b, ptrdiff_t ldb, int transposed, ptrdiff_t c
             ck_transpose_8x8(block);
             for (ptrdiff_t q = 0; q < count; q++) ck_f8_store(panel + (p + q) * CK_NR + group, block[q]);
         }
-    }
-}
-
-/// Copies columns `0..<columns` (≤ NR) of `depth` steps of an untransposed B (step p's row at `b + p·ldb`, or
-/// at `bRows[p] + bColumn` when `bRows` is not NULL) into `panel` (rows NR apart), zero past `columns`.
-static void ck_copy_panel(const float *b, ptrdiff_t ldb, const float *const *bRows, ptrdiff_t bColumn,
-                          ptrdiff_t columns, ptrdiff_t depth, float *panel) {
-    for (ptrdiff_t p = 0; p < depth; p++) {
-        const float *from = bRows ? bRows[p] + bColumn : b + p * ldb;
-        float *to = panel + p * CK_NR;
-        if (columns == CK_NR) {
-            for (int v = 0; v < CK_NV; v++) ck_f8_store(to + 8 * v, ck_f8_load(from + 8 * v));
-            continue;
-        }
-        ptrdiff_t j = 0;
-        for (; j < columns; j++) to[j] = from[j];
-        for (; j < CK_NR; j++) to[j] = 0;
     }
 }
 

@@ -523,12 +523,14 @@ extension ConvolutionTests {
 
     /// A plan that the geometry does not admit traps with the plan and the geometry in the message.
     @Test func aPlanTheGeometryDoesNotAdmitTraps() async {
-        await #expect(processExitsWith: .failure) {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             let g = Conv2dOp(options: Conv2dOptions(stride: (1, 1), padding: .explicit(1, 1), dilation: (1, 1), groups: 1,
                                                     kernelSize: (3, 3), op: "test"), outputSize: nil).geometry([1, 2, 5, 5], [4, 2, 3, 3])
             let plan = ConvolutionPlan(forward: .windowRows, inputGradient: .columns, weightGradient: .columns)
             _ = ConvolutionKernels.forward(Tensor.zeros([1, 2, 5, 5], dtype: .float32), Tensor.zeros([4, 2, 3, 3], dtype: .float32),
                                            g, plan: plan)
         }
+        let text = result.map { String(decoding: $0.standardErrorContent, as: UTF8.self) } ?? ""
+        #expect(text.contains("conv2d: plan (forward windowRows") && text.contains("does not fit Float"), "\(text)")
     }
 }

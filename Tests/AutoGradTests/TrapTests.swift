@@ -109,3 +109,17 @@ private func expectMentions(_ text: String, _ fragments: [String], sourceLocatio
         #expect(x.log().value.doubles[1].isNaN)
     }
 }
+
+/// Checks keep their message in optimised builds: a trap goes through the package's `precondition`, whose
+/// `fatalError` prints "Fatal error: <message>" in every configuration, not the standard library's, which prints
+/// "Precondition failed: <message>" in debug builds and drops the message in release ones.
+@Suite struct ReleaseMessageTests {
+    @Test func aShapeTrapGoesThroughTheMessageKeepingCheck() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.matmul(Tensor.zeros([2, 3]), Tensor.zeros([4, 5]))
+        }
+        let text = stderrText(result)
+        expectMentions(text, ["Fatal error: matmul", "[2, 3]", "[4, 5]"])
+        #expect(!text.contains("Precondition failed"), "\(text)")
+    }
+}

@@ -45,6 +45,18 @@ import Testing
         _ = try gradgradcheck({ embedding(indices, $0[0]).squared() }, inputs: [w])
     }
 
+    @Test func indicesOutOfRangeAndFractionalValuesTrap() async {
+        await #expect(processExitsWith: .failure) {
+            _ = Embedding(numEmbeddings: 4, embeddingDim: 2)(TensorIndices([1, 4]))
+        }
+        await #expect(processExitsWith: .failure) {
+            _ = Embedding(numEmbeddings: 4, embeddingDim: 2)(Variable(Tensor([1.5])))
+        }
+        await #expect(processExitsWith: .failure) {
+            _ = Embedding(numEmbeddings: 4, embeddingDim: 2, paddingIndex: 4)
+        }
+    }
+
     @Test func layerInitialisesLikePyTorchAndTakesIndicesOrWholeNumbers() {
         let layer = Embedding(numEmbeddings: 400, embeddingDim: 50, paddingIndex: -1, generator: RandomGenerator(seed: 4))
         #expect(layer.paddingIndex == 399)

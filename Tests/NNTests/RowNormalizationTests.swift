@@ -154,6 +154,23 @@ private func agree(_ a: Tensor, _ b: Tensor, tolerance: Double) -> Bool {
         }
     }
 
+    @Test func inputsThatDoNotEndInTheNormalizedShapeTrap() async {
+        await #expect(processExitsWith: .failure) {
+            _ = layerNorm(Variable(Tensor.zeros([2, 3])), normalizedShape: [4])
+        }
+        await #expect(processExitsWith: .failure) {
+            _ = RMSNorm(normalizedShape: [3, 4])(Variable(Tensor.zeros([3, 5])))
+        }
+        await #expect(processExitsWith: .failure) {
+            _ = layerNorm(Variable(Tensor.zeros([2, 3])), normalizedShape: [3], weight: Variable(Tensor.ones([2])))
+        }
+    }
+
+    @Test func summaryNamesTheConfiguration() {
+        #expect(LayerNorm(normalizedShape: 8).description == "LayerNorm([8], eps: 1e-05, elementwiseAffine: true, bias: true)")
+        #expect(RMSNorm(normalizedShape: [2, 8]).description == "RMSNorm([2, 8], eps: nil, elementwiseAffine: true)")
+    }
+
     @Test func layersHavePyTorchsParametersAndStateDictKeys() {
         let norm = LayerNorm(normalizedShape: [3, 4])
         #expect(norm.stateDict().keys.sorted() == ["bias", "weight"])

@@ -30,5 +30,11 @@ import Testing
         expectRecords(Erf(), x) { erf($0) }
         expectRecords(SoftplusOp(), x) { softplus($0) }
         expectRecords(ClampedLog(), p) { binaryCrossEntropy($0, Variable(Tensor.full([3, 4], 0.3, dtype: .float64))) }
+        let rowNorm = { (centered: Bool) in RowNormalization(normalizedRank: 1, eps: 1e-5, centered: centered, hasWeight: false, hasBias: false) }
+        expectRecords(rowNorm(true), x) { layerNorm($0, normalizedShape: [4]) }
+        expectRecords(rowNorm(false), x) { rmsNorm($0, normalizedShape: [4]) }
+        expectRecords(EmbeddingLookup(indices: TensorIndices([0]), paddingIndex: nil), x) {
+            embedding(TensorIndices(shape: [2, 2], values: [2, 0, 2, 1]), $0).squared()
+        }
     }
 }

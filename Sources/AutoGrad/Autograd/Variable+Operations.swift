@@ -232,6 +232,12 @@ extension Variable {
     public func indexSelected(alongAxis axis: Int, indices: [Int]) -> Variable {
         IndexSelect(axis: normalizeAxis(axis, rank: rank, op: "indexSelect"), indices: indices)(self)
     }
+    /// A zero tensor of `shape` with the slices of `self` added at `indices` along `axis` (PyTorch's `index_add`
+    /// into zeros; the adjoint of ``indexSelected(alongAxis:indices:)``): repeated indices accumulate.
+    /// ∂/∂x = g index-selected at `indices`.
+    public func indexAdded(into shape: [Int], alongAxis axis: Int, indices: [Int]) -> Variable {
+        IndexAdd(shape: shape, axis: normalizeAxis(axis, rank: shape.count, op: "indexAdd"), indices: indices)(self)
+    }
 
     // MARK: Matrix product
 

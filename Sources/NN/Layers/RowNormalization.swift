@@ -1,0 +1,174 @@
+import AutoGrad
+
+/// Layer normalisation or RMS normalisation over the trailing dimensions, fused into one op: inputs `x` of shape
+/// `[*, normalizedShape]` and optionally a weight `w` and (layer norm only) a bias `b` of shape `normalizedShape`.
+///
+/// Each row (the `d = ∏ normalizedShape` trailing elements at one leading position) is normalised on its own:
+/// - layer norm: `μ = Σx/d`, `σ² = Σ(x − μ)²/d` (biased), `x̂ = (x − μ)·invstd`, `invstd = 1/√(σ² + ε)`;
+/// - RMS norm: `μ = 0`, `x̂ = x·invstd`, `invstd = 1/√(Σx²/d + ε)`;
+/// then `y = x̂·w + b` (without `w` or `b` when they are absent). The forward takes each row's statistics in
+/// Double (Float elements widened) and writes `y` in one sweep over the row; `μ` and `invstd` stay on the op.
+///
+/// Backward, per row, with `gw = g·w`:
+/// `∂x = invstd·(gw − mean(gw) − x̂·mean(gw·x̂))` (no `mean(gw)` term for RMS norm), and over the rows
+/// `∂w = Σ g·x̂`, `∂b = Σ g`. A plain backward runs these as fused loops for the inputs that need them; a backward
+/// that is itself recorded (`createGraph: true`) builds the same formula from differentiable operations on `x`,
+/// `w` and `g`, so gradients of gradients work (as ``BatchNormTraining`` does).
+final class RowNormalization: Op {
+    var name: String { centered ? "LayerNorm" : "RMSNorm" }
+
+    /// The number of trailing dimensions normalised over.
+    let normalizedRank: Int
+    /// `ε`, added to the variance (layer norm) or the mean square (RMS norm).
+    let eps: Double
+    /// Whether the row mean is subtracted: layer norm (true) or RMS norm (false).
+    let centered: Bool
+    /// Whether the inputs include a weight (the second input) and a bias (the last input).
+    let hasWeight: Bool, hasBias: Bool
+    /// The row means (zeros for RMS norm) and `invstd` of every row, set by ``forward(_:)``.
+    private(set) var mean: [Double] = []
+    private(set) var inverseStd: [Double] = []
+
+    init(normalizedRank: Int, eps: Double, centered: Bool, hasWeight: Bool, hasBias: Bool) {
+        self.normalizedRank = normalizedRank
+        self.eps = eps
+        self.centered = centered
+        self.hasWeight = hasWeight
+        self.hasBias = hasBias
+    }
+
+    private func layout(_ shape: [Int]) -> RowLayout {
+        let d = shape.suffix(normalizedRank).reduce(1, *)
+        return RowLayout(rows: shape.dropLast(normalizedRank).reduce(1, *), d: d, centered: centered)
+    }
+
+    func forward(_ inputs: [Tensor]) -> Tensor {
+        let expected = 1 + (hasWeight ? 1 : 0) + (hasBias ? 1 : 0)
+        precondition(inputs.count == expected, "\(name): expected \(expected) inputs, got \(inputs.count)")
+        let x = inputs[0]
+        precondition(x.rank >= normalizedRank, "\(name): input of shape \(x.shape) has fewer than \(normalizedRank) dimensions")
+        let normalizedShape = Array(x.shape.suffix(normalizedRank))
+        for p in inputs.dropFirst() {
+            precondition(p.shape == normalizedShape, "\(name): weight and bias must have shape \(normalizedShape) for input \(x.shape), got \(p.shape)")
+        }
+        let dtype = inputs.dropFirst().map(\.dtype).reduce(x.dtype, DType.promoted)
+        let values = inputs.map { $0.to(dtype) }
+        switch dtype {
+        case .float32: return forward(values, Float.self)
+        case .float64: return forward(values, Double.self)
+        }
+    }
+
+    private func forward<S: BatchNormScalar>(_ inputs: [Tensor], _: S.Type) -> Tensor {
+        let x = inputs[0], layout = layout(x.shape)
+        mean = Array(repeating: 0, count: layout.rows)
+        inverseStd = mean
+        var y = Tensor.empty(x.shape, dtype: x.dtype)
+        guard x.count > 0 else { return y }
+        let weight = hasWeight ? inputs[1] : nil, bias = hasBias ? inputs.last : nil
+        y.withUnsafeMutableBufferPointer(as: S.self) { y in
+            x.withUnsafeBufferPointer(as: S.self) { x in
+                withOptionalPointer(weight, S.self) { w in
+                    withOptionalPointer(bias, S.self) { b in
+                        mean.withUnsafeMutableBufferPointer { mean in
+                            inverseStd.withUnsafeMutableBufferPointer { inverseStd in
+                                RowNormKernels.forward(x.baseAddress!, into: y.baseAddress!, layout, eps: eps, weight: w, bias: b,
+                                                       mean: mean.baseAddress!, inverseStd: inverseStd.baseAddress!)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
+        backward(g, inputs: inputs, output: output, needed: inputs.map(\.requiresGrad))
+    }
+
+    /// The gradients of the inputs that are `needed`: the input gradient's sweep and the column sums of the weight
+    /// and bias gradients each run only when wanted.
+    func backward(_ g: Variable, inputs: [Variable], output: Variable, needed: [Bool]) -> [Variable?] {
+        Graph.isRecording ? differentiableBackward(g, inputs: inputs, needed: needed)
+                          : fusedBackward(g, inputs: inputs, needed: needed, dtype: output.dtype)
+    }
+
+    private func fusedBackward(_ g: Variable, inputs: [Variable], needed: [Bool], dtype: DType) -> [Variable?] {
+        let values = [g.value] + inputs.map(\.value)
+        switch dtype {
+        case .float32: return fusedBackward(values.map { $0.to(dtype) }, Float.self, inputs: inputs, needed: needed)
+        case .float64: return fusedBackward(values.map { $0.to(dtype) }, Double.self, inputs: inputs, needed: needed)
+        }
+    }
+
+    private func fusedBackward<S: BatchNormScalar>(_ values: [Tensor], _: S.Type, inputs: [Variable], needed: [Bool]) -> [Variable?] {
+        let g = values[0], x = values[1], layout = layout(x.shape)
+        let weightIndex = hasWeight ? 1 : nil, biasIndex = hasBias ? inputs.count - 1 : nil
+        var gradients: [Variable?] = Array(repeating: nil, count: inputs.count)
+        if needed[0] {
+            var gx = Tensor.zeros(x.shape, dtype: x.dtype)
+            if x.count > 0 {
+                gx.withUnsafeMutableBufferPointer(as: S.self) { gx in
+                    g.withUnsafeBufferPointer(as: S.self) { g in
+                        x.withUnsafeBufferPointer(as: S.self) { x in
+                            withOptionalPointer(weightIndex.map { values[1 + $0] }, S.self) { w in
+                                RowNormKernels.inputGradient(g.baseAddress!, x.baseAddress!, weight: w, into: gx.baseAddress!, layout,
+                                                             mean: mean, inverseStd: inverseStd)
+                            }
+                        }
+                    }
+                }
+            }
+            gradients[0] = Variable(gx.to(inputs[0].dtype))
+        }
+        let wantsWeight = weightIndex.map { needed[$0] } ?? false, wantsBias = biasIndex.map { needed[$0] } ?? false
+        if wantsWeight || wantsBias {
+            var gw = [Double](repeating: 0, count: layout.d), gb = gw
+            if x.count > 0 {
+                g.withUnsafeBufferPointer(as: S.self) { g in
+                    x.withUnsafeBufferPointer(as: S.self) { x in
+                        gw.withUnsafeMutableBufferPointer { gw in
+                            gb.withUnsafeMutableBufferPointer { gb in
+                                RowNormKernels.parameterGradients(g.baseAddress!, x.baseAddress!, layout, mean: mean, inverseStd: inverseStd,
+                                                                  weightGradient: wantsWeight ? gw.baseAddress! : nil,
+                                                                  biasGradient: wantsBias ? gb.baseAddress! : nil)
+                            }
+                        }
+                    }
+                }
+            }
+            let shape = Array(x.shape.suffix(normalizedRank))
+            if wantsWeight, let i = weightIndex { gradients[i] = Variable(Tensor(shape: shape, scalars: gw, dtype: inputs[i].dtype)) }
+            if wantsBias, let i = biasIndex { gradients[i] = Variable(Tensor(shape: shape, scalars: gb, dtype: inputs[i].dtype)) }
+        }
+        return gradients
+    }
+
+    /// The same gradients built from differentiable operations (statistics recomputed from `x`), for a backward
+    /// pass that is recorded and may be differentiated again.
+    private func differentiableBackward(_ g: Variable, inputs: [Variable], needed: [Bool]) -> [Variable?] {
+        let x = inputs[0]
+        let axes = Array((x.rank - normalizedRank)..<x.rank), leading = Array(0..<(x.rank - normalizedRank))
+        let centeredX = centered ? x - x.mean(axes: axes, keepDims: true) : x
+        let inverseStd = (centeredX.squared().mean(axes: axes, keepDims: true) + eps).pow(-0.5)
+        let normalized = centeredX * inverseStd
+        func overRows(_ v: Variable) -> Variable { leading.isEmpty ? v : v.sum(axes: leading) }
+        var gradients: [Variable?] = Array(repeating: nil, count: inputs.count)
+        if needed[0] {
+            let gw = hasWeight ? g * inputs[1] : g
+            var inner = gw - normalized * (gw * normalized).mean(axes: axes, keepDims: true)
+            if centered { inner = inner - gw.mean(axes: axes, keepDims: true) }
+            gradients[0] = inverseStd * inner
+        }
+        if hasWeight && needed[1] { gradients[1] = overRows(g * normalized) }
+        if hasBias && needed[inputs.count - 1] { gradients[inputs.count - 1] = overRows(g) }
+        return gradients
+    }
+}
+
+/// Calls `body` with the base address of `tensor`'s elements, or nil when there is no tensor (or it is empty).
+private func withOptionalPointer<S: TensorScalar, R>(_ tensor: Tensor?, _: S.Type, _ body: (UnsafePointer<S>?) -> R) -> R {
+    guard let tensor else { return body(nil) }
+    return tensor.withUnsafeBufferPointer(as: S.self) { body($0.baseAddress) }
+}

@@ -14,7 +14,7 @@ import AutoGrad
 /// A plain backward computes these with two fused passes, for the inputs that need them. A backward that is
 /// itself recorded (`createGraph: true`) builds the same formula from differentiable operations on `x`, `γ`
 /// and `g`, so gradients of gradients (gradient penalties) work.
-final class BatchNormTraining: Op {
+final class BatchNormTraining: FusedBackwardOp {
     var name: String { "BatchNorm" }
 
     /// `ε`, added to the variance.
@@ -68,19 +68,8 @@ final class BatchNormTraining: Op {
         return y
     }
 
-    func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
-        backward(g, inputs: inputs, output: output, needed: inputs.map(\.requiresGrad))
-    }
-
-    /// The gradients of the inputs that are `needed`: without `x`'s, the second pass (`∂x`) is skipped; without
-    /// `γ`'s and `β`'s, they are not formed.
-    func backward(_ g: Variable, inputs: [Variable], output: Variable, needed: [Bool]) -> [Variable?] {
-        Graph.isRecording ? differentiableBackward(g, inputs: inputs, needed: needed)
-                          : fusedBackward(g, inputs: inputs, needed: needed, dtype: output.dtype)
-    }
-
     /// The closed-form gradients by two passes over `g` and `x` per channel; each computed only when needed.
-    private func fusedBackward(_ g: Variable, inputs: [Variable], needed: [Bool], dtype: DType) -> [Variable?] {
+    func fusedBackward(_ g: Variable, inputs: [Variable], needed: [Bool], dtype: DType) -> [Variable?] {
         let x = inputs[0]
         let affine = inputs.count == 3
         let wantsAffine = affine && (needed[1] || needed[2])
@@ -131,7 +120,7 @@ final class BatchNormTraining: Op {
 
     /// The same gradients built from differentiable operations (statistics recomputed from `x`), for a
     /// backward pass that is recorded and may be differentiated again.
-    private func differentiableBackward(_ g: Variable, inputs: [Variable], needed: [Bool]) -> [Variable?] {
+    func differentiableBackward(_ g: Variable, inputs: [Variable], needed: [Bool]) -> [Variable?] {
         let x = inputs[0]
         let affine = inputs.count == 3
         let channels = x.shape[1]

@@ -14,7 +14,7 @@ import AutoGrad
 /// `∂w = Σ g·x̂`, `∂b = Σ g`. A plain backward runs these as fused loops for the inputs that need them; a backward
 /// that is itself recorded (`createGraph: true`) builds the same formula from differentiable operations on `x`,
 /// `w` and `g`, so gradients of gradients work (as ``BatchNormTraining`` does).
-final class RowNormalization: Op {
+final class RowNormalization: FusedBackwardOp {
     var name: String { centered ? "LayerNorm" : "RMSNorm" }
 
     /// The number of trailing dimensions normalised over.
@@ -83,18 +83,9 @@ final class RowNormalization: Op {
         return y
     }
 
-    func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
-        backward(g, inputs: inputs, output: output, needed: inputs.map(\.requiresGrad))
-    }
-
-    /// The gradients of the inputs that are `needed`: the input gradient's sweep and the column sums of the weight
-    /// and bias gradients each run only when wanted.
-    func backward(_ g: Variable, inputs: [Variable], output: Variable, needed: [Bool]) -> [Variable?] {
-        Graph.isRecording ? differentiableBackward(g, inputs: inputs, needed: needed)
-                          : fusedBackward(g, inputs: inputs, needed: needed, dtype: output.dtype)
-    }
-
-    private func fusedBackward(_ g: Variable, inputs: [Variable], needed: [Bool], dtype: DType) -> [Variable?] {
+    /// The closed-form gradients of the inputs that are `needed`: the input gradient's sweep and the column sums
+    /// of the weight and bias gradients each run only when wanted.
+    func fusedBackward(_ g: Variable, inputs: [Variable], needed: [Bool], dtype: DType) -> [Variable?] {
         let values = [g.value] + inputs.map(\.value)
         switch dtype {
         case .float32: return fusedBackward(values.map { $0.to(dtype) }, Float.self, inputs: inputs, needed: needed)
@@ -147,7 +138,7 @@ final class RowNormalization: Op {
 
     /// The same gradients built from differentiable operations (statistics recomputed from `x`), for a backward
     /// pass that is recorded and may be differentiated again.
-    private func differentiableBackward(_ g: Variable, inputs: [Variable], needed: [Bool]) -> [Variable?] {
+    func differentiableBackward(_ g: Variable, inputs: [Variable], needed: [Bool]) -> [Variable?] {
         let x = inputs[0]
         let axes = Array((x.rank - normalizedRank)..<x.rank), leading = Array(0..<(x.rank - normalizedRank))
         let centeredX = centered ? x - x.mean(axes: axes, keepDims: true) : x

@@ -3,6 +3,7 @@ import Data
 import ExampleSupport
 import Foundation
 import NN
+import Optim
 
 @main
 struct ExampleGAN: ParsableCommand {
@@ -100,6 +101,12 @@ struct ExampleGAN: ParsableCommand {
         }
         do {
             try trainer.train(on: Subset(train, indices: indices))
+        } catch let error as NonFiniteError {
+            exitWithError("""
+                training diverged at epoch \(trainer.epochsDone + 1), \(error); stopped before writing that epoch's \
+                outputs (checkpoints in \(output), if any, are from epoch \(trainer.epochsDone)). \
+                Try a lower --lr (or --lr-g / --lr-d).
+                """)
         } catch {
             exitWithError("could not write outputs to \(output): \(error)")
         }

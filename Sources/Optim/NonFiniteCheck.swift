@@ -5,18 +5,27 @@
 public enum NonFiniteError: Error, CustomStringConvertible {
     /// The loss of training step `step` is `value` (NaN or ±infinity). `name` tells which loss when a
     /// step has several (a GAN's discriminator and generator losses); it is empty otherwise.
-    case nonFiniteLoss(step: Int, name: String, value: Double)
-    /// Element `index` (row-major) of the gradient of parameter `parameter` is `value` at step `step`.
-    case nonFiniteGradient(step: Int, parameter: String, index: Int, value: Double)
+    /// `origin` is ``Graph/firstAnomaly``: the op that first produced a non-finite value, when the
+    /// loop runs inside ``Graph/withAnomalyRecording(_:)``.
+    case nonFiniteLoss(step: Int, name: String, value: Double, origin: String?)
+    /// Element `index` (row-major) of the gradient of parameter `parameter` is `value` at step `step`;
+    /// `origin` as for ``nonFiniteLoss(step:name:value:origin:)``.
+    case nonFiniteGradient(step: Int, parameter: String, index: Int, value: Double, origin: String?)
 
-    /// A one-line message naming the step, the loss or parameter, and the value.
+    /// A one-line message naming the step, the loss or parameter, the value and, when known, the op
+    /// that first produced a non-finite value.
     public var description: String {
         switch self {
-        case let .nonFiniteLoss(step, name, value):
-            return "step \(step): \(name.isEmpty ? "the loss" : "the \(name) loss") is \(value)"
-        case let .nonFiniteGradient(step, parameter, index, value):
+        case let .nonFiniteLoss(step, name, value, origin):
+            return "step \(step): \(name.isEmpty ? "the loss" : "the \(name) loss") is \(value)" + Self.suffix(origin)
+        case let .nonFiniteGradient(step, parameter, index, value, origin):
             return "step \(step): the gradient of parameter \"\(parameter)\" is \(value) at element \(index)"
+                + Self.suffix(origin)
         }
+    }
+
+    private static func suffix(_ origin: String?) -> String {
+        origin.map { " (first non-finite value: \($0))" } ?? ""
     }
 }
 
@@ -35,7 +44,8 @@ public enum NonFiniteError: Error, CustomStringConvertible {
 /// ```
 ///
 /// Each check reads every element once; the gradient check also returns the global L2 norm, which
-/// a loop may log or use for clipping.
+/// a loop may log or use for clipping. Run the loop inside `Graph.withAnomalyRecording` and the
+/// error also names the op that first produced a non-finite value.
 public enum NonFiniteCheck {
     /// Returns the loss's value (the first element of a non-scalar loss).
     ///
@@ -46,7 +56,7 @@ public enum NonFiniteCheck {
     public static func loss(_ loss: Variable, step: Int, name: String = "") throws -> Double {
         let values = loss.value.doubles
         if let bad = values.first(where: { !$0.isFinite }) {
-            throw NonFiniteError.nonFiniteLoss(step: step, name: name, value: bad)
+            throw NonFiniteError.nonFiniteLoss(step: step, name: name, value: bad, origin: Graph.firstAnomaly)
         }
         return values.first ?? 0
     }
@@ -55,7 +65,9 @@ public enum NonFiniteCheck {
     ///
     /// - Throws: ``NonFiniteError/nonFiniteLoss(step:name:value:)`` when `value` is NaN or infinite.
     public static func loss(_ value: Double, step: Int, name: String = "") throws {
-        guard value.isFinite else { throw NonFiniteError.nonFiniteLoss(step: step, name: name, value: value) }
+        guard value.isFinite else {
+            throw NonFiniteError.nonFiniteLoss(step: step, name: name, value: value, origin: Graph.firstAnomaly)
+        }
     }
 
     /// Checks every gradient and returns their global L2 norm ‖g‖₂ over all parameters together, in
@@ -76,7 +88,7 @@ public enum NonFiniteCheck {
             }
             if !part.isFinite, let index = gradient.doubles.firstIndex(where: { !$0.isFinite }) {
                 throw NonFiniteError.nonFiniteGradient(step: step, parameter: name, index: index,
-                                                       value: gradient.doubles[index])
+                                                       value: gradient.doubles[index], origin: Graph.firstAnomaly)
             }
             sumOfSquares += part
         }

@@ -39,7 +39,7 @@ import Testing
             _ = try trainClassifier(model, optimizer: SGD(model.parameters(), learningRate: 0.1), configuration: configuration,
                                     train: data, test: data, classNames: (0..<10).map(String.init), log: { _ in })
         } throws: { error in
-            guard case let .nonFiniteLoss(step, _, value) = error as? NonFiniteError else { return false }
+            guard case let .nonFiniteLoss(step, _, value, _) = error as? NonFiniteError else { return false }
             return (1...4).contains(step) && value.isNaN
                 && trainingFailureMessage(error, outputDirectory: output.path).contains("diverged")
         }

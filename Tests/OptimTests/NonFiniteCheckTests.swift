@@ -14,7 +14,7 @@ import Testing
             #expect {
                 try NonFiniteCheck.loss(loss, step: 7, name: "generator")
             } throws: { error in
-                guard case let .nonFiniteLoss(step, name, value) = error as? NonFiniteError else { return false }
+                guard case let .nonFiniteLoss(step, name, value, _) = error as? NonFiniteError else { return false }
                 let text = "\(error)"
                 return step == 7 && name == "generator" && (value == bad || (value.isNaN && bad.isNaN))
                     && text.contains("step 7") && text.contains("generator") && text.contains("\(bad)")
@@ -45,7 +45,7 @@ import Testing
             #expect {
                 try NonFiniteCheck.gradients([(name: "fc.weight", variable: a), (name: "fc.bias", variable: b)], step: 12)
             } throws: { error in
-                guard case let .nonFiniteGradient(step, parameter, index, _) = error as? NonFiniteError else { return false }
+                guard case let .nonFiniteGradient(step, parameter, index, _, _) = error as? NonFiniteError else { return false }
                 let text = "\(error)"
                 return step == 12 && parameter == "fc.bias" && index == 1
                     && text.contains("step 12") && text.contains("fc.bias") && text.contains("element 1")
@@ -53,9 +53,34 @@ import Testing
             #expect {
                 try NonFiniteCheck.gradients([a, b], step: 3)
             } throws: { error in
-                guard case let .nonFiniteGradient(_, parameter, _, _) = error as? NonFiniteError else { return false }
+                guard case let .nonFiniteGradient(_, parameter, _, _, _) = error as? NonFiniteError else { return false }
                 return parameter == "1"
             }
         }
+    }
+
+    @Test func anomalyRecordingNamesTheOpThatFirstProducedTheValue() {
+        let x = Variable(Tensor([1.0, -2.0, 3.0]), requiresGrad: true)
+        Graph.withAnomalyRecording {
+            let loss = (x.log() * 2).sum()          // Log makes the NaN, Mul and Sum only pass it on
+            #expect(Graph.firstAnomaly?.contains("Log") == true, "\(Graph.firstAnomaly ?? "nil")")
+            #expect {
+                try NonFiniteCheck.loss(loss, step: 4)
+            } throws: { error in
+                guard case let .nonFiniteLoss(_, _, _, origin) = error as? NonFiniteError else { return false }
+                let text = "\(error)"
+                return origin?.contains("op Log") == true && text.contains("op Log") && text.contains("index 1")
+                    && text.contains("step 4")
+            }
+        }
+        // Recording is off again: the loop still stops, without an origin, and nothing traps.
+        #expect {
+            try NonFiniteCheck.loss(x.log().sum(), step: 5)
+        } throws: { error in
+            guard case let .nonFiniteLoss(_, _, _, origin) = error as? NonFiniteError else { return false }
+            return origin == nil && !"\(error)".contains("first non-finite")
+        }
+        // A new recording starts clean.
+        Graph.withAnomalyRecording { #expect(Graph.firstAnomaly == nil) }
     }
 }

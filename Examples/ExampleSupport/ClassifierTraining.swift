@@ -55,6 +55,10 @@ where D.Element == (Tensor, Int) {
 
 /// Trains `model` with cross-entropy: a progress bar per epoch, test accuracy after each, then the
 /// confusion matrix, loss and accuracy curves (PNG) and checkpoints of model and optimiser.
+///
+/// - Throws: ``NonFiniteError`` at the first NaN or infinite loss or gradient (before the optimizer
+///   step it would poison, and before anything is written); or the error of a file that could not
+///   be written.
 public func trainClassifier<D: Dataset, T: Dataset>(
     _ model: Module, optimizer: Optimizer, configuration: ClassifierTrainingConfiguration,
     train: D, test: T, classNames: [String], prepare: (Tensor) -> Tensor = { $0 },
@@ -71,12 +75,18 @@ public func trainClassifier<D: Dataset, T: Dataset>(
         var stepTimes: [Double] = []
         for (step, (images, labels)) in loader.enumerated() {
             if step == stepsPerEpoch { break }
+            let globalStep = (epoch - 1) * stepsPerEpoch + step + 1
             let start = DispatchTime.now().uptimeNanoseconds
             let loss = crossEntropy(model(Variable(prepare(images))), labels)
+            try NonFiniteCheck.loss(loss, step: globalStep)
             optimizer.zeroGrad()
             loss.backward()
+            // The check reads every gradient once; its time is left out of the step time reported.
+            let checkStart = DispatchTime.now().uptimeNanoseconds
+            try NonFiniteCheck.gradients(model.namedParameters(), step: globalStep)
+            let checkNanoseconds = DispatchTime.now().uptimeNanoseconds - checkStart
             optimizer.step()
-            stepTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            stepTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start - checkNanoseconds) / 1e6)
             let value = loss.value.item
             result.stepLosses.append(value)
             runningLoss = step == 0 ? value : 0.98 * runningLoss + 0.02 * value
@@ -123,4 +133,14 @@ public func movingAverage(_ values: [Double], window: Int) -> [Double] {
         if i >= window { sum -= values[i - window] }
         return sum / Double(min(i + 1, window))
     }
+}
+
+/// The message an example prints when training or writing its outputs fails: a diverged run
+/// (``NonFiniteError``) is told apart from a file that could not be written.
+public func trainingFailureMessage(_ error: Error, outputDirectory: String) -> String {
+    if let error = error as? NonFiniteError {
+        return "training diverged, \(error); stopped before writing outputs to \(outputDirectory). "
+            + "Try a lower learning rate (--lr)."
+    }
+    return "could not write outputs to \(outputDirectory): \(error)"
 }

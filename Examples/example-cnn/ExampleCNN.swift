@@ -102,7 +102,7 @@ struct ExampleCNN: ParsableCommand {
         } catch let error as DataError {
             exitWithError(error.description)
         } catch {
-            exitWithError("could not write outputs to \(output): \(error)")
+            exitWithError(trainingFailureMessage(error, outputDirectory: output))
         }
     }
 

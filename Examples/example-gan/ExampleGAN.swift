@@ -3,6 +3,7 @@ import Data
 import ExampleSupport
 import Foundation
 import NN
+import Optim
 
 @main
 struct ExampleGAN: ParsableCommand {
@@ -46,6 +47,8 @@ struct ExampleGAN: ParsableCommand {
     var subset = defaultSubset
     @Option(help: "Threads for matrix products, convolutions and large elementwise loops.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Continue from the checkpoints in the output directory.") var resume = false
+    @Flag(name: .customLong("detect-anomaly"), help: "When training diverges, name the op that first produced a NaN or infinity (slower).")
+    var detectAnomaly = false
     @Option(help: "Write N samples from --checkpoint as a grid instead of training.") var sample: Int?
     @Option(help: "Generator checkpoint for --sample (default <output-dir>/generator.safetensors).") var checkpoint: String?
     @Option(help: "A classifier checkpoint from example-cnn (--model cnn) that scores generated and real images.")
@@ -99,7 +102,18 @@ struct ExampleGAN: ParsableCommand {
             print("resuming after epoch \(trainer.epochsDone) from \(output)")
         }
         do {
-            try trainer.train(on: Subset(train, indices: indices))
+            let data = Subset(train, indices: indices)
+            if detectAnomaly {
+                try Graph.withAnomalyRecording { try trainer.train(on: data) }
+            } else {
+                try trainer.train(on: data)
+            }
+        } catch let error as NonFiniteError {
+            exitWithError("""
+                training diverged at epoch \(trainer.epochsDone + 1), \(error); stopped before writing that epoch's \
+                outputs (checkpoints in \(output), if any, are from epoch \(trainer.epochsDone)). \
+                Try a lower --lr (or --lr-g / --lr-d)\(detectAnomaly ? "" : "; --detect-anomaly names the op behind it").
+                """)
         } catch {
             exitWithError("could not write outputs to \(output): \(error)")
         }

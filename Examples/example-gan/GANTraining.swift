@@ -100,44 +100,69 @@ final class GANTrainer {
 
     /// One DCGAN step on real images in [−1, 1]: a D update on real (label 1) and fake (label 0) batches,
     /// then a G update with label 1 through the updated D. Returns both losses.
-    func dcganStep(real: Tensor, noise: Tensor) -> (discriminator: Double, generator: Double) {
+    ///
+    /// - Throws: ``NonFiniteError`` when a loss or gradient is NaN or infinite, before the optimizer step
+    ///   that would spread it; the step number is the update's (``discriminatorLosses``'s count + 1).
+    func dcganStep(real: Tensor, noise: Tensor) throws -> (discriminator: Double, generator: Double) {
         let n = real.shape[0]
+        let step = discriminatorLosses.count + 1
         let ones = Variable(Tensor.ones([n, 1])), zeros = Variable(Tensor.zeros([n, 1]))
         let fake = generator(Variable(noise))
 
         optimizerD.zeroGrad()
         let lossD = binaryCrossEntropyWithLogits(discriminator(Variable(real)), ones)
             + binaryCrossEntropyWithLogits(discriminator(fake.detach()), zeros)
+        try NonFiniteCheck.loss(lossD, step: step, name: "discriminator")
         lossD.backward()
+        try checkGradients(of: discriminator, named: "discriminator", step: step)
         optimizerD.step()
 
         optimizerG.zeroGrad()
         let lossG = withDiscriminatorFrozen { binaryCrossEntropyWithLogits(discriminator(fake), ones) }
+        try NonFiniteCheck.loss(lossG, step: step, name: "generator")
         lossG.backward()
+        try checkGradients(of: generator, named: "generator", step: step)
         optimizerG.step()
         return (lossD.value.item, lossG.value.item)
     }
 
     /// One WGAN-GP critic update: `D(fake) − D(real) + λ·GP` with `epsilon` ([N, 1, 1, 1], U[0, 1]) mixing
     /// real and fake for the penalty. Returns the critic's loss.
-    func criticStep(real: Tensor, noise: Tensor, epsilon: Tensor) -> Double {
+    ///
+    /// - Throws: ``NonFiniteError`` on a NaN or infinite loss or gradient, before the optimizer step.
+    func criticStep(real: Tensor, noise: Tensor, epsilon: Tensor) throws -> Double {
+        let step = discriminatorLosses.count + 1
         let fake = Graph.noGrad { generator(Variable(noise)).value }
         optimizerD.zeroGrad()
         let penalty = gradientPenalty(critic: { self.discriminator($0) }, real: real, fake: fake, epsilon: epsilon,
                                       weight: configuration.penaltyWeight)
         let loss = discriminator(Variable(fake)).mean() - discriminator(Variable(real)).mean() + penalty
+        try NonFiniteCheck.loss(loss, step: step, name: "critic")
         loss.backward()
+        try checkGradients(of: discriminator, named: "critic", step: step)
         optimizerD.step()
         return loss.value.item
     }
 
     /// One WGAN-GP generator update: `−D(G(z))`. Returns the generator's loss.
-    func wganGeneratorStep(noise: Tensor) -> Double {
+    ///
+    /// - Throws: ``NonFiniteError`` on a NaN or infinite loss or gradient, before the optimizer step.
+    func wganGeneratorStep(noise: Tensor) throws -> Double {
+        let step = generatorLosses.count + 1
         optimizerG.zeroGrad()
         let loss = withDiscriminatorFrozen { -discriminator(generator(Variable(noise))).mean() }
+        try NonFiniteCheck.loss(loss, step: step, name: "generator")
         loss.backward()
+        try checkGradients(of: generator, named: "generator", step: step)
         optimizerG.step()
         return loss.value.item
+    }
+
+    /// Throws ``NonFiniteError`` when a gradient of `module` is NaN or infinite, naming the parameter
+    /// as `<name>.<state-dict key>`.
+    private func checkGradients(of module: Sequential, named name: String, step: Int) throws {
+        let parameters = module.namedParameters().map { (name: "\(name).\($0.name)", variable: $0.variable) }
+        try NonFiniteCheck.gradients(parameters, step: step)
     }
 
     /// Runs `body` with the discriminator's parameters not requiring gradients, so a generator update
@@ -154,6 +179,10 @@ final class GANTrainer {
 
     /// Trains from epoch ``epochsDone`` + 1 to `configuration.epochs` on images in [0, 1] (scaled to [−1, 1]
     /// here), with a progress bar, and after each epoch writes sample grids, the loss plot and checkpoints.
+    ///
+    /// - Throws: ``NonFiniteError`` at the first NaN or infinite loss or gradient (a learning rate far too
+    ///   high): the epoch it happens in writes nothing, so the checkpoints of the last good epoch stay
+    ///   intact; or the error of a file that could not be written.
     func train<D: Dataset>(on data: D, log: (String) -> Void = { print($0) }) throws where D.Element == (Tensor, Int) {
         let batchSize = configuration.batchSize
         precondition(data.count >= batchSize, "GANTrainer.train: \(data.count) examples make no batch of \(batchSize)")
@@ -178,14 +207,14 @@ final class GANTrainer {
                 let start = DispatchTime.now().uptimeNanoseconds
                 switch configuration.loss {
                 case .dcgan:
-                    let (d, g) = dcganStep(real: real, noise: noise)
+                    let (d, g) = try dcganStep(real: real, noise: noise)
                     record(discriminator: d, generator: g)
                 case .wganGP:
                     let epsilon = Tensor.rand([batchSize, 1, 1, 1], generator: random)
-                    record(discriminator: criticStep(real: real, noise: noise, epsilon: epsilon), generator: nil)
+                    record(discriminator: try criticStep(real: real, noise: noise, epsilon: epsilon), generator: nil)
                     if (step + 1) % criticSteps == 0 {
                         let noise = Tensor.randn([batchSize, latentSize], generator: random)
-                        record(discriminator: nil, generator: wganGeneratorStep(noise: noise))
+                        record(discriminator: nil, generator: try wganGeneratorStep(noise: noise))
                     }
                 }
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)

@@ -106,6 +106,9 @@ struct GPFit {
 }
 
 /// Fits the hyper-parameters by minimising the negative log marginal likelihood with Adam.
+///
+/// - Throws: a linear-algebra error when the covariance stops being positive definite, or
+///   `NonFiniteError` at the first NaN or infinite loss or gradient (a learning rate far too high).
 func fitGP(_ data: GPData, initial: GPHyperparameters, steps: Int, learningRate: Double,
            log: (String) -> Void = { print($0) }) throws -> GPFit {
     let model = GPModel(initial)
@@ -114,7 +117,11 @@ func fitGP(_ data: GPData, initial: GPHyperparameters, steps: Int, learningRate:
     for step in 1...steps {
         optimizer.zeroGrad()
         let loss = try model.negativeLogMarginalLikelihood(data)
+        try NonFiniteCheck.loss(loss, step: step)
         loss.backward()
+        try NonFiniteCheck.gradients([(name: "log_length_scale", variable: model.logLengthScale),
+                                      (name: "log_signal_variance", variable: model.logSignalVariance),
+                                      (name: "log_noise_variance", variable: model.logNoiseVariance)], step: step)
         optimizer.step()
         losses.append(loss.value.item)
         if step == 1 || step % Swift.max(steps / 10, 1) == 0 || step == steps {

@@ -48,7 +48,7 @@ struct ExampleMLP: ParsableCommand {
             print(String(format: "final test accuracy %.4f; %.1f s per epoch on average", result.testAccuracy.last ?? 0,
                          result.secondsPerEpoch.reduce(0, +) / Double(result.secondsPerEpoch.count)))
         } catch {
-            exitWithError("could not write outputs to \(outputDirectory): \(error)")
+            exitWithError(trainingFailureMessage(error, outputDirectory: outputDirectory))
         }
     }
 }

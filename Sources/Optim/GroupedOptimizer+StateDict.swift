@@ -49,7 +49,8 @@ extension GroupedOptimizer {
                 }
             }
             if let problem = problem(with: options) {
-                throw OptimizerStateError.invalidValue(key: "param_groups.\(g)", reason: problem)
+                throw OptimizerStateError.invalidValue(key: "param_groups.\(g).\(problem.field)",
+                                                       reason: "\(problem.value): \(problem.requirement)")
             }
             let key = "param_groups.\(g).params"
             let indices = try take(key, shape: [group.parameters.count]).doubles
@@ -86,7 +87,10 @@ extension GroupedOptimizer {
                 state.step = Int(step)
             }
             for name in required {
-                state.buffers[name] = try take("state.\(i).\(name)", shape: parameter.shape).to(parameter.dtype)
+                let key = "state.\(i).\(name)"
+                let buffer = try take(key, shape: parameter.shape).to(parameter.dtype)
+                try validate(buffer, key: key, nonNegative: nonNegativeStateNames.contains(name))
+                state.buffers[name] = buffer
             }
             if let extra = names.first(where: { unused.contains("state.\(i).\($0)") }) {
                 throw OptimizerStateError.unexpectedKey("state.\(i).\(extra)")
@@ -97,5 +101,20 @@ extension GroupedOptimizer {
 
         for g in parameterGroups.indices { parameterGroups[g].options = groupOptions[g] }
         states = newStates
+    }
+}
+
+/// Throws unless every element of `buffer` is finite (and ≥ 0 when `nonNegative`): one NaN, infinity
+/// or negative second moment in a loaded state would turn its parameter into NaN on the next step.
+private func validate(_ buffer: Tensor, key: String, nonNegative: Bool) throws {
+    for (index, value) in buffer.doubles.enumerated() {
+        if !value.isFinite {
+            throw OptimizerStateError.invalidValue(
+                key: key, reason: "element \(index) is \(value) (in \(buffer.dtype)); state must be finite")
+        }
+        if nonNegative && value < 0 {
+            throw OptimizerStateError.invalidValue(
+                key: key, reason: "element \(index) is \(value); a second moment must not be negative")
+        }
     }
 }

@@ -34,7 +34,7 @@ public class GroupedOptimizer<Options: OptimizerOptions>: Optimizer {
         var seen = Set<ObjectIdentifier>()
         for (g, group) in parameterGroups.enumerated() {
             if let problem = problem(with: group.options) {
-                preconditionFailure("\(Self.self): parameter group \(g): \(problem)")
+                preconditionFailure("\(Self.self): parameter group \(g): \(problem.field) = \(problem.value): \(problem.requirement)")
             }
             for p in group.parameters {
                 precondition(seen.insert(ObjectIdentifier(p)).inserted,
@@ -112,12 +112,20 @@ public class GroupedOptimizer<Options: OptimizerOptions>: Optimizer {
         .zeros(like: parameter)
     }
 
-    /// Why these options are invalid, or nil when they are fine.
-    func problem(with options: Options) -> String? {
-        if !(options.learningRate >= 0) { return "invalid learning rate \(options.learningRate)" }
-        if !(options.weightDecay >= 0) { return "invalid weight decay \(options.weightDecay)" }
-        return nil
+    /// The first hyper-parameter of these options that is out of range, or nil when all are fine.
+    ///
+    /// Checked when a group is created or changed (a precondition) and when a state dictionary is
+    /// loaded (a thrown ``OptimizerStateError``): an infinite or NaN value would turn every parameter
+    /// into NaN on the next step.
+    func problem(with options: Options) -> OptionProblem? {
+        .first(
+            .finiteAtLeastZero("lr", options.learningRate),
+            .finiteAtLeastZero("weight_decay", options.weightDecay))
     }
+
+    /// The names of the state tensors that hold second moments or sums of squares, which must not be
+    /// negative (their square root is taken).
+    var nonNegativeStateNames: Set<String> { [] }
 
     /// Updates one parameter in place.
     ///
@@ -128,6 +136,39 @@ public class GroupedOptimizer<Options: OptimizerOptions>: Optimizer {
     func update(_ parameter: inout Tensor, gradient: Tensor, state: inout [Tensor], step: Int,
                 isNewState: Bool, options: Options) {
         fatalError("\(Self.self) must override update")
+    }
+}
+
+/// A hyper-parameter out of range: its PyTorch name, its value and what it must be.
+struct OptionProblem: Equatable {
+    let field: String
+    let value: String
+    let requirement: String
+
+    /// A problem unless `isValid`.
+    static func check(_ field: String, _ value: Any, _ isValid: Bool, _ requirement: String) -> OptionProblem? {
+        isValid ? nil : OptionProblem(field: field, value: "\(value)", requirement: requirement)
+    }
+
+    /// A problem unless `value` is finite and ≥ 0.
+    static func finiteAtLeastZero(_ field: String, _ value: Double) -> OptionProblem? {
+        check(field, value, value.isFinite && value >= 0, "must be finite and ≥ 0")
+    }
+
+    /// A problem unless `value` is finite and > 0.
+    static func finitePositive(_ field: String, _ value: Double) -> OptionProblem? {
+        check(field, value, value.isFinite && value > 0, "must be finite and > 0")
+    }
+
+    /// A problem unless 0 ≤ `value` ≤ 1 (or < 1 when `open`).
+    static func unitInterval(_ field: String, _ value: Double, open: Bool = false) -> OptionProblem? {
+        open ? check(field, value, value >= 0 && value < 1, "must be in [0, 1)")
+             : check(field, value, value >= 0 && value <= 1, "must be in [0, 1]")
+    }
+
+    /// The first problem of a list, in order.
+    static func first(_ problems: OptionProblem?...) -> OptionProblem? {
+        problems.lazy.compactMap { $0 }.first
     }
 }
 

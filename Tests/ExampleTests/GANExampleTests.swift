@@ -2,6 +2,7 @@ import Data
 import ExampleSupport
 import Foundation
 import NN
+import Optim
 import Testing
 @testable import example_gan
 
@@ -63,7 +64,7 @@ private func runExample(_ arguments: [String]) throws -> (status: Int32, output:
     }
 
     @Test(arguments: GANLoss.allCases)
-    func twoStepsChangeEveryParameterWithFiniteLosses(loss: GANLoss) {
+    func twoStepsChangeEveryParameterWithFiniteLosses(loss: GANLoss) throws {
         let trainer = GANTrainer(GANConfiguration(loss: loss, batchSize: 4, outputDirectory: "unused"))
         let before = (trainer.generator.namedParameters() + trainer.discriminator.namedParameters()).map { ($0.name, $0.variable.value) }
         let random = RandomGenerator(seed: 1)
@@ -73,11 +74,11 @@ private func runExample(_ arguments: [String]) throws -> (status: Int32, output:
             let noise = Tensor.randn([4, latentSize], generator: random)
             switch loss {
             case .dcgan:
-                let (d, g) = trainer.dcganStep(real: real, noise: noise)
+                let (d, g) = try trainer.dcganStep(real: real, noise: noise)
                 losses += [d, g]
             case .wganGP:
-                losses.append(trainer.criticStep(real: real, noise: noise, epsilon: Tensor.rand([4, 1, 1, 1], generator: random)))
-                losses.append(trainer.wganGeneratorStep(noise: noise))
+                losses.append(try trainer.criticStep(real: real, noise: noise, epsilon: Tensor.rand([4, 1, 1, 1], generator: random)))
+                losses.append(try trainer.wganGeneratorStep(noise: noise))
             }
         }
         #expect(losses.allSatisfy { $0.isFinite }, "losses \(losses)")
@@ -174,6 +175,56 @@ private func runExample(_ arguments: [String]) throws -> (status: Int32, output:
         // A WGAN-GP run refuses the DCGAN checkpoints, naming the file.
         let other = GANTrainer(GANConfiguration(loss: .wganGP, outputDirectory: output.path))
         #expect(throws: CheckpointError.self) { try other.resume() }
+    }
+
+    /// The bytes of every file in `directory`, by name.
+    private func contents(of directory: URL) throws -> [String: Foundation.Data] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        return try Dictionary(uniqueKeysWithValues: names.map { ($0, try Foundation.Data(contentsOf: directory.appendingPathComponent($0))) })
+    }
+
+    @Test func divergingRunStopsBeforeOverwritingCheckpoints() throws {
+        let output = temporaryDirectory("diverge")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let data = tinyImages(count: 24)
+        var configuration = GANConfiguration(epochs: 1, batchSize: 8, outputDirectory: output.path)
+        try GANTrainer(configuration).train(on: data, log: { _ in })
+        let good = try contents(of: output)
+        #expect(good[GANTrainer.File.optimizerG] != nil && good["samples-epoch-1.png"] != nil)
+
+        // Resumed with a learning rate far too high (example-gan --lr 1e30), epoch 2 diverges.
+        configuration.epochs = 2
+        configuration.learningRateG = 1e30
+        configuration.learningRateD = 1e30
+        let diverging = GANTrainer(configuration)
+        try diverging.resume()
+        var logged: [String] = []
+        #expect {
+            try diverging.train(on: data, log: { logged.append($0) })
+        } throws: { error in
+            guard let error = error as? NonFiniteError else { return false }
+            return "\(error)".contains("step ")
+        }
+        #expect(diverging.epochsDone == 1)
+        #expect(!logged.contains { $0.contains("nan") }, "\(logged)")
+        // Nothing of epoch 2 was written; epoch 1's checkpoints, samples and plot are byte-identical.
+        let after = try contents(of: output)
+        #expect(after.keys.sorted() == good.keys.sorted())
+        for (name, bytes) in good { #expect(after[name] == bytes, "\(name) was overwritten") }
+
+        // A fresh run that diverges in its first epoch writes nothing at all.
+        let fresh = temporaryDirectory("diverge-fresh")
+        defer { try? FileManager.default.removeItem(at: fresh) }
+        let first = GANTrainer(GANConfiguration(epochs: 1, batchSize: 8, learningRateG: 1e30, learningRateD: 1e30,
+                                                outputDirectory: fresh.path))
+        // With anomaly recording on (example-gan --detect-anomaly) the error names the op behind the first NaN.
+        #expect {
+            try Graph.withAnomalyRecording { try first.train(on: data, log: { _ in }) }
+        } throws: { error in
+            guard let error = error as? NonFiniteError else { return false }
+            return "\(error)".contains("first non-finite value: op ")
+        }
+        #expect(!FileManager.default.fileExists(atPath: fresh.appendingPathComponent(GANTrainer.File.generator).path))
     }
 
     @Test func judgeScoresConfidenceAndClassSpread() {

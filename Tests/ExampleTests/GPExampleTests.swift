@@ -1,6 +1,7 @@
 import AutoGrad
 import Data
 import Foundation
+import Optim
 import Testing
 @testable import example_gp
 
@@ -34,5 +35,16 @@ import Testing
         #expect(fit.std.allSatisfy { $0 >= 0 && $0.isFinite })
         let image = posteriorPlot(data, fit).render()
         #expect(image.width == 900 && image.height == 560)
+    }
+
+    @Test func aDivergingFitThrowsInsteadOfReturningNaN() throws {
+        let data = try GPData.generate(truth: truth, trainCount: 20, testCount: 10, seed: 0)
+        #expect {
+            _ = try fitGP(data, initial: GPHyperparameters(lengthScale: 1, signalVariance: 1, noiseVariance: 0.1),
+                          steps: 10, learningRate: 1e30, log: { _ in })
+        } throws: { error in
+            // exp(±1e30) makes the covariance infinite: Cholesky refuses it, or the loss check stops the fit.
+            error is LinearAlgebraError || error is NonFiniteError
+        }
     }
 }

@@ -132,7 +132,7 @@ func steppedAdam() -> (Adam, Variable, Variable) {
             ("state.0.step", Tensor(-1.0), "state.0.step"),
             ("state.0.step", Tensor(2.5), "state.0.step"),
             ("param_groups.0.amsgrad", Tensor(2.0), "param_groups.0.amsgrad"),
-            ("param_groups.0.lr", Tensor(-0.1), "param_groups.0"),
+            ("param_groups.0.lr", Tensor(-0.1), "param_groups.0.lr"),
             ("param_groups.0.params", Tensor([1.0, 0.0]), "param_groups.0.params"),
         ]
         for (key, value, errorKey) in cases {

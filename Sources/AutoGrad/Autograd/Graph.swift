@@ -7,6 +7,9 @@ private let sequenceCounter = Atomic<Int>(0)
 private final class ThreadState {
     var isRecording = true
     var detectAnomalies = false
+    /// Whether detection remembers the first anomaly instead of trapping (``Graph/withAnomalyRecording(_:)``).
+    var recordAnomalies = false
+    var firstAnomaly: String?
     /// The op whose backward formula is running, so that anomaly messages can name it.
     var inBackwardOf: String?
 }
@@ -81,12 +84,40 @@ public enum Graph {
         return try body()
     }
 
+    /// Runs `body` with NaN/Inf detection that does not stop the program: the first op whose forward
+    /// result, or whose backward gradient, holds a NaN or an infinity is remembered in ``firstAnomaly``
+    /// and computation goes on. A training loop can then stop at a non-finite loss with a message that
+    /// says where the first bad value came from (`NonFiniteCheck` in Optim does).
+    ///
+    /// ``firstAnomaly`` is cleared on entry and when the outermost such scope ends. Each op's result is read once more, so this is a
+    /// debugging aid, not for every run. Inside ``withAnomalyDetection(_:)`` the trap wins.
+    public static func withAnomalyRecording<R>(_ body: () throws -> R) rethrows -> R {
+        let state = threadState
+        let saved = state.recordAnomalies
+        state.recordAnomalies = true
+        state.firstAnomaly = nil
+        defer {
+            state.recordAnomalies = saved
+            if !saved { state.firstAnomaly = nil }
+        }
+        return try body()
+    }
+
+    /// The first non-finite value seen on this thread since ``withAnomalyRecording(_:)`` began (nil outside it), as
+    /// "op <name> produced <value> at flat index <i> of shape <shape>" (with "in backward of <op>" for a
+    /// gradient), or nil when there was none.
+    public static var firstAnomaly: String? { threadState.firstAnomaly }
+
     static var anomalyCheck: ((String, Tensor) -> Void)? {
-        guard threadState.detectAnomalies else { return nil }
-        let context = threadState.inBackwardOf.map { " in backward of \($0)" } ?? ""
+        let state = threadState
+        let trap = state.detectAnomalies
+        guard trap || (state.recordAnomalies && state.firstAnomaly == nil) else { return nil }
+        let context = state.inBackwardOf.map { " in backward of \($0)" } ?? ""
         return { name, value in
             if let bad = value.doubles.firstIndex(where: { !$0.isFinite }) {
-                preconditionFailure("anomaly detection: op \(name)\(context) produced \(value.doubles[bad]) at flat index \(bad) of shape \(value.shape)")
+                let message = "op \(name)\(context) produced \(value.doubles[bad]) at flat index \(bad) of shape \(value.shape)"
+                if trap { preconditionFailure("anomaly detection: " + message) }
+                if state.firstAnomaly == nil { state.firstAnomaly = message }
             }
         }
     }

@@ -42,7 +42,7 @@ public final class Adagrad: GroupedOptimizer<AdagradOptions> {
 
     /// Adagrad over parameter groups; the arguments are the defaults for values a group does not override.
     ///
-    /// - Precondition: every hyper-parameter is non-negative.
+    /// - Precondition: γ, η, λ and the initial accumulator value finite and ≥ 0; ε finite and > 0.
     public init(groups: [ParameterGroup<AdagradOptions>], learningRate: Double = 1e-2, learningRateDecay: Double = 0,
                 weightDecay: Double = 0, initialAccumulatorValue: Double = 0, eps: Double = 1e-10) {
         var defaults = AdagradOptions()
@@ -60,15 +60,15 @@ public final class Adagrad: GroupedOptimizer<AdagradOptions> {
         .full(parameter.shape, options.initialAccumulatorValue, dtype: parameter.dtype)
     }
 
-    override func problem(with options: AdagradOptions) -> String? {
-        if let problem = super.problem(with: options) { return problem }
-        if !(options.learningRateDecay >= 0) { return "invalid learning-rate decay \(options.learningRateDecay)" }
-        if !(options.initialAccumulatorValue >= 0) {
-            return "invalid initial accumulator value \(options.initialAccumulatorValue)"
-        }
-        if !(options.eps >= 0) { return "invalid eps \(options.eps)" }
-        return nil
+    override func problem(with options: AdagradOptions) -> OptionProblem? {
+        .first(
+            super.problem(with: options),
+            .finiteAtLeastZero("lr_decay", options.learningRateDecay),
+            .finiteAtLeastZero("initial_accumulator_value", options.initialAccumulatorValue),
+            .finitePositive("eps", options.eps))
     }
+
+    override var nonNegativeStateNames: Set<String> { ["sum"] }
 
     override func update(_ parameter: inout Tensor, gradient: Tensor, state: inout [Tensor], step: Int,
                          isNewState: Bool, options: AdagradOptions) {

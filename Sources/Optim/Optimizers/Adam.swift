@@ -25,7 +25,7 @@ public class Adam: GroupedOptimizer<AdamOptions> {
 
     /// Adam over parameter groups; the arguments are the defaults for values a group does not override.
     ///
-    /// - Precondition: γ, ε, λ ≥ 0 and 0 ≤ β₁, β₂ < 1.
+    /// - Precondition: γ, λ finite and ≥ 0, ε finite and > 0, 0 ≤ β₁, β₂ < 1.
     public convenience init(groups: [ParameterGroup<AdamOptions>], learningRate: Double = 1e-3,
                             betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 0,
                             amsgrad: Bool = false) {
@@ -41,9 +41,11 @@ public class Adam: GroupedOptimizer<AdamOptions> {
 
     override func stateNames(for options: AdamOptions) -> [String] { options.stateNames }
 
-    override func problem(with options: AdamOptions) -> String? {
+    override func problem(with options: AdamOptions) -> OptionProblem? {
         super.problem(with: options) ?? options.problem
     }
+
+    override var nonNegativeStateNames: Set<String> { ["exp_avg_sq", "max_exp_avg_sq"] }
 
     override func update(_ parameter: inout Tensor, gradient: Tensor, state: inout [Tensor], step: Int,
                          isNewState: Bool, options: AdamOptions) {

@@ -34,11 +34,11 @@ public struct AdamOptions: OptimizerOptions {
         amsgrad ? ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"] : ["exp_avg", "exp_avg_sq"]
     }
 
-    var problem: String? {
-        if !(eps >= 0) { return "invalid eps \(eps)" }
-        if !(betas.0 >= 0 && betas.0 < 1) { return "invalid beta1 \(betas.0)" }
-        if !(betas.1 >= 0 && betas.1 < 1) { return "invalid beta2 \(betas.1)" }
-        return nil
+    var problem: OptionProblem? {
+        .first(
+            .finitePositive("eps", eps),
+            .check("betas", "(\(betas.0), \(betas.1))", betas.0 >= 0 && betas.0 < 1 && betas.1 >= 0 && betas.1 < 1,
+                   "both must be in [0, 1)"))
     }
 }
 

@@ -20,7 +20,7 @@ public final class AdamW: Adam {
 
     /// AdamW over parameter groups; the arguments are the defaults for values a group does not override.
     ///
-    /// - Precondition: γ, ε, λ ≥ 0 and 0 ≤ β₁, β₂ < 1.
+    /// - Precondition: γ, λ finite and ≥ 0, ε finite and > 0, 0 ≤ β₁, β₂ < 1.
     public init(groups: [ParameterGroup<AdamOptions>], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
                 eps: Double = 1e-8, weightDecay: Double = 1e-2, amsgrad: Bool = false) {
         super.init(groups: groups, defaults: AdamOptions(learningRate: learningRate, betas: betas, eps: eps,

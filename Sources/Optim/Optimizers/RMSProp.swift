@@ -46,7 +46,7 @@ public final class RMSProp: GroupedOptimizer<RMSPropOptions> {
 
     /// RMSProp over parameter groups; the arguments are the defaults for values a group does not override.
     ///
-    /// - Precondition: every hyper-parameter is non-negative.
+    /// - Precondition: γ, λ, μ finite and ≥ 0; 0 ≤ α ≤ 1; ε finite and > 0.
     public init(groups: [ParameterGroup<RMSPropOptions>], learningRate: Double = 1e-2, alpha: Double = 0.99,
                 eps: Double = 1e-8, weightDecay: Double = 0, momentum: Double = 0, centered: Bool = false) {
         var defaults = RMSPropOptions()
@@ -63,13 +63,15 @@ public final class RMSProp: GroupedOptimizer<RMSPropOptions> {
         ["square_avg"] + (options.momentum > 0 ? ["momentum_buffer"] : []) + (options.centered ? ["grad_avg"] : [])
     }
 
-    override func problem(with options: RMSPropOptions) -> String? {
-        if let problem = super.problem(with: options) { return problem }
-        if !(options.alpha >= 0) { return "invalid alpha \(options.alpha)" }
-        if !(options.eps >= 0) { return "invalid eps \(options.eps)" }
-        if !(options.momentum >= 0) { return "invalid momentum \(options.momentum)" }
-        return nil
+    override func problem(with options: RMSPropOptions) -> OptionProblem? {
+        .first(
+            super.problem(with: options),
+            .unitInterval("alpha", options.alpha),
+            .finitePositive("eps", options.eps),
+            .finiteAtLeastZero("momentum", options.momentum))
     }
+
+    override var nonNegativeStateNames: Set<String> { ["square_avg"] }
 
     override func update(_ parameter: inout Tensor, gradient: Tensor, state: inout [Tensor], step: Int,
                          isNewState: Bool, options: RMSPropOptions) {

@@ -44,7 +44,7 @@ public final class SGD: GroupedOptimizer<SGDOptions> {
 
     /// SGD over parameter groups; the arguments are the defaults for values a group does not override.
     ///
-    /// - Precondition: hyper-parameters are non-negative; Nesterov needs μ > 0 and τ = 0.
+    /// - Precondition: γ, μ, λ finite and ≥ 0; 0 ≤ τ ≤ 1; Nesterov needs μ > 0 and τ = 0.
     public init(groups: [ParameterGroup<SGDOptions>], learningRate: Double = 1e-3, momentum: Double = 0,
                 dampening: Double = 0, weightDecay: Double = 0, nesterov: Bool = false) {
         var defaults = SGDOptions()
@@ -62,13 +62,13 @@ public final class SGD: GroupedOptimizer<SGDOptions> {
         options.momentum != 0 ? ["momentum_buffer"] : []
     }
 
-    override func problem(with options: SGDOptions) -> String? {
-        if let problem = super.problem(with: options) { return problem }
-        if !(options.momentum >= 0) { return "invalid momentum \(options.momentum)" }
-        if options.nesterov && (options.momentum <= 0 || options.dampening != 0) {
-            return "Nesterov momentum requires a momentum and zero dampening"
-        }
-        return nil
+    override func problem(with options: SGDOptions) -> OptionProblem? {
+        .first(
+            super.problem(with: options),
+            .finiteAtLeastZero("momentum", options.momentum),
+            .unitInterval("dampening", options.dampening),
+            .check("nesterov", options.nesterov, !options.nesterov || (options.momentum > 0 && options.dampening == 0),
+                   "Nesterov momentum requires a momentum and zero dampening"))
     }
 
     override func update(_ parameter: inout Tensor, gradient: Tensor, state: inout [Tensor], step: Int,

@@ -65,10 +65,31 @@ struct ExampleGAN: ParsableCommand {
         guard subset >= 0 else { throw ValidationError("--subset must be 0 (all) or positive, got \(subset)") }
         guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") }
         if let sample, sample <= 0 { throw ValidationError("--sample must be positive, got \(sample)") }
+        if let sample { try Self.checkSampleFits(sample) }
         guard judgeSamples > 0 else { throw ValidationError("--judge-samples must be positive, got \(judgeSamples)") }
     }
 
     var output: String { outputDirectory ?? loss.defaultOutputDirectory }
+
+    /// Bytes one sample takes while the generator draws a batch of them (its activations, their Float copies and
+    /// the grid's pixels), generously rounded.
+    static let bytesPerSample = 256 * 1024
+
+    /// Refuses a `--sample` count whose one generator batch would not fit in half of this machine's memory (and
+    /// so would stop with "failed to allocate" at best), or whose grid would be wider than the PNG readers take (ImageSizeLimit).
+    static func checkSampleFits(_ count: Int, memory: UInt64 = ProcessInfo.processInfo.physicalMemory) throws {
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: bytesPerSample)
+        let available = memory / 2
+        guard !overflow, UInt64(bytes) <= available else {
+            let gib = { (b: Double) in String(format: "%.1f GiB", b / Double(1 << 30)) }
+            throw ValidationError("--sample \(count) needs about \(overflow ? "more than 8 EiB" : gib(Double(bytes))) for one "
+                                  + "generator batch; this machine has \(gib(Double(memory))) (at most \(available / UInt64(bytesPerSample)) samples)")
+        }
+        let side = Int(Double(count).squareRoot().rounded(.up)) * 30 + 2
+        guard side <= ImageSizeLimit.maximumSide else {
+            throw ValidationError("--sample \(count) makes a grid \(side) pixels wide, more than the \(ImageSizeLimit.maximumSide) a side that PNG files here may have")
+        }
+    }
 
     var ganConfiguration: GANConfiguration {
         GANConfiguration(loss: loss, epochs: epochs, batchSize: batchSize, learningRateG: learningRateG ?? learningRate,

@@ -264,3 +264,25 @@ private func runExample(_ arguments: [String]) throws -> (status: Int32, output:
         #expect(sample.errors.contains("/nonexistent/generator.safetensors"))
     }
 }
+
+/// `--sample` counts that cannot be drawn are refused while the arguments are checked, with the memory they need,
+/// instead of aborting with "failed to allocate" (a count of 1e8 did).
+@Suite struct GANSampleSizeTests {
+    @Test func countsPastHalfTheMemoryOrTheImageLimitAreRefused() {
+        let eightGiB: UInt64 = 8 << 30
+        #expect(throws: Never.self) { try ExampleGAN.checkSampleFits(64, memory: eightGiB) }
+        #expect(throws: Never.self) { try ExampleGAN.checkSampleFits(16_384, memory: eightGiB) }   // 4 GiB: half
+        #expect(throws: (any Error).self) { try ExampleGAN.checkSampleFits(16_385, memory: eightGiB) }
+        #expect(throws: (any Error).self) { try ExampleGAN.checkSampleFits(100_000_000) }
+        #expect(throws: (any Error).self) { try ExampleGAN.checkSampleFits(Int.max) }
+        // Memory enough, but a grid wider than 65,536 pixels.
+        #expect(throws: (any Error).self) { try ExampleGAN.checkSampleFits(5_000_000, memory: UInt64.max) }
+        #expect(throws: (any Error).self) { try ExampleGAN.parseAsRoot(["--sample", "100000000"]) }
+        do {
+            try ExampleGAN.checkSampleFits(100_000_000, memory: eightGiB)
+            Issue.record("100,000,000 samples accepted")
+        } catch {
+            #expect("\(error)".contains("--sample 100000000 needs about 24414.1 GiB") && "\(error)".contains("8.0 GiB"), "\(error)")
+        }
+    }
+}

@@ -329,3 +329,35 @@ private func modelOutput(_ h: Variable, _ v: [Variable]) -> Variable {
         }
     }
 }
+
+/// The `Scale` op of `Op`'s documentation, as written there: a custom op with a masked backward.
+private struct Scale: Op {
+    func forward(_ x: [Tensor]) -> Tensor { x[0] * x[1] }
+    func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
+        backward(g, inputs: inputs, output: output, needed: inputs.map(\.requiresGrad))
+    }
+    func backward(_ g: Variable, inputs: [Variable], output: Variable, needed: [Bool]) -> [Variable?] {
+        [needed[0] ? g * inputs[1] : nil, needed[1] ? g * inputs[0] : nil]
+    }
+}
+
+/// The documented example works as documented: first and second derivatives by finite differences, with broadcast
+/// and scalar scales, and only the needed gradient when one input does not require one.
+@Suite struct DocumentedScaleOpTests {
+    @Test func gradientsMatchFiniteDifferences() throws {
+        for (x, s) in [([3, 4], [3, 4]), ([3, 4], [4]), ([2, 3], [])] {
+            let inputs = [sample(x, seed: 90), sample(s, seed: 91)]
+            #expect(try gradcheck({ Scale()($0[0], $0[1]) }, inputs: inputs) < 1e-5, "\(x) · \(s)")
+            #expect(try gradgradcheck({ Scale()($0[0], $0[1]).tanh() }, inputs: inputs) < 1e-5, "\(x) · \(s)")
+        }
+    }
+
+    @Test func onlyTheNeededGradientIsFormed() {
+        let x = Variable(sample([2, 3], seed: 92), requiresGrad: true), s = Variable(sample([3], seed: 93))
+        let y = Scale()(x, s)
+        let gradients = Scale().backward(Variable(Tensor.ones([2, 3])), inputs: [x, s], output: y, needed: [true, false])
+        #expect(gradients[1] == nil && gradients[0]?.shape == [2, 3])
+        let gx = Graph.gradients(of: y.sum(), withRespectTo: [x])[0]
+        #expect(mismatch(gx.value, s.value.broadcast(to: [2, 3])) == nil)
+    }
+}

@@ -37,7 +37,7 @@ static int ck_detect(void) {
 int ck_isa_available(void) {
     static int cached = -1;   // a benign race: every thread computes the same value
     if (cached < 0) {
-        int level = ck_detect();
+        int level = ck_isa_supported();
         const char *cap = getenv("AUTOGRAD_ISA");
         if (cap != NULL && cap[0] != '\0') {
             int parsed = ck_isa_parse(cap);

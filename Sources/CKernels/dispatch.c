@@ -34,8 +34,8 @@ void ck_channel_moments_f32(const float *p, const float *q, ptrdiff_t batch, ptr
 }
 
 int ck_columns_vectorized(const ck_columns_shape *s) {
-    return s->paddedWidth >= 1 && s->paddedWidth <= 32 && s->outWidth >= 1 && s->outWidth <= 16
-        && s->kernelWidth >= 1 && s->kernelWidth <= 16;
+    return s->paddedWidth >= 1 && s->paddedWidth <= CK_COLUMNS_MAX_ROW && s->outWidth >= 1
+        && s->outWidth <= CK_COLUMNS_MAX_OUT && s->kernelWidth >= 1 && s->kernelWidth <= CK_COLUMNS_MAX_OUT;
 }
 
 void ck_im2col_f32(const float *input, const ck_columns_shape *shape, float *columns) {

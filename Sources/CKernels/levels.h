@@ -36,6 +36,10 @@ CK_DECLARE_LEVEL(generic)
 
 #undef CK_DECLARE_LEVEL
 
+/// The shapes im2col/col2im take at every level (``ck_columns_vectorized``): a padded row of at most
+/// CK_COLUMNS_MAX_ROW floats, an output row and a kernel at most CK_COLUMNS_MAX_OUT wide.
+enum { CK_COLUMNS_MAX_ROW = 32, CK_COLUMNS_MAX_OUT = 16 };
+
 /// Whether a product `op(A)·Bᵀ` runs as dot products: A untransposed, few outputs per inner step (a weight
 /// gradient's shape), where packing would cost more than the product. The same rule at every level.
 static inline int ck_dot_pays(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {

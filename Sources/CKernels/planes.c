@@ -13,7 +13,6 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-enum { CK_MAX_ROW = 32, CK_MAX_OUT = 16 };
 
 /// Lanes first..<end of a 16-lane register that starts at row position `base`.
 static __mmask16 ck_lanes(ptrdiff_t base, ptrdiff_t first, ptrdiff_t end) {
@@ -42,7 +41,7 @@ void ck_im2col_f32_avx512(const float *input, const ck_columns_shape *s, float *
     CK_REQUIRE(CK_ISA_AVX512, "ck_im2col_f32");
     const ptrdiff_t kh = s->kernelHeight, kw = s->kernelWidth, oh = s->outHeight, ow = s->outWidth;
     const ck_row_lanes lanes = ck_row_lanes_of(s);
-    __m512i pick[CK_MAX_OUT];
+    __m512i pick[CK_COLUMNS_MAX_OUT];
     for (ptrdiff_t b = 0; b < kw; b++) {
         int index[16];
         for (int j = 0; j < 16; j++) index[j] = j < ow ? (int)(j * s->strideWidth + b * s->dilationWidth) : 0;
@@ -78,10 +77,10 @@ void ck_col2im_f32_avx512(const float *columns, const ck_columns_shape *s, float
     const ptrdiff_t kh = s->kernelHeight, kw = s->kernelWidth, oh = s->outHeight, ow = s->outWidth;
     const ck_row_lanes lanes = ck_row_lanes_of(s);
     // For kernel column b: which entry j lands on padded position p = j·sw + b·dw, and which positions get one.
-    __m512i spreadLow[CK_MAX_OUT], spreadHigh[CK_MAX_OUT];
-    __mmask16 hitLow[CK_MAX_OUT], hitHigh[CK_MAX_OUT];
+    __m512i spreadLow[CK_COLUMNS_MAX_OUT], spreadHigh[CK_COLUMNS_MAX_OUT];
+    __mmask16 hitLow[CK_COLUMNS_MAX_OUT], hitHigh[CK_COLUMNS_MAX_OUT];
     for (ptrdiff_t b = 0; b < kw; b++) {
-        int source[CK_MAX_ROW] = {0};
+        int source[CK_COLUMNS_MAX_ROW] = {0};
         unsigned hits = 0;
         for (ptrdiff_t j = 0; j < ow; j++) {
             ptrdiff_t p = j * s->strideWidth + b * s->dilationWidth;

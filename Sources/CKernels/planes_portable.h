@@ -38,8 +38,6 @@
 #error "planes_portable.h is built by portable_avx2.c and portable_generic.c, which define CK_LEVEL and CK_LEVEL_ISA"
 #endif
 
-// The shapes ck_columns_vectorized accepts: a padded row of at most 32, an output row and a kernel at most 16.
-enum { CK_PLANES_ROW = 32, CK_PLANES_OUT = 16 };
 
 typedef float ck_planes_f4 __attribute__((ext_vector_type(4)));
 typedef float ck_planes_f2 __attribute__((ext_vector_type(2)));
@@ -114,7 +112,7 @@ static inline ptrdiff_t ck_planes_half_down(ptrdiff_t n) { return n >= 0 ? n / 2
 static void ck_planes_im2col_any(const float *input, const ck_columns_shape *s, float *columns) {
     const ptrdiff_t kh = s->kernelHeight, kw = s->kernelWidth, oh = s->outHeight, ow = s->outWidth;
     const ptrdiff_t plane = s->height * s->width, segment = oh * ow;
-    float padded[CK_PLANES_ROW] = {0};   // the padding stays zero: only the interior is rewritten
+    float padded[CK_COLUMNS_MAX_ROW] = {0};   // the padding stays zero: only the interior is rewritten
     for (ptrdiff_t c = 0; c < s->channels; c++) {
         for (ptrdiff_t t = 0; t < s->images; t++) {
             const float *image = input + (t * s->imageChannels + c) * plane;
@@ -146,7 +144,7 @@ static void ck_planes_col2im_any(const float *columns, const ck_columns_shape *s
             const float *planeColumns = columns + t * segment + c * kh * kw * s->rowStride;
             for (ptrdiff_t h = 0; h < s->height; h++) {
                 const ptrdiff_t r = h + s->padTop;
-                float sums[CK_PLANES_ROW] = {0};
+                float sums[CK_COLUMNS_MAX_ROW] = {0};
                 for (ptrdiff_t a = 0; a < kh; a++) {
                     const ptrdiff_t offset = r - a * s->dilationHeight;
                     if (offset < 0 || offset % s->strideHeight != 0 || offset / s->strideHeight >= oh) continue;
@@ -178,7 +176,7 @@ static inline __attribute__((always_inline)) void ck_planes_im2col_by(const floa
     const ptrdiff_t span = 8 * NV * SW, reach = (kw - 1) * dw + span;
     const ptrdiff_t inputs = ((s->images - 1) * s->imageChannels + s->channels) * plane;
     // keep[b][k] lane l: whether output column j = 8k + l of kernel column b reads the interior.
-    ck_i8 keep[CK_PLANES_OUT][2];
+    ck_i8 keep[CK_COLUMNS_MAX_OUT][2];
     for (ptrdiff_t b = 0; b < kw; b++)
         for (int k = 0; k < NV; k++)
             for (int l = 0; l < 8; l++) {
@@ -186,7 +184,7 @@ static inline __attribute__((always_inline)) void ck_planes_im2col_by(const floa
                 keep[b][k][l] = j < ow && position >= padLeft && position < padLeft + width ? -1 : 0;
             }
     // A padded row for the rows whose loads could leave the input: zero but for the interior.
-    float buffer[2 * CK_PLANES_ROW] = {0};
+    float buffer[2 * CK_COLUMNS_MAX_ROW] = {0};
     const ck_f8 zeros[2] = { (ck_f8)0, (ck_f8)0 };
     // Channel by channel, image by image, as planes.c: a row of the column matrix is written from start to end.
     for (ptrdiff_t c = 0; c < s->channels; c++) {
@@ -262,9 +260,9 @@ static inline __attribute__((always_inline)) void ck_planes_col2im_by(const floa
     const ptrdiff_t plane = s->height * width, segment = oh * ow;
     // Kernel column b's loads: stride 1, vector k at its column row + start[b] + 8k; stride 2, vector k of
     // parity part[b] at start[b] + 8k. keep[b][k] lane l: whether that lane is one of the row's `ow` entries.
-    ptrdiff_t start[CK_PLANES_OUT];
-    int part[CK_PLANES_OUT];
-    ck_i8 keep[CK_PLANES_OUT][4];
+    ptrdiff_t start[CK_COLUMNS_MAX_OUT];
+    int part[CK_COLUMNS_MAX_OUT];
+    ck_i8 keep[CK_COLUMNS_MAX_OUT][4];
     const int loads = SW == 1 ? NV : NC;
     ptrdiff_t lowest = 0, highest = 0;
     for (ptrdiff_t b = 0; b < kw; b++) {
@@ -280,9 +278,9 @@ static inline __attribute__((always_inline)) void ck_planes_col2im_by(const floa
         if (b == 0 || start[b] + 8 * loads > highest) highest = start[b] + 8 * loads;
     }
     // The column matrix holds `entries` floats from `columns` on; a row whose loads could leave it copies each
-    // kernel column's row into `buffer` at 2·CK_PLANES_OUT, zeros around it.
+    // kernel column's row into `buffer` at 2·CK_COLUMNS_MAX_OUT, zeros around it.
     const ptrdiff_t entries = (s->channels * kh * kw - 1) * rowStride + s->images * segment;
-    float buffer[6 * CK_PLANES_OUT] = {0};
+    float buffer[6 * CK_COLUMNS_MAX_OUT] = {0};
     for (ptrdiff_t c = 0; c < s->channels; c++) {
         for (ptrdiff_t t = 0; t < s->images; t++) {
             float *image = output + (t * s->imageChannels + c) * plane;
@@ -301,8 +299,8 @@ static inline __attribute__((always_inline)) void ck_planes_col2im_by(const floa
                     for (ptrdiff_t b = 0; b < kw; b++) {
                         const float *from = columns + row + b * rowStride;
                         if (!inside) {
-                            ck_planes_copy(buffer + 2 * CK_PLANES_OUT, from, ow);
-                            from = buffer + 2 * CK_PLANES_OUT;
+                            ck_planes_copy(buffer + 2 * CK_COLUMNS_MAX_OUT, from, ow);
+                            from = buffer + 2 * CK_COLUMNS_MAX_OUT;
                         }
                         from += start[b];
                         for (int k = 0; k < loads; k++) {

@@ -444,3 +444,27 @@ private func constant(_ values: [Double], _ shape: [Int]) -> Variable {
         expectClose(c.grad, numericC, shape: [2], tolerance: 1e-6)
     }
 }
+
+/// Several threads running forward and backward over shared parameters at once (the rule in ``Variable``'s "Threads"):
+/// the gradients add up to exactly what the same passes give one after another.
+@Suite struct SharedParameterThreadTests {
+    @Test func concurrentBackwardPassesSumIntoSharedLeaves() {
+        let w = Variable(Tensor.randn([4, 3], dtype: .float64, generator: RandomGenerator(seed: 3)), requiresGrad: true)
+        let inputs = (0..<8).map { Tensor.randn([2, 4], dtype: .float64, generator: RandomGenerator(seed: UInt64(10 + $0))) }
+        // Small passes, many of them: the threads meet at the leaf most often.
+        let rounds = 1_000
+        func pass(_ x: Tensor) { Variable(x).matmul(w).tanh().sum().backward() }
+
+        for x in inputs { for _ in 0..<rounds { pass(x) } }
+        let sequential = w.grad!
+        w.zeroGrad()
+
+        DispatchQueue.concurrentPerform(iterations: inputs.count) { i in
+            for _ in 0..<rounds { pass(inputs[i]) }
+        }
+        let concurrent = w.grad!
+        // Sums in another order: equal to rounding.
+        let problem = mismatch(concurrent, sequential, atol: 1e-9, rtol: 1e-9)
+        #expect(problem == nil, "\(problem ?? "")")
+    }
+}

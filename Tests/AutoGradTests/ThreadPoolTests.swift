@@ -37,6 +37,17 @@ import Testing
         }
     }
 
+    /// A worker the system refuses (here: a stack no machine can map) leaves a smaller pool that still runs every
+    /// part, with a warning, rather than a pool waiting forever for a thread that never started.
+    @Test func refusedThreadLeavesAWorkingSmallerPool() {
+        let pool = ThreadPool(workerStackSize: 1 << 52)
+        pool.resize(threads: 3)
+        #expect(pool.threadCount == 1)
+        let counts = Mutex([0, 0, 0])
+        pool.run(parts: 3) { part in counts.withLock { $0[part] += 1 } }
+        #expect(counts.withLock { $0 } == [1, 1, 1])
+    }
+
     /// Asking for far more threads than cores is capped at four per core (with a warning), not obeyed.
     @Test func threadCountIsCappedAtFourPerCore() {
         #expect(BLAS.maximumThreadCount == 4 * ProcessInfo.processInfo.activeProcessorCount)

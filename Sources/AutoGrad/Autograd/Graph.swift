@@ -3,6 +3,11 @@ import Synchronization
 
 private let sequenceCounter = Atomic<Int>(0)
 
+/// Serialises accumulation into leaves' gradients, so that threads running backward through their own graphs over shared
+/// parameters (one model, several threads) sum their gradients instead of racing on `gradVariable`. Only leaves are
+/// touched under it — a few dozen per step — so it costs nothing measurable.
+private let leafGradientLock = Mutex(())
+
 /// Per-thread autograd settings.
 private final class ThreadState {
     var isRecording = true
@@ -186,7 +191,9 @@ public enum Graph {
                 guard leafTargets.contains(key) else { return }
                 found[key] = found[key].map { $0 + gradient } ?? gradient
             } else if variable.requiresGrad {
-                variable.gradVariable = variable.gradVariable.map { $0 + gradient } ?? gradient
+                leafGradientLock.withLock { _ in
+                    variable.gradVariable = variable.gradVariable.map { $0 + gradient } ?? gradient
+                }
             }
         }
 

@@ -8,6 +8,14 @@
 /// loss.backward()
 /// print(w.grad!)     // ∂loss/∂w, shape [3, 2]
 /// ```
+///
+/// ## Threads
+///
+/// Recording is per thread, so several threads may run forward and backward passes at once over shared parameters
+/// (one model, a batch per thread): reading a variable is safe from any thread, and the gradients the threads' backward
+/// passes deliver to a shared leaf are summed under a lock. What is not safe is changing a variable — its `value`,
+/// `requiresGrad` or `grad` (an optimiser step, `zeroGrad()`) — while another thread uses it, or running two backward
+/// passes through the same recorded graph at once: finish the threads' passes, then step the optimiser on one thread.
 public final class Variable {
     /// The value. Optimisers replace a parameter's value in place between steps.
     ///

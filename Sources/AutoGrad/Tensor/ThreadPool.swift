@@ -49,6 +49,12 @@ final class ThreadPool: @unchecked Sendable {
 
     private let sleepLock = NSCondition()
 
+    /// A worker's loop, boxed to cross `pthread_create`'s context pointer.
+    private final class WorkerBody {
+        let run: () -> Void
+        init(_ run: @escaping () -> Void) { self.run = run }
+    }
+
     /// Whether a job is running: a loop asked to split now would run on its own thread.
     var isBusy: Bool { busy.load(ordering: .relaxed) }
 
@@ -70,12 +76,50 @@ final class ThreadPool: @unchecked Sendable {
         }
         while startedWorkers < activeWorkers {
             let index = startedWorkers, start = generation.load(ordering: .sequentiallyConsistent)
-            let thread = Thread { [unowned self] in self.workerLoop(index: index, seen: start) }
-            thread.name = "AutoGrad worker \(index + 1)"
-            thread.stackSize = 1 << 20
-            thread.start()
+            if let failure = startWorker({ [unowned self] in
+                Thread.current.name = "AutoGrad worker \(index + 1)"
+                self.workerLoop(index: index, seen: start)
+            }) {
+                // Fewer threads are slower but correct; a pool that silently lacked workers would hang its first job.
+                FileHandle.standardError.write(Data(("warning: could not start AutoGrad worker thread \(index + 1) of "
+                    + "\(threads - 1) (\(failure)); running with \(index + 1) thread\(index == 0 ? "" : "s")\n").utf8))
+                activeWorkers = startedWorkers
+                break
+            }
             startedWorkers += 1
         }
+    }
+
+    /// The stack each worker gets: the parts run only kernels and shallow Swift frames.
+    private let workerStackSize: Int
+
+    /// A pool with no workers yet (``resize(threads:)`` starts them); `workerStackSize` is a parameter so that a
+    /// test can make thread creation fail.
+    init(workerStackSize: Int = 1 << 20) {
+        self.workerStackSize = workerStackSize
+    }
+
+    /// Starts a detached thread running `body`; returns the reason when the system refuses one
+    /// (`pthread_create` failing for lack of memory or a process limit), nil on success.
+    private func startWorker(_ body: @escaping () -> Void) -> String? {
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        let sizeStatus = pthread_attr_setstacksize(&attributes, workerStackSize)
+        if sizeStatus != 0 { return "stack size \(workerStackSize): \(String(cString: strerror(sizeStatus)))" }
+        let context = Unmanaged.passRetained(WorkerBody(body)).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(&thread, &attributes, { context in
+            let body = Unmanaged<WorkerBody>.fromOpaque(context!).takeRetainedValue()
+            body.run()
+            return nil
+        }, context)
+        if status != 0 {
+            Unmanaged<WorkerBody>.fromOpaque(context).release()
+            return String(cString: strerror(status))
+        }
+        return nil
     }
 
     /// Runs `body(part)` for `part` in `0..<parts` (`parts ≤ threadCount`), on the pool when it is

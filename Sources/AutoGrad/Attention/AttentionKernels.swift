@@ -1,3 +1,5 @@
+import Foundation
+
 // Raw-pointer loops behind the fused attention op. Each problem's scores are made a block at a time: a product
 // `q_blk · k_blkᵀ` into a scratch matrix, the mask and the causal rule applied to it, exponentials taken against a
 // running row maximum (the online softmax: earlier output rows are rescaled when the maximum grows), and the block's
@@ -23,8 +25,22 @@ enum AttentionRoute: Equatable, Sendable {
     /// blocked route is faster, increasingly with T, because its scores stay in L1/L2 while the materialised
     /// ones (1 MiB per thread at T = 512) do not.
     static func choose(queries: Int, keys: Int) -> AttentionRoute {
-        queries * keys <= 64 * 64 ? .materialized : .blockwise(queries: 64, keys: 128)
+        if let forced { return forced }
+        return queries * keys <= 64 * 64 ? .materialized : standardBlocks
     }
+
+    /// The blocks of the blockwise route: 64 × 128 Float scores (32 KiB) stay in L1/L2 beside the operands' rows.
+    static let standardBlocks = AttentionRoute.blockwise(queries: 64, keys: 128)
+
+    /// The route set by the environment variable `AUTOGRAD_ATTENTION_ROUTE` (`materialized` or `blockwise`) for every
+    /// size, read once; how the benchmarks time both routes on the same shapes.
+    static let forced: AttentionRoute? = {
+        switch getenv("AUTOGRAD_ATTENTION_ROUTE").map({ String(cString: $0) }) {
+        case "materialized": return .materialized
+        case "blockwise": return standardBlocks
+        default: return nil
+        }
+    }()
 
     /// Rows of queries and keys per block for a problem of `tq × tk` scores (at least 1 each).
     func blocks(tq: Int, tk: Int) -> (queries: Int, keys: Int) {

@@ -217,7 +217,7 @@ private func attentionFlops(_ t: Int) -> Double { 2 * 2 * Double(12 * 4 * t * t 
 /// Scaled dot-product attention on q, k, v of `[12, 4, t, 32]` (batch 12, 4 heads, head width 32): the forward
 /// unrecorded, and forward + backward from a fixed output gradient (the backward makes the weights again and runs
 /// four products: 3 forward-sized products' worth more).
-private func attention(_ t: Int) -> [MicroCase] {
+private func attentionCases(_ t: Int) -> [MicroCase] {
     let shape = [12, 4, t, 32]
     return [
         MicroCase(id: "attention-t\(t)-fwd", shape: "\(shape)", work: .flops(attentionFlops(t))) {
@@ -236,7 +236,7 @@ private func attention(_ t: Int) -> [MicroCase] {
 }
 
 extension MicroCase {
-    static let attention: [MicroCase] = [64, 256, 1024].flatMap(attention)
+    static let attention: [MicroCase] = [64, 256, 1024].flatMap(attentionCases)
 
     static let layerNorm: [MicroCase] = [
         forward("layernorm-4096x128-fwd", [4096, 128], work: .bytes(2 * 4096 * 128 * float32Bytes)) { LayerNorm(normalizedShape: 128) },

@@ -20,13 +20,15 @@ enum AttentionRoute: Equatable, Sendable {
 
     /// The route for problems of `queries × keys` scores.
     ///
-    /// Measured in a release build (`Benchmarks`, `attention-routes`), B·H = 48, E = 32, Float, forward and
-    /// backward: at T = 64 the two are within noise (one block covers the problem); at T = 256 and 1024 the
-    /// blocked route is faster, increasingly with T, because its scores stay in L1/L2 while the materialised
-    /// ones (1 MiB per thread at T = 512) do not.
+    /// Measured once in a release build (`autograd-bench micro --filter attention` under each
+    /// `AUTOGRAD_ATTENTION_ROUTE`), `[12, 4, T, 32]` Float, 1 thread, on a shared 2-core machine under heavy load
+    /// (medians, ms, materialised / blockwise): T = 64 forward 2.3 / 2.1; T = 256 forward 44 / 58, forward+backward
+    /// 130 / 136; T = 1024 forward 868 / 879, forward+backward 2341 / 2118. So whole score rows up to 256 × 256, blocks
+    /// above, where the materialised scratch (4 MiB per thread at 1024) stops fitting in cache. Figures this noisy
+    /// deserve a rerun on a quiet machine before the threshold is tuned further.
     static func choose(queries: Int, keys: Int) -> AttentionRoute {
         if let forced { return forced }
-        return queries * keys <= 64 * 64 ? .materialized : standardBlocks
+        return queries * keys <= 256 * 256 ? .materialized : standardBlocks
     }
 
     /// The blocks of the blockwise route: 64 × 128 Float scores (32 KiB) stay in L1/L2 beside the operands' rows.

@@ -124,6 +124,31 @@ CASES = {
 }
 
 
+def attention(t, backward):
+    """F.scaled_dot_product_attention on q, k, v of (12, 4, t, 32); forward under no_grad, or forward and backward."""
+    def make():
+        shape = (12, 4, t, 32)
+        q, k, v = (torch.randn(shape, requires_grad=backward) for _ in range(3))
+        seed = torch.randn(shape)
+
+        def call():
+            if backward:
+                F.scaled_dot_product_attention(q, k, v).backward(seed)
+                q.grad = k.grad = v.grad = None
+            else:
+                with torch.no_grad():
+                    F.scaled_dot_product_attention(q, k, v)
+        return call
+    return make
+
+
+for _t in (64, 256, 1024):
+    CASES[f"attention-t{_t}-fwd"] = attention(_t, False)
+    CASES[f"attention-t{_t}-fwd-bwd"] = attention(_t, True)
+CASES["layernorm-4096x128-fwd"] = forward((4096, 128), lambda: nn.LayerNorm(128))
+CASES["layernorm-4096x128-fwd-bwd"] = forward_backward((4096, 128), True, lambda: nn.LayerNorm(128))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated ids (default: all)")

@@ -141,6 +141,12 @@ import Testing
         }
         expectRecords(TriangularSolve.self, [m, a]) { try! Variable.solveTriangular($0[0], $0[1], upper: true) }
     }
+
+    @Test func attention() {
+        expectRecords(ScaledDotProductAttention.self, [a.reshaped([1, 3, 4]), b.reshaped([1, 3, 4]), a.reshaped([1, 3, 4])]) {
+            Variable.scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2], isCausal: true)
+        }
+    }
 }
 
 extension Tensor {

@@ -121,6 +121,7 @@ private let w1Parameters = [[512, 784], [512], [256, 512], [256], [10, 256], [10
 extension MicroCase {
     /// Every micro-benchmark, in table order.
     static let all: [MicroCase] = elementwise + reductions + softmax + convolutions + pooling + batchNorm + optimizers + products
+        + attention + layerNorm
 
     static let elementwise: [MicroCase] = [
         binary("add", [64, 128, 14, 14], [64, 128, 14, 14], +),
@@ -205,5 +206,40 @@ extension MicroCase {
             let a = randn([64, 784]).value, b = randn([784, 512]).value
             return { consume(Tensor.matmul(a, b)) }
         },
+    ]
+}
+
+// MARK: - Sequence models
+
+/// Multiply-adds ×2 of attention over `[12, 4, t, 32]`: `q·kᵀ` and `P·v`, each `12·4·t·t·32`.
+private func attentionFlops(_ t: Int) -> Double { 2 * 2 * Double(12 * 4 * t * t * 32) }
+
+/// Scaled dot-product attention on q, k, v of `[12, 4, t, 32]` (batch 12, 4 heads, head width 32): the forward
+/// unrecorded, and forward + backward from a fixed output gradient (the backward makes the weights again and runs
+/// four products: 3 forward-sized products' worth more).
+private func attentionCases(_ t: Int) -> [MicroCase] {
+    let shape = [12, 4, t, 32]
+    return [
+        MicroCase(id: "attention-t\(t)-fwd", shape: "\(shape)", work: .flops(attentionFlops(t))) {
+            let q = randn(shape), k = randn(shape), v = randn(shape)
+            return { Graph.noGrad { consume(Variable.scaledDotProductAttention(query: q, key: k, value: v)) } }
+        },
+        MicroCase(id: "attention-t\(t)-fwd-bwd", shape: "\(shape)", work: .flops(attentionFlops(t) * 3.5)) {
+            let q = randn(shape, requiresGrad: true), k = randn(shape, requiresGrad: true), v = randn(shape, requiresGrad: true)
+            let seed = randn(shape).value
+            return {
+                Variable.scaledDotProductAttention(query: q, key: k, value: v).backward(seed: seed)
+                for x in [q, k, v] { x.zeroGrad() }
+            }
+        },
+    ]
+}
+
+extension MicroCase {
+    static let attention: [MicroCase] = [64, 256, 1024].flatMap(attentionCases)
+
+    static let layerNorm: [MicroCase] = [
+        forward("layernorm-4096x128-fwd", [4096, 128], work: .bytes(2 * 4096 * 128 * float32Bytes)) { LayerNorm(normalizedShape: 128) },
+        forwardBackward("layernorm-4096x128-fwd-bwd", [4096, 128], inputGrad: true, work: nil) { LayerNorm(normalizedShape: 128) },
     ]
 }

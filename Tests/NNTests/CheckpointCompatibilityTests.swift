@@ -9,7 +9,7 @@ private func temporaryURL(_ name: String) -> URL {
     return dir.appendingPathComponent(name)
 }
 
-/// The same model in PyTorch and here: every layer whose checkpoint names matter, one of each.
+/// The same model in PyTorch and here: every layer whose checkpoint names matter, one of each (with the containers).
 final class CheckpointMixedModel: Module {
     let conv = Conv2d(2, 4, kernelSize: (3, 3), padding: 1)
     let bn2 = BatchNorm2d(4)
@@ -17,10 +17,13 @@ final class CheckpointMixedModel: Module {
     let bn1 = BatchNorm1d(6)
     let norm = LayerNorm(normalizedShape: [6])
     let embed = Embedding(numEmbeddings: 5, embeddingDim: 6)
+    let heads = ModuleList(Linear(6, 6), Linear(6, 3))
+    let branches = ModuleDict(["gn": GroupNorm(numGroups: 2, numChannels: 4), "proj": Linear(3, 3)])
 
-    /// Images `[N, 2, 4, 4]` to `[N, 6]`.
+    /// Images `[N, 2, 4, 4]` to `[N, 3]`.
     override func forward(_ x: Variable) -> Variable {
-        norm(bn1(fc(relu(bn2(conv(x))).flattened(from: 1))))
+        let features = norm(bn1(fc(relu(bn2(branches["gn"]!(conv(x)))).flattened(from: 1))))
+        return branches["proj"]!(heads[1](relu(heads[0](features))))
     }
 
     static let torchDefinition = """
@@ -34,8 +37,11 @@ final class CheckpointMixedModel: Module {
             self.bn1 = torch.nn.BatchNorm1d(6)
             self.norm = torch.nn.LayerNorm([6])
             self.embed = torch.nn.Embedding(5, 6)
+            self.heads = torch.nn.ModuleList([torch.nn.Linear(6, 6), torch.nn.Linear(6, 3)])
+            self.branches = torch.nn.ModuleDict({"gn": torch.nn.GroupNorm(2, 4), "proj": torch.nn.Linear(3, 3)})
         def forward(self, x):
-            return self.norm(self.bn1(self.fc(torch.relu(self.bn2(self.conv(x))).flatten(1))))
+            f = self.norm(self.bn1(self.fc(torch.relu(self.bn2(self.branches["gn"](self.conv(x)))).flatten(1))))
+            return self.branches["proj"](self.heads[1](torch.relu(self.heads[0](f))))
     """
 }
 
@@ -121,6 +127,7 @@ final class CheckpointMixedModel: Module {
         m = CheckpointMixedModel()
         m.load_state_dict(ours, strict=True)
         m.eval()
+        # The weights PyTorch initialises itself differ from ours: the match below is the loaded checkpoint's doing.
         out = {"ours_y": m(x).flatten().tolist(), "ours_e": m.embed(tokens).flatten().tolist(),
                "ours_count": int(m.bn1.num_batches_tracked)}
         torch.manual_seed(3)

@@ -70,7 +70,7 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
 ///
 /// Checkpoints mix the two — weights are floating-point, a batch-norm layer's `num_batches_tracked` is a
 /// 64-bit integer in PyTorch — so the reader keeps them apart instead of rounding one into the other.
-public enum StoredTensor: Equatable, Sendable {
+public enum StoredTensor: Equatable {
     /// `F32` or `F64` as they are; `F16` and `BF16` widened (exactly) to `float32`.
     case float(Tensor)
     /// `I64`, `I32`, `I16`, `I8`, `U8` and `BOOL` (0 or 1) as 64-bit integers; written back as `I64`.

@@ -12,6 +12,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     /// The set is complete but does not fit what it is restored into (other keys, shapes, generators, schedule).
     case mismatch(path: String, reason: String)
 
+    /// A one-line message starting with `checkpoint:` and naming the path and the problem.
     public var description: String {
         switch self {
         case let .ioFailed(path, reason): return "checkpoint: \(path): \(reason)"
@@ -25,12 +26,16 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
 /// optimizer's state and hyper-parameters, the learning-rate schedule's progress, and the random generators
 /// (dropout, shuffling, augmentation) by name.
 public struct TrainingState {
+    /// The model, saved as its state dictionary with integer buffers as `I64` (PyTorch's names and dtypes).
     public var model: Module
+    /// The optimizer, saved as its ``Optimizer/stateDict()``.
     public var optimizer: any Optimizer
+    /// The learning-rate schedule, if the run has one.
     public var schedule: (any CheckpointableSchedule)?
     /// The generators whose positions are saved, by name (the name is the key in the set's `rng.safetensors`).
     public var generators: [String: RandomGenerator]
 
+    /// The state of a run; by default the global generator is the one generator saved.
     public init(model: Module, optimizer: any Optimizer, schedule: (any CheckpointableSchedule)? = nil,
                 generators: [String: RandomGenerator] = ["global": .global]) {
         self.model = model
@@ -253,7 +258,7 @@ public final class CheckpointDirectory {
             try state.optimizer.loadStateDict(optimizer)
             if let schedule, let target = state.schedule { try target.loadStateDict(schedule) }
         } catch {
-            try? state.model.loadStateDict(stored: previousModel)
+            _ = try? state.model.loadStateDict(stored: previousModel)
             try? state.optimizer.loadStateDict(previousOptimizer)
             throw CheckpointError.mismatch(path: path, reason: "\(error)")
         }

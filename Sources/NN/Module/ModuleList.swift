@@ -33,7 +33,9 @@ public final class ModuleList: Module, RandomAccessCollection {
         storage.modules.enumerated().map { ("\($0.offset)", .module($0.element)) } + super.directMembers()
     }
 
+    /// 0.
     public var startIndex: Int { 0 }
+    /// The number of modules.
     public var endIndex: Int { storage.modules.count }
 
     /// The module at `index`; setting replaces it (PyTorch's `list[i] = m`).

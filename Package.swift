@@ -5,7 +5,7 @@ import PackageDescription
 func example(_ name: String) -> Target {
     .executableTarget(
         name: name,
-        dependencies: ["NN", "Optim", "Data", "ExampleSupport",
+        dependencies: ["NN", "Optim", "Data", "Training", "ExampleSupport",
                        .product(name: "ArgumentParser", package: "swift-argument-parser")],
         path: "Examples/\(name)"
     )
@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Optim", targets: ["Optim"]),
         .library(name: "Data", targets: ["Data"]),
+        .library(name: "Training", targets: ["Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -53,9 +54,12 @@ let package = Package(
         .target(name: "NN", dependencies: ["AutoGrad", "CKernels"]),
         .target(name: "Optim", dependencies: ["AutoGrad", "CKernels", "CVectorMath"]),
         .target(name: "Data", dependencies: ["AutoGrad", "CZlib"]),
+        // What a training run needs beyond layers and optimizers: checkpoint sets of model, optimizer, schedule,
+        // step and RNG state, written atomically.
+        .target(name: "Training", dependencies: ["NN", "Optim"]),
         // Examples: executables that train on real data. ExampleSupport holds what they share
         // (progress bar, confusion matrix, error exit); it is not a product.
-        .target(name: "ExampleSupport", dependencies: ["NN", "Optim", "Data"], path: "Examples/ExampleSupport"),
+        .target(name: "ExampleSupport", dependencies: ["NN", "Optim", "Data", "Training"], path: "Examples/ExampleSupport"),
         example("example-mlp"),
         example("example-gp"),
         example("example-cnn"),
@@ -64,7 +68,8 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
-        .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "example-cnn", "example-gp", "example-gan", "ExampleSupport", "Optim"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training"]),
+        .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "example-cnn", "example-gp", "example-gan", "ExampleSupport", "Optim", "Training"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -2,6 +2,7 @@ import Data
 import Foundation
 import NN
 import Optim
+import Training
 
 /// What one classifier-training run uses.
 public struct ClassifierTrainingConfiguration {
@@ -14,15 +15,21 @@ public struct ClassifierTrainingConfiguration {
     public var modelName: String
     /// Steps per epoch to run (all when nil); smoke tests use a few.
     public var stepLimit: Int?
+    /// Where a checkpoint set (model, optimizer, step, RNG) is saved after every epoch; none when nil.
+    public var checkpointDirectory: String?
+    /// Whether to continue from the newest complete set in ``checkpointDirectory`` (from the start when there is none).
+    public var resume: Bool
 
     public init(epochs: Int = 5, batchSize: Int = 64, seed: UInt64 = 0, outputDirectory: String,
-                modelName: String, stepLimit: Int? = nil) {
+                modelName: String, stepLimit: Int? = nil, checkpointDirectory: String? = nil, resume: Bool = false) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.seed = seed
         self.outputDirectory = outputDirectory
         self.modelName = modelName
         self.stepLimit = stepLimit
+        self.checkpointDirectory = checkpointDirectory
+        self.resume = resume
     }
 }
 
@@ -69,11 +76,24 @@ public func trainClassifier<D: Dataset, T: Dataset>(
     let stepsPerEpoch = min(loader.count, configuration.stepLimit ?? .max)
     model.train()
 
-    for epoch in 1...configuration.epochs {
+    // Sets are saved at the end of an epoch; the loader's order depends only on its seed and the epoch number,
+    // so a resumed run sees the same batches an uninterrupted one would.
+    let checkpoints = try configuration.checkpointDirectory.map { try CheckpointDirectory(URL(fileURLWithPath: $0)) }
+    let state = TrainingState(model: model, optimizer: optimizer)
+    var firstEpoch = 1
+    if configuration.resume, let checkpoints, let set = try checkpoints.restoreLatest(into: state) {
+        guard let epoch = set.metadata["epoch"].flatMap(Int.init), epoch >= 1 else {
+            throw CheckpointError.mismatch(path: set.url.path, reason: "its metadata names no epoch")
+        }
+        firstEpoch = epoch + 1
+        log("resumed from \(set.url.path) (epoch \(epoch), step \(set.step))")
+    }
+
+    for epoch in firstEpoch..<(configuration.epochs + 1) {
         let progress = ProgressBar(total: stepsPerEpoch, label: "epoch \(epoch)/\(configuration.epochs)")
         var runningLoss = 0.0
         var stepTimes: [Double] = []
-        for (step, (images, labels)) in loader.enumerated() {
+        for (step, (images, labels)) in IteratorSequence(loader.batches(epoch: epoch - 1)).enumerated() {
             if step == stepsPerEpoch { break }
             let globalStep = (epoch - 1) * stepsPerEpoch + step + 1
             let start = DispatchTime.now().uptimeNanoseconds
@@ -98,6 +118,8 @@ public func trainClassifier<D: Dataset, T: Dataset>(
         result.testAccuracy.append(result.confusion.accuracy)
         log(String(format: "epoch %d: test accuracy %.4f  (%.1f s, %.2f ms per step)", epoch, result.confusion.accuracy,
                    progress.elapsed, result.msPerStep.last!))
+        try checkpoints?.save(state, step: epoch * stepsPerEpoch,
+                              metadata: ["model": configuration.modelName, "epoch": "\(epoch)"])
     }
 
     log("\nconfusion matrix on the test set (rows: true class, columns: predicted):\n" + result.confusion.table)

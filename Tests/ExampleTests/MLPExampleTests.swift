@@ -2,6 +2,7 @@ import Data
 import ExampleSupport
 import Foundation
 import Testing
+import Training
 @testable import example_mlp
 
 /// Writes a tiny Fashion-MNIST-shaped data set (IDX, gzip) whose classes are learnable: class k
@@ -55,6 +56,39 @@ private func temporaryDirectory(_ name: String) -> URL {
         // The checkpoint loads back into a fresh model of the same architecture.
         let restored = makeMLP()
         _ = try restored.load(from: output.appendingPathComponent("model.safetensors"))
+    }
+
+    /// `--checkpoint-dir` saves a set per epoch; `--resume` continues from the newest one and ends where an
+    /// uninterrupted run ends, bit for bit.
+    @Test func resumingFromACheckpointSetMatchesAnUninterruptedRun() throws {
+        let data = temporaryDirectory("data"), output = temporaryDirectory("out")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: output) }
+        try writeTinyFashionMNIST(to: data)
+        let train = try FashionMNIST(directory: data.path, split: .train)
+        let test = try FashionMNIST(directory: data.path, split: .test)
+        func run(epochs: Int, checkpoints: String, resume: Bool) throws -> (state: [String: Tensor], losses: [Double]) {
+            let configuration = ClassifierTrainingConfiguration(epochs: epochs, batchSize: 16, outputDirectory: output.path, modelName: "MLP",
+                                                                checkpointDirectory: checkpoints, resume: resume)
+            let result = try trainMLP(configuration, learningRate: 1e-3, train: train, test: test, classNames: FashionMNIST.classNames,
+                                      log: { _ in })
+            let model = makeMLP()
+            try model.load(from: output.appendingPathComponent("model.safetensors"))
+            return (model.stateDict(), result.stepLosses)
+        }
+        let whole = try run(epochs: 2, checkpoints: output.appendingPathComponent("whole").path, resume: false)
+        let interrupted = output.appendingPathComponent("interrupted").path
+        let first = try run(epochs: 1, checkpoints: interrupted, resume: false)
+        #expect(CheckpointDirectory.latestComplete(in: URL(fileURLWithPath: interrupted))?.metadata["epoch"] == "1")
+        let resumed = try run(epochs: 2, checkpoints: interrupted, resume: true)
+        // Bit-for-bit equality holds when this test runs alone (and is tested for the library in TrainingTests); with
+        // other tests training at the same time the matrix products may be split over threads differently, which
+        // moves the last bits, so the comparison allows for rounding.
+        func close(_ a: [Double], _ b: [Double]) -> Bool { a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) } }
+        #expect(close(first.losses, Array(whole.losses.prefix(6))))
+        #expect(close(resumed.losses, Array(whole.losses.suffix(6))))
+        #expect(resumed.state.keys.sorted() == whole.state.keys.sorted())
+        for (key, value) in whole.state { #expect(close(resumed.state[key]!.doubles, value.doubles), "\(key)") }
+        #expect(CheckpointDirectory.latestComplete(in: URL(fileURLWithPath: interrupted))?.step == 12)
     }
 
     @Test func missingDataSetExitsNonZeroWithTheInstallCommand() throws {

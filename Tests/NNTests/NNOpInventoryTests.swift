@@ -33,6 +33,7 @@ import Testing
         let rowNorm = { (centered: Bool) in RowNormalization(normalizedRank: 1, eps: 1e-5, centered: centered, hasWeight: false, hasBias: false) }
         expectRecords(rowNorm(true), x) { layerNorm($0, normalizedShape: [4]) }
         expectRecords(rowNorm(false), x) { rmsNorm($0, normalizedShape: [4]) }
+        expectRecords(GroupNormalization(groups: 2, eps: 1e-5, hasWeight: false, hasBias: false), x) { groupNorm($0, numGroups: 2) }
         expectRecords(EmbeddingLookup(indices: TensorIndices([0]), paddingIndex: nil), x) {
             embedding(TensorIndices(shape: [2, 2], values: [2, 0, 2, 1]), $0).squared()
         }

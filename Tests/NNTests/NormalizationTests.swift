@@ -132,8 +132,8 @@ private func makeLayer(_ shape: [Int], momentum: Double? = 0.1, affine: Bool = t
     @Test func buffersAreStateButNotParameters() throws {
         let layer = BatchNorm2d(3)
         #expect(layer.namedParameters().map(\.name) == ["weight", "bias"])
-        #expect(layer.namedBuffers().map(\.name) == ["runningMean", "runningVar", "numBatchesTracked"])
-        #expect(Set(layer.stateDict().keys) == ["weight", "bias", "runningMean", "runningVar", "numBatchesTracked"])
+        #expect(layer.namedBuffers().map(\.name) == ["running_mean", "running_var", "num_batches_tracked"])
+        #expect(Set(layer.stateDict().keys) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"])
         #expect(layer.weight!.value.doubles == [1, 1, 1] && layer.bias!.value.doubles == [0, 0, 0])
         #expect(layer.runningMean!.doubles == [0, 0, 0] && layer.runningVar!.doubles == [1, 1, 1] && layer.numBatchesTracked == 0)
         #expect(layer.eps == 1e-5 && layer.momentum == 0.1 && layer.trackRunningStats)

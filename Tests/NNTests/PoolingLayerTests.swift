@@ -39,7 +39,7 @@ import Testing
             AvgPool2d(kernelSize: 2, stride: 1), AdaptiveAvgPool2d(outputSize: 1), Flatten()
         )
         #expect(model.namedParameters().map(\.name) == ["0.weight", "0.bias"])
-        #expect(model.namedBuffers().map(\.name) == ["0.runningMean", "0.runningVar", "0.numBatchesTracked"])
+        #expect(model.namedBuffers().map(\.name) == ["0.running_mean", "0.running_var", "0.num_batches_tracked"])
         let input = Variable(x.value, requiresGrad: true)
         let y = model(input)
         #expect(y.shape == [2, 3])

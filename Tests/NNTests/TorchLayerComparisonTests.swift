@@ -46,6 +46,19 @@ struct TorchLayerComparisonTests {
         }
     }
 
+    @Test func groupNormMatchesTorch() throws {
+        let configurations: [(shape: [Int], groups: Int, affine: Bool)] = [([3, 6, 5], 2, true), ([2, 6, 3, 4], 3, true),
+                                                                             ([4, 6, 2], 6, true), ([2, 4, 7], 1, false)]
+        for (k, c) in configurations.enumerated() {
+            let layer = GroupNorm(numGroups: c.groups, numChannels: c.shape[1], affine: c.affine)
+            for p in layer.parameters() { p.value = Tensor.uniform(p.shape, low: -1, high: 2, generator: RandomGenerator(seed: UInt64(k))) }
+            let x = Tensor.randn(c.shape, generator: RandomGenerator(seed: UInt64(50 + k))) * 2 + 0.5
+            try compare(layer, request: ["layer": "GroupNorm", "num_groups": c.groups, "num_channels": c.shape[1], "eps": 1e-5,
+                                         "affine": c.affine],
+                        x: x, seed: UInt64(60 + k), label: "GroupNorm \(c)")
+        }
+    }
+
     @Test func rmsNormMatchesTorch() throws {
         let configurations: [([Int], Bool, Double?)] = [([8], true, nil), ([5, 8], true, 1e-6), ([8], false, nil)]
         for (k, (normalized, affine, eps)) in configurations.enumerated() {

@@ -35,6 +35,8 @@ enum TorchLayerReference {
         m = torch.nn.LayerNorm(r["normalized_shape"], eps=r["eps"], elementwise_affine=r["affine"], bias=r["bias"])
     elif kind == "RMSNorm":
         m = torch.nn.RMSNorm(r["normalized_shape"], eps=r["eps"], elementwise_affine=r["affine"])
+    elif kind == "GroupNorm":
+        m = torch.nn.GroupNorm(r["num_groups"], r["num_channels"], eps=r["eps"], affine=r["affine"])
     else:
         m = torch.nn.Embedding(r["num_embeddings"], r["embedding_dim"], padding_idx=r["padding_idx"])
     keys = list(m.state_dict().keys())
@@ -56,7 +58,7 @@ enum TorchLayerReference {
     """
 
     /// Runs `python3 -c script` with `input` on stdin; its exit status and stdout (stderr when it fails).
-    private static func python(script: String, input: Data) -> (Int32, Data) {
+    static func python(script: String, input: Data) -> (Int32, Data) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script]

@@ -8,6 +8,18 @@ import Foundation
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSafeTensors(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let data = Data(UnsafeBufferPointer(start: start, count: count))
+    // The typed view (integers kept as integers) obeys the same rules.
+    do {
+        let stored = try SafeTensors.decodeStored(data, path: "fuzz")
+        let encoded = SafeTensors.encode(stored: stored.tensors, metadata: stored.metadata)
+        guard let again = try? SafeTensors.decodeStored(encoded, path: "fuzz-round-trip"),
+              SafeTensors.encode(stored: again.tensors, metadata: again.metadata) == encoded else {
+            fatalError("an accepted file does not survive a round trip through the typed writer")
+        }
+    } catch is SafeTensorsError {
+    } catch {
+        fatalError("SafeTensors.decodeStored threw \(type(of: error)), not SafeTensorsError: \(error)")
+    }
     let decoded: (tensors: [String: Tensor], metadata: [String: String])
     do {
         decoded = try SafeTensors.decode(data, path: "fuzz")

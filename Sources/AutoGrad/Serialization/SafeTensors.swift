@@ -12,8 +12,13 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
     case headerTooLarge(path: String, length: UInt64)
     /// The header is not valid UTF-8 JSON of the expected form; `reason` says what is wrong.
     case invalidHeader(path: String, reason: String)
-    /// A tensor has a dtype this library does not hold (only `F32` and `F64` are supported).
+    /// A tensor has a dtype this library does not read (see ``SafeTensors/supportedDTypes``).
     case unsupportedDType(path: String, tensor: String, dtype: String)
+    /// A tensor's element is not a value of its dtype (a `BOOL` byte other than 0 or 1).
+    case invalidElement(path: String, tensor: String, index: Int, reason: String)
+    /// An integer tensor was asked for as floating-point numbers, and one of its elements has no exact
+    /// `Double` (its magnitude exceeds 2⁵³); read it with ``SafeTensors/readStored(from:)`` instead.
+    case integerNotRepresentable(path: String, tensor: String, value: Int)
     /// A tensor's `data_offsets` are reversed, or their span differs from shape × element size.
     case invalidOffsets(path: String, tensor: String, begin: Int, end: Int, expectedBytes: Int)
     /// A tensor's data runs past the end of the file.
@@ -38,7 +43,13 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
             return "safetensors: \(path): header length \(length) is absurd (limit 100000000); not a safetensors file?"
         case .invalidHeader(let path, let reason): return "safetensors: \(path): invalid header: \(reason)"
         case .unsupportedDType(let path, let tensor, let dtype):
-            return "safetensors: \(path): tensor \"\(tensor)\" has dtype \(dtype); only F32 and F64 are supported"
+            return "safetensors: \(path): tensor \"\(tensor)\" has dtype \(dtype); supported are "
+                + SafeTensors.supportedDTypes.joined(separator: ", ")
+        case .invalidElement(let path, let tensor, let index, let reason):
+            return "safetensors: \(path): tensor \"\(tensor)\" element \(index): \(reason)"
+        case .integerNotRepresentable(let path, let tensor, let value):
+            return "safetensors: \(path): integer tensor \"\(tensor)\" holds \(value), which has no exact floating-point value; "
+                + "read it as an integer tensor (SafeTensors.readStored)"
         case .invalidOffsets(let path, let tensor, let begin, let end, let expected):
             return "safetensors: \(path): tensor \"\(tensor)\" has data_offsets [\(begin), \(end)] but its shape and dtype need \(expected) bytes"
         case .truncatedData(let path, let tensor, let end, let available):
@@ -51,6 +62,41 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
         case .unusedData(let path, let used, let available):
             return "safetensors: \(path): the tensors use \(used) data bytes but the file holds \(available): "
                 + "\(available - used) bytes belong to no tensor (wrong header length?)"
+        }
+    }
+}
+
+/// A tensor as a safetensors file holds it: floating-point numbers or integers.
+///
+/// Checkpoints mix the two — weights are floating-point, a batch-norm layer's `num_batches_tracked` is a
+/// 64-bit integer in PyTorch — so the reader keeps them apart instead of rounding one into the other.
+public enum StoredTensor: Equatable {
+    /// `F32` or `F64` as they are; `F16` and `BF16` widened (exactly) to `float32`.
+    case float(Tensor)
+    /// `I64`, `I32`, `I16`, `I8`, `U8` and `BOOL` (0 or 1) as 64-bit integers; written back as `I64`.
+    case integer(IntTensor)
+
+    /// The shape of the tensor.
+    public var shape: [Int] {
+        switch self {
+        case .float(let t): return t.shape
+        case .integer(let t): return t.shape
+        }
+    }
+
+    /// The values as floating-point numbers of `dtype` (integers converted, rounding to nearest past 2²⁴ or 2⁵³).
+    public func floatingPoint(_ dtype: DType) -> Tensor {
+        switch self {
+        case .float(let t): return t.to(dtype)
+        case .integer(let t): return Tensor(t, dtype: dtype)
+        }
+    }
+
+    /// The values as integers, or nil when a floating-point element is not a whole number (see ``IntTensor/init(exactly:)``).
+    public var integers: IntTensor? {
+        switch self {
+        case .float(let t): return IntTensor(exactly: t)
+        case .integer(let t): return t
         }
     }
 }
@@ -69,6 +115,11 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
 /// let (tensors, metadata) = try SafeTensors.read(from: url)
 /// ```
 ///
+/// Two views of a file: ``read(from:)`` gives every tensor as a ``Tensor`` (integer tensors converted
+/// exactly to `float64`, or an error), ``readStored(from:)`` keeps integers as ``IntTensor``
+/// (``StoredTensor``). Dtypes read: `F64`, `F32`, `F16` and `BF16` (widened to `float32`), `I64`, `I32`, `I16`,
+/// `I8`, `U8`, `BOOL`; written: `F64`, `F32`, `I64`.
+///
 /// The reader follows the format strictly, as the reference implementation does: header keys are
 /// unique, shapes and offsets are non-negative integers (not `true`, not `1.0`), and the tensors'
 /// `data_offsets`, taken in order, cover the data buffer exactly — the first starts at 0, each starts
@@ -79,8 +130,16 @@ public enum SafeTensors {
     /// The largest header accepted, as in the reference implementation.
     public static let maximumHeaderLength: UInt64 = 100_000_000
 
+    /// The dtype names the reader accepts.
+    public static let supportedDTypes = ElementType.allCases.map(\.rawValue)
+
     /// The bytes of a safetensors file holding `tensors` and `metadata`.
     public static func encode(_ tensors: [String: Tensor], metadata: [String: String] = [:]) -> Data {
+        encode(stored: tensors.mapValues(StoredTensor.float), metadata: metadata)
+    }
+
+    /// The bytes of a safetensors file holding floating-point and integer `tensors` (integers as `I64`).
+    public static func encode(stored tensors: [String: StoredTensor], metadata: [String: String] = [:]) -> Data {
         var entries: [String] = []
         if !metadata.isEmpty {
             let fields = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
@@ -90,27 +149,28 @@ public enum SafeTensors {
         var offset = 0
         for name in names {
             precondition(name != "__metadata__", "SafeTensors.write: \"__metadata__\" is reserved and cannot name a tensor")
-            let t = tensors[name]!
-            let bytes = t.count * t.dtype.byteSize
-            let shape = t.shape.map(String.init).joined(separator: ",")
-            entries.append("\(jsonString(name)):{\"dtype\":\"\(t.dtype == .float32 ? "F32" : "F64")\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            let (type, count): (ElementType, Int)
+            switch tensors[name]! {
+            case .float(let t): (type, count) = (t.dtype == .float32 ? .F32 : .F64, t.count)
+            case .integer(let t): (type, count) = (.I64, t.count)
+            }
+            let bytes = count * type.byteSize
+            let shape = tensors[name]!.shape.map(String.init).joined(separator: ",")
+            entries.append("\(jsonString(name)):{\"dtype\":\"\(type.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + bytes)]}")
             offset += bytes
         }
         var header = Array("{\(entries.joined(separator: ","))}".utf8)
         while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
 
         var data = Data(capacity: 8 + header.count + offset)
-        withUnsafeBytes(of: UInt64(header.count).littleEndian) { data.append(contentsOf: $0) }
+        func append<I: FixedWidthInteger>(_ v: I) { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
+        append(UInt64(header.count))
         data.append(contentsOf: header)
         for name in names {
-            let t = tensors[name]!
-            switch t.dtype {
-            case .float32: t.withUnsafeBufferPointer(as: Float.self) { buffer in
-                for v in buffer { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-            }
-            case .float64: t.withUnsafeBufferPointer(as: Double.self) { buffer in
-                for v in buffer { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-            }
+            switch tensors[name]! {
+            case .float(let t) where t.dtype == .float32: t.withUnsafeBufferPointer(as: Float.self) { for v in $0 { append(v.bitPattern) } }
+            case .float(let t): t.withUnsafeBufferPointer(as: Double.self) { for v in $0 { append(v.bitPattern) } }
+            case .integer(let t): for v in t.values { append(Int64(v)) }
             }
         }
         return data
@@ -120,29 +180,63 @@ public enum SafeTensors {
     ///
     /// - Throws: ``SafeTensorsError/ioFailed(path:reason:)`` when the file cannot be written.
     public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], to url: URL) throws {
+        try write(stored: tensors.mapValues(StoredTensor.float), metadata: metadata, to: url)
+    }
+
+    /// Writes floating-point and integer `tensors` and string `metadata` to `url` (atomically).
+    ///
+    /// - Throws: ``SafeTensorsError/ioFailed(path:reason:)`` when the file cannot be written.
+    public static func write(stored tensors: [String: StoredTensor], metadata: [String: String] = [:], to url: URL) throws {
         do {
-            try encode(tensors, metadata: metadata).write(to: url, options: .atomic)
+            try encode(stored: tensors, metadata: metadata).write(to: url, options: .atomic)
         } catch {
             throw SafeTensorsError.ioFailed(path: url.path, reason: error.localizedDescription)
         }
     }
 
-    /// Reads the tensors and metadata of the safetensors file at `url`.
+    /// Reads the tensors and metadata of the safetensors file at `url`, integer tensors converted to `float64`.
+    ///
+    /// - Throws: ``SafeTensorsError`` naming the file and the problem;
+    ///   ``SafeTensorsError/integerNotRepresentable(path:tensor:value:)`` for an integer beyond ±2⁵³.
+    public static func read(from url: URL) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+        try decode(contents(of: url), path: url.path)
+    }
+
+    /// Reads the tensors and metadata of the safetensors file at `url`, integer tensors as ``IntTensor``.
     ///
     /// - Throws: ``SafeTensorsError`` naming the file and the problem.
-    public static func read(from url: URL) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+    public static func readStored(from url: URL) throws -> (tensors: [String: StoredTensor], metadata: [String: String]) {
+        try decodeStored(contents(of: url), path: url.path)
+    }
+
+    private static func contents(of url: URL) throws -> Data {
         guard FileManager.default.fileExists(atPath: url.path) else { throw SafeTensorsError.fileNotFound(path: url.path) }
-        let data: Data
         do {
-            data = try Data(contentsOf: url)
+            return try Data(contentsOf: url)
         } catch {
             throw SafeTensorsError.ioFailed(path: url.path, reason: error.localizedDescription)
         }
-        return try decode(data, path: url.path)
     }
 
-    /// Decodes the bytes of a safetensors file; `path` is used in error messages.
+    /// Decodes the bytes of a safetensors file, integer tensors converted to `float64`; `path` is used in error messages.
     public static func decode(_ data: Data, path: String = "<memory>") throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+        let (stored, metadata) = try decodeStored(data, path: path)
+        var tensors: [String: Tensor] = [:]
+        for (name, value) in stored {
+            switch value {
+            case .float(let t): tensors[name] = t
+            case .integer(let t):
+                if let big = t.values.first(where: { $0.magnitude > 1 << 53 }) {
+                    throw SafeTensorsError.integerNotRepresentable(path: path, tensor: name, value: big)
+                }
+                tensors[name] = Tensor(t, dtype: .float64)
+            }
+        }
+        return (tensors, metadata)
+    }
+
+    /// Decodes the bytes of a safetensors file, integer tensors as ``IntTensor``; `path` is used in error messages.
+    public static func decodeStored(_ data: Data, path: String = "<memory>") throws -> (tensors: [String: StoredTensor], metadata: [String: String]) {
         let bytes = [UInt8](data)
         guard bytes.count >= 8 else { throw SafeTensorsError.truncatedHeader(path: path, needed: 8, available: bytes.count) }
         var length: UInt64 = 0
@@ -155,7 +249,7 @@ public enum SafeTensors {
         let available = bytes.count - headerEnd
         // Check every entry before building any tensor.
         for entry in header.entries {
-            let expected = entry.count * entry.dtype.byteSize   // at most 2^40: count is bounded in parseHeader
+            let expected = entry.count * entry.type.byteSize   // at most 2^40: count is bounded in parseHeader
             guard entry.begin <= entry.end, entry.end - entry.begin == expected else {
                 throw SafeTensorsError.invalidOffsets(path: path, tensor: entry.name, begin: entry.begin, end: entry.end, expectedBytes: expected)
             }
@@ -179,34 +273,62 @@ public enum SafeTensors {
         }
         guard used == available else { throw SafeTensorsError.unusedData(path: path, used: used, available: available) }
 
-        var tensors: [String: Tensor] = [:]
-        for entry in header.entries {
-            let start = headerEnd + entry.begin
-            var t = Tensor(uninitializedShape: entry.shape, dtype: entry.dtype)
-            bytes.withUnsafeBytes { raw in
-                switch entry.dtype {
-                case .float32:
-                    t.withUnsafeMutableBufferPointer(as: Float.self) { out in
-                        for i in 0..<out.count {
-                            out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4 * i, as: UInt32.self)))
-                        }
-                    }
-                case .float64:
-                    t.withUnsafeMutableBufferPointer(as: Double.self) { out in
-                        for i in 0..<out.count {
-                            out[i] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8 * i, as: UInt64.self)))
-                        }
-                    }
-                }
+        var tensors: [String: StoredTensor] = [:]
+        try bytes.withUnsafeBytes { raw in
+            for entry in header.entries {
+                let element = UnsafeRawBufferPointer(rebasing: raw[(headerEnd + entry.begin)..<(headerEnd + entry.end)])
+                tensors[entry.name] = try entry.type.decode(element, shape: entry.shape, count: entry.count, path: path, tensor: entry.name)
             }
-            tensors[entry.name] = t
         }
         return (tensors, header.metadata)
     }
 
+    /// An element type of the format, named as in its header, that this reader accepts.
+    public enum ElementType: String, CaseIterable, Sendable {
+        case F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL
+
+        /// The size of one element in bytes.
+        public var byteSize: Int {
+            switch self {
+            case .F64, .I64: return 8
+            case .F32, .I32: return 4
+            case .F16, .BF16, .I16: return 2
+            case .I8, .U8, .BOOL: return 1
+            }
+        }
+
+        /// `count` little-endian elements from `raw`, widened to Float/Double or Int.
+        fileprivate func decode(_ raw: UnsafeRawBufferPointer, shape: [Int], count: Int, path: String, tensor: String) throws -> StoredTensor {
+            func load<I: FixedWidthInteger>(_: I.Type, _ i: Int) -> I { I(littleEndian: raw.loadUnaligned(fromByteOffset: i * MemoryLayout<I>.size, as: I.self)) }
+            func floats<T: TensorScalar>(_: T.Type, _ convert: (Int) -> T) -> StoredTensor {
+                var t = Tensor(uninitializedShape: shape, dtype: T.dtype)
+                t.withUnsafeMutableBufferPointer(as: T.self) { out in for i in 0..<count { out[i] = convert(i) } }
+                return .float(t)
+            }
+            func integers(_ convert: (Int) -> Int) -> StoredTensor { .integer(IntTensor(shape: shape, values: (0..<count).map(convert))) }
+            switch self {
+            case .F64: return floats(Double.self) { Double(bitPattern: load(UInt64.self, $0)) }
+            case .F32: return floats(Float.self) { Float(bitPattern: load(UInt32.self, $0)) }
+            case .F16: return floats(Float.self) { Float(Float16(bitPattern: load(UInt16.self, $0))) }
+            // bfloat16 is the top half of a float32.
+            case .BF16: return floats(Float.self) { Float(bitPattern: UInt32(load(UInt16.self, $0)) << 16) }
+            case .I64: return integers { Int(load(Int64.self, $0)) }
+            case .I32: return integers { Int(load(Int32.self, $0)) }
+            case .I16: return integers { Int(load(Int16.self, $0)) }
+            case .I8: return integers { Int(load(Int8.self, $0)) }
+            case .U8: return integers { Int(load(UInt8.self, $0)) }
+            case .BOOL:
+                if let bad = (0..<count).first(where: { raw[$0] > 1 }) {
+                    throw SafeTensorsError.invalidElement(path: path, tensor: tensor, index: bad, reason: "BOOL byte \(raw[bad]) is neither 0 nor 1")
+                }
+                return integers { Int(raw[$0]) }
+            }
+        }
+    }
+
     private struct Entry {
         let name: String
-        let dtype: DType
+        let type: ElementType
         let shape: [Int]
         let count: Int
         let begin: Int
@@ -239,11 +361,8 @@ public enum SafeTensors {
             }
             let fields = Dictionary(uniqueKeysWithValues: fieldList.map { ($0.key, $0.value) })   // keys are unique: the parser checked
             guard case .string(let dtypeName)? = fields["dtype"] else { throw invalid("entry \"\(name)\" has no string \"dtype\"") }
-            let dtype: DType
-            switch dtypeName {
-            case "F32": dtype = .float32
-            case "F64": dtype = .float64
-            default: throw SafeTensorsError.unsupportedDType(path: path, tensor: name, dtype: dtypeName)
+            guard let type = ElementType(rawValue: dtypeName) else {
+                throw SafeTensorsError.unsupportedDType(path: path, tensor: name, dtype: dtypeName)
             }
             guard let shape = nonNegativeIntegers(fields["shape"]) else {
                 throw invalid("entry \"\(name)\" has no \"shape\" of non-negative integers")
@@ -254,7 +373,7 @@ public enum SafeTensors {
             guard let offsets = nonNegativeIntegers(fields["data_offsets"]), offsets.count == 2 else {
                 throw invalid("entry \"\(name)\" has no \"data_offsets\" of two non-negative integers")
             }
-            entries.append(Entry(name: name, dtype: dtype, shape: shape, count: count, begin: offsets[0], end: offsets[1]))
+            entries.append(Entry(name: name, type: type, shape: shape, count: count, begin: offsets[0], end: offsets[1]))
         }
         return (entries.sorted { $0.name < $1.name }, metadata)
     }

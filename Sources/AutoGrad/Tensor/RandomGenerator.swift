@@ -41,6 +41,23 @@ public final class RandomGenerator: RandomNumberGenerator, @unchecked Sendable {
         lock.lock(); state = fresh.state; lock.unlock()
     }
 
+    /// The generator's whole state, four 64-bit words (xoshiro256**): saved with a checkpoint and set again, the
+    /// generator continues the same sequence from where it was.
+    ///
+    /// - Precondition (setting): four words, not all zero (the one state xoshiro cannot leave).
+    public var stateWords: [UInt64] {
+        get {
+            lock.lock(); defer { lock.unlock() }
+            return [state.0, state.1, state.2, state.3]
+        }
+        set {
+            precondition(newValue.count == 4 && newValue.contains { $0 != 0 },
+                         "RandomGenerator.stateWords: expected four words, not all zero, got \(newValue)")
+            lock.lock(); defer { lock.unlock() }
+            state = (newValue[0], newValue[1], newValue[2], newValue[3])
+        }
+    }
+
     /// The next 64 random bits.
     public func next() -> UInt64 {
         lock.lock(); defer { lock.unlock() }

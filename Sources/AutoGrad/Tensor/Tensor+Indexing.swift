@@ -1,21 +1,3 @@
-/// Integer indices with a shape, as used by ``Tensor/gathered(alongAxis:indices:)``.
-public struct TensorIndices: Equatable, Sendable {
-    /// The shape of the index array.
-    public let shape: [Int]
-    /// The indices in row-major order.
-    public let values: [Int]
-
-    /// Indices of the given shape.
-    public init(shape: [Int], values: [Int]) {
-        precondition(shapeCount(shape) == values.count, "TensorIndices: shape \(shape) needs \(shapeCount(shape)) values, got \(values.count)")
-        self.shape = shape
-        self.values = values
-    }
-
-    /// One-dimensional indices.
-    public init(_ values: [Int]) { self.init(shape: [values.count], values: values) }
-}
-
 /// Moves elements between `x` and `y` where position `p` of `y` (shape `indices.shape`) pairs with the position
 /// of `x` equal to `p` except along `axis`, where it is `indices[p]`. `scatter` adds `y` into `x`; otherwise `x` is read into `y`.
 private func gatherScatterTyped<T: TensorScalar>(

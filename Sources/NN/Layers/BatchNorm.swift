@@ -16,18 +16,25 @@
 /// per channel on the raw elements; a recorded backward falls back to differentiable operations, so
 /// higher-order gradients work); with running statistics it is a per-channel affine map of ``Variable``
 /// operations. Either way gradients flow to the input, through the batch statistics when they are used. Running statistics are buffers (saved in
-/// ``Module/stateDict()``, not trained); `γ` (``weight``, ones) and `β` (``bias``, zeros) are parameters
+/// ``Module/stateDict()`` under PyTorch's names `running_mean`, `running_var` and `num_batches_tracked`, the
+/// last an integer buffer written as `I64`; the older names `runningMean`, … still load), not trained; `γ` (``weight``, ones) and `β` (``bias``, zeros) are parameters
 /// when `affine`.
 public class BatchNorm: Module {
     /// `γ`, shape `[numFeatures]`, or nil when not affine.
     @Parameter public var weight: Variable?
     /// `β`, shape `[numFeatures]`, or nil when not affine.
     @Parameter public var bias: Variable?
-    // Buffers held as optional boxes: reflection finds a box only when it is present, so a layer that does not
-    // track running statistics has none in its state dictionary (as PyTorch's `None` buffers).
-    private let _runningMean: Buffer?
-    private let _runningVar: Buffer?
-    private let _numBatchesTracked: Buffer?
+    /// The running-statistics buffers, registered under PyTorch's names (`running_mean`, `running_var`,
+    /// `num_batches_tracked`), which Swift properties cannot carry; nil when statistics are not tracked, so the
+    /// state dictionary has none (as PyTorch's `None` buffers). Reflection skips this struct.
+    private struct Statistics {
+        let mean: Buffer
+        let variance: Buffer
+        let batches: IntegerBuffer
+    }
+    private let statistics: Statistics?
+    private var _runningMean: Buffer? { statistics?.mean }
+    private var _runningVar: Buffer? { statistics?.variance }
 
     /// The number of channels `C`.
     public let numFeatures: Int
@@ -55,10 +62,22 @@ public class BatchNorm: Module {
         self.momentum = momentum
         weight = affine ? Variable(Tensor.ones([numFeatures], dtype: dtype)) : nil
         bias = affine ? Variable(Tensor.zeros([numFeatures], dtype: dtype)) : nil
-        _runningMean = trackRunningStats ? Buffer(wrappedValue: Tensor.zeros([numFeatures], dtype: dtype)) : nil
-        _runningVar = trackRunningStats ? Buffer(wrappedValue: Tensor.ones([numFeatures], dtype: dtype)) : nil
-        _numBatchesTracked = trackRunningStats ? Buffer(wrappedValue: Tensor(0, dtype: .float64)) : nil
+        statistics = trackRunningStats
+            ? Statistics(mean: Buffer(wrappedValue: Tensor.zeros([numFeatures], dtype: dtype)),
+                         variance: Buffer(wrappedValue: Tensor.ones([numFeatures], dtype: dtype)),
+                         batches: IntegerBuffer(wrappedValue: IntTensor(scalar: 0)))
+            : nil
         super.init()
+        if let statistics {
+            registerBuffer("running_mean", box: statistics.mean)
+            registerBuffer("running_var", box: statistics.variance)
+            registerBuffer("num_batches_tracked", box: statistics.batches)
+        }
+    }
+
+    /// The names this layer's buffers had before they took PyTorch's: checkpoints written then still load.
+    public override var legacyStateNames: [String: String] {
+        ["runningMean": "running_mean", "runningVar": "running_var", "numBatchesTracked": "num_batches_tracked"]
     }
 
     /// The running mean per channel, shape `[numFeatures]` (zeros at first); nil when statistics are not tracked.
@@ -74,7 +93,7 @@ public class BatchNorm: Module {
     }
 
     /// The number of training-mode forward passes so far; nil when statistics are not tracked.
-    public var numBatchesTracked: Int? { _numBatchesTracked.map { Int($0.wrappedValue.item) } }
+    public var numBatchesTracked: Int? { statistics?.batches.wrappedValue.item }
 
     private func setStatistic(_ box: Buffer?, _ value: Tensor?, _ name: String) {
         guard let box else {
@@ -91,7 +110,7 @@ public class BatchNorm: Module {
     public func resetRunningStats() {
         _runningMean?.wrappedValue = Tensor.zeros(like: _runningMean!.wrappedValue)
         _runningVar?.wrappedValue = Tensor.ones(like: _runningVar!.wrappedValue)
-        _numBatchesTracked?.wrappedValue = Tensor(0, dtype: .float64)
+        statistics?.batches.wrappedValue = IntTensor(scalar: 0)
     }
 
     /// Normalises `x` per channel (see the type's discussion); the output has the input's shape.
@@ -120,9 +139,11 @@ public class BatchNorm: Module {
     }
 
     private func updateRunningStats(mean: [Double], biasedVariance: [Double], count: Int) {
-        guard let meanBox = _runningMean, let varBox = _runningVar, let countBox = _numBatchesTracked else { return }
-        countBox.wrappedValue = countBox.wrappedValue + 1
-        let f = momentum ?? 1 / countBox.wrappedValue.item
+        guard let statistics else { return }
+        let meanBox = statistics.mean, varBox = statistics.variance
+        let batches = statistics.batches.wrappedValue.item + 1
+        statistics.batches.wrappedValue = IntTensor(scalar: batches)
+        let f = momentum ?? 1 / Double(batches)
         let batchMean = Tensor(shape: [numFeatures], scalars: mean, dtype: meanBox.wrappedValue.dtype)
         let correction = Double(count) / Double(count - 1)
         let unbiased = Tensor(shape: [numFeatures], scalars: biasedVariance.map { $0 * correction }, dtype: varBox.wrappedValue.dtype)

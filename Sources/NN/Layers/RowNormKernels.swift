@@ -8,7 +8,7 @@ import AutoGrad
 
 /// `Σ f(p[i])` for `i` in `0..<n`, in Double, eight lanes at a time; `f` maps eight widened elements.
 @inline(__always)
-private func rowSum<S: BatchNormScalar>(_ p: UnsafePointer<S>, _ n: Int, _ f: (SIMD8<Double>) -> SIMD8<Double>) -> Double {
+func rowSum<S: BatchNormScalar>(_ p: UnsafePointer<S>, _ n: Int, _ f: (SIMD8<Double>) -> SIMD8<Double>) -> Double {
     var acc = SIMD8<Double>()
     var i = 0
     while i + 8 <= n {
@@ -27,7 +27,7 @@ private func rowSum<S: BatchNormScalar>(_ p: UnsafePointer<S>, _ n: Int, _ f: (S
 
 /// `Σ f(p[i], q[i])` over a row, in Double, eight lanes at a time.
 @inline(__always)
-private func rowSum<S: BatchNormScalar>(_ p: UnsafePointer<S>, _ q: UnsafePointer<S>, _ n: Int,
+func rowSum<S: BatchNormScalar>(_ p: UnsafePointer<S>, _ q: UnsafePointer<S>, _ n: Int,
                                         _ f: (SIMD8<Double>, SIMD8<Double>) -> SIMD8<Double>) -> Double {
     var acc = SIMD8<Double>()
     var i = 0

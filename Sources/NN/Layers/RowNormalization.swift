@@ -159,7 +159,7 @@ final class RowNormalization: FusedBackwardOp {
 }
 
 /// Calls `body` with the base address of `tensor`'s elements, or nil when there is no tensor (or it is empty).
-private func withOptionalPointer<S: TensorScalar, R>(_ tensor: Tensor?, _: S.Type, _ body: (UnsafePointer<S>?) -> R) -> R {
+func withOptionalPointer<S: TensorScalar, R>(_ tensor: Tensor?, _: S.Type, _ body: (UnsafePointer<S>?) -> R) -> R {
     guard let tensor else { return body(nil) }
     return tensor.withUnsafeBufferPointer(as: S.self) { body($0.baseAddress) }
 }

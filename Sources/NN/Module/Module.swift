@@ -56,6 +56,11 @@ open class Module {
     /// A one-line summary of the module's configuration, shown by ``description``; override to add one.
     open var summary: String { "" }
 
+    /// Names this module's state had in older checkpoints, mapped to today's: a checkpoint that holds the old
+    /// name (and not the new one) loads as if it held the new one. Override to rename state without breaking
+    /// saved files (PyTorch's `_load_from_state_dict` versioning); the names are relative to the module.
+    open var legacyStateNames: [String: String] { [:] }
+
     /// Applies the module: `model(x)` is `model.forward(x)`.
     public final func callAsFunction(_ input: Variable) -> Variable {
         forward(input)
@@ -67,6 +72,7 @@ open class Module {
     enum Member {
         case parameter(any ParameterBox)
         case buffer(Buffer)
+        case integerBuffer(IntegerBuffer)
         case module(Module)
     }
 
@@ -87,6 +93,7 @@ open class Module {
                 switch child.value {
                 case let box as any ParameterBox: members.append((wrapped, .parameter(box)))
                 case let box as Buffer: members.append((wrapped, .buffer(box)))
+                case let box as IntegerBuffer: members.append((wrapped, .integerBuffer(box)))
                 case let module as Module: members.append((label, .module(module)))
                 case let modules as [Module]:
                     for (i, module) in modules.enumerated() { members.append(("\(label).\(i)", .module(module))) }
@@ -115,6 +122,17 @@ open class Module {
         register(name, .buffer(Buffer(wrappedValue: tensor)), kind: "Buffer")
     }
 
+    /// Adds an integer buffer under `name` (PyTorch's `register_buffer` of a `torch.long` tensor).
+    public func registerBuffer(_ name: String, _ integers: IntTensor) {
+        register(name, .integerBuffer(IntegerBuffer(wrappedValue: integers)), kind: "Buffer")
+    }
+
+    /// Adds a buffer box a layer keeps a reference to, under a name its property cannot have (`running_mean`).
+    func registerBuffer(_ name: String, box: Buffer) { register(name, .buffer(box), kind: "Buffer") }
+
+    /// Adds an integer buffer box a layer keeps a reference to (`num_batches_tracked`).
+    func registerBuffer(_ name: String, box: IntegerBuffer) { register(name, .integerBuffer(box), kind: "Buffer") }
+
     /// Adds a submodule under `name` (PyTorch's `add_module`).
     public func registerModule(_ name: String, _ module: Module) {
         register(name, .module(module), kind: "Module")
@@ -126,9 +144,30 @@ open class Module {
         return nil
     }
 
-    /// The direct buffer called `name`, or nil.
+    /// The direct buffer called `name`, or nil; an integer buffer is given as `float64`.
     public func buffer(named name: String) -> Tensor? {
-        bufferBox(named: name)?.wrappedValue
+        if let box = integerBufferBox(named: name) { return Tensor(box.wrappedValue, dtype: .float64) }
+        return bufferBox(named: name)?.wrappedValue
+    }
+
+    /// The direct integer buffer called `name`, or nil.
+    public func integerBuffer(named name: String) -> IntTensor? {
+        integerBufferBox(named: name)?.wrappedValue
+    }
+
+    /// Replaces the value of the direct integer buffer called `name`.
+    ///
+    /// - Precondition: the integer buffer exists.
+    public func setBuffer(named name: String, to value: IntTensor) {
+        guard let box = integerBufferBox(named: name) else {
+            preconditionFailure("\(type(of: self)).setBuffer: no integer buffer named \"\(name)\"")
+        }
+        box.wrappedValue = value
+    }
+
+    private func integerBufferBox(named name: String) -> IntegerBuffer? {
+        for (n, m) in directMembers() where n == name { if case .integerBuffer(let box) = m { return box } }
+        return nil
     }
 
     /// Replaces the value of the direct buffer called `name`.
@@ -187,11 +226,15 @@ open class Module {
     /// The parameters, in the order of ``namedParameters()``: what an optimiser takes.
     public func parameters() -> [Variable] { namedParameters().map(\.variable) }
 
-    /// Every buffer with its dotted name, each module visited once.
+    /// Every buffer with its dotted name, each module visited once; integer buffers are given as `float64`.
     public func namedBuffers() -> [(name: String, tensor: Tensor)] {
         namedModules().flatMap { prefix, module in
             module.directMembers().compactMap { entry -> (name: String, tensor: Tensor)? in
-                if case .buffer(let box) = entry.member { return (join(prefix, entry.name), box.wrappedValue) } else { return nil }
+                switch entry.member {
+                case .buffer(let box): return (join(prefix, entry.name), box.wrappedValue)
+                case .integerBuffer(let box): return (join(prefix, entry.name), Tensor(box.wrappedValue, dtype: .float64))
+                case .parameter, .module: return nil
+                }
             }
         }
     }
@@ -217,7 +260,8 @@ open class Module {
         for p in parameters() { p.zeroGrad() }
     }
 
-    /// Converts every parameter and buffer to `dtype` in place (parameters keep their identity).
+    /// Converts every parameter and floating-point buffer to `dtype` in place (parameters keep their identity;
+    /// integer buffers stay integers, as PyTorch's `Module.to(dtype)` leaves `torch.long` buffers alone).
     @discardableResult
     public func to(_ dtype: DType) -> Self {
         for module in modules() {
@@ -225,7 +269,7 @@ open class Module {
                 switch member {
                 case .parameter(let box): if let v = box.variable { v.value = v.value.to(dtype); v.grad = v.grad?.to(dtype) }
                 case .buffer(let box): box.wrappedValue = box.wrappedValue.to(dtype)
-                case .module: break
+                case .integerBuffer, .module: break
                 }
             }
         }

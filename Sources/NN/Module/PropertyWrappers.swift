@@ -72,3 +72,21 @@ public final class Buffer {
         self.wrappedValue = wrappedValue
     }
 }
+
+/// Marks a stored integer tensor of a ``Module`` as a buffer: integer state saved and loaded with the module
+/// (a counter such as batch normalisation's `num_batches_tracked`), stored as `I64` in a checkpoint as PyTorch
+/// stores `torch.long` buffers. ``Module/to(_:)`` leaves it alone; ``Module/stateDict()`` shows it as `float64`.
+///
+/// ```swift
+/// @IntegerBuffer var stepsSeen: IntTensor = IntTensor(scalar: 0)
+/// ```
+@propertyWrapper
+public final class IntegerBuffer {
+    /// The buffer's value.
+    public var wrappedValue: IntTensor
+
+    /// Wraps `wrappedValue`.
+    public init(wrappedValue: IntTensor) {
+        self.wrappedValue = wrappedValue
+    }
+}

@@ -97,3 +97,23 @@ public final class ReduceLROnPlateau {
         }
     }
 }
+
+extension ReduceLROnPlateau: CheckpointableSchedule {
+    /// `best`, `num_bad_epochs`, `cooldown_counter` and `last_epoch`, PyTorch's names.
+    public func stateDict() -> [String: Tensor] {
+        ["best": Tensor(best), "num_bad_epochs": Tensor(Double(badEpochs)),
+         "cooldown_counter": Tensor(Double(cooldownRemaining)), "last_epoch": Tensor(Double(epoch))]
+    }
+
+    public func loadStateDict(_ dictionary: [String: Tensor]) throws {
+        let reader = ScheduleStateReader(dictionary: dictionary)
+        try reader.checkKeys(["best", "num_bad_epochs", "cooldown_counter", "last_epoch"])
+        let best = try reader.scalar("best")
+        guard !best.isNaN else { throw OptimizerStateError.invalidValue(key: "best", reason: "NaN is not a metric") }
+        let bad = try reader.count("num_bad_epochs"), cooldown = try reader.count("cooldown_counter"), epoch = try reader.count("last_epoch")
+        self.best = best
+        badEpochs = bad
+        cooldownRemaining = cooldown
+        self.epoch = epoch
+    }
+}

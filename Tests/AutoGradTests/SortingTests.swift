@@ -78,6 +78,33 @@ private func referenceOrder(_ line: [Double], descending: Bool) -> [Int] {
         }
     }
 
+    /// Small k over long lines takes the heap selection; it must give the sort's prefix, ties and NaNs included.
+    @Test func selectionOfFewMatchesTheSortsPrefix() {
+        let g = RandomGenerator(seed: 760)
+        // Few distinct values (many ties), some NaNs and infinities.
+        let line = (0..<300).map { i -> Double in
+            let r = Int(g.nextBelow(13))
+            return r == 0 ? .nan : r == 1 ? .infinity : r == 2 ? -.infinity : Double(r % 5)
+        }
+        let x = Tensor(shape: [2, 150], scalars: line)
+        for k in [1, 2, 5, 18, 37, 150] {
+            for largest in [true, false] {
+                let top = x.topk(k: k, axis: 1, largest: largest)
+                for r in 0..<2 {
+                    let expected = Array(referenceOrder(Array(line[(r * 150)..<(r * 150 + 150)]), descending: largest).prefix(k))
+                    #expect(Array(top.indices.values[(r * k)..<(r * k + k)]) == expected, "k \(k) largest \(largest) row \(r)")
+                }
+            }
+        }
+        // Along a non-last axis too (strided lines), and the gradient through the selected positions.
+        let column = x.transposed()
+        #expect(column.topk(k: 4, axis: 0).indices.values == x.topk(k: 4, axis: 1).indices.values.enumerated()
+            .sorted { ($0.offset % 4, $0.offset / 4) < ($1.offset % 4, $1.offset / 4) }.map(\.element))
+        expectGradients("topk(3) of 60", [sample([2, 60], .distinct, seed: 761)], secondOrder: true) {
+            $0[0].topk(k: 3, largest: false).values.squared()
+        }
+    }
+
     /// Tied maxima: `max(axis:)` gives the whole gradient to the first; `max(axes:)` (no indices) splits it.
     @Test func tiesSendTheGradientToOneIndex() {
         let x = Tensor(shape: [2, 3], scalars: [2, 5, 5, 4, 4, 1])

@@ -93,23 +93,23 @@ extension Tensor {
     }
 }
 
-/// Sorts each line `x[o, :, j]` of `x` seen as `[outer, n, inner]` and writes its first `keep` positions to
-/// `result[o, :, j]` (`[outer, keep, inner]`).
+/// Orders each line `x[o, :, j]` of `x` seen as `[outer, n, inner]` and writes its first `keep` positions to
+/// `result[o, :, j]` (`[outer, keep, inner]`). A small `keep` (topk over a vocabulary) selects through a heap of
+/// `keep` positions, O(n log keep), and sorts only those; otherwise the whole line is sorted.
 private func sortLines<T: TensorScalar>(_: T.Type, _ x: Tensor, outer: Int, n: Int, inner: Int, keep: Int,
                                         descending: Bool, into result: inout [Int]) {
     let px = UnsafePointer(x.storage.pointer(T.self))
     var keys = [T](repeating: 0, count: n)
     var order = [Int](repeating: 0, count: n)
+    let selecting = keep * 8 < n
     for o in 0..<outer {
         for j in 0..<inner {
             let base = px + (o &* n &* inner &+ j)
-            for i in 0..<n {
-                keys[i] = base[i &* inner]
-                order[i] = i
-            }
+            for i in 0..<n { keys[i] = base[i &* inner] }
             keys.withUnsafeBufferPointer { k in
-                // NaN above every number; equal keys (NaNs among themselves too) by index, which makes it stable.
-                order.sort { a, b in
+                // Whether position a comes before b: NaN above every number; equal keys (NaNs among themselves too)
+                // by index, which makes the order total and the sort stable.
+                func before(_ a: Int, _ b: Int) -> Bool {
                     let (va, vb) = (k[a], k[b])
                     if va.isNaN || vb.isNaN {
                         if va.isNaN && vb.isNaN { return a < b }
@@ -118,9 +118,45 @@ private func sortLines<T: TensorScalar>(_: T.Type, _ x: Tensor, outer: Int, n: I
                     if va == vb { return a < b }
                     return descending ? va > vb : va < vb
                 }
+                if selecting {
+                    selectFirst(keep, of: n, before: before, into: &order)
+                } else {
+                    for i in 0..<n { order[i] = i }
+                    order.sort(by: before)
+                }
             }
             let out = o &* keep &* inner &+ j
             for i in 0..<keep { result[out &+ i &* inner] = order[i] }
         }
+    }
+}
+
+/// Puts the first `keep` of positions `0..<n` under the total order `before` into `order[0..<keep]`, in order.
+///
+/// A max-heap (by `before`) of the best `keep` seen so far: its root is the worst of them, replaced whenever a
+/// later position comes before it.
+private func selectFirst(_ keep: Int, of n: Int, before: (Int, Int) -> Bool, into order: inout [Int]) {
+    guard keep > 0 else { return }
+    order.withUnsafeMutableBufferPointer { heap in
+        func siftDown(_ start: Int) {
+            var i = start
+            while true {
+                let (l, r) = (2 * i + 1, 2 * i + 2)
+                var worst = i
+                if l < keep && before(heap[worst], heap[l]) { worst = l }
+                if r < keep && before(heap[worst], heap[r]) { worst = r }
+                if worst == i { return }
+                heap.swapAt(i, worst)
+                i = worst
+            }
+        }
+        for i in 0..<keep { heap[i] = i }
+        for i in stride(from: keep / 2 - 1, through: 0, by: -1) { siftDown(i) }
+        for i in keep..<n where before(i, heap[0]) {
+            heap[0] = i
+            siftDown(0)
+        }
+        var best = UnsafeMutableBufferPointer(rebasing: heap[0..<keep])
+        best.sort(by: before)
     }
 }

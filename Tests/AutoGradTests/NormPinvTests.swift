@@ -60,6 +60,15 @@ import Testing
         #expect(gradients([ties]) { $0[0].norm(p: 0) }[0].doubles == [0, 0, 0])
     }
 
+    @Test func badArgumentsTrapNamingNorm() async {
+        expectTrapMessage(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.zeros([2, 3]).norm(p: .nan)
+        }, mentions: ["norm", "NaN"])
+        expectTrapMessage(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Variable(Tensor.zeros([2, 3])).norm(axes: [2])
+        }, mentions: ["norm", "axis 2"])
+    }
+
     @Test(.enabled(if: TorchReference.isAvailable, TorchReference.skipReason))
     func matchesTorch() throws {
         var x = sample([3, 4], .nonzero, seed: 1790).doubles

@@ -147,6 +147,14 @@ private let torchMissing: Comment = "torch is not importable: pip install torch=
     }
 }
 
+@Suite struct DivergenceTrapTests {
+    @Test func badShapesTrapNamingTheFunction() async {
+        await #expect(processExitsWith: .failure) { _ = klDiv(Variable(Tensor.zeros([2, 3])), Variable(Tensor.zeros([3, 2]))) }
+        await #expect(processExitsWith: .failure) { _ = klDiv(Variable(Tensor(0.5)), Variable(Tensor(0.5)), reduction: .batchMean) }
+        await #expect(processExitsWith: .failure) { _ = cosineSimilarity(Variable(Tensor.zeros([2, 3])), Variable(Tensor.zeros([2, 4]))) }
+    }
+}
+
 @Suite struct CosineSimilarityTests {
     @Test func gradientsMatchFiniteDifferences() throws {
         let g = RandomGenerator(seed: 40)

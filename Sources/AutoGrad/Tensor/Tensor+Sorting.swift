@@ -119,7 +119,12 @@ private func sortLines<T: TensorScalar>(_: T.Type, _ x: Tensor, outer: Int, n: I
                     return descending ? va > vb : va < vb
                 }
                 if selecting {
-                    selectFirst(keep, of: n, before: before, into: &order)
+                    // A later position enters the heap only when strictly before its root (ties keep the earlier
+                    // index), tested on the values first: most positions fail that one compare.
+                    selectFirst(keep, of: n, before: before, into: &order) { i, root in
+                        let (v, r) = (k[i], k[root])
+                        return descending ? (v > r || (v.isNaN && !r.isNaN)) : (v < r || (r.isNaN && !v.isNaN))
+                    }
                 } else {
                     for i in 0..<n { order[i] = i }
                     order.sort(by: before)
@@ -134,8 +139,9 @@ private func sortLines<T: TensorScalar>(_: T.Type, _ x: Tensor, outer: Int, n: I
 /// Puts the first `keep` of positions `0..<n` under the total order `before` into `order[0..<keep]`, in order.
 ///
 /// A max-heap (by `before`) of the best `keep` seen so far: its root is the worst of them, replaced whenever a
-/// later position comes before it.
-private func selectFirst(_ keep: Int, of n: Int, before: (Int, Int) -> Bool, into order: inout [Int]) {
+/// later position comes before it (`entersBefore(i, root)`, which must agree with `before` for `i > root`).
+private func selectFirst(_ keep: Int, of n: Int, before: (Int, Int) -> Bool, into order: inout [Int],
+                         entersBefore: (Int, Int) -> Bool) {
     guard keep > 0 else { return }
     order.withUnsafeMutableBufferPointer { heap in
         func siftDown(_ start: Int) {
@@ -152,7 +158,7 @@ private func selectFirst(_ keep: Int, of n: Int, before: (Int, Int) -> Bool, int
         }
         for i in 0..<keep { heap[i] = i }
         for i in stride(from: keep / 2 - 1, through: 0, by: -1) { siftDown(i) }
-        for i in keep..<n where before(i, heap[0]) {
+        for i in keep..<n where entersBefore(i, heap[0]) {
             heap[0] = i
             siftDown(0)
         }

@@ -14,10 +14,10 @@ struct InterpolationAxis: Equatable {
     /// `min(⌊o·scale⌋, in − 1)` with `scale = 1/scaleFactor` (or `in/out` without one) computed in `Float`, as
     /// PyTorch does; equal sizes copy and doubled sizes halve the index exactly.
     static func nearest(input: Int, output: Int, scaleFactor: Double?) -> InterpolationAxis {
+        let scale = scaleFactor.map { Float(1 / $0) } ?? Float(input) / Float(output)
         let source: [Int] = (0..<output).map { o in
             if output == input { return o }
             if output == 2 * input { return o >> 1 }
-            let scale: Float = scaleFactor.map { $0 > 0 ? Float(1 / $0) : Float(input) / Float(output) } ?? Float(input) / Float(output)
             return Swift.min(Int((Float(o) * scale).rounded(.down)), input - 1)
         }
         return InterpolationAxis(inputSize: input, first: source, second: source, weight: Array(repeating: 0, count: output))
@@ -31,7 +31,7 @@ struct InterpolationAxis: Equatable {
         if alignCorners {
             scale = output > 1 ? Double(input - 1) / Double(output - 1) : 0
         } else {
-            scale = scaleFactor.map { $0 > 0 ? 1 / $0 : Double(input) / Double(output) } ?? Double(input) / Double(output)
+            scale = scaleFactor.map { 1 / $0 } ?? Double(input) / Double(output)
         }
         var first: [Int] = [], second: [Int] = [], weight: [Double] = []
         for o in 0..<output {

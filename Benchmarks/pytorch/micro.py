@@ -121,6 +121,12 @@ CASES = {
     "sgd-momentum-step-w1": optimizer_step(W1_PARAMETERS, lambda ps: torch.optim.SGD(ps, lr=1e-3, momentum=0.9)),
     "sgd-momentum-step-1m": optimizer_step([(1000, 1000)], lambda ps: torch.optim.SGD(ps, lr=1e-3, momentum=0.9)),
     "matmul-64x784x512": matmul,
+    "topk-8x50257-k50": unary((8, 50257), lambda x: torch.topk(x, 50).values),
+    "sort-256x1000": unary((256, 1000), lambda x: torch.sort(x, dim=-1).values),
+    "upsample-nearest-x2": unary((16, 64, 32, 32), lambda x: F.interpolate(x, scale_factor=2)),
+    "upsample-bilinear-x2": unary((16, 64, 32, 32), lambda x: F.interpolate(x, scale_factor=2, mode="bilinear")),
+    "einsum-attention-scores": binary((8, 8, 128, 64), (8, 8, 128, 64), lambda a, b: torch.einsum("bhqd,bhkd->bhqk", a, b)),
+    **convolution("conv1d-64-64-k3", (32, 64, 256), True, lambda: nn.Conv1d(64, 64, 3, padding=1)),
 }
 
 

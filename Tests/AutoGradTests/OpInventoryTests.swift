@@ -147,6 +147,16 @@ import Testing
             Variable.scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2], isCausal: true)
         }
     }
+
+    @Test func sequenceModelOps() {
+        let image = Tensor.randn([1, 2, 3, 4], dtype: .float64, generator: g)
+        expectRecords(Upsample.self, [image]) { $0[0].upsample(size: [5, 7], mode: .bilinear) }
+        let upGrad = Self.gradientGraph([Variable(image, requiresGrad: true)]) { $0[0].upsample(scaleFactor: 2).squared() }
+        #expect(Self.recordedOps(upGrad[0]).contains { $0 is UpsampleAdjoint })
+        expectRecords(VectorNorm.self, [a]) { $0[0].norm(p: 3, axes: [1]) }
+        expectRecords(Gather.self, [a]) { $0[0].topk(k: 2).values }
+        expectRecords(MatMul.self, [a, b]) { Variable.einsum("ij,kj->ik", $0) }
+    }
 }
 
 extension Tensor {

@@ -121,7 +121,7 @@ private let w1Parameters = [[512, 784], [512], [256, 512], [256], [10, 256], [10
 extension MicroCase {
     /// Every micro-benchmark, in table order.
     static let all: [MicroCase] = elementwise + reductions + softmax + convolutions + pooling + batchNorm + optimizers + products
-        + attention + layerNorm
+        + attention + layerNorm + sequenceOps
 
     static let elementwise: [MicroCase] = [
         binary("add", [64, 128, 14, 14], [64, 128, 14, 14], +),
@@ -207,6 +207,20 @@ extension MicroCase {
             return { consume(Tensor.matmul(a, b)) }
         },
     ]
+
+    /// Sorting, sampling's topk over a GPT-2 vocabulary, upsampling, a 1-D convolution and an attention-score einsum.
+    static let sequenceOps: [MicroCase] = [
+        unary("topk-8x50257-k50", [8, 50257], output: [8, 50]) { $0.topk(k: 50).values },
+        unary("sort-256x1000", [256, 1000]) { $0.sorted(axis: -1).values },
+        unary("upsample-nearest-x2", [16, 64, 32, 32], output: [16, 64, 64, 64]) { $0.upsample(scaleFactor: 2) },
+        unary("upsample-bilinear-x2", [16, 64, 32, 32], output: [16, 64, 64, 64]) { $0.upsample(scaleFactor: 2, mode: .bilinear) },
+        MicroCase(id: "einsum-attention-scores", shape: "bhqd,bhkd->bhqk, [8, 8, 128, 64] twice", work: .flops(2 * 8 * 8 * 128 * 128 * 64)) {
+            let q = randn([8, 8, 128, 64]).value, k = randn([8, 8, 128, 64]).value
+            return { consume(Tensor.einsum("bhqd,bhkd->bhqk", q, k)) }
+        },
+    ] + convolution("conv1d-64-64-k3", [32, 64, 256], inputGrad: true, flops: 2 * 32 * 64 * 256 * 64 * 3) {
+        Conv1d(64, 64, kernelSize: 3, padding: 1)
+    }
 }
 
 // MARK: - Sequence models

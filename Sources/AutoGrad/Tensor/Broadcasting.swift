@@ -1,5 +1,5 @@
 /// Shape rules and strided iteration shared by every elementwise, reduction and copy kernel.
-enum Broadcasting {
+package enum Broadcasting {
     /// The NumPy broadcast of two shapes, or nil when they are incompatible.
     static func shape(_ a: [Int], _ b: [Int]) -> [Int]? {
         let rank = max(a.count, b.count)
@@ -13,7 +13,7 @@ enum Broadcasting {
     }
 
     /// The broadcast of two shapes; traps naming the op and both shapes when they are incompatible.
-    static func shape(_ a: [Int], _ b: [Int], op: String) -> [Int] {
+    package static func shape(_ a: [Int], _ b: [Int], op: String) -> [Int] {
         guard let s = shape(a, b) else {
             preconditionFailure("\(op): shapes \(a) and \(b) cannot be broadcast together")
         }

@@ -24,12 +24,14 @@ enum ConvolutionLayerSupport {
         return (weight, Variable(Tensor.uniform([biasCount], low: -bound, high: bound, dtype: dtype, generator: generator)))
     }
 
-    /// Applies `body` to a batched `[N, C, H, W]` input, or to an unbatched `[C, H, W]` one as a batch
+    /// Applies `body` to a batched `[N, C, spatial…]` input, or to an unbatched `[C, spatial…]` one as a batch
     /// of one (the result then loses its batch dimension again), as PyTorch's layers accept both.
-    static func batched(_ x: Variable, channels: Int, layer: String, _ body: (Variable) -> Variable) -> Variable {
-        precondition((x.rank == 4 || x.rank == 3) && x.shape[x.rank - 3] == channels,
-                     "\(layer): input of shape \(x.shape) is not [N, \(channels), H, W] or [\(channels), H, W]")
-        guard x.rank == 3 else { return body(x) }
+    static func batched(_ x: Variable, channels: Int, spatialDimensions: Int = 2, layer: String,
+                        _ body: (Variable) -> Variable) -> Variable {
+        let spatial = spatialDimensions == 1 ? "L" : "H, W"
+        precondition((x.rank == spatialDimensions + 2 || x.rank == spatialDimensions + 1) && x.shape[x.rank - spatialDimensions - 1] == channels,
+                     "\(layer): input of shape \(x.shape) is not [N, \(channels), \(spatial)] or [\(channels), \(spatial)]")
+        guard x.rank == spatialDimensions + 1 else { return body(x) }
         return body(x.unsqueezed(axis: 0)).squeezed(axis: 0)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 @testable import NN
 
 /// PyTorch evaluations for NN tests beyond ``TorchLayerReference``'s fixed layers: any module built from a Python
@@ -64,4 +65,52 @@ enum TorchModuleReference {
         out = {"output": encode(y), "gradients": [encode(torch.zeros_like(a) if g is None else g) for a, g in zip(x, grads)]}
     json.dump(out, sys.stdout)
     """
+}
+
+/// Builds a PyTorch module from Python source, evaluates a call on given inputs, and returns its state dict and
+/// outputs (float32), through `python3`; nil when torch is unavailable.
+extension TorchModuleReference {
+    struct Answer {
+        var state: [String: Tensor]
+        var keys: [String]
+        var outputs: [Tensor]
+    }
+
+    struct Failure: Error, CustomStringConvertible { var description: String }
+
+    /// The reason printed by tests skipped for lack of torch.
+    static let skipReason: Comment = "torch is not importable by python3: pip install torch==2.13.0+cpu"
+
+    private static let moduleCallScript = """
+    import json, sys, torch
+    r = json.load(sys.stdin)
+    torch.manual_seed(r["seed"])
+    def T(d): return torch.tensor([float(v) for v in d["values"]], dtype=torch.float32).reshape(d["shape"])
+    def E(t): return {"shape": list(t.shape), "values": [repr(float(v)) for v in t.detach().reshape(-1).tolist()]}
+    env = {"torch": torch, "nn": torch.nn, "x": {k: T(v) for k, v in r["inputs"].items()}}
+    exec(r["build"], env)
+    m = env["m"].eval()
+    outs = eval(r["call"], env)
+    sd = m.state_dict()
+    json.dump({"state": {k: E(v) for k, v in sd.items()}, "keys": list(sd.keys()), "outputs": [E(o) for o in outs]}, sys.stdout)
+    """
+
+    static func run(build: String, call: String, inputs: [String: Tensor], seed: Int = 0) throws -> Answer? {
+        guard TorchLayerReference.isAvailable else { return nil }
+        func encode(_ t: Tensor) -> [String: Any] { ["shape": t.shape, "values": t.doubles.map(\.description)] }
+        let request: [String: Any] = ["build": build, "call": call, "seed": seed, "inputs": inputs.mapValues(encode)]
+        let (status, out) = TorchLayerReference.python(script: moduleCallScript, input: try JSONSerialization.data(withJSONObject: request))
+        guard status == 0 else { throw Failure(description: String(decoding: out, as: UTF8.self)) }
+        guard let reply = try JSONSerialization.jsonObject(with: out) as? [String: Any], let state = reply["state"] as? [String: Any],
+              let keys = reply["keys"] as? [String], let outputs = reply["outputs"] as? [Any] else {
+            throw Failure(description: "unreadable reply")
+        }
+        func decode(_ any: Any) throws -> Tensor {
+            guard let d = any as? [String: Any], let shape = d["shape"] as? [Int], let values = d["values"] as? [String] else {
+                throw Failure(description: "not a tensor: \(any)")
+            }
+            return Tensor(shape: shape, scalars: values.map { Double($0)! }, dtype: .float32)
+        }
+        return Answer(state: try state.mapValues(decode), keys: keys, outputs: try outputs.map(decode))
+    }
 }

@@ -7,65 +7,6 @@ import Testing
 // outputs (eval mode, 1e-5), masks in every form, gradients by finite differences, and cached incremental decoding
 // equal to the full causal forward.
 
-/// Builds a PyTorch module from Python source, evaluates a call on given inputs, and returns its state dict and
-/// outputs (float32), through `python3`; nil when torch is unavailable.
-enum TorchModuleReference {
-    struct Answer {
-        var state: [String: Tensor]
-        var keys: [String]
-        var outputs: [Tensor]
-    }
-
-    struct Failure: Error, CustomStringConvertible { var description: String }
-
-    /// The reason printed by tests skipped for lack of torch.
-    static let skipReason: Comment = "torch is not importable by python3: pip install torch==2.13.0+cpu"
-
-    private static let script = """
-    import json, sys, torch
-    r = json.load(sys.stdin)
-    torch.manual_seed(r["seed"])
-    def T(d): return torch.tensor([float(v) for v in d["values"]], dtype=torch.float32).reshape(d["shape"])
-    def E(t): return {"shape": list(t.shape), "values": [repr(float(v)) for v in t.detach().reshape(-1).tolist()]}
-    env = {"torch": torch, "nn": torch.nn, "x": {k: T(v) for k, v in r["inputs"].items()}}
-    exec(r["build"], env)
-    m = env["m"].eval()
-    outs = eval(r["call"], env)
-    sd = m.state_dict()
-    json.dump({"state": {k: E(v) for k, v in sd.items()}, "keys": list(sd.keys()), "outputs": [E(o) for o in outs]}, sys.stdout)
-    """
-
-    static func run(build: String, call: String, inputs: [String: Tensor], seed: Int = 0) throws -> Answer? {
-        guard TorchLayerReference.isAvailable else { return nil }
-        func encode(_ t: Tensor) -> [String: Any] { ["shape": t.shape, "values": t.doubles.map(\.description)] }
-        let request: [String: Any] = ["build": build, "call": call, "seed": seed, "inputs": inputs.mapValues(encode)]
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: request))
-        try stdin.fileHandleForWriting.close()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile(), err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw Failure(description: String(decoding: err, as: UTF8.self)) }
-        guard let reply = try JSONSerialization.jsonObject(with: out) as? [String: Any], let state = reply["state"] as? [String: Any],
-              let keys = reply["keys"] as? [String], let outputs = reply["outputs"] as? [Any] else {
-            throw Failure(description: "unreadable reply")
-        }
-        func decode(_ any: Any) throws -> Tensor {
-            guard let d = any as? [String: Any], let shape = d["shape"] as? [Int], let values = d["values"] as? [String] else {
-                throw Failure(description: "not a tensor: \(any)")
-            }
-            return Tensor(shape: shape, scalars: values.map { Double($0)! }, dtype: .float32)
-        }
-        return Answer(state: try state.mapValues(decode), keys: keys, outputs: try outputs.map(decode))
-    }
-}
-
 /// Same shape and every element within `tolerance` (absolute and relative).
 private func expectClose(_ a: Tensor, _ b: Tensor, _ tolerance: Double = 1e-5, _ label: String,
                          sourceLocation: SourceLocation = #_sourceLocation) {

@@ -74,9 +74,7 @@ final class GRUCellOp: FusedBackwardOp {
                                     dHPrev.withUnsafeMutableBufferPointer(as: S.self) { dhp in
                                         GateKernels.gruBackward(gh: g.baseAddress!, ghStride: n, activations: act.baseAddress!,
                                                                 hg: h.baseAddress!, hPrev: hp.baseAddress!, rows: rows, hidden: n,
-                                                                dXg: needed[0] ? dx.baseAddress! : nil,
-                                                                dHg: needed[1] ? dh.baseAddress! : nil,
-                                                                dHPrev: needed[2] ? dhp.baseAddress! : nil)
+                                                                dXg: dx.baseAddress!, dHg: dh.baseAddress!, dHPrev: dhp.baseAddress!)
                                     }
                                 }
                             }

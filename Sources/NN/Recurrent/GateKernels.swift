@@ -29,27 +29,26 @@ enum GateKernels {
         }
     }
 
-    /// The gradients of ``lstmForward``: from `gh = ∂L/∂h` and `gc = ∂L/∂c` (either may be nil for zero) to
-    /// `dGates` (`[rows, 4H]`) and, when given, `dCPrev` (`[rows, H]`). With `δc = gc + gh·σ(o)·(1 − tanh²c)`:
+    /// The gradients of ``lstmForward``: from `gh = ∂L/∂h` and `gc = ∂L/∂c` to `dGates` (`[rows, 4H]`) and `dCPrev`
+    /// (`[rows, H]`; it may be `gc` itself, each element is read before it is written). With `δc = gc + gh·σ(o)·(1 − tanh²c)`:
     /// `∂i = δc·tanh(g)·σ(i)(1 − σ(i))`, `∂f = δc·cPrev·σ(f)(1 − σ(f))`, `∂g = δc·σ(i)·(1 − tanh²g)`,
     /// `∂o = gh·tanh(c)·σ(o)(1 − σ(o))`, `∂cPrev = δc·σ(f)`. `gh` and `gc` have row strides `ghStride`, `gcStride`.
     @inline(__always)
-    static func lstmBackward<S: TensorScalar>(gh: UnsafePointer<S>?, ghStride: Int, gc: UnsafePointer<S>?, gcStride: Int,
+    static func lstmBackward<S: TensorScalar>(gh: UnsafePointer<S>, ghStride: Int, gc: UnsafePointer<S>, gcStride: Int,
                                               activations: UnsafePointer<S>, tanhC: UnsafePointer<S>, cPrev: UnsafePointer<S>,
                                               rows: Int, hidden n: Int,
-                                              dGates: UnsafeMutablePointer<S>, dCPrev: UnsafeMutablePointer<S>?) {
+                                              dGates: UnsafeMutablePointer<S>, dCPrev: UnsafeMutablePointer<S>) {
         for row in 0..<rows {
             let act = activations + row * 4 * n, tc = tanhC + row * n, cp = cPrev + row * n, d = dGates + row * 4 * n
-            let ghr = gh.map { $0 + row * ghStride }, gcr = gc.map { $0 + row * gcStride }
+            let ghr = gh + row * ghStride, gcr = gc + row * gcStride, dcp = dCPrev + row * n
             for k in 0..<n {
                 let i = act[k], f = act[n + k], g = act[2 * n + k], o = act[3 * n + k], t = tc[k]
-                let dh: S = ghr?[k] ?? 0
-                let dc = (gcr?[k] ?? 0) + dh * o * (1 - t * t)
+                let dh = ghr[k], dc = gcr[k] + dh * o * (1 - t * t)
                 d[k] = dc * g * i * (1 - i)
                 d[n + k] = dc * cp[k] * f * (1 - f)
                 d[2 * n + k] = dc * i * (1 - g * g)
                 d[3 * n + k] = dh * t * o * (1 - o)
-                dCPrev?[row * n + k] = dc * f
+                dcp[k] = dc * f
             }
         }
     }
@@ -79,27 +78,27 @@ enum GateKernels {
 
     /// The gradients of ``gruForward`` from `gh = ∂L/∂h` (row stride `ghStride`): with `∂n̂ = gh·(1 − z)·(1 − n²)`
     /// (the gradient of `n`'s pre-activation), `∂xn = ∂n̂`, `∂hn = ∂n̂·r`, `∂xr = ∂hr = ∂n̂·hn·r(1 − r)`,
-    /// `∂xz = ∂hz = gh·(hPrev − n)·z(1 − z)`, `∂hPrev = gh·z`. Each output is written when given.
+    /// `∂xz = ∂hz = gh·(hPrev − n)·z(1 − z)`, `∂hPrev = gh·z`.
     @inline(__always)
     static func gruBackward<S: TensorScalar>(gh: UnsafePointer<S>, ghStride: Int, activations: UnsafePointer<S>,
                                              hg: UnsafePointer<S>, hPrev: UnsafePointer<S>, rows: Int, hidden n: Int,
-                                             dXg: UnsafeMutablePointer<S>?, dHg: UnsafeMutablePointer<S>?,
-                                             dHPrev: UnsafeMutablePointer<S>?) {
+                                             dXg: UnsafeMutablePointer<S>, dHg: UnsafeMutablePointer<S>,
+                                             dHPrev: UnsafeMutablePointer<S>) {
         for row in 0..<rows {
             let act = activations + row * 3 * n, hh = hg + row * 3 * n, hp = hPrev + row * n, g = gh + row * ghStride
-            let dx = dXg.map { $0 + row * 3 * n }, dhh = dHg.map { $0 + row * 3 * n }
+            let dx = dXg + row * 3 * n, dhh = dHg + row * 3 * n, dhp = dHPrev + row * n
             for k in 0..<n {
                 let r = act[k], z = act[n + k], nk = act[2 * n + k]
                 let dn = g[k] * (1 - z) * (1 - nk * nk)
                 let dr = dn * hh[2 * n + k] * r * (1 - r)
                 let dz = g[k] * (hp[k] - nk) * z * (1 - z)
-                dx?[k] = dr
-                dx?[n + k] = dz
-                dx?[2 * n + k] = dn
-                dhh?[k] = dr
-                dhh?[n + k] = dz
-                dhh?[2 * n + k] = dn * r
-                dHPrev?[row * n + k] = g[k] * z
+                dx[k] = dr
+                dx[n + k] = dz
+                dx[2 * n + k] = dn
+                dhh[k] = dr
+                dhh[n + k] = dz
+                dhh[2 * n + k] = dn * r
+                dhp[k] = g[k] * z
             }
         }
     }

@@ -82,7 +82,7 @@ final class LSTMCellOp: FusedBackwardOp {
                                     GateKernels.lstmBackward(gh: g.baseAddress!, ghStride: n, gc: g.baseAddress! + rows * n, gcStride: n,
                                                              activations: act.baseAddress!, tanhC: tc.baseAddress!, cPrev: cp.baseAddress!,
                                                              rows: rows, hidden: n, dGates: dg.baseAddress!,
-                                                             dCPrev: needed[1] ? dc.baseAddress! : nil)
+                                                             dCPrev: dc.baseAddress!)
                                 }
                             }
                         }

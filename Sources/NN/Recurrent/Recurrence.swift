@@ -159,7 +159,7 @@ final class RecurrenceOp: FusedBackwardOp {
         let values = inputs.map { $0.value.to(dtype) }, s = sizes(values[0], values[2])
         // Scratch: ∂h carried to the previous step, the step's total ∂h, ∂c carried (LSTM), ∂hg of every step (GRU).
         let workCount = 3 * s.state + (kind == .gru ? s.steps * s.batch * s.width : 0)
-        var dProjected = Tensor.zeros(values[0].shape, dtype: dtype), work = Tensor.zeros([workCount], dtype: dtype)
+        var dProjected = Tensor.empty(values[0].shape, dtype: dtype), work = Tensor.zeros([workCount], dtype: dtype)
         var dWeight = Tensor.zeros(values[1].shape, dtype: dtype)
         if s.state > 0 {
             switch dtype {

@@ -91,8 +91,9 @@ final class RecurrenceOp: FusedBackwardOp {
         case .lstm: savedCount = s.steps * s.batch * (s.width + 2 * s.hidden) + s.batch * s.width
         case .gru: savedCount = 2 * s.steps * s.batch * s.width
         }
-        var out = Tensor.zeros([s.steps + (kind == .lstm ? 1 : 0), s.batch, s.hidden], dtype: dtype)
-        saved = Tensor.zeros([savedCount], dtype: dtype)
+        // Every element of both is written below (or there are none: an empty batch).
+        var out = Tensor.empty([s.steps + (kind == .lstm ? 1 : 0), s.batch, s.hidden], dtype: dtype)
+        saved = Tensor.empty([savedCount], dtype: dtype)
         if s.state > 0 {
             switch dtype {
             case .float32: forward(values, s, &out, Float.self)
@@ -105,8 +106,10 @@ final class RecurrenceOp: FusedBackwardOp {
 
     private func forward<S: TensorScalar>(_ values: [Tensor], _ s: Sizes, _ out: inout Tensor, _: S.Type) {
         let kind = self.kind, reverse = self.reverse
-        withBasePointers(values, S.self) { p in
-            let (xp, w, h0) = (p[0], p[1], p[2])
+        // W_hhᵀ as its own [H, G·H] matrix: each step's product then has an untransposed right factor, which the
+        // package's small-product kernel reads in place instead of packing it again at every step.
+        withBasePointers(values + [values[1].transposed(0, 1)], S.self) { p in
+            let (xp, h0, wt) = (p[0], p[2], p[values.count])
             out.withUnsafeMutableBufferPointer(as: S.self) { o in
                 saved.withUnsafeMutableBufferPointer(as: S.self) { saved in
                     let o = o.baseAddress!, saved = saved.baseAddress
@@ -114,8 +117,8 @@ final class RecurrenceOp: FusedBackwardOp {
                         let t = reverse ? s.steps - 1 - step : step, prev = s.previous(t, reverse: reverse)
                         let hPrev = prev.map { UnsafePointer(o + $0 * s.state) } ?? h0, h = o + t * s.state
                         let recurrent = { (into: UnsafeMutablePointer<S>) in
-                            gemm(transposeA: false, transposeB: true, m: s.batch, n: s.width, k: s.hidden, hPrev, lda: s.hidden,
-                                 w, ldb: s.hidden, beta: 1, into, ldc: s.width)
+                            gemm(transposeA: false, transposeB: false, m: s.batch, n: s.width, k: s.hidden, hPrev, lda: s.hidden,
+                                 wt, ldb: s.width, beta: 1, into, ldc: s.width)
                         }
                         switch kind {
                         case .rnn(let f):

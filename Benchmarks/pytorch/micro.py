@@ -81,6 +81,16 @@ def cross_entropy():
     return call
 
 
+class LSTMOutput(nn.Module):
+    """nn.LSTM returning only the output of every step, as the Swift layer's forward(_:) does."""
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        self.lstm = nn.LSTM(*args, **kwargs)
+
+    def forward(self, x):
+        return self.lstm(x)[0]
+
+
 def matmul():
     a, b = torch.randn(64, 784), torch.randn(784, 512)
     return lambda: torch.mm(a, b)
@@ -121,6 +131,8 @@ CASES = {
     "sgd-momentum-step-w1": optimizer_step(W1_PARAMETERS, lambda ps: torch.optim.SGD(ps, lr=1e-3, momentum=0.9)),
     "sgd-momentum-step-1m": optimizer_step([(1000, 1000)], lambda ps: torch.optim.SGD(ps, lr=1e-3, momentum=0.9)),
     "matmul-64x784x512": matmul,
+    "lstm-2x128-t50-b50-fwd": forward((50, 50, 128), lambda: LSTMOutput(128, 128, 2)),
+    "lstm-2x128-t50-b50-fwd-bwd": forward_backward((50, 50, 128), False, lambda: LSTMOutput(128, 128, 2)),
 }
 
 

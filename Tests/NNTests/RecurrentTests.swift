@@ -90,6 +90,26 @@ func weightedSum(_ outputs: [Variable], _ seeds: [Tensor]) -> Variable {
         }
     }
 
+    @Test func emptyBatchesGiveEmptyResultsAndGradients() {
+        let gates = Variable(Tensor.zeros([0, 8], dtype: .float64), requiresGrad: true)
+        let c = Variable(Tensor.zeros([0, 2], dtype: .float64), requiresGrad: true)
+        let r = lstmCell(gates: gates, cell: c)
+        #expect(r.h.shape == [0, 2] && r.c.shape == [0, 2])
+        (r.h.sum() + r.c.sum()).backward()
+        #expect(gates.grad?.shape == [0, 8] && c.grad?.shape == [0, 2])
+        let xg = Variable(Tensor.zeros([2, 0, 6], dtype: .float64), requiresGrad: true), h = Variable(Tensor.zeros([2, 0, 2], dtype: .float64))
+        let y = gruCell(inputGates: xg, hiddenGates: xg, hidden: h)
+        #expect(y.shape == [2, 0, 2])
+        y.sum().backward()
+        #expect(xg.grad?.shape == [2, 0, 6])
+        // A layer on an empty batch: outputs and states of batch 0, and a backward that reaches the weights.
+        let lstm = LSTM(inputSize: 3, hiddenSize: 2, numLayers: 2, bidirectional: true, dtype: .float64)
+        let out = lstm(Variable(Tensor.zeros([4, 0, 3], dtype: .float64)), nil)
+        #expect(out.output.shape == [4, 0, 4] && out.h.shape == [4, 0, 2] && out.c.shape == [4, 0, 2])
+        (out.output.sum() + out.h.sum()).backward()
+        #expect(lstm.parameters().allSatisfy { $0.grad.map { g in g.doubles.allSatisfy { $0 == 0 } } ?? false })
+    }
+
     @Test func saturatedGatesGiveFiniteExactValues() {
         // Gates at ±∞-like values: σ is exactly 0 or 1 and tanh ±1 (e^−1000 underflows to 0), so c and h are exact and gradients finite.
         let gates = Tensor(shape: [1, 4], scalars: [1000, -1000, 1000, 1000]), c = Tensor(shape: [1, 1], scalars: [3])
@@ -114,19 +134,21 @@ func weightedSum(_ outputs: [Variable], _ seeds: [Tensor]) -> Variable {
     }
 
     private func run(_ kind: RecurrenceKind, _ v: [Variable], reverse: Bool) -> [Variable] {
-        let r = recurrence(kind, projected: v[0], weightHH: v[1], biasHH: kind == .gru ? v[3] : nil, h0: v[2],
+        let r = recurrence(kind, projected: v[0], weightHH: v[1], biasHH: kind == .gru && v.count > 3 ? v[3] : nil, h0: v[2],
                            c0: kind == .lstm ? v[3] : nil, reverse: reverse)
         return [r.output, r.h] + (r.c.map { [$0] } ?? [])
     }
 
     @Test func wholeSequenceOpMatchesTheStepsRunOneAtATime() {
-        for kind in kinds {
+        // The GRU also without b_hh (the last input).
+        for (kind, dropLast) in kinds.map({ ($0, false) }) + [(.gru, true)] {
             for reverse in [false, true] {
-                let values = inputs(kind)
+                let values = Array(inputs(kind).dropLast(dropLast ? 1 : 0))
                 let op = RecurrenceOp(kind: kind, reverse: reverse)
                 let fused = run(kind, values.map { Variable($0) }, reverse: reverse)
                 let stepwise = Graph.noGrad { op.stepwise(values.map { Variable($0) }) }
-                #expect(isClose(fused[0].value, stepwise.sliced(axis: 0, start: 0, end: 4).value, tolerance: 1e-13), "\(kind) reverse \(reverse)")
+                #expect(isClose(fused[0].value, stepwise.sliced(axis: 0, start: 0, end: 4).value, tolerance: 1e-13),
+                        "\(kind) reverse \(reverse) without bias \(dropLast)")
                 #expect(isClose(fused[1].value, unpacked(stepwise, part: reverse ? 0 : 3).value, tolerance: 1e-13))
                 if kind == .lstm { #expect(isClose(fused[2].value, unpacked(stepwise, part: 4).value, tolerance: 1e-13)) }
             }
@@ -142,6 +164,7 @@ func weightedSum(_ outputs: [Variable], _ seeds: [Tensor]) -> Variable {
                                   name: "\(kind) one step")
             }
         }
+        _ = try gradcheck({ run(.gru, $0, reverse: false) }, inputs: Array(inputs(.gru).dropLast()), name: "GRU without b_hh")
     }
 
     @Test func secondOrderGradientsMatchFiniteDifferences() throws {

@@ -140,7 +140,7 @@ final class RecurrenceOp: FusedBackwardOp {
                         case .gru:
                             let activations = saved!, hg = activations + s.steps * s.batch * s.width + t * s.batch * s.width
                             for b in 0..<s.batch {
-                                if p.count > 3 { (hg + b * s.width).update(from: p[3], count: s.width) }
+                                if values.count > 3 { (hg + b * s.width).update(from: p[3], count: s.width) }
                                 else { (hg + b * s.width).update(repeating: 0, count: s.width) }
                             }
                             recurrent(hg)

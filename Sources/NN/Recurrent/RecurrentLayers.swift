@@ -127,16 +127,17 @@ public final class RNN: Module {
     /// Whether each layer also runs from the last step to the first.
     public var bidirectional: Bool { stack.bidirectional }
 
-    /// The outputs of every step and the final hidden states, from `input` and `h0` (zeros when nil).
+    /// The outputs of every step and the final hidden states, from `input` and `h0` (zeros when nil). `layer(x)`
+    /// alone is ``forward(_:)``: the outputs only.
     ///
     /// - Precondition: the shapes are as in the type's description.
-    public func callAsFunction(_ input: Variable, _ h0: Variable? = nil) -> (output: Variable, h: Variable) {
+    public func callAsFunction(_ input: Variable, _ h0: Variable?) -> (output: Variable, h: Variable) {
         let r = stack.run(input, h0: h0, c0: nil, training: isTraining)
         return (r.output, r.h)
     }
 
     /// The outputs of every step from a zero initial state.
-    public override func forward(_ input: Variable) -> Variable { self(input).output }
+    public override func forward(_ input: Variable) -> Variable { self(input, nil).output }
 
     public override var summary: String {
         stack.summary + (stack.kind == .rnn(.relu) ? ", nonlinearity: relu" : "")
@@ -159,7 +160,8 @@ public final class RNN: Module {
 ///
 /// ```swift
 /// let lstm = LSTM(inputSize: 128, hiddenSize: 256, numLayers: 2, batchFirst: true)
-/// let (output, h, c) = lstm(Variable(Tensor.randn([32, 50, 128])))   // [32, 50, 256], [2, 32, 256], [2, 32, 256]
+/// let (output, h, c) = lstm(Variable(Tensor.randn([32, 50, 128])), nil)   // [32, 50, 256], [2, 32, 256], [2, 32, 256]
+/// let next = lstm(Variable(Tensor.randn([32, 1, 128])), (h, c))              // continues from the last state
 /// ```
 public final class LSTM: Module {
     private let stack: RecurrentStack
@@ -188,15 +190,16 @@ public final class LSTM: Module {
     public var bidirectional: Bool { stack.bidirectional }
 
     /// The outputs of every step and the final hidden and cell states, from `input` and `state` (zeros when nil).
+    /// `lstm(x)` alone is ``forward(_:)``: the outputs only.
     ///
     /// - Precondition: the shapes are as in the type's description.
-    public func callAsFunction(_ input: Variable, _ state: (h: Variable, c: Variable)? = nil) -> (output: Variable, h: Variable, c: Variable) {
+    public func callAsFunction(_ input: Variable, _ state: (h: Variable, c: Variable)?) -> (output: Variable, h: Variable, c: Variable) {
         let r = stack.run(input, h0: state?.h, c0: state?.c, training: isTraining)
         return (r.output, r.h, r.c!)
     }
 
     /// The outputs of every step from zero initial states.
-    public override func forward(_ input: Variable) -> Variable { self(input).output }
+    public override func forward(_ input: Variable) -> Variable { self(input, nil).output }
 
     public override var summary: String { stack.summary }
 }
@@ -240,16 +243,17 @@ public final class GRU: Module {
     /// Whether each layer also runs from the last step to the first.
     public var bidirectional: Bool { stack.bidirectional }
 
-    /// The outputs of every step and the final hidden states, from `input` and `h0` (zeros when nil).
+    /// The outputs of every step and the final hidden states, from `input` and `h0` (zeros when nil). `layer(x)`
+    /// alone is ``forward(_:)``: the outputs only.
     ///
     /// - Precondition: the shapes are as in the type's description.
-    public func callAsFunction(_ input: Variable, _ h0: Variable? = nil) -> (output: Variable, h: Variable) {
+    public func callAsFunction(_ input: Variable, _ h0: Variable?) -> (output: Variable, h: Variable) {
         let r = stack.run(input, h0: h0, c0: nil, training: isTraining)
         return (r.output, r.h)
     }
 
     /// The outputs of every step from a zero initial state.
-    public override func forward(_ input: Variable) -> Variable { self(input).output }
+    public override func forward(_ input: Variable) -> Variable { self(input, nil).output }
 
     public override var summary: String { stack.summary }
 }

@@ -81,6 +81,16 @@ def cross_entropy():
     return call
 
 
+class LSTMOutput(nn.Module):
+    """nn.LSTM returning only the output of every step, as the Swift layer's forward(_:) does."""
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        self.lstm = nn.LSTM(*args, **kwargs)
+
+    def forward(self, x):
+        return self.lstm(x)[0]
+
+
 def matmul():
     a, b = torch.randn(64, 784), torch.randn(784, 512)
     return lambda: torch.mm(a, b)
@@ -127,6 +137,8 @@ CASES = {
     "upsample-bilinear-x2": unary((16, 64, 32, 32), lambda x: F.interpolate(x, scale_factor=2, mode="bilinear")),
     "einsum-attention-scores": binary((8, 8, 128, 64), (8, 8, 128, 64), lambda a, b: torch.einsum("bhqd,bhkd->bhqk", a, b)),
     **convolution("conv1d-64-64-k3", (32, 64, 256), True, lambda: nn.Conv1d(64, 64, 3, padding=1)),
+    "lstm-2x128-t50-b50-fwd": forward((50, 50, 128), lambda: LSTMOutput(128, 128, 2)),
+    "lstm-2x128-t50-b50-fwd-bwd": forward_backward((50, 50, 128), False, lambda: LSTMOutput(128, 128, 2)),
 }
 
 

@@ -121,7 +121,7 @@ private let w1Parameters = [[512, 784], [512], [256, 512], [256], [10, 256], [10
 extension MicroCase {
     /// Every micro-benchmark, in table order.
     static let all: [MicroCase] = elementwise + reductions + softmax + convolutions + pooling + batchNorm + optimizers + products
-        + attention + layerNorm + sequenceOps
+        + attention + layerNorm + sequenceOps + recurrent
 
     static let elementwise: [MicroCase] = [
         binary("add", [64, 128, 14, 14], [64, 128, 14, 14], +),
@@ -256,4 +256,15 @@ extension MicroCase {
         forward("layernorm-4096x128-fwd", [4096, 128], work: .bytes(2 * 4096 * 128 * float32Bytes)) { LayerNorm(normalizedShape: 128) },
         forwardBackward("layernorm-4096x128-fwd-bwd", [4096, 128], inputGrad: true, work: nil) { LayerNorm(normalizedShape: 128) },
     ]
+    /// A 2-layer LSTM of 128 units on 50 steps of a batch of 50 (input 128). Forward: per layer the input projection and
+    /// the recurrent products, 2·T·B·4H·(I + H) FLOP; backward (the input needs no gradient): the weight gradients of
+    /// both layers, the second layer's input gradient and the recurrent ∂h products.
+    static let recurrent: [MicroCase] = {
+        let (t, b, h) = (50, 50, 128), perLayer = 2.0 * Double(t * b * 4 * h)
+        let forwardFlops = 2 * perLayer * Double(h + h)
+        let backwardFlops = forwardFlops + perLayer * Double(h) + 2 * perLayer * Double(h)
+        let make = { LSTM(inputSize: h, hiddenSize: h, numLayers: 2) }
+        return [forward("lstm-2x128-t50-b50-fwd", [t, b, h], work: .flops(forwardFlops), make),
+                forwardBackward("lstm-2x128-t50-b50-fwd-bwd", [t, b, h], inputGrad: false, work: .flops(forwardFlops + backwardFlops), make)]
+    }()
 }

@@ -1,0 +1,237 @@
+// Raw-pointer loops behind the fused attention op. Each problem's scores are made a block at a time: a product
+// `q_blk · k_blkᵀ` into a scratch matrix, the mask and the causal rule applied to it, exponentials taken against a
+// running row maximum (the online softmax: earlier output rows are rescaled when the maximum grows), and the block's
+// weights multiplied into the output with `P_blk · v_blk`. The backward makes the same blocks again from q, k and
+// the saved per-row log-sum-exp instead of keeping the weights. Products go through `gemm` (one call per block,
+// on the calling thread inside a split loop); the problems (and in the forward, their query blocks) split over
+// the thread pool. Results never depend on the thread count: each output row is written by one thread, always
+// with the same blocks.
+
+/// How one problem's scores are processed: every key at once, or in blocks. The choice is made in one place,
+/// ``choose(queries:keys:)``, from measurements; tests force either route.
+enum AttentionRoute: Equatable, Sendable {
+    /// All `tq × tk` scores of a problem in one scratch matrix (one thread per problem), softmax in one pass.
+    case materialized
+    /// Blocks of `queries × keys` scores with a running softmax across key blocks; problems and query blocks
+    /// split over threads.
+    case blockwise(queries: Int, keys: Int)
+
+    /// The route for problems of `queries × keys` scores.
+    ///
+    /// Measured in a release build (`Benchmarks`, `attention-routes`), B·H = 48, E = 32, Float, forward and
+    /// backward: at T = 64 the two are within noise (one block covers the problem); at T = 256 and 1024 the
+    /// blocked route is faster, increasingly with T, because its scores stay in L1/L2 while the materialised
+    /// ones (1 MiB per thread at T = 512) do not.
+    static func choose(queries: Int, keys: Int) -> AttentionRoute {
+        queries * keys <= 64 * 64 ? .materialized : .blockwise(queries: 64, keys: 128)
+    }
+
+    /// Rows of queries and keys per block for a problem of `tq × tk` scores (at least 1 each).
+    func blocks(tq: Int, tk: Int) -> (queries: Int, keys: Int) {
+        switch self {
+        case .materialized: return (Swift.max(tq, 1), Swift.max(tk, 1))
+        case .blockwise(let queries, let keys): return (Swift.max(1, Swift.min(queries, tq)), Swift.max(1, Swift.min(keys, tk)))
+        }
+    }
+}
+
+/// The read-only operands of one attention call, in the computation's element type.
+struct AttentionOperands<T: TensorScalar> {
+    let query: UnsafePointer<T>, key: UnsafePointer<T>, value: UnsafePointer<T>
+    /// The additive mask (0 where attending, −∞ where not, or any float), laid out as ``AttentionLayout`` says.
+    let mask: UnsafePointer<T>?
+    /// The dropout multipliers `[batch, tq, tk]` (0 or `1/(1 − p)`), or nil without dropout.
+    let dropout: UnsafePointer<T>?
+}
+
+enum AttentionKernels {
+    /// Adds the mask to `row` (the scores of query `i` against keys `j0 ..< j0 + width` of problem `b`) and sets
+    /// the keys after `i` to −∞ when causal.
+    @inline(__always)
+    static func mask<T: TensorScalar>(_ row: UnsafeMutablePointer<T>, _ layout: AttentionLayout, _ x: AttentionOperands<T>,
+                                      problem b: Int, query i: Int, firstKey j0: Int, width: Int) {
+        if let mask = x.mask, let offsets = layout.maskOffsets {
+            let m = mask + offsets[b] + i * layout.maskRowStride + j0 * layout.maskColumnStride
+            if layout.maskColumnStride == 1 {
+                for c in 0..<width { row[c] += m[c] }
+            } else {
+                let value = m[0]
+                for c in 0..<width { row[c] += value }
+            }
+        }
+        if layout.isCausal && j0 + width - 1 > i {
+            let first = Swift.max(0, i + 1 - j0)
+            (row + first).update(repeating: -T.infinity, count: width - first)
+        }
+    }
+
+    /// The output `[batch, tq, ev]` and per-row `log Σ exp(scores)` `[batch, tq]` (−∞ for a row whose keys are all
+    /// masked; its output row is 0, as PyTorch gives).
+    static func forward<T: TensorScalar & SIMDScalar>(_ layout: AttentionLayout, _ x: AttentionOperands<T>, route: AttentionRoute,
+                                                      output: UnsafeMutablePointer<T>, logSumExp: UnsafeMutablePointer<T>) {
+        let (qb, kb) = route.blocks(tq: layout.tq, tk: layout.tk)
+        let queryBlocks = (layout.tq + qb - 1) / qb
+        let work = layout.batch * layout.tq * layout.tk * (layout.e + layout.ev)
+        Parallel.forEachPart(layout.batch * queryBlocks, work: work) { items in
+            withUnsafeTemporaryAllocation(of: T.self, capacity: qb * kb + 2 * qb) { scratch in
+                let scores = scratch.baseAddress!, rowMax = scores + qb * kb, rowSum = rowMax + qb
+                for item in items {
+                    let b = item / queryBlocks, i0 = item % queryBlocks * qb
+                    forwardBlock(layout, x, problem: b, firstQuery: i0, rows: Swift.min(qb, layout.tq - i0), keyBlock: kb,
+                                 scores: scores, rowMax: rowMax, rowSum: rowSum, output: output, logSumExp: logSumExp)
+                }
+            }
+        }
+    }
+
+    /// Queries `i0 ..< i0 + n` of problem `b`, over key blocks of `kb`.
+    @inline(__always)
+    private static func forwardBlock<T: TensorScalar & SIMDScalar>(
+        _ layout: AttentionLayout, _ x: AttentionOperands<T>, problem b: Int, firstQuery i0: Int, rows n: Int, keyBlock kb: Int,
+        scores: UnsafeMutablePointer<T>, rowMax: UnsafeMutablePointer<T>, rowSum: UnsafeMutablePointer<T>,
+        output: UnsafeMutablePointer<T>, logSumExp: UnsafeMutablePointer<T>
+    ) {
+        let (tq, tk, e, ev) = (layout.tq, layout.tk, layout.e, layout.ev)
+        let q = x.query + layout.queryOffsets[b] + i0 * e, k = x.key + layout.keyOffsets[b], v = x.value + layout.valueOffsets[b]
+        let o = output + (b * tq + i0) * ev
+        o.update(repeating: 0, count: n * ev)
+        rowMax.update(repeating: -T.infinity, count: n)
+        rowSum.update(repeating: 0, count: n)
+        let keyEnd = layout.isCausal ? Swift.min(tk, i0 + n) : tk
+        var j0 = 0
+        while j0 < keyEnd {
+            let w = Swift.min(kb, keyEnd - j0)
+            gemm(transposeA: false, transposeB: true, m: n, n: w, k: e, alpha: T(layout.scale), q, lda: e, k + j0 * e, ldb: e,
+                 beta: 0, scores, ldc: w)
+            for r in 0..<n {
+                let row = scores + r * w, i = i0 + r
+                mask(row, layout, x, problem: b, query: i, firstKey: j0, width: w)
+                let previous = rowMax[r]
+                let m = Swift.max(previous, ReductionKernels.laneExtremum(UnsafePointer(row), w, largest: true))
+                if m == -T.infinity {
+                    // Every key so far is masked: the row's weights are 0 and the running state stays empty.
+                    row.update(repeating: 0, count: w)
+                    continue
+                }
+                SoftmaxKernels.exponentials(UnsafePointer(row), minus: m, row, w)
+                let correction = previous == m ? 1 : T.exp(previous - m)
+                rowSum[r] = rowSum[r] * correction + ReductionKernels.laneSum(UnsafePointer(row), w)
+                rowMax[r] = m
+                if correction != 1 {
+                    let out = o + r * ev
+                    for c in 0..<ev { out[c] *= correction }
+                }
+                if let dropout = x.dropout {
+                    let d = dropout + (b * tq + i) * tk + j0
+                    for c in 0..<w { row[c] *= d[c] }
+                }
+            }
+            if ev > 0 {
+                gemm(transposeA: false, transposeB: false, m: n, n: ev, k: w, alpha: 1, UnsafePointer(scores), lda: w,
+                     v + j0 * ev, ldb: ev, beta: 1, o, ldc: ev)
+            }
+            j0 += w
+        }
+        for r in 0..<n {
+            let lse = logSumExp + b * tq + i0 + r
+            guard rowSum[r] > 0 else {
+                lse.pointee = -T.infinity
+                continue
+            }
+            lse.pointee = rowMax[r] + T.log(rowSum[r])
+            let inverse = 1 / rowSum[r], out = o + r * ev
+            for c in 0..<ev { out[c] *= inverse }
+        }
+    }
+
+    /// The gradients of the forward's inputs for output gradient `g` `[batch, tq, ev]`, recomputing the weights
+    /// from q, k and `logSumExp`; each non-nil destination (`[batch, tq, e]`, `[batch, tk, e]`, `[batch, tk, ev]`)
+    /// must hold zeros.
+    static func backward<T: TensorScalar & SIMDScalar>(
+        _ layout: AttentionLayout, _ x: AttentionOperands<T>, route: AttentionRoute,
+        output: UnsafePointer<T>, logSumExp: UnsafePointer<T>, gradient g: UnsafePointer<T>,
+        queryGradient: UnsafeMutablePointer<T>?, keyGradient: UnsafeMutablePointer<T>?, valueGradient: UnsafeMutablePointer<T>?
+    ) {
+        let (tq, tk, e, ev) = (layout.tq, layout.tk, layout.e, layout.ev)
+        let (qb, kb) = route.blocks(tq: tq, tk: tk)
+        let wantsScores = queryGradient != nil || keyGradient != nil
+        let work = layout.batch * tq * tk * (2 * e + 2 * ev)
+        // Keys' and values' gradients add up over every query block, so a problem stays on one thread.
+        Parallel.forEachPart(layout.batch, work: work) { problems in
+            withUnsafeTemporaryAllocation(of: T.self, capacity: 3 * qb * kb + tq) { scratch in
+                let p = scratch.baseAddress!, dp = p + qb * kb, dropped = dp + qb * kb, rowDot = dropped + qb * kb
+                for b in problems {
+                    let q = x.query + layout.queryOffsets[b], k = x.key + layout.keyOffsets[b], v = x.value + layout.valueOffsets[b]
+                    let gb = g + b * tq * ev
+                    if wantsScores {
+                        // D_i = Σ_c g_ic·o_ic = Σ_j P_ij·∂P_ij: the softmax's row term, from the output instead of the weights.
+                        let ob = output + b * tq * ev
+                        for i in 0..<tq {
+                            var s: T = 0
+                            for c in 0..<ev { s += gb[i * ev + c] * ob[i * ev + c] }
+                            rowDot[i] = s
+                        }
+                    }
+                    var i0 = 0
+                    while i0 < tq {
+                        let n = Swift.min(qb, tq - i0)
+                        let keyEnd = layout.isCausal ? Swift.min(tk, i0 + n) : tk
+                        var j0 = 0
+                        while j0 < keyEnd {
+                            let w = Swift.min(kb, keyEnd - j0)
+                            gemm(transposeA: false, transposeB: true, m: n, n: w, k: e, alpha: T(layout.scale), q + i0 * e, lda: e,
+                                 k + j0 * e, ldb: e, beta: 0, p, ldc: w)
+                            for r in 0..<n {
+                                let row = p + r * w, i = i0 + r
+                                mask(row, layout, x, problem: b, query: i, firstKey: j0, width: w)
+                                let lse = logSumExp[b * tq + i]
+                                if lse == -T.infinity { row.update(repeating: 0, count: w) }
+                                else { SoftmaxKernels.exponentials(UnsafePointer(row), minus: lse, row, w) }
+                            }
+                            var weights = UnsafePointer(p)
+                            if let dropout = x.dropout {
+                                for r in 0..<n {
+                                    let d = dropout + (b * tq + i0 + r) * tk + j0, src = p + r * w, dst = dropped + r * w
+                                    for c in 0..<w { dst[c] = src[c] * d[c] }
+                                }
+                                weights = UnsafePointer(dropped)
+                            }
+                            if let gv = valueGradient, ev > 0 {
+                                gemm(transposeA: true, transposeB: false, m: w, n: ev, k: n, alpha: 1, weights, lda: w,
+                                     gb + i0 * ev, ldb: ev, beta: 1, gv + (b * tk + j0) * ev, ldc: ev)
+                            }
+                            if wantsScores {
+                                if ev > 0 {
+                                    gemm(transposeA: false, transposeB: true, m: n, n: w, k: ev, alpha: 1, gb + i0 * ev, lda: ev,
+                                         v + j0 * ev, ldb: ev, beta: 0, dp, ldc: w)
+                                } else {
+                                    dp.update(repeating: 0, count: n * w)
+                                }
+                                // ∂S = P ∘ (∂P − D), with ∂P the weights' gradient before dropout.
+                                for r in 0..<n {
+                                    let pr = p + r * w, dr = dp + r * w, d = rowDot[i0 + r]
+                                    if let dropout = x.dropout {
+                                        let m = dropout + (b * tq + i0 + r) * tk + j0
+                                        for c in 0..<w { dr[c] = pr[c] * (dr[c] * m[c] - d) }
+                                    } else {
+                                        for c in 0..<w { dr[c] = pr[c] * (dr[c] - d) }
+                                    }
+                                }
+                                if let gq = queryGradient {
+                                    gemm(transposeA: false, transposeB: false, m: n, n: e, k: w, alpha: T(layout.scale), UnsafePointer(dp),
+                                         lda: w, k + j0 * e, ldb: e, beta: 1, gq + (b * tq + i0) * e, ldc: e)
+                                }
+                                if let gk = keyGradient {
+                                    gemm(transposeA: true, transposeB: false, m: w, n: e, k: n, alpha: T(layout.scale), UnsafePointer(dp),
+                                         lda: w, q + i0 * e, ldb: e, beta: 1, gk + (b * tk + j0) * e, ldc: e)
+                                }
+                            }
+                            j0 += w
+                        }
+                        i0 += n
+                    }
+                }
+            }
+        }
+    }
+}

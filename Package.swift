@@ -60,11 +60,12 @@ let package = Package(
         example("example-gp"),
         example("example-cnn"),
         example("example-gan"),
+        example("example-text"),
         .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad", "CKernels"]),
         .testTarget(name: "NNTests", dependencies: ["NN"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
-        .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "example-cnn", "example-gp", "example-gan", "ExampleSupport", "Optim"]),
+        .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "example-cnn", "example-gp", "example-gan", "example-text", "ExampleSupport", "Optim"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -36,5 +36,13 @@ import Testing
         expectRecords(EmbeddingLookup(indices: TensorIndices([0]), paddingIndex: nil), x) {
             embedding(TensorIndices(shape: [2, 2], values: [2, 0, 2, 1]), $0).squared()
         }
+        let c = Variable(Tensor.uniform([3, 1], low: -1, high: 1, dtype: .float64, generator: RandomGenerator(seed: 7)))
+        expectRecords(LSTMCellOp(), x) { lstmCell(gates: $0, cell: c).h }
+        expectRecords(GRUCellOp(), x.sliced(axis: 1, start: 0, end: 3)) { gruCell(inputGates: $0, hiddenGates: $0 * 0.5, hidden: c) }
+        let w = Variable(Tensor.uniform([4, 1], low: -1, high: 1, dtype: .float64, generator: RandomGenerator(seed: 8)))
+        expectRecords(RecurrenceOp(kind: .lstm, reverse: false), x) {
+            recurrence(.lstm, projected: $0.reshaped([3, 1, 4]), weightHH: w, biasHH: nil, h0: c.sliced(axis: 0, start: 0, end: 1),
+                       c0: c.sliced(axis: 0, start: 1, end: 2), reverse: false).output
+        }
     }
 }

@@ -65,7 +65,7 @@ enum TorchLayerReference {
     }
 
     /// Runs `python3 -c script` with `input` on stdin; its exit status and stdout (stderr when it fails).
-    private static func python(script: String, input: Data) -> (Int32, Data) {
+    static func python(script: String, input: Data) -> (Int32, Data) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script]

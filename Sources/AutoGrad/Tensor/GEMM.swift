@@ -11,8 +11,9 @@ let gemmSplitWork = 1 << 18
 /// `op(a)` is `[m, k]`, `op(b)` is `[k, n]`, `c` is `[m, n]`. The split is along the larger of `m`
 /// and `n`, into blocks that are multiples of 16 wide (whole register tiles of the kernels): each
 /// thread computes a block of `c` with one single-threaded product call. Inside a part of another split
-/// loop (a convolution's batch part) the product runs whole on its thread.
-func gemm<T: TensorScalar>(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: T = 1,
+/// loop (a convolution's batch part) the product runs whole on its thread. Visible to the package's other modules
+/// for kernels that run many small products on buffers of their own (NN's recurrences, one product per time step).
+package func gemm<T: TensorScalar>(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: T = 1,
                            _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
                            beta: T, _ c: UnsafeMutablePointer<T>, ldc: Int) {
     let threads = BLAS.threadCount

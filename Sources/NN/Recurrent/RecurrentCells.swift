@@ -1,0 +1,237 @@
+import AutoGrad
+
+/// The nonlinearity of a plain recurrent layer or cell (PyTorch's `nonlinearity` argument).
+public enum RNNNonlinearity: String, Sendable {
+    /// `tanh`, the default.
+    case tanh
+    /// `max(0, ·)`.
+    case relu
+
+    func callAsFunction(_ x: Variable) -> Variable {
+        switch self {
+        case .tanh: return x.tanh()
+        case .relu: return x.relu()
+        }
+    }
+}
+
+/// The weights and biases of one recurrent cell or one layer and direction of a recurrent layer: `W_ih`
+/// `[G·H, inputSize]`, `W_hh` `[G·H, H]`, `b_ih` and `b_hh` `[G·H]` (nil without biases), with `G` gates.
+///
+/// PyTorch initialises every one of them from U(−1/√H, 1/√H); so does ``init(gates:inputSize:hiddenSize:bias:dtype:generator:)``.
+struct RecurrentWeights {
+    let weightIH: Variable, weightHH: Variable
+    let biasIH: Variable?, biasHH: Variable?
+
+    init(gates: Int, inputSize: Int, hiddenSize: Int, bias: Bool, dtype: DType, generator: RandomGenerator) {
+        let bound = hiddenSize > 0 ? 1 / Double(hiddenSize).squareRoot() : 0
+        func draw(_ shape: [Int]) -> Variable {
+            Variable(Tensor.uniform(shape, low: -bound, high: bound, dtype: dtype, generator: generator))
+        }
+        weightIH = draw([gates * hiddenSize, inputSize])
+        weightHH = draw([gates * hiddenSize, hiddenSize])
+        biasIH = bias ? draw([gates * hiddenSize]) : nil
+        biasHH = bias ? draw([gates * hiddenSize]) : nil
+    }
+
+    /// Registers the four under PyTorch's names followed by `suffix` (`weight_ih` + `_l0_reverse`).
+    func register(in module: Module, suffix: String = "") {
+        module.registerParameter("weight_ih" + suffix, weightIH)
+        module.registerParameter("weight_hh" + suffix, weightHH)
+        if let biasIH, let biasHH {
+            module.registerParameter("bias_ih" + suffix, biasIH)
+            module.registerParameter("bias_hh" + suffix, biasHH)
+        }
+    }
+
+    /// `x·W_ihᵀ + b_ih` over the last dimension of `x`.
+    func inputProjection(_ x: Variable) -> Variable { affine(x, weightIH, biasIH) }
+
+    /// `h·W_hhᵀ + b_hh` over the last dimension of `h`.
+    func hiddenProjection(_ h: Variable) -> Variable { affine(h, weightHH, biasHH) }
+
+    private func affine(_ x: Variable, _ w: Variable, _ b: Variable?) -> Variable {
+        let product = Variable.matmul(x, w, transposeB: true)
+        return b.map { product + $0 } ?? product
+    }
+}
+
+/// Checks a cell's input `[B, inputSize]` or unbatched `[inputSize]` and its states (`[B, H]` or `[H]` to match).
+private func checkCellInput(_ cell: String, _ input: Variable, inputSize: Int, states: [Variable?], hiddenSize: Int) {
+    precondition((input.rank == 1 || input.rank == 2) && input.shape.last == inputSize,
+                 "\(cell): input of shape \(input.shape) is not [batch, \(inputSize)] or [\(inputSize)]")
+    let expected = input.rank == 1 ? [hiddenSize] : [input.shape[0], hiddenSize]
+    for state in states.compactMap({ $0 }) {
+        precondition(state.shape == expected, "\(cell): state of shape \(state.shape) for input \(input.shape) is not \(expected)")
+    }
+}
+
+/// A zero state `[B, H]` (`[H]` for an unbatched input) in the input's dtype.
+private func zeroState(for input: Variable, hiddenSize: Int) -> Variable {
+    Variable(Tensor.zeros(Array(input.shape.dropLast()) + [hiddenSize], dtype: input.dtype))
+}
+
+/// An Elman RNN cell (PyTorch's `nn.RNNCell`): `h' = act(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)`, `act` tanh or ReLU.
+///
+/// Shapes: input `[B, inputSize]` or unbatched `[inputSize]`, state and output `[B, H]` (or `[H]`). Parameters
+/// (PyTorch's names and initialisation U(−1/√H, 1/√H)): `weight_ih` `[H, inputSize]`, `weight_hh` `[H, H]`, `bias_ih`
+/// and `bias_hh` `[H]` unless `bias` is false.
+///
+/// ```swift
+/// let cell = RNNCell(inputSize: 10, hiddenSize: 20)
+/// var h = Variable(Tensor.zeros([3, 20]))
+/// for x in inputs { h = cell(x, h) }   // x: [3, 10]
+/// ```
+public final class RNNCell: Module {
+    /// `W_ih`, shape `[H, inputSize]` (state-dict key `weight_ih`).
+    public let weightIH: Variable
+    /// `W_hh`, shape `[H, H]` (`weight_hh`).
+    public let weightHH: Variable
+    /// `b_ih`, shape `[H]` (`bias_ih`), or nil.
+    public let biasIH: Variable?
+    /// `b_hh`, shape `[H]` (`bias_hh`), or nil.
+    public let biasHH: Variable?
+    /// The size of each input.
+    public let inputSize: Int
+    /// The size `H` of the hidden state.
+    public let hiddenSize: Int
+    /// The nonlinearity.
+    public let nonlinearity: RNNNonlinearity
+    private let weights: RecurrentWeights
+
+    /// A cell from `inputSize` to `hiddenSize` with PyTorch's defaults.
+    ///
+    /// - Precondition: the sizes are non-negative.
+    public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, nonlinearity: RNNNonlinearity = .tanh,
+                dtype: DType = .float32, generator: RandomGenerator = .global) {
+        precondition(inputSize >= 0 && hiddenSize >= 0, "RNNCell: negative size inputSize \(inputSize), hiddenSize \(hiddenSize)")
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        self.nonlinearity = nonlinearity
+        weights = RecurrentWeights(gates: 1, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, dtype: dtype, generator: generator)
+        (weightIH, weightHH, biasIH, biasHH) = (weights.weightIH, weights.weightHH, weights.biasIH, weights.biasHH)
+        super.init()
+        weights.register(in: self)
+    }
+
+    /// The next hidden state from `input` and `hidden` (zeros when nil).
+    ///
+    /// - Precondition: `input` is `[B, inputSize]` or `[inputSize]`; `hidden` is `[B, H]` or `[H]` to match.
+    public func callAsFunction(_ input: Variable, _ hidden: Variable?) -> Variable {
+        checkCellInput("RNNCell", input, inputSize: inputSize, states: [hidden], hiddenSize: hiddenSize)
+        let h = hidden ?? zeroState(for: input, hiddenSize: hiddenSize)
+        return nonlinearity(weights.inputProjection(input) + weights.hiddenProjection(h))
+    }
+
+    /// The next hidden state from `input` and a zero state.
+    public override func forward(_ input: Variable) -> Variable { self(input, nil) }
+
+    public override var summary: String {
+        "\(inputSize), \(hiddenSize)" + (biasIH == nil ? ", bias: false" : "") + (nonlinearity == .tanh ? "" : ", nonlinearity: relu")
+    }
+}
+
+/// A long short-term memory cell (PyTorch's `nn.LSTMCell`): gates `x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh` in the order
+/// i, f, g, o, then ``lstmCell(gates:cell:)``: `c' = σ(f)·c + σ(i)·tanh(g)`, `h' = σ(o)·tanh(c')`.
+///
+/// Shapes: input `[B, inputSize]` or unbatched `[inputSize]`; `h`, `c` and the outputs `[B, H]` (or `[H]`). Parameters
+/// (PyTorch's names and initialisation U(−1/√H, 1/√H)): `weight_ih` `[4H, inputSize]`, `weight_hh` `[4H, H]`,
+/// `bias_ih` and `bias_hh` `[4H]` unless `bias` is false.
+///
+/// ```swift
+/// let cell = LSTMCell(inputSize: 10, hiddenSize: 20)
+/// var state: (h: Variable, c: Variable)? = nil
+/// for x in inputs { state = cell(x, state) }   // x: [3, 10]; state.h, state.c: [3, 20]
+/// ```
+public final class LSTMCell: Module {
+    /// `W_ih`, shape `[4H, inputSize]` (state-dict key `weight_ih`).
+    public let weightIH: Variable
+    /// `W_hh`, shape `[4H, H]` (`weight_hh`).
+    public let weightHH: Variable
+    /// `b_ih`, shape `[4H]` (`bias_ih`), or nil.
+    public let biasIH: Variable?
+    /// `b_hh`, shape `[4H]` (`bias_hh`), or nil.
+    public let biasHH: Variable?
+    /// The size of each input.
+    public let inputSize: Int
+    /// The size `H` of the hidden and cell states.
+    public let hiddenSize: Int
+    private let weights: RecurrentWeights
+
+    /// A cell from `inputSize` to `hiddenSize` with PyTorch's defaults.
+    ///
+    /// - Precondition: the sizes are non-negative.
+    public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, dtype: DType = .float32, generator: RandomGenerator = .global) {
+        precondition(inputSize >= 0 && hiddenSize >= 0, "LSTMCell: negative size inputSize \(inputSize), hiddenSize \(hiddenSize)")
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        weights = RecurrentWeights(gates: 4, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, dtype: dtype, generator: generator)
+        (weightIH, weightHH, biasIH, biasHH) = (weights.weightIH, weights.weightHH, weights.biasIH, weights.biasHH)
+        super.init()
+        weights.register(in: self)
+    }
+
+    /// The next hidden and cell states from `input` and `state` (zeros when nil).
+    ///
+    /// - Precondition: `input` is `[B, inputSize]` or `[inputSize]`; `h` and `c` are `[B, H]` or `[H]` to match.
+    public func callAsFunction(_ input: Variable, _ state: (h: Variable, c: Variable)?) -> (h: Variable, c: Variable) {
+        checkCellInput("LSTMCell", input, inputSize: inputSize, states: [state?.h, state?.c], hiddenSize: hiddenSize)
+        let h = state?.h ?? zeroState(for: input, hiddenSize: hiddenSize), c = state?.c ?? zeroState(for: input, hiddenSize: hiddenSize)
+        return lstmCell(gates: weights.inputProjection(input) + weights.hiddenProjection(h), cell: c)
+    }
+
+    /// The next hidden state from `input` and zero states.
+    public override func forward(_ input: Variable) -> Variable { self(input, nil).h }
+
+    public override var summary: String { "\(inputSize), \(hiddenSize)" + (biasIH == nil ? ", bias: false" : "") }
+}
+
+/// A gated recurrent unit cell (PyTorch's `nn.GRUCell`): `xg = x·W_ihᵀ + b_ih` and `hg = h·W_hhᵀ + b_hh`, gate order
+/// r, z, n, then ``gruCell(inputGates:hiddenGates:hidden:)``: `r = σ(x_r + h_r)`, `z = σ(x_z + h_z)`,
+/// `n = tanh(x_n + r·h_n)`, `h' = (1 − z)·n + z·h`.
+///
+/// Shapes: input `[B, inputSize]` or unbatched `[inputSize]`, state and output `[B, H]` (or `[H]`). Parameters
+/// (PyTorch's names and initialisation U(−1/√H, 1/√H)): `weight_ih` `[3H, inputSize]`, `weight_hh` `[3H, H]`,
+/// `bias_ih` and `bias_hh` `[3H]` unless `bias` is false.
+public final class GRUCell: Module {
+    /// `W_ih`, shape `[3H, inputSize]` (state-dict key `weight_ih`).
+    public let weightIH: Variable
+    /// `W_hh`, shape `[3H, H]` (`weight_hh`).
+    public let weightHH: Variable
+    /// `b_ih`, shape `[3H]` (`bias_ih`), or nil.
+    public let biasIH: Variable?
+    /// `b_hh`, shape `[3H]` (`bias_hh`), or nil.
+    public let biasHH: Variable?
+    /// The size of each input.
+    public let inputSize: Int
+    /// The size `H` of the hidden state.
+    public let hiddenSize: Int
+    private let weights: RecurrentWeights
+
+    /// A cell from `inputSize` to `hiddenSize` with PyTorch's defaults.
+    ///
+    /// - Precondition: the sizes are non-negative.
+    public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, dtype: DType = .float32, generator: RandomGenerator = .global) {
+        precondition(inputSize >= 0 && hiddenSize >= 0, "GRUCell: negative size inputSize \(inputSize), hiddenSize \(hiddenSize)")
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        weights = RecurrentWeights(gates: 3, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, dtype: dtype, generator: generator)
+        (weightIH, weightHH, biasIH, biasHH) = (weights.weightIH, weights.weightHH, weights.biasIH, weights.biasHH)
+        super.init()
+        weights.register(in: self)
+    }
+
+    /// The next hidden state from `input` and `hidden` (zeros when nil).
+    ///
+    /// - Precondition: `input` is `[B, inputSize]` or `[inputSize]`; `hidden` is `[B, H]` or `[H]` to match.
+    public func callAsFunction(_ input: Variable, _ hidden: Variable?) -> Variable {
+        checkCellInput("GRUCell", input, inputSize: inputSize, states: [hidden], hiddenSize: hiddenSize)
+        let h = hidden ?? zeroState(for: input, hiddenSize: hiddenSize)
+        return gruCell(inputGates: weights.inputProjection(input), hiddenGates: weights.hiddenProjection(h), hidden: h)
+    }
+
+    /// The next hidden state from `input` and a zero state.
+    public override func forward(_ input: Variable) -> Variable { self(input, nil) }
+
+    public override var summary: String { "\(inputSize), \(hiddenSize)" + (biasIH == nil ? ", bias: false" : "") }
+}

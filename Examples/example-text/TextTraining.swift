@@ -4,7 +4,7 @@ import Foundation
 import NN
 import Optim
 
-/// The hyper-parameters of one training run (issue 18's defaults for the GPT: W7).
+/// The hyper-parameters of one training run (issue 18's defaults for the GPT: W7; see `TextModel.defaults`).
 struct TrainingConfiguration {
     var steps = 2000
     var batchSize = 12
@@ -14,6 +14,7 @@ struct TrainingConfiguration {
     var warmupSteps = 100
     var weightDecay = 0.1
     var clipNorm = 1.0
+    var betas = (0.9, 0.99)
     var evalEvery = 200
     /// The validation windows evaluated each time (spread evenly over the validation text; see `validationWindows`).
     var evalWindows = 480
@@ -38,7 +39,7 @@ final class LanguageModelTrainer {
         let parameters = model.parameters()
         optimizer = AdamW(groups: [ParameterGroup(parameters: parameters.filter { $0.rank >= 2 }, weightDecay: c.weightDecay),
                                    ParameterGroup(parameters: parameters.filter { $0.rank < 2 }, weightDecay: 0)],
-                          learningRate: c.learningRate, betas: (0.9, 0.99))
+                          learningRate: c.learningRate, betas: c.betas)
         let warmup = max(min(c.warmupSteps, c.steps - 1), 1)
         let cosine = CosineAnnealingLR(optimizer, period: max(c.steps - warmup, 1), minimum: c.learningRate / 10)
         // startFactor 1/(n+1): step k of the warm-up runs at (k+1)/(n+1) of the rate, as nanoGPT's get_lr.

@@ -44,6 +44,23 @@ private func temporaryDirectory(_ name: String) throws -> URL {
         #expect(GPTConfiguration(metadata: ["model": "lstm"]) == nil)
     }
 
+    /// W8: PyTorch's keys for an Embedding, a 2-layer LSTM and a Linear head; generation carries the state.
+    @Test func lstmHasPyTorchKeysAndW8Size() {
+        let lstm = CharLSTM(vocabularySize: 113)
+        #expect(Set(lstm.stateDict().keys) == ["embedding.weight", "lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0",
+                                               "lstm.bias_hh_l0", "lstm.weight_ih_l1", "lstm.weight_hh_l1", "lstm.bias_ih_l1",
+                                               "lstm.bias_hh_l1", "head.weight", "head.bias"])
+        #expect(lstm.parameterCount == 113 * 128 + 2 * (2 * 4 * 128 * 128 + 2 * 4 * 128) + 128 * 113 + 113)
+        #expect(CharLSTM(metadata: lstm.metadata)?.metadata == lstm.metadata)
+        // Stepping with the carried state gives the logits of the whole sequence.
+        let tokens = [3, 1, 4, 1, 5]
+        let full = lstm.logits(TensorIndices(shape: [1, 5], values: tokens)).value
+        let first = lstm.logits(TensorIndices(shape: [1, 3], values: Array(tokens[0..<3])), state: nil)
+        let rest = lstm.logits(TensorIndices(shape: [1, 2], values: Array(tokens[3...])), state: first.state)
+        let stepped = Tensor.concatenate([first.logits.value, rest.logits.value], axis: 1)
+        #expect(zip(stepped.doubles, full.doubles).allSatisfy { Swift.abs($0 - $1) < 1e-5 })
+    }
+
     /// Generation with the key/value cache gives the logits of the whole sequence run at once.
     @Test func cachedDecodingMatchesTheFullSequence() {
         let gpt = GPT(Self.tiny, generator: RandomGenerator(seed: 3))
@@ -91,14 +108,14 @@ private func temporaryDirectory(_ name: String) throws -> URL {
     }
 
     /// A few steps on a small text, then generation from the checkpoint and tokenizer it wrote, for both tokenizers.
-    @Test(arguments: ["chars", "bpe"])
-    func trainsSavesAndGeneratesFromTheCheckpoint(tokenizer: String) throws {
-        let dir = try temporaryDirectory(tokenizer)
+    @Test(arguments: [("gpt", "chars"), ("gpt", "bpe"), ("lstm", "chars")])
+    func trainsSavesAndGeneratesFromTheCheckpoint(model: String, tokenizer: String) throws {
+        let dir = try temporaryDirectory(model + "-" + tokenizer)
         defer { try? FileManager.default.removeItem(at: dir) }
         let text = dir.appendingPathComponent("text.txt")
         try Foundation.Data(String(repeating: "The quick brown fox jumps over the lazy dog. Naïve café!\n", count: 12).utf8).write(to: text)
         let out = dir.appendingPathComponent("out").path
-        let train = try runExample(["--text", text.path, "--tokenizer", tokenizer, "--vocab-size", "280", "--steps", "3",
+        let train = try runExample(["--model", model, "--text", text.path, "--tokenizer", tokenizer, "--vocab-size", "280", "--steps", "3",
                                     "--batch-size", "2", "--context", "8", "--eval-every", "2", "--sample-tokens", "5",
                                     "--output-dir", out, "--threads", "1"])
         #expect(train.status == 0, "\(train.errors)")

@@ -64,12 +64,13 @@ let package = Package(
         example("example-gp"),
         example("example-cnn"),
         example("example-gan"),
+        example("example-text"),
         .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad", "CKernels"]),
         .testTarget(name: "NNTests", dependencies: ["NN"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
-        .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "example-cnn", "example-gp", "example-gan", "ExampleSupport", "Optim", "Training"]),
+        .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "example-cnn", "example-gp", "example-gan", "example-text", "ExampleSupport", "Optim", "Training"]),
     ],
     swiftLanguageModes: [.v5]
 )

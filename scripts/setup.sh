@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages swift-autograd needs, when they are missing.
 #   scripts/setup.sh              libraries for building and testing
-#   scripts/setup.sh --with-data  also Fashion-MNIST (for the examples)
+#   scripts/setup.sh --with-data  also the examples' data: Fashion-MNIST and the fortunes text corpus
 set -euo pipefail
 
 packages=(libopenblas-dev liblapacke-dev zlib1g-dev pkg-config)
-if [[ "${1:-}" == "--with-data" ]]; then packages+=(dataset-fashion-mnist); fi
+if [[ "${1:-}" == "--with-data" ]]; then packages+=(dataset-fashion-mnist fortunes); fi
 
 missing=()
 for p in "${packages[@]}"; do

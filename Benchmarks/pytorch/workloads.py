@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch side of the swift-autograd benchmarks (WORKLOADS.md): one workload, one thread count.
 
-Prints one JSON line: {"workload", "threads", "ms_median", "peak_rss_mb"} for W1-W4 and W4b, or
+Prints one JSON line: {"workload", "threads", "ms_median", "peak_rss_mb"} for W1-W4, W4b, W7 and W8, or
 {"workload": "W5", "threads", "gflops": {n: GFLOP/s}} for the matmul workload.
 """
 import argparse
@@ -114,9 +114,43 @@ def matmul_gflops(sizes, repeats):
     return out
 
 
+def w7():
+    from text_models import GPT
+    model = GPT(113)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
+    x, y = torch.randint(0, 113, (12, 64)), torch.randint(0, 113, (12 * 64,))
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(model(x).reshape(-1, 113), y).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+    return step
+
+
+def w8():
+    class CharLSTM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding, self.lstm, self.head = nn.Embedding(113, 128), nn.LSTM(128, 128, 2, batch_first=True), nn.Linear(128, 113)
+
+        def forward(self, x):
+            return self.head(self.lstm(self.embedding(x))[0])
+    model = CharLSTM()
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    x, y = torch.randint(0, 113, (50, 50)), torch.randint(0, 113, (50 * 50,))
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(model(x).reshape(-1, 113), y).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+    return step
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--workload", required=True, choices=["W1", "W2", "W3", "W4", "W4b", "W5"])
+    parser.add_argument("--workload", required=True, choices=["W1", "W2", "W3", "W4", "W4b", "W5", "W7", "W8"])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=10)
@@ -127,7 +161,7 @@ def main():
     if args.workload == "W5":
         result["gflops"] = matmul_gflops([256, 1024, 2048], repeats=max(3, args.steps // 20))
     else:
-        step = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W4b": w4b}[args.workload]()
+        step = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W4b": w4b, "W7": w7, "W8": w8}[args.workload]()
         result["ms_median"] = time_steps(step, args.warmup, args.steps)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["cpu_capability"] = torch.backends.cpu.get_cpu_capability()

@@ -57,6 +57,15 @@ enum TorchLayerReference {
     json.dump(out, sys.stdout)
     """
 
+    /// `script`'s JSON answer to `request` (the script reads JSON on stdin and writes JSON on stdout), or nil when
+    /// torch is unavailable: for references computed by a formula written inline in a test.
+    static func run(script: String, _ request: [String: Any]) throws -> [String: Any]? {
+        guard isAvailable else { return nil }
+        let (status, output) = python(script: script, input: try JSONSerialization.data(withJSONObject: request))
+        guard status == 0 else { throw ReferenceError.failed(String(decoding: output, as: UTF8.self)) }
+        return try JSONSerialization.jsonObject(with: output) as? [String: Any]
+    }
+
     /// Runs `python3 -c script` with `input` on stdin; its exit status and stdout (stderr when it fails).
     static func python(script: String, input: Data) -> (Int32, Data) {
         let process = Process()

@@ -6,7 +6,7 @@ typealias Step = () -> Void
 
 /// The workloads of WORKLOADS.md that this build can run, by id.
 enum Workload: String, CaseIterable {
-    case w1 = "W1", w2 = "W2", w3 = "W3", w4 = "W4", w4b = "W4b", w5 = "W5"
+    case w1 = "W1", w2 = "W2", w3 = "W3", w4 = "W4", w4b = "W4b", w5 = "W5", w7 = "W7", w8 = "W8"
 
     var summary: String {
         switch self {
@@ -16,6 +16,8 @@ enum Workload: String, CaseIterable {
         case .w4: return "DCGAN-28: one D update (real + fake) and one G update, batch 64"
         case .w4b: return "WGAN-GP critic update (real + fake + gradient penalty), batch 64"
         case .w5: return "matmul n = 256, 1024, 2048 (GFLOP/s)"
+        case .w7: return "GPT 4 layers x 128, 4 heads, context 64, vocabulary 113, AdamW, clip 1.0, batch 12"
+        case .w8: return "LSTM 2 x 128 over embeddings of 113 tokens, sequence 50, Adam, clip 5.0, batch 50"
         }
     }
 
@@ -49,6 +51,10 @@ enum Workload: String, CaseIterable {
             return wganCriticStep(generator: generator)
         case .w5:
             preconditionFailure("W5 is measured in GFLOP/s, not as a training step")
+        case .w7:
+            return gptStep(generator: generator)
+        case .w8:
+            return lstmStep(generator: generator)
         }
     }
 }
@@ -111,6 +117,49 @@ private func wganCriticStep(generator: RandomGenerator) -> Step {
         let penalty = (norms - 1).squared().mean() * 10
         let loss = critic(Variable(fake)).mean() - critic(Variable(real)).mean() + penalty
         loss.backward()
+        optimizer.step()
+    }
+}
+
+/// Random token windows `[batch, length]` and their targets over a vocabulary of 113 (the fortunes characters).
+private func tokenBatch(batch: Int, length: Int, generator: RandomGenerator) -> (TensorIndices, [Int]) {
+    let x = TensorIndices(shape: [batch, length], values: (0..<(batch * length)).map { _ in Int(generator.nextBelow(113)) })
+    return (x, (0..<(batch * length)).map { _ in Int(generator.nextBelow(113)) })
+}
+
+/// W7: example-text's GPT (token + learned position embeddings, 4 pre-LayerNorm causal blocks with GELU, final
+/// LayerNorm, head tied to the token embedding); one AdamW step (weight decay 0.1) with clipping at 1.0.
+private func gptStep(generator: RandomGenerator) -> Step {
+    let wte = Embedding(numEmbeddings: 113, embeddingDim: 128, generator: generator)
+    let wpe = LearnedPositionalEmbedding(maxPositions: 64, embeddingDim: 128, generator: generator)
+    let encoder = TransformerEncoder(numLayers: 4, norm: LayerNorm(normalizedShape: 128)) {
+        TransformerEncoderLayer(dModel: 128, nhead: 4, dimFeedforward: 512, dropout: 0, activation: .gelu, batchFirst: true,
+                                normFirst: true, generator: generator)
+    }
+    let parameters = wte.parameters() + wpe.parameters() + encoder.parameters()
+    let optimizer = AdamW(parameters, learningRate: 1e-3, weightDecay: 0.1)
+    let (x, y) = tokenBatch(batch: 12, length: 64, generator: generator)
+    return {
+        let h = encoder.forward(wpe(wte(x), offset: 0), isCausal: true).reshaped([12 * 64, 128])
+        optimizer.zeroGrad()
+        crossEntropy(Variable.matmul(h, wte.weight, transposeB: true), y).backward()
+        clipGradNorm(parameters, maxNorm: 1)
+        optimizer.step()
+    }
+}
+
+/// W8: Embedding 113→128, LSTM 2 × 128, Linear 128→113 at every position; one Adam step with clipping at 5.0.
+private func lstmStep(generator: RandomGenerator) -> Step {
+    let embedding = Embedding(numEmbeddings: 113, embeddingDim: 128, generator: generator)
+    let lstm = LSTM(inputSize: 128, hiddenSize: 128, numLayers: 2, batchFirst: true, generator: generator)
+    let head = Linear(128, 113, generator: generator)
+    let parameters = embedding.parameters() + lstm.parameters() + head.parameters()
+    let optimizer = Adam(parameters, learningRate: 2e-3)
+    let (x, y) = tokenBatch(batch: 50, length: 50, generator: generator)
+    return {
+        optimizer.zeroGrad()
+        crossEntropy(head(lstm(embedding(x)).output.reshaped([50 * 50, 128])), y).backward()
+        clipGradNorm(parameters, maxNorm: 5)
         optimizer.step()
     }
 }

@@ -51,6 +51,14 @@ public struct DataError: Error, Equatable, CustomStringConvertible, Sendable {
         case noItems(role: String)
         /// Images of a shape other than the one the data set promises (height, width).
         case wrongImageShape(expected: [Int], found: [Int])
+        /// Text that is not valid UTF-8; `offset` is the position of the first bad byte (from 0).
+        case invalidUTF8(offset: Int)
+        /// Text too short for its use: `count` tokens where at least `needed` are required (a context
+        /// window and its next token).
+        case textTooShort(count: Int, needed: Int)
+        /// A tokenizer file that is not valid JSON, not in the documented format, or inconsistent; the
+        /// string says what was wrong.
+        case invalidTokenizerFile(String)
     }
 
     /// The file or directory concerned.
@@ -109,6 +117,12 @@ public struct DataError: Error, Equatable, CustomStringConvertible, Sendable {
         case .wrongImageShape(let expected, let found):
             what = "images are \(found.map(String.init).joined(separator: "×")), "
                 + "but this data set's images are \(expected.map(String.init).joined(separator: "×"))"
+        case .invalidUTF8(let offset):
+            what = "not valid UTF-8 text: bad byte at offset \(offset)"
+        case .textTooShort(let count, let needed):
+            what = "text too short: \(count) tokens, but at least \(needed) are needed (a context window and its next token)"
+        case .invalidTokenizerFile(let reason):
+            what = "invalid tokenizer file: \(reason)"
         }
         return "\(path): \(what)"
     }

@@ -1,0 +1,123 @@
+import Data
+import ExampleSupport
+import Foundation
+import NN
+import Optim
+
+/// The hyper-parameters of one training run (issue 18's defaults for the GPT: W7; see `TextModel.defaults`).
+struct TrainingConfiguration {
+    var steps = 2000
+    var batchSize = 12
+    var contextLength = 64
+    var learningRate = 1e-3
+    /// Linear warm-up steps, then a cosine down to `learningRate / 10` at the last step (nanoGPT's schedule).
+    var warmupSteps = 100
+    var weightDecay = 0.1
+    var clipNorm = 1.0
+    var betas = (0.9, 0.99)
+    var evalEvery = 200
+    /// The validation windows evaluated each time (spread evenly over the validation text; see `validationWindows`).
+    var evalWindows = 480
+    var seed: UInt64 = 0
+}
+
+/// Trains a ``LanguageModel`` on random windows of the training tokens, measuring the validation loss on a fixed
+/// set of windows.
+final class LanguageModelTrainer {
+    let model: LanguageModel
+    let configuration: TrainingConfiguration
+    let optimizer: AdamW
+    let schedule: LinearWarmup
+    private(set) var trainLosses: [Double] = []
+    private(set) var validationLosses: [(step: Int, loss: Double)] = []
+    private(set) var tokensPerSecond: Double = 0
+
+    init(model: LanguageModel, configuration c: TrainingConfiguration) {
+        self.model = model
+        configuration = c
+        // nanoGPT's groups: weight decay on matrices (weights, embeddings), none on biases and norms.
+        let parameters = model.parameters()
+        optimizer = AdamW(groups: [ParameterGroup(parameters: parameters.filter { $0.rank >= 2 }, weightDecay: c.weightDecay),
+                                   ParameterGroup(parameters: parameters.filter { $0.rank < 2 }, weightDecay: 0)],
+                          learningRate: c.learningRate, betas: c.betas)
+        let warmup = max(min(c.warmupSteps, c.steps - 1), 1)
+        let cosine = CosineAnnealingLR(optimizer, period: max(c.steps - warmup, 1), minimum: c.learningRate / 10)
+        // startFactor 1/(n+1): step k of the warm-up runs at (k+1)/(n+1) of the rate, as nanoGPT's get_lr.
+        schedule = LinearWarmup(optimizer, startFactor: 1 / Double(warmup + 1), totalEpochs: warmup, then: cosine)
+    }
+
+    /// The mean cross-entropy of next-token prediction over `windows`, in batches, without recording.
+    func loss(on windows: [(TensorIndices, TensorIndices)]) -> Double {
+        Graph.noGrad {
+            var total = 0.0
+            for start in stride(from: 0, to: windows.count, by: 48) {
+                let batch = Array(windows[start..<min(start + 48, windows.count)])
+                let (x, y) = (TensorIndices.collate(batch.map(\.0)), TensorIndices.collate(batch.map(\.1)))
+                total += stepLoss(x, y).value.doubles[0] * Double(batch.count)
+            }
+            return total / Double(windows.count)
+        }
+    }
+
+    private func stepLoss(_ x: TensorIndices, _ y: TensorIndices) -> Variable {
+        let logits = model.logits(x)
+        return crossEntropy(logits.reshaped([x.values.count, logits.shape[2]]), y.values)
+    }
+
+    /// Runs the configured steps over random windows of `train`; every `evalEvery` steps (and at the end) the
+    /// loss on `validation`.
+    ///
+    /// - Throws: ``NonFiniteError`` when a loss or gradient stops being finite, before the optimizer uses it.
+    func train(_ train: LanguageModelWindows, validation: [(TensorIndices, TensorIndices)]) throws {
+        let c = configuration
+        let loader = DataLoader(train, batchSize: c.batchSize, shuffle: true, seed: c.seed, dropLast: true)
+        var batches = loader.makeIterator()
+        let progress = ProgressBar(total: c.steps, label: "train", plainEvery: 100)
+        let start = Date()
+        model.train()
+        for step in 1...c.steps {
+            guard let batch = batches.next() ?? { batches = loader.makeIterator(); return batches.next() }() else {
+                preconditionFailure("LanguageModelTrainer: no batch of \(c.batchSize) windows")
+            }
+            let loss = stepLoss(batch.0, batch.1)
+            let value = try NonFiniteCheck.loss(loss, step: step)
+            optimizer.zeroGrad()
+            loss.backward()
+            try NonFiniteCheck.gradients(model.namedParameters(), step: step)
+            clipGradNorm(model.parameters(), maxNorm: c.clipNorm)
+            optimizer.step()
+            schedule.step()
+            trainLosses.append(value)
+            tokensPerSecond = Double(step * c.batchSize * c.contextLength) / Date().timeIntervalSince(start)
+            progress.advance(metrics: ["loss": value, "tok/s": tokensPerSecond])
+            if step % c.evalEvery == 0 || step == c.steps {
+                model.eval()
+                let validationLoss = self.loss(on: validation)
+                model.train()
+                validationLosses.append((step, validationLoss))
+                print(String(format: "step %d: train loss %.4f (mean of the last %d), validation loss %.4f", step,
+                             trainLosses.suffix(c.evalEvery).reduce(0, +) / Double(min(c.evalEvery, trainLosses.count)),
+                             min(c.evalEvery, trainLosses.count), validationLoss))
+            }
+        }
+        model.eval()
+    }
+
+    /// Training loss (mean of 50 steps) and validation loss against the step.
+    func plot(title: String) -> LinePlot {
+        var plot = LinePlot(title: title, xLabel: "step", yLabel: "cross-entropy (nats per token)")
+        plot.add("train (mean of 50 steps)", y: movingAverage(trainLosses, window: 50))
+        plot.add("validation", x: validationLosses.map { Double($0.step) }, y: validationLosses.map(\.loss))
+        return plot
+    }
+}
+
+/// `count` windows of `tokens` spread evenly: the windows of `contextLength` tokens tiling the text, of which
+/// those at indices `j · tiles / count` for `j < count` (all of them when there are fewer). The PyTorch script
+/// evaluates the same windows.
+func validationWindows(_ tokens: [Int], contextLength: Int, count: Int, source: String) throws(DataError)
+    -> [(TensorIndices, TensorIndices)] {
+    let tiles = try LanguageModelWindows(tokens: tokens, contextLength: contextLength, stride: contextLength, source: source)
+    let n = min(count, tiles.count)
+    return (0..<n).map { tiles[$0 * tiles.count / n] }
+}

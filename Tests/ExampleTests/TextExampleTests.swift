@@ -1,0 +1,130 @@
+import Data
+import Foundation
+import NN
+import Testing
+@testable import example_text
+
+/// Runs the example-text binary built next to the tests; returns its exit status, standard output and standard error.
+private func runExample(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("example-text")
+    try #require(FileManager.default.isExecutableFile(atPath: binary.path), "example-text not built next to the tests at \(binary.path)")
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    let output = Pipe(), errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let out = output.fileHandleForReading.readDataToEndOfFile(), err = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+}
+
+private func temporaryDirectory(_ name: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("example-text-\(name)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+@Suite struct TextExampleTests {
+    static let tiny = GPTConfiguration(vocabularySize: 11, contextLength: 8, layers: 2, heads: 2, width: 16)
+
+    /// W7's module tree under PyTorch's names, and its size with the tied head (no separate output matrix).
+    @Test func gptHasPyTorchKeysAndW7Size() {
+        let gpt = GPT(GPTConfiguration(vocabularySize: 113))
+        let keys = Set(gpt.stateDict().keys)
+        for key in ["wte.weight", "wpe.weight", "encoder.layers.0.self_attn.in_proj_weight", "encoder.layers.3.linear2.bias",
+                    "encoder.layers.3.norm2.weight", "encoder.norm.weight", "encoder.norm.bias"] {
+            #expect(keys.contains(key), "missing \(key)")
+        }
+        // Per layer: attention 4·128² + 4·128, MLP 2·4·128² + 4·128 + 128, two norms 4·128; then embeddings and a norm.
+        let perLayer = 4 * 128 * 128 + 4 * 128 + 8 * 128 * 128 + 5 * 128 + 4 * 128
+        #expect(gpt.parameterCount == 4 * perLayer + 113 * 128 + 64 * 128 + 2 * 128)
+        #expect(GPTConfiguration(metadata: gpt.metadata) == gpt.configuration)
+        #expect(GPTConfiguration(metadata: ["model": "lstm"]) == nil)
+    }
+
+    /// W8: PyTorch's keys for an Embedding, a 2-layer LSTM and a Linear head; generation carries the state.
+    @Test func lstmHasPyTorchKeysAndW8Size() {
+        let lstm = CharLSTM(vocabularySize: 113)
+        #expect(Set(lstm.stateDict().keys) == ["embedding.weight", "lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0",
+                                               "lstm.bias_hh_l0", "lstm.weight_ih_l1", "lstm.weight_hh_l1", "lstm.bias_ih_l1",
+                                               "lstm.bias_hh_l1", "head.weight", "head.bias"])
+        #expect(lstm.parameterCount == 113 * 128 + 2 * (2 * 4 * 128 * 128 + 2 * 4 * 128) + 128 * 113 + 113)
+        #expect(CharLSTM(metadata: lstm.metadata)?.metadata == lstm.metadata)
+        // Stepping with the carried state gives the logits of the whole sequence.
+        let tokens = [3, 1, 4, 1, 5]
+        let full = lstm.logits(TensorIndices(shape: [1, 5], values: tokens)).value
+        let first = lstm.logits(TensorIndices(shape: [1, 3], values: Array(tokens[0..<3])), state: nil)
+        let rest = lstm.logits(TensorIndices(shape: [1, 2], values: Array(tokens[3...])), state: first.state)
+        let stepped = Tensor.concatenate([first.logits.value, rest.logits.value], axis: 1)
+        #expect(zip(stepped.doubles, full.doubles).allSatisfy { Swift.abs($0 - $1) < 1e-5 })
+    }
+
+    /// Generation with the key/value cache gives the logits of the whole sequence run at once.
+    @Test func cachedDecodingMatchesTheFullSequence() {
+        let gpt = GPT(Self.tiny, generator: RandomGenerator(seed: 3))
+        let tokens = [1, 5, 2, 9, 9, 0]
+        let full = gpt.logits(TensorIndices(shape: [1, 6], values: tokens)).value
+        let caches = gpt.encoder.makeCaches()
+        var rows = [gpt.logits(next: TensorIndices(shape: [1, 3], values: Array(tokens[0..<3])), caches: caches).value]
+        for t in 3..<6 { rows.append(gpt.logits(next: TensorIndices(shape: [1, 1], values: [tokens[t]]), caches: caches).value) }
+        let stepped = Tensor.concatenate(rows, axis: 1)
+        #expect(stepped.shape == full.shape)
+        #expect(zip(stepped.doubles, full.doubles).allSatisfy { Swift.abs($0 - $1) < 1e-4 })
+        // Past the context the caches restart; generation keeps going and stays in the vocabulary.
+        let generated = gpt.generate(after: [1, 2], count: 20) { logits in logits.indices.max { logits[$0] < logits[$1] }! }
+        #expect(generated.count == 20 && generated.allSatisfy { (0..<11).contains($0) })
+    }
+
+    @Test func samplingHonoursTopKAndTemperature() {
+        let random = RandomGenerator(seed: 1)
+        let logits = [0.0, 3.0, 2.9, -1.0]
+        let draws = (0..<500).map { _ in sampleToken(logits: logits, temperature: 1, topK: 2, generator: random) }
+        #expect(Set(draws) == [1, 2])
+        let cold = (0..<200).map { _ in sampleToken(logits: logits, temperature: 0.01, topK: nil, generator: random) }
+        #expect(cold.allSatisfy { $0 == 1 })
+    }
+
+    @Test func badTextGivesAClearMessageAndFailure() throws {
+        let dir = try temporaryDirectory("bad")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let invalid = dir.appendingPathComponent("latin1.txt"), empty = dir.appendingPathComponent("empty.txt")
+        let short = dir.appendingPathComponent("short.txt")
+        try Foundation.Data([0x63, 0x61, 0x66, 0xE9, 0x0A]).write(to: invalid)   // "café" in Latin-1
+        try Foundation.Data().write(to: empty)
+        try Foundation.Data("just a few words\n".utf8).write(to: short)
+        let out = dir.appendingPathComponent("out").path
+        for (file, message) in [(dir.appendingPathComponent("absent.txt").path, "file not found"),
+                                (invalid.path, "not valid UTF-8 text: bad byte at offset 3"),
+                                (empty.path, "empty file"),
+                                (short.path, "text too short")] {
+            let result = try runExample(["--text", file, "--output-dir", out, "--steps", "1"])
+            #expect(result.status != 0, "\(file)")
+            #expect(result.errors.contains(message) && result.errors.contains(file), "\(result.errors)")
+        }
+        let missing = try runExample(["--text", short.path, "--tokenizer", "bpe", "--vocab-size", "100", "--output-dir", out])
+        #expect(missing.status != 0 && missing.errors.contains("--vocab-size must be at least 256"))
+    }
+
+    /// A few steps on a small text, then generation from the checkpoint and tokenizer it wrote, for both tokenizers.
+    @Test(arguments: [("gpt", "chars"), ("gpt", "bpe"), ("lstm", "chars")])
+    func trainsSavesAndGeneratesFromTheCheckpoint(model: String, tokenizer: String) throws {
+        let dir = try temporaryDirectory(model + "-" + tokenizer)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let text = dir.appendingPathComponent("text.txt")
+        try Foundation.Data(String(repeating: "The quick brown fox jumps over the lazy dog. Naïve café!\n", count: 12).utf8).write(to: text)
+        let out = dir.appendingPathComponent("out").path
+        let train = try runExample(["--model", model, "--text", text.path, "--tokenizer", tokenizer, "--vocab-size", "280", "--steps", "3",
+                                    "--batch-size", "2", "--context", "8", "--eval-every", "2", "--sample-tokens", "5",
+                                    "--output-dir", out, "--threads", "1"])
+        #expect(train.status == 0, "\(train.errors)")
+        #expect(train.output.contains("validation loss") && train.output.contains("tokens/s"))
+        for file in ["model.safetensors", "tokenizer.json", "losses.png"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)")
+        }
+        let generated = try runExample(["--generate", "12", "--checkpoint", out + "/model.safetensors", "--prompt", "The", "--top-k", "3"])
+        #expect(generated.status == 0, "\(generated.errors)")
+        #expect(generated.output.contains("12 tokens in") && generated.output.contains("The"))
+    }
+}

@@ -131,7 +131,7 @@ enum AttentionKernels {
                     row.update(repeating: 0, count: w)
                     continue
                 }
-                SoftmaxKernels.exponentials(UnsafePointer(row), minus: m, row, w)
+                SoftmaxKernels.exponentiate(row, minus: m, w)
                 let correction = previous == m ? 1 : T.exp(previous - m)
                 rowSum[r] = rowSum[r] * correction + ReductionKernels.laneSum(UnsafePointer(row), w)
                 rowMax[r] = m
@@ -204,7 +204,7 @@ enum AttentionKernels {
                                 mask(row, layout, x, problem: b, query: i, firstKey: j0, width: w)
                                 let lse = logSumExp[b * tq + i]
                                 if lse == -T.infinity { row.update(repeating: 0, count: w) }
-                                else { SoftmaxKernels.exponentials(UnsafePointer(row), minus: lse, row, w) }
+                                else { SoftmaxKernels.exponentiate(row, minus: lse, w) }
                             }
                             var weights = UnsafePointer(p)
                             if let dropout = x.dropout {

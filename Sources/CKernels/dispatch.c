@@ -77,3 +77,12 @@ void ck_transpose_f32(ptrdiff_t rows, ptrdiff_t columns, const float *source, pt
                       ptrdiff_t destinationStride) {
     CK_DISPATCH(ck_transpose_f32, rows, columns, source, sourceStride, destination, destinationStride)
 }
+
+void ck_attention_softmax_step_f32(float *scores, ptrdiff_t rows, ptrdiff_t width, float *rowMax, float *rowSum,
+                                   float *correction) {
+    CK_DISPATCH(ck_attention_softmax_step_f32, scores, rows, width, rowMax, rowSum, correction)
+}
+
+void ck_attention_exp_rows_f32(float *scores, ptrdiff_t rows, ptrdiff_t width, const float *shift) {
+    CK_DISPATCH(ck_attention_exp_rows_f32, scores, rows, width, shift)
+}

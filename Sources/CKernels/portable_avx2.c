@@ -9,6 +9,7 @@
 #include "moments_portable.h"
 #include "planes_portable.h"
 #include "pooling_portable.h"
+#include "rownorm_portable.h"
 #include "transpose_portable.h"
 #pragma clang attribute pop
 #endif

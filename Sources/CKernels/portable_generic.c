@@ -7,4 +7,5 @@
 #include "moments_portable.h"
 #include "planes_portable.h"
 #include "pooling_portable.h"
+#include "rownorm_portable.h"
 #include "transpose_portable.h"

@@ -150,4 +150,22 @@ void ck_attention_softmax_step_f32(float *scores, ptrdiff_t rows, ptrdiff_t widt
 /// becomes `exp(row − shift[r])`, or 0 where `shift[r] = −∞` (a row whose keys are all hidden).
 void ck_attention_exp_rows_f32(float *scores, ptrdiff_t rows, ptrdiff_t width, const float *shift);
 
+/// Layer normalisation (`centered` nonzero) or RMS normalisation of `rows` contiguous Float rows of `d`: per row
+/// `μ = Σx/d` (0 when not centred) and `invstd = 1/√(Σ(x − μ)²/d + ε)` summed in Double and written to `mean[r]`
+/// and `inverseStd[r]`, then `y = (x − μ)·invstd·w + b` in Float (without `w` or `b` where NULL).
+void ck_row_norm_f32(const float *x, float *y, ptrdiff_t rows, ptrdiff_t d, double eps, const float *weight,
+                     const float *bias, int centered, double *mean, double *inverseStd);
+
+/// The input gradient of ``ck_row_norm_f32`` for output gradient `g`: with `gw = g·w` (`g` where `weight` is NULL)
+/// and `x̂ = (x − μ)·invstd`, `∂x = invstd·(gw − mean(gw) − x̂·mean(gw·x̂))` (no `mean(gw)` term when not centred);
+/// the row means summed in Double.
+void ck_row_norm_input_gradient_f32(const float *g, const float *x, const float *weight, float *gx, ptrdiff_t rows,
+                                    ptrdiff_t d, int centered, const double *mean, const double *inverseStd);
+
+/// The weight and bias gradients of ``ck_row_norm_f32`` for columns `start ..< start + count`: `∂w = Σ_rows g·x̂` and
+/// `∂b = Σ_rows g`, in Double, rows added in order (either destination may be NULL).
+void ck_row_norm_parameter_gradients_f32(const float *g, const float *x, ptrdiff_t rows, ptrdiff_t d, const double *mean,
+                                         const double *inverseStd, ptrdiff_t start, ptrdiff_t count,
+                                         double *weightGradient, double *biasGradient);
+
 #endif

@@ -163,8 +163,28 @@ def attention(t, backward):
 for _t in (64, 256, 1024):
     CASES[f"attention-t{_t}-fwd"] = attention(_t, False)
     CASES[f"attention-t{_t}-fwd-bwd"] = attention(_t, True)
+
+
+def causal_attention(t):
+    """F.scaled_dot_product_attention(..., is_causal=True) on q, k, v of (12, 4, t, 32), forward and backward."""
+    def make():
+        shape = (12, 4, t, 32)
+        q, k, v = (torch.randn(shape, requires_grad=True) for _ in range(3))
+        seed = torch.randn(shape)
+
+        def call():
+            F.scaled_dot_product_attention(q, k, v, is_causal=True).backward(seed)
+            q.grad = k.grad = v.grad = None
+        return call
+    return make
+
+
+for _t in (64, 256):
+    CASES[f"attention-t{_t}-causal-fwd-bwd"] = causal_attention(_t)
+
 CASES["layernorm-4096x128-fwd"] = forward((4096, 128), lambda: nn.LayerNorm(128))
 CASES["layernorm-4096x128-fwd-bwd"] = forward_backward((4096, 128), True, lambda: nn.LayerNorm(128))
+CASES["layernorm-768x128-fwd-bwd"] = forward_backward((768, 128), True, lambda: nn.LayerNorm(128))
 
 
 def main():

@@ -77,3 +77,29 @@ void ck_transpose_f32(ptrdiff_t rows, ptrdiff_t columns, const float *source, pt
                       ptrdiff_t destinationStride) {
     CK_DISPATCH(ck_transpose_f32, rows, columns, source, sourceStride, destination, destinationStride)
 }
+
+void ck_attention_softmax_step_f32(float *scores, ptrdiff_t rows, ptrdiff_t width, float *rowMax, float *rowSum,
+                                   float *correction) {
+    CK_DISPATCH(ck_attention_softmax_step_f32, scores, rows, width, rowMax, rowSum, correction)
+}
+
+void ck_attention_exp_rows_f32(float *scores, ptrdiff_t rows, ptrdiff_t width, const float *shift) {
+    CK_DISPATCH(ck_attention_exp_rows_f32, scores, rows, width, shift)
+}
+
+void ck_row_norm_f32(const float *x, float *y, ptrdiff_t rows, ptrdiff_t d, double eps, const float *weight,
+                     const float *bias, int centered, double *mean, double *inverseStd) {
+    CK_DISPATCH(ck_row_norm_f32, x, y, rows, d, eps, weight, bias, centered, mean, inverseStd)
+}
+
+void ck_row_norm_input_gradient_f32(const float *g, const float *x, const float *weight, float *gx, ptrdiff_t rows,
+                                    ptrdiff_t d, int centered, const double *mean, const double *inverseStd) {
+    CK_DISPATCH(ck_row_norm_input_gradient_f32, g, x, weight, gx, rows, d, centered, mean, inverseStd)
+}
+
+void ck_row_norm_parameter_gradients_f32(const float *g, const float *x, ptrdiff_t rows, ptrdiff_t d, const double *mean,
+                                         const double *inverseStd, ptrdiff_t start, ptrdiff_t count,
+                                         double *weightGradient, double *biasGradient) {
+    CK_DISPATCH(ck_row_norm_parameter_gradients_f32, g, x, rows, d, mean, inverseStd, start, count, weightGradient,
+                biasGradient)
+}

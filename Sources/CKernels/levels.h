@@ -25,6 +25,19 @@
     void ck_sgemm_gathered_##L(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *const *aRows, \
                                const int32_t *aOffsets, const float *b, ptrdiff_t ldb, float beta, float *c,  \
                                ptrdiff_t ldc, float *const *cRows);                                           \
+    void ck_attention_softmax_step_f32_##L(float *scores, ptrdiff_t rows, ptrdiff_t width, float *rowMax,     \
+                                           float *rowSum, float *correction);                               \
+    void ck_attention_exp_rows_f32_##L(float *scores, ptrdiff_t rows, ptrdiff_t width, const float *shift);   \
+    void ck_row_norm_f32_##L(const float *x, float *y, ptrdiff_t rows, ptrdiff_t d, double eps,              \
+                             const float *weight, const float *bias, int centered, double *mean,             \
+                             double *inverseStd);                                                            \
+    void ck_row_norm_input_gradient_f32_##L(const float *g, const float *x, const float *weight, float *gx,  \
+                                            ptrdiff_t rows, ptrdiff_t d, int centered, const double *mean,   \
+                                            const double *inverseStd);                                       \
+    void ck_row_norm_parameter_gradients_f32_##L(const float *g, const float *x, ptrdiff_t rows, ptrdiff_t d, \
+                                                 const double *mean, const double *inverseStd,               \
+                                                 ptrdiff_t start, ptrdiff_t count, double *weightGradient,   \
+                                                 double *biasGradient);                                      \
     void ck_transpose_f32_##L(ptrdiff_t rows, ptrdiff_t columns, const float *source, ptrdiff_t sourceStride, \
                               float *destination, ptrdiff_t destinationStride);
 

@@ -4,10 +4,12 @@
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #define CK_LEVEL(name) name##_avx2
 #define CK_LEVEL_ISA CK_ISA_AVX2
+#include "attention_portable.h"
 #include "gemm_portable.h"
 #include "moments_portable.h"
 #include "planes_portable.h"
 #include "pooling_portable.h"
+#include "rownorm_portable.h"
 #include "transpose_portable.h"
 #pragma clang attribute pop
 #endif

@@ -148,6 +148,8 @@ private func pattern(_ shape: [Int], _ bits: String) -> Tensor {
 
     @Test func routeChoiceIsMadeBySize() {
         #expect(AttentionRoute.choose(queries: 64, keys: 64) == .materialized)
+        #expect(AttentionRoute.choose(queries: 64, keys: 64, isCausal: true) == .blockwise(queries: AttentionRoute.causalQueries, keys: 64))
+        #expect(AttentionRoute.choose(queries: AttentionRoute.causalQueries, keys: 64, isCausal: true) == .materialized)
         if case .blockwise = AttentionRoute.choose(queries: 1024, keys: 1024) {} else { Issue.record("T = 1024 should be blockwise") }
         #expect(AttentionRoute.blockwise(queries: 64, keys: 128).blocks(tq: 10, tk: 300) == (10, 128))
         #expect(AttentionRoute.materialized.blocks(tq: 0, tk: 0) == (1, 1))

@@ -7,7 +7,7 @@ import Testing
 
 /// A kernel check that runs at the calling thread's instruction-set level.
 enum KernelCheck: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case products, packedProducts, gatheredProducts, transposes, productRoute, convolutionRoutes, maxPooling
+    case products, packedProducts, gatheredProducts, transposes, productRoute, convolutionRoutes, maxPooling, attentionRows
 
     var testDescription: String { rawValue }
 
@@ -28,6 +28,10 @@ enum KernelCheck: String, CaseIterable, CustomTestStringConvertible, Sendable {
                 tests.everyKernelKeepsTheFirstTieAndTheLastNaN()
                 tests.handCheckedTiesAndNaNsOnEachKernel()
                 tests.largeInputsSplitOverThreadsAgreeWithTheNaiveLoops()
+            case .attentionRows:
+                AttentionKernelTests.exponentialsMatchLibm()
+                AttentionKernelTests.softmaxStepKeepsTheRunningState()
+                AttentionKernelTests.floatAttentionMatchesDouble()
             }
         }
     }

@@ -1,7 +1,8 @@
 import Testing
 @testable import NN
 
-// BatchNorm's moments kernel (CKernels' ck_channel_moments_f32) at every instruction-set level this process has;
+// BatchNorm's moments kernel (CKernels' ck_channel_moments_f32) and the row normalisation kernels (ck_row_norm_*) at
+// every instruction-set level this process has;
 // a level the CPU lacks, or that AUTOGRAD_ISA caps away, is skipped with the reason.
 
 /// The Float BatchNorm checks, run with the kernels capped at `level`.
@@ -23,4 +24,26 @@ private func checkBatchNormKernels(at level: InstructionSet) {
     func avx2() { checkBatchNormKernels(at: .avx2) }
 
     @Test func generic() { checkBatchNormKernels(at: .generic) }
+}
+
+/// The Float LayerNorm / RMSNorm checks, run with the kernels capped at `level`.
+private func checkRowNormKernels(at level: InstructionSet) {
+    InstructionSet.withCap(level) {
+        #expect(InstructionSet.active == level)
+        let tests = RowNormalizationTests()
+        tests.forwardMatchesTheComposedFormula(dtype: .float32)
+        tests.fusedBackwardMatchesTheComposedGradients(dtype: .float32)
+        tests.floatStatisticsStayAccurateFarFromZero()
+        tests.rmsNormDefaultEpsIsTheDtypesMachineEpsilon()
+    }
+}
+
+@Suite struct RowNormKernelLevelTests {
+    @Test(.enabled(if: InstructionSet.available >= .avx512, "no AVX-512 level here: the CPU lacks it or AUTOGRAD_ISA caps it"))
+    func avx512() { checkRowNormKernels(at: .avx512) }
+
+    @Test(.enabled(if: InstructionSet.available >= .avx2, "no AVX2 level here: the CPU lacks it or AUTOGRAD_ISA caps it"))
+    func avx2() { checkRowNormKernels(at: .avx2) }
+
+    @Test func generic() { checkRowNormKernels(at: .generic) }
 }

@@ -249,12 +249,27 @@ private func attentionCases(_ t: Int) -> [MicroCase] {
     ]
 }
 
+/// The causal forward + backward of ``attentionCases(_:)``'s shape: a GPT block's attention (example-text trains
+/// T = 64, batch 12, 4 heads of 32).
+private func causalAttentionCase(_ t: Int) -> MicroCase {
+    let shape = [12, 4, t, 32]
+    return MicroCase(id: "attention-t\(t)-causal-fwd-bwd", shape: "\(shape)", work: .flops(attentionFlops(t) * 3.5 / 2)) {
+        let q = randn(shape, requiresGrad: true), k = randn(shape, requiresGrad: true), v = randn(shape, requiresGrad: true)
+        let seed = randn(shape).value
+        return {
+            Variable.scaledDotProductAttention(query: q, key: k, value: v, isCausal: true).backward(seed: seed)
+            for x in [q, k, v] { x.zeroGrad() }
+        }
+    }
+}
+
 extension MicroCase {
-    static let attention: [MicroCase] = [64, 256, 1024].flatMap(attentionCases)
+    static let attention: [MicroCase] = [64, 256, 1024].flatMap(attentionCases) + [64, 256].map(causalAttentionCase)
 
     static let layerNorm: [MicroCase] = [
         forward("layernorm-4096x128-fwd", [4096, 128], work: .bytes(2 * 4096 * 128 * float32Bytes)) { LayerNorm(normalizedShape: 128) },
         forwardBackward("layernorm-4096x128-fwd-bwd", [4096, 128], inputGrad: true, work: nil) { LayerNorm(normalizedShape: 128) },
+        forwardBackward("layernorm-768x128-fwd-bwd", [768, 128], inputGrad: true, work: nil) { LayerNorm(normalizedShape: 128) },
     ]
     /// A 2-layer LSTM of 128 units on 50 steps of a batch of 50 (input 128). Forward: per layer the input projection and
     /// the recurrent products, 2·T·B·4H·(I + H) FLOP; backward (the input needs no gradient): the weight gradients of

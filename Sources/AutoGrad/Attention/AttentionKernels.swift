@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 // Raw-pointer loops behind the fused attention op. Each problem's scores are made a block at a time: a product
@@ -5,9 +6,13 @@ import Foundation
 // running row maximum (the online softmax: earlier output rows are rescaled when the maximum grows), and the block's
 // weights multiplied into the output with `P_blk · v_blk`. The backward makes the same blocks again from q, k and
 // the saved per-row log-sum-exp instead of keeping the weights. Products go through `gemm` (one call per block,
-// on the calling thread inside a split loop); the problems (and in the forward, their query blocks) split over
-// the thread pool. Results never depend on the thread count: each output row is written by one thread, always
-// with the same blocks.
+// on the calling thread inside a split loop), every one with both operands untransposed: kᵀ, vᵀ and the blocks'
+// transposes are copied into scratch first (a small fraction of a product's work), because small Float products of
+// that form run CKernels' unpacked kernel, while a transposed operand sends them to OpenBLAS, which packs both
+// operands and zeroes `c` in a separate pass (measured: half the time of attention-t64-fwd-bwd went to that). The
+// softmax rows of Float blocks run CKernels' attention kernels (eight-lane exponentials with FMA). The problems
+// (and in the forward, their query blocks) split over the thread pool. Results never depend on the thread count:
+// each output row is written by one thread, always with the same blocks.
 
 /// How one problem's scores are processed: every key at once, or in blocks. The choice is made in one place,
 /// ``choose(queries:keys:)``, from measurements; tests force either route.
@@ -26,10 +31,21 @@ enum AttentionRoute: Equatable, Sendable {
     /// 130 / 136; T = 1024 forward 868 / 879, forward+backward 2341 / 2118. So whole score rows up to 256 × 256, blocks
     /// above, where the materialised scratch (4 MiB per thread at 1024) stops fitting in cache. Figures this noisy
     /// deserve a rerun on a quiet machine before the threshold is tuned further.
-    static func choose(queries: Int, keys: Int) -> AttentionRoute {
+    ///
+    /// Causal problems of that size take whole key rows too, but blocks of ``causalQueries`` queries: a block sees
+    /// only the keys up to its last query, so the products and exponentials right of the diagonal are skipped
+    /// (T = 64: 5/8 of the work instead of all of it). Measured, `[12, 4, T, 32]` causal forward+backward, 1 thread,
+    /// load 7 on 2 cores, fastest of 30 samples in three alternating runs (µs): T = 64, queries per block 64 (whole
+    /// problem) / 32 / 16: 2485–2835 / 1924–2701 / 1896–3453; T = 256, 256 / 64 / 32 / 16: 74555–85558 /
+    /// 29376–51331 / 36621–49932 / 27680–46845.
+    static func choose(queries: Int, keys: Int, isCausal: Bool = false) -> AttentionRoute {
         if let forced { return forced }
-        return queries * keys <= 256 * 256 ? .materialized : standardBlocks
+        guard queries * keys <= 256 * 256 else { return standardBlocks }
+        return isCausal && queries > causalQueries ? .blockwise(queries: causalQueries, keys: keys) : .materialized
     }
+
+    /// Queries per block of a causal problem on the whole-rows route.
+    static let causalQueries = 32
 
     /// The blocks of the blockwise route: 64 × 128 Float scores (32 KiB) stay in L1/L2 beside the operands' rows.
     static let standardBlocks = AttentionRoute.blockwise(queries: 64, keys: 128)
@@ -83,6 +99,49 @@ enum AttentionKernels {
         }
     }
 
+    /// One key block of the running softmax over `rows` rows of `width` scores, in place (see
+    /// `ck_attention_softmax_step_f32`): the rows become `exp(score − m)` with `m` the new running maximum, and
+    /// `correction[r]` the factor by which what earlier blocks added must be scaled.
+    @inline(__always)
+    static func softmaxStep<T: TensorScalar & SIMDScalar>(_ scores: UnsafeMutablePointer<T>, rows: Int, width: Int,
+                                                          rowMax: UnsafeMutablePointer<T>, rowSum: UnsafeMutablePointer<T>,
+                                                          correction: UnsafeMutablePointer<T>) {
+        if T.self == Float.self {
+            ck_attention_softmax_step_f32(scores.reinterpreted(as: Float.self), rows, width, rowMax.reinterpreted(as: Float.self),
+                                          rowSum.reinterpreted(as: Float.self), correction.reinterpreted(as: Float.self))
+            return
+        }
+        for r in 0..<rows {
+            let row = scores + r * width, previous = rowMax[r]
+            let m = Swift.max(previous, ReductionKernels.laneExtremum(UnsafePointer(row), width, largest: true))
+            guard m != -T.infinity else {
+                // Every key so far is hidden: the row's weights are 0 and the running state stays empty.
+                row.update(repeating: 0, count: width)
+                correction[r] = 1
+                continue
+            }
+            SoftmaxKernels.exponentiate(row, minus: m, width)
+            let c = previous == m ? 1 : T.exp(previous - m)
+            rowSum[r] = rowSum[r] * c + ReductionKernels.laneSum(UnsafePointer(row), width)
+            rowMax[r] = m
+            correction[r] = c
+        }
+    }
+
+    /// Rows `r < rows` of `width` scores become `exp(score − shift[r])` in place, or 0 where `shift[r] = −∞`.
+    @inline(__always)
+    static func exponentiateRows<T: TensorScalar>(_ scores: UnsafeMutablePointer<T>, rows: Int, width: Int, minus shift: UnsafePointer<T>) {
+        if T.self == Float.self {
+            ck_attention_exp_rows_f32(scores.reinterpreted(as: Float.self), rows, width, shift.reinterpreted(as: Float.self))
+            return
+        }
+        for r in 0..<rows {
+            let row = scores + r * width
+            if shift[r] == -T.infinity { row.update(repeating: 0, count: width) }
+            else { SoftmaxKernels.exponentiate(row, minus: shift[r], width) }
+        }
+    }
+
     /// The output `[batch, tq, ev]` and per-row `log Σ exp(scores)` `[batch, tq]` (−∞ for a row whose keys are all
     /// masked; its output row is 0, as PyTorch gives).
     static func forward<T: TensorScalar & SIMDScalar>(_ layout: AttentionLayout, _ x: AttentionOperands<T>, route: AttentionRoute,
@@ -91,22 +150,25 @@ enum AttentionKernels {
         let queryBlocks = (layout.tq + qb - 1) / qb
         let work = layout.batch * layout.tq * layout.tk * (layout.e + layout.ev)
         Parallel.forEachPart(layout.batch * queryBlocks, work: work) { items in
-            withUnsafeTemporaryAllocation(of: T.self, capacity: qb * kb + 2 * qb) { scratch in
-                let scores = scratch.baseAddress!, rowMax = scores + qb * kb, rowSum = rowMax + qb
+            withUnsafeTemporaryAllocation(of: T.self, capacity: qb * kb + layout.e * kb + 3 * qb) { scratch in
+                let scores = scratch.baseAddress!, keysT = scores + qb * kb, rowMax = keysT + layout.e * kb
+                let rowSum = rowMax + qb, correction = rowSum + qb
                 for item in items {
                     let b = item / queryBlocks, i0 = item % queryBlocks * qb
                     forwardBlock(layout, x, problem: b, firstQuery: i0, rows: Swift.min(qb, layout.tq - i0), keyBlock: kb,
-                                 scores: scores, rowMax: rowMax, rowSum: rowSum, output: output, logSumExp: logSumExp)
+                                 scores: scores, keysT: keysT, rowMax: rowMax, rowSum: rowSum, correction: correction,
+                                 output: output, logSumExp: logSumExp)
                 }
             }
         }
     }
 
-    /// Queries `i0 ..< i0 + n` of problem `b`, over key blocks of `kb`.
+    /// Queries `i0 ..< i0 + n` of problem `b`, over key blocks of `kb` (`keysT` holds `e × kb` scratch for a block's kᵀ).
     @inline(__always)
     private static func forwardBlock<T: TensorScalar & SIMDScalar>(
         _ layout: AttentionLayout, _ x: AttentionOperands<T>, problem b: Int, firstQuery i0: Int, rows n: Int, keyBlock kb: Int,
-        scores: UnsafeMutablePointer<T>, rowMax: UnsafeMutablePointer<T>, rowSum: UnsafeMutablePointer<T>,
+        scores: UnsafeMutablePointer<T>, keysT: UnsafeMutablePointer<T>, rowMax: UnsafeMutablePointer<T>,
+        rowSum: UnsafeMutablePointer<T>, correction: UnsafeMutablePointer<T>,
         output: UnsafeMutablePointer<T>, logSumExp: UnsafeMutablePointer<T>
     ) {
         let (tq, tk, e, ev) = (layout.tq, layout.tk, layout.e, layout.ev)
@@ -119,28 +181,20 @@ enum AttentionKernels {
         var j0 = 0
         while j0 < keyEnd {
             let w = Swift.min(kb, keyEnd - j0)
-            gemm(transposeA: false, transposeB: true, m: n, n: w, k: e, alpha: T(layout.scale), q, lda: e, k + j0 * e, ldb: e,
+            transposeMatrix(rows: w, columns: e, k + j0 * e, stride: e, into: keysT, stride: w)
+            gemm(transposeA: false, transposeB: false, m: n, n: w, k: e, alpha: T(layout.scale), q, lda: e, UnsafePointer(keysT), ldb: w,
                  beta: 0, scores, ldc: w)
-            for r in 0..<n {
-                let row = scores + r * w, i = i0 + r
-                mask(row, layout, x, problem: b, query: i, firstKey: j0, width: w)
-                let previous = rowMax[r]
-                let m = Swift.max(previous, ReductionKernels.laneExtremum(UnsafePointer(row), w, largest: true))
-                if m == -T.infinity {
-                    // Every key so far is masked: the row's weights are 0 and the running state stays empty.
-                    row.update(repeating: 0, count: w)
-                    continue
-                }
-                SoftmaxKernels.exponentials(UnsafePointer(row), minus: m, row, w)
-                let correction = previous == m ? 1 : T.exp(previous - m)
-                rowSum[r] = rowSum[r] * correction + ReductionKernels.laneSum(UnsafePointer(row), w)
-                rowMax[r] = m
-                if correction != 1 {
-                    let out = o + r * ev
-                    for c in 0..<ev { out[c] *= correction }
-                }
-                if let dropout = x.dropout {
-                    let d = dropout + (b * tq + i) * tk + j0
+            if x.mask != nil || (layout.isCausal && j0 + w - 1 > i0) {
+                for r in 0..<n { mask(scores + r * w, layout, x, problem: b, query: i0 + r, firstKey: j0, width: w) }
+            }
+            softmaxStep(scores, rows: n, width: w, rowMax: rowMax, rowSum: rowSum, correction: correction)
+            for r in 0..<n where correction[r] != 1 {
+                let out = o + r * ev, c = correction[r]
+                for col in 0..<ev { out[col] *= c }
+            }
+            if let dropout = x.dropout {
+                for r in 0..<n {
+                    let row = scores + r * w, d = dropout + (b * tq + i0 + r) * tk + j0
                     for c in 0..<w { row[c] *= d[c] }
                 }
             }
@@ -174,14 +228,18 @@ enum AttentionKernels {
         let (qb, kb) = route.blocks(tq: tq, tk: tk)
         let wantsScores = queryGradient != nil || keyGradient != nil
         let work = layout.batch * tq * tk * (2 * e + 2 * ev)
+        let blockScratch = qb * kb, scratchCount = 4 * blockScratch + tk * (e + ev) + tq
         // Keys' and values' gradients add up over every query block, so a problem stays on one thread.
         Parallel.forEachPart(layout.batch, work: work) { problems in
-            withUnsafeTemporaryAllocation(of: T.self, capacity: 3 * qb * kb + tq) { scratch in
-                let p = scratch.baseAddress!, dp = p + qb * kb, dropped = dp + qb * kb, rowDot = dropped + qb * kb
+            withUnsafeTemporaryAllocation(of: T.self, capacity: scratchCount) { scratch in
+                let p = scratch.baseAddress!, dp = p + blockScratch, dropped = dp + blockScratch, transposed = dropped + blockScratch
+                let keysT = transposed + blockScratch, valuesT = keysT + tk * e, rowDot = valuesT + tk * ev
                 for b in problems {
                     let q = x.query + layout.queryOffsets[b], k = x.key + layout.keyOffsets[b], v = x.value + layout.valueOffsets[b]
-                    let gb = g + b * tq * ev
+                    let gb = g + b * tq * ev, lse = logSumExp + b * tq
+                    transposeMatrix(rows: tk, columns: e, k, stride: e, into: keysT, stride: tk)
                     if wantsScores {
+                        transposeMatrix(rows: tk, columns: ev, v, stride: ev, into: valuesT, stride: tk)
                         // D_i = Σ_c g_ic·o_ic = Σ_j P_ij·∂P_ij: the softmax's row term, from the output instead of the weights.
                         let ob = output + b * tq * ev
                         for i in 0..<tq {
@@ -197,15 +255,12 @@ enum AttentionKernels {
                         var j0 = 0
                         while j0 < keyEnd {
                             let w = Swift.min(kb, keyEnd - j0)
-                            gemm(transposeA: false, transposeB: true, m: n, n: w, k: e, alpha: T(layout.scale), q + i0 * e, lda: e,
-                                 k + j0 * e, ldb: e, beta: 0, p, ldc: w)
-                            for r in 0..<n {
-                                let row = p + r * w, i = i0 + r
-                                mask(row, layout, x, problem: b, query: i, firstKey: j0, width: w)
-                                let lse = logSumExp[b * tq + i]
-                                if lse == -T.infinity { row.update(repeating: 0, count: w) }
-                                else { SoftmaxKernels.exponentials(UnsafePointer(row), minus: lse, row, w) }
+                            gemm(transposeA: false, transposeB: false, m: n, n: w, k: e, alpha: T(layout.scale), q + i0 * e, lda: e,
+                                 keysT + j0, ldb: tk, beta: 0, p, ldc: w)
+                            if x.mask != nil || (layout.isCausal && j0 + w - 1 > i0) {
+                                for r in 0..<n { mask(p + r * w, layout, x, problem: b, query: i0 + r, firstKey: j0, width: w) }
                             }
+                            exponentiateRows(p, rows: n, width: w, minus: lse + i0)
                             var weights = UnsafePointer(p)
                             if let dropout = x.dropout {
                                 for r in 0..<n {
@@ -215,13 +270,14 @@ enum AttentionKernels {
                                 weights = UnsafePointer(dropped)
                             }
                             if let gv = valueGradient, ev > 0 {
-                                gemm(transposeA: true, transposeB: false, m: w, n: ev, k: n, alpha: 1, weights, lda: w,
+                                transposeMatrix(rows: n, columns: w, weights, stride: w, into: transposed, stride: n)
+                                gemm(transposeA: false, transposeB: false, m: w, n: ev, k: n, alpha: 1, UnsafePointer(transposed), lda: n,
                                      gb + i0 * ev, ldb: ev, beta: 1, gv + (b * tk + j0) * ev, ldc: ev)
                             }
                             if wantsScores {
                                 if ev > 0 {
-                                    gemm(transposeA: false, transposeB: true, m: n, n: w, k: ev, alpha: 1, gb + i0 * ev, lda: ev,
-                                         v + j0 * ev, ldb: ev, beta: 0, dp, ldc: w)
+                                    gemm(transposeA: false, transposeB: false, m: n, n: w, k: ev, alpha: 1, gb + i0 * ev, lda: ev,
+                                         valuesT + j0, ldb: tk, beta: 0, dp, ldc: w)
                                 } else {
                                     dp.update(repeating: 0, count: n * w)
                                 }
@@ -240,8 +296,9 @@ enum AttentionKernels {
                                          lda: w, k + j0 * e, ldb: e, beta: 1, gq + (b * tq + i0) * e, ldc: e)
                                 }
                                 if let gk = keyGradient {
-                                    gemm(transposeA: true, transposeB: false, m: w, n: e, k: n, alpha: T(layout.scale), UnsafePointer(dp),
-                                         lda: w, q + i0 * e, ldb: e, beta: 1, gk + (b * tk + j0) * e, ldc: e)
+                                    transposeMatrix(rows: n, columns: w, UnsafePointer(dp), stride: w, into: transposed, stride: n)
+                                    gemm(transposeA: false, transposeB: false, m: w, n: e, k: n, alpha: T(layout.scale),
+                                         UnsafePointer(transposed), lda: n, q + i0 * e, ldb: e, beta: 1, gk + (b * tk + j0) * e, ldc: e)
                                 }
                             }
                             j0 += w

@@ -41,7 +41,8 @@ extension Variable {
                                                  attentionMask: AttentionMask? = nil, isCausal: Bool = false,
                                                  dropoutProbability: Double = 0, scale: Double? = nil,
                                                  generator: RandomGenerator = .global) -> Variable {
-        let route = AttentionRoute.choose(queries: query.shape.dropLast().last ?? 0, keys: key.shape.dropLast().last ?? 0)
+        let route = AttentionRoute.choose(queries: query.shape.dropLast().last ?? 0, keys: key.shape.dropLast().last ?? 0,
+                                          isCausal: isCausal)
         return ScaledDotProductAttention(mask: attentionMask, isCausal: isCausal, dropoutProbability: dropoutProbability,
                                          scale: scale, generator: generator, route: route)(query, key, value)
     }
@@ -57,7 +58,7 @@ final class ScaledDotProductAttention: Op {
     let dropoutProbability: Double
     let scale: Double?
     let generator: RandomGenerator
-    /// The blocking of the scores; forced by tests, else ``AttentionRoute/choose(queries:keys:)``.
+    /// The blocking of the scores; forced by tests, else ``AttentionRoute/choose(queries:keys:isCausal:)``.
     let route: AttentionRoute
 
     /// Set by ``forward(_:)``: the layout, each row's `log Σ exp(scores)` `[batch, tq]`, and the dropout

@@ -2,13 +2,14 @@
 #define CKERNELS_H
 // Loops that Swift's baseline x86-64 code (SSE2, four Float lanes) runs slowly: the optimisers' elementwise
 // loops, a Float matrix product with in-place, gathered and by-row operands, a transpose, im2col/col2im,
-// BatchNorm's moments and 2×2 max pooling. Every kernel exists at three instruction-set levels — AVX-512,
+// BatchNorm's moments, 2×2 max pooling, attention's softmax rows and layer/RMS normalisation of rows. Every kernel exists at three instruction-set levels — AVX-512,
 // AVX2 + FMA, and generic C that the compiler vectorises for any target (aarch64 included) — and every entry
 // point below runs at this thread's active level (``ck_isa_active``), chosen in one place (cpu.c) from the
 // CPU's features, the `AUTOGRAD_ISA` cap and a thread's own cap. The AVX-512 code is written with
 // intrinsics (gemm.c, planes.c, transpose.c, moments.c, pooling.c); the other two levels are one portable
 // source per family (*_portable.h, clang's vector extensions), all built twice (portable_avx2.c,
-// portable_generic.c).
+// portable_generic.c). The attention rows and row norms have no intrinsics: their portable source is built a
+// third time with the AVX-512 target (attention.c, rownorm.c).
 //
 // Swift has no way to build one function for several instruction sets. The optimiser loops divide and
 // take square roots per element, and the divider and square-root unit are four times as wide with
@@ -137,5 +138,35 @@ void ck_sgemm_gathered(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const
 /// A convolution passes pointers into its input instead of copying the windows into a column matrix.
 void ck_sgemm_rows(int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a, ptrdiff_t lda,
                    const float *const *bRows, float beta, float *c, ptrdiff_t ldc);
+
+/// One block of keys of attention's running (online) softmax, for `rows` rows of `width` scores (row stride
+/// `width`), in place: per row, `m = max(rowMax[r], max(row))`; the row becomes `exp(row − m)`,
+/// `correction[r] = exp(rowMax[r] − m)` (the factor for what earlier blocks summed), `rowSum[r] = rowSum[r]·correction[r]
+/// + Σ row`, `rowMax[r] = m`. A row with `m = −∞` (every key so far hidden) becomes 0 with correction 1, its state
+/// unchanged. The exponential is Swift's `vectorizableExp` (within 1 ulp); sums are in Float, in lanes.
+void ck_attention_softmax_step_f32(float *scores, ptrdiff_t rows, ptrdiff_t width, float *rowMax, float *rowSum,
+                                   float *correction);
+
+/// Attention's weights made again from their scores, in place: row `r` of `rows` (each `width` long, stride `width`)
+/// becomes `exp(row − shift[r])`, or 0 where `shift[r] = −∞` (a row whose keys are all hidden).
+void ck_attention_exp_rows_f32(float *scores, ptrdiff_t rows, ptrdiff_t width, const float *shift);
+
+/// Layer normalisation (`centered` nonzero) or RMS normalisation of `rows` contiguous Float rows of `d`: per row
+/// `μ = Σx/d` (0 when not centred) and `invstd = 1/√(Σ(x − μ)²/d + ε)` summed in Double and written to `mean[r]`
+/// and `inverseStd[r]`, then `y = (x − μ)·invstd·w + b` in Float (without `w` or `b` where NULL).
+void ck_row_norm_f32(const float *x, float *y, ptrdiff_t rows, ptrdiff_t d, double eps, const float *weight,
+                     const float *bias, int centered, double *mean, double *inverseStd);
+
+/// The input gradient of ``ck_row_norm_f32`` for output gradient `g`: with `gw = g·w` (`g` where `weight` is NULL)
+/// and `x̂ = (x − μ)·invstd`, `∂x = invstd·(gw − mean(gw) − x̂·mean(gw·x̂))` (no `mean(gw)` term when not centred);
+/// the row means summed in Double.
+void ck_row_norm_input_gradient_f32(const float *g, const float *x, const float *weight, float *gx, ptrdiff_t rows,
+                                    ptrdiff_t d, int centered, const double *mean, const double *inverseStd);
+
+/// The weight and bias gradients of ``ck_row_norm_f32`` for columns `start ..< start + count`: `∂w = Σ_rows g·x̂` and
+/// `∂b = Σ_rows g`, in Double, rows added in order (either destination may be NULL).
+void ck_row_norm_parameter_gradients_f32(const float *g, const float *x, ptrdiff_t rows, ptrdiff_t d, const double *mean,
+                                         const double *inverseStd, ptrdiff_t start, ptrdiff_t count,
+                                         double *weightGradient, double *biasGradient);
 
 #endif

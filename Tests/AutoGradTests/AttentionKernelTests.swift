@@ -1,0 +1,98 @@
+import CKernels
+import Foundation
+import Testing
+@testable import AutoGrad
+
+// CKernels' attention rows behind the Float attention op (ck_attention_softmax_step_f32, ck_attention_exp_rows_f32):
+// the exponential against libm, the running softmax's edge cases pinned, and whole Float attention calls (every
+// route, with masks, causality, fully hidden rows and widths that are not a multiple of the vector width) against
+// the Double op, whose rows run in Swift. KernelLevelTests runs these at every instruction-set level.
+
+@Suite struct AttentionKernelTests {
+    @Test func atTheProcessLevel() {
+        Self.exponentialsMatchLibm()
+        Self.softmaxStepKeepsTheRunningState()
+        Self.floatAttentionMatchesDouble()
+    }
+
+    /// `exp(x − shift)` within 1 ulp of libm's (rounded from Double) over Float's range, subnormal results included;
+    /// −∞ gives 0, a row with shift −∞ gives zeros, and NaN stays NaN.
+    static func exponentialsMatchLibm() {
+        var xs: [Float] = stride(from: -104.0, through: 88.7, by: 0.0173).map { Float($0) }
+            + [0, -0.0, 1e-8, -1e-8, -150, -Float.infinity, .nan]
+        let original = xs, n = xs.count
+        var shift: [Float] = [0]
+        ck_attention_exp_rows_f32(&xs, 1, n, &shift)
+        for (x, y) in zip(original, xs) {
+            if x.isNaN {
+                #expect(y.isNaN, "exp(NaN) = \(y)")
+                continue
+            }
+            let expected = Float(Foundation.exp(Double(x)))
+            let ulp = expected == 0 ? Float.leastNonzeroMagnitude : expected.ulp
+            #expect(Swift.abs(y - expected) <= ulp, "exp(\(x)) = \(y), libm \(expected)")
+        }
+        var row: [Float] = [1, 2, 3]
+        shift = [-.infinity]
+        ck_attention_exp_rows_f32(&row, 1, 3, &shift)
+        #expect(row == [0, 0, 0])
+        // A second row, shifted: rows are `width` apart.
+        var rows: [Float] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+        var shifts: [Float] = [0, 7]
+        ck_attention_exp_rows_f32(&rows, 2, 7, &shifts)
+        #expect(rows[7] == 1 && rows[0] == 1 && Swift.abs(rows[13] - Float(Foundation.exp(6.0))) <= Float(Foundation.exp(6.0)).ulp)
+    }
+
+    /// Two key blocks of the running softmax: the maximum and sum carry over, the correction rescales the first
+    /// block (0 for a row's first visible block: nothing came before), a row hidden so far stays empty (weights 0,
+    /// correction 1) until a visible key arrives.
+    static func softmaxStepKeepsTheRunningState() {
+        let width = 11
+        var rowMax: [Float] = [-.infinity, -.infinity], rowSum: [Float] = [0, 0], correction: [Float] = [0, 0]
+        let first: [Float] = (0..<width).map { Float($0) / 4 } + [Float](repeating: -.infinity, count: width)
+        var block = first
+        ck_attention_softmax_step_f32(&block, 2, width, &rowMax, &rowSum, &correction)
+        #expect(rowMax == [2.5, -.infinity] && correction == [0, 1])
+        #expect(block[width...].allSatisfy { $0 == 0 } && rowSum[1] == 0)
+        let firstSum = (0..<width).map { Foundation.exp(Double($0) / 4 - 2.5) }.reduce(0, +)
+        #expect(Swift.abs(Double(rowSum[0]) - firstSum) <= 1e-6 * firstSum)
+        let second: [Float] = (0..<width).map { Float($0) / 2 } + (0..<width).map { Float($0) }
+        block = second
+        ck_attention_softmax_step_f32(&block, 2, width, &rowMax, &rowSum, &correction)
+        #expect(rowMax == [5, 10] && correction[1] == 0)
+        #expect(Swift.abs(Double(correction[0]) - Foundation.exp(-2.5)) <= 1e-7)
+        let total = (0..<width).map { Foundation.exp(Double($0) / 4 - 5) + Foundation.exp(Double($0) / 2 - 5) }.reduce(0, +)
+        #expect(Swift.abs(Double(rowSum[0]) - total) <= 1e-6 * total)
+        #expect(Swift.abs(Double(block[width + 3]) - Foundation.exp(-7.0)) <= 1e-6 * Foundation.exp(-7.0))
+    }
+
+    /// Float attention (CKernels' rows) against Double attention (Swift's rows) on the same inputs, forward and
+    /// gradients, on every route.
+    static func floatAttentionMatchesDouble() {
+        let hidden = Tensor(shape: [1, 7, 19], scalars: (0..<(7 * 19)).map { $0 / 19 == 2 || $0 % 5 == 0 ? 0.0 : 1.0 }, dtype: .float64)
+        let cases: [(q: [Int], k: [Int], v: [Int], mask: AttentionMask?, causal: Bool)] = [
+            ([2, 3, 7, 5], [2, 3, 19, 5], [2, 3, 19, 3], .allowed(hidden), false),
+            ([3, 37, 8], [3, 37, 8], [3, 37, 6], nil, true),
+            ([2, 70, 4], [2, 40, 4], [2, 40, 9], nil, false),
+        ]
+        for (index, c) in cases.enumerated() {
+            let seed = UInt64(200 + 10 * index)
+            let inputs = [sample(c.q, seed: seed) * 2, sample(c.k, seed: seed + 1) * 2, sample(c.v, seed: seed + 2)]
+            let outputSeed = sample(Array(c.q.dropLast()) + [c.v.last!], seed: seed + 3)
+            for route in [AttentionRoute.materialized, .blockwise(queries: 4, keys: 9), .blockwise(queries: 32, keys: 1 << 20)] {
+                func run(_ dtype: DType) -> [Tensor] {
+                    let xs = inputs.map { Variable($0.to(dtype), requiresGrad: true) }
+                    let op = ScaledDotProductAttention(mask: c.mask, isCausal: c.causal, dropoutProbability: 0, scale: nil,
+                                                       generator: RandomGenerator(seed: 1), route: route)
+                    let y = op(xs[0], xs[1], xs[2])
+                    return [y.value] + Graph.gradients(of: y, withRespectTo: xs, seed: outputSeed.to(dtype)).map(\.value)
+                }
+                for (i, (a, b)) in zip(run(.float32), run(.float64)).enumerated() {
+                    if let m = mismatch(a, b, atol: 2e-5, rtol: 2e-5) {
+                        Issue.record("case \(index), \(route), result \(i): \(m) at level \(InstructionSet.active)")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -56,10 +56,12 @@ let package = Package(
         .target(name: "Data", dependencies: ["AutoGrad", "CZlib"]),
         // What a training run needs beyond layers and optimizers: checkpoint sets of model, optimizer, schedule,
         // step and RNG state, written atomically.
-        .target(name: "Training", dependencies: ["NN", "Optim"]),
+        .target(name: "Training", dependencies: ["NN", "Optim", "CZlib"]),
         // Examples: executables that train on real data. ExampleSupport holds what they share
         // (progress bar, confusion matrix, error exit); it is not a product.
-        .target(name: "ExampleSupport", dependencies: ["NN", "Optim", "Data", "Training"], path: "Examples/ExampleSupport"),
+        .target(name: "ExampleSupport", dependencies: ["NN", "Optim", "Data", "Training",
+                                                     .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                path: "Examples/ExampleSupport"),
         example("example-mlp"),
         example("example-gp"),
         example("example-cnn"),

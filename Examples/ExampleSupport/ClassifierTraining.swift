@@ -63,13 +63,17 @@ where D.Element == (Tensor, Int) {
 /// Trains `model` with cross-entropy: a progress bar per epoch, test accuracy after each, then the
 /// confusion matrix, loss and accuracy curves (PNG) and checkpoints of model and optimiser.
 ///
+/// With ``ClassifierTrainingConfiguration/checkpointDirectory`` it saves a checkpoint set after every epoch; with
+/// ``ClassifierTrainingConfiguration/resume`` it first restores the newest complete one and calls `resumeData` with
+/// the number of epochs it holds, so that data with per-epoch state (an ``AugmentedDataset``) can catch up.
+///
 /// - Throws: ``NonFiniteError`` at the first NaN or infinite loss or gradient (before the optimizer
-///   step it would poison, and before anything is written); or the error of a file that could not
-///   be written.
+///   step it would poison, and before anything is written); ``CheckpointError`` for a set that does not fit;
+///   or the error of a file that could not be written.
 public func trainClassifier<D: Dataset, T: Dataset>(
     _ model: Module, optimizer: Optimizer, configuration: ClassifierTrainingConfiguration,
     train: D, test: T, classNames: [String], prepare: (Tensor) -> Tensor = { $0 },
-    log: (String) -> Void = { print($0) }
+    resumeData: (Int) -> Void = { _ in }, log: (String) -> Void = { print($0) }
 ) throws -> ClassifierTrainingResult where D.Element == (Tensor, Int), T.Element == (Tensor, Int) {
     let loader = DataLoader(train, batchSize: configuration.batchSize, shuffle: true, seed: configuration.seed, prefetch: 2)
     var result = ClassifierTrainingResult(confusion: ConfusionMatrix(classNames: classNames))
@@ -86,6 +90,7 @@ public func trainClassifier<D: Dataset, T: Dataset>(
             throw CheckpointError.mismatch(path: set.url.path, reason: "its metadata names no epoch")
         }
         firstEpoch = epoch + 1
+        resumeData(epoch)
         log("resumed from \(set.url.path) (epoch \(epoch), step \(set.step))")
     }
 

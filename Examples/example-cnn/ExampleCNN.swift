@@ -14,6 +14,9 @@ struct ExampleCNN: ParsableCommand {
         --model cnn trains W2 on Fashion-MNIST. --model lenet5 trains LeNet-5 on CIFAR-10 when --data-dir holds its \
         binary batches (data_batch_1.bin …), otherwise on Fashion-MNIST padded to 32×32.
         --predict IMAGE loads a checkpoint and prints the top-3 classes of a 28×28 grayscale PNG or PGM.
+        --checkpoint-dir DIR saves a checkpoint set (model, optimizer, epoch, random-generator state) there after every \
+        epoch, written so that a kill at any instant leaves the previous set or the new one whole; --resume continues \
+        from the newest complete set, with the batches and augmentations an uninterrupted run would have used.
         """
     )
 
@@ -31,6 +34,7 @@ struct ExampleCNN: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Random crop and flip on CIFAR-10 training images.") var augment = true
     @Option(help: "Classify this 28×28 grayscale PNG/PGM image instead of training.") var predict: String?
     @Option(help: "Checkpoint for --predict (default <output-dir>/model.safetensors).") var checkpoint: String?
+    @OptionGroup var checkpoints: CheckpointOptions
 
     enum OptimizerChoice: String, ExpressibleByArgument { case adam, sgd }
 
@@ -59,7 +63,10 @@ struct ExampleCNN: ParsableCommand {
                 print("CIFAR-10: \(train.count) training and \(test.count) test images from \(dataDirectory)")
                 if augment {
                     let augmentation = RandomTransform.randomCrop(size: 32, padding: 4).then(.randomHorizontalFlip())
-                    try fit(on: train.augmentingInputs(augmentation, seed: seed), test: test, channels: 3, classNames: CIFAR10.classNames)
+                    let augmented = train.augmentingInputs(augmentation, seed: seed)
+                    // A resumed run gives every image the augmentation of the epoch it resumes at.
+                    try fit(on: augmented, test: test, channels: 3, classNames: CIFAR10.classNames,
+                            resumeData: { augmented.resume(atEpoch: $0) })
                 } else {
                     try fit(on: train, test: test, channels: 3, classNames: CIFAR10.classNames)
                 }
@@ -81,7 +88,8 @@ struct ExampleCNN: ParsableCommand {
         }
     }
 
-    func fit<D: Dataset, T: Dataset>(on train: D, test: T, channels: Int, classNames: [String]) throws
+    func fit<D: Dataset, T: Dataset>(on train: D, test: T, channels: Int, classNames: [String],
+                                     resumeData: (Int) -> Void = { _ in }) throws
     where D.Element == (Tensor, Int), T.Element == (Tensor, Int) {
         print("Kernels: \(InstructionSet.summary); Float products: \(BLAS.floatProductKernels), \(threads) thread(s); model \(model.rawValue)")
         RandomGenerator.manualSeed(seed)
@@ -91,10 +99,12 @@ struct ExampleCNN: ParsableCommand {
             ? Adam(network.parameters(), learningRate: learningRate)
             : SGD(network.parameters(), learningRate: learningRate, momentum: 0.9)
         let configuration = ClassifierTrainingConfiguration(epochs: epochs, batchSize: batchSize, seed: seed,
-                                                            outputDirectory: output, modelName: model.rawValue.uppercased())
+                                                            outputDirectory: output, modelName: model.rawValue.uppercased(),
+                                                            checkpointDirectory: checkpoints.checkpointDirectory,
+                                                            resume: checkpoints.resume)
         do {
             let result = try trainClassifier(network, optimizer: optimizer, configuration: configuration,
-                                             train: train, test: test, classNames: classNames)
+                                             train: train, test: test, classNames: classNames, resumeData: resumeData)
             print(String(format: "final test accuracy %.4f; %.1f s per epoch, %.2f ms per step (median)",
                          result.testAccuracy.last ?? 0,
                          result.secondsPerEpoch.reduce(0, +) / Double(result.secondsPerEpoch.count),

@@ -3,6 +3,7 @@ import ExampleSupport
 import Foundation
 import NN
 import Optim
+import Training
 
 /// The objectives example-gan trains with.
 enum GANLoss: String, CaseIterable {
@@ -51,13 +52,6 @@ struct GANConfiguration {
     }
 }
 
-/// A checkpoint that cannot be used: names the file and the problem.
-struct CheckpointError: Error, CustomStringConvertible {
-    let path: String
-    let problem: String
-    var description: String { "\(path): \(problem)" }
-}
-
 /// A generator, a discriminator (critic), their Adam optimisers, one fixed noise batch for sample grids,
 /// and the loss history: everything a GAN run checkpoints and resumes.
 final class GANTrainer {
@@ -68,8 +62,8 @@ final class GANTrainer {
     let optimizerD: Adam
     /// The noise behind every sample grid, so grids of successive epochs are comparable.
     private(set) var fixedNoise: Tensor
-    /// Epochs completed (restored by ``resume()``).
-    private(set) var epochsDone = 0
+    /// Epochs completed (counted by ``train(on:log:)``, restored by ``resume()``; the saves name it).
+    var epochsDone = 0
     /// The discriminator's (critic's) loss after each of its updates.
     private(set) var discriminatorLosses: [Double] = []
     /// The generator's loss after each of its updates.
@@ -87,8 +81,10 @@ final class GANTrainer {
         RandomGenerator.manualSeed(configuration.seed)
         generator = makeGenerator()
         discriminator = makeDiscriminator(batchNorm: configuration.loss == .dcgan)
-        initializeDCGANWeights(generator)
-        initializeDCGANWeights(discriminator)
+        // Weights from a generator of the run's own, so that runs in one process (tests) do not share a sequence.
+        let weights = RandomGenerator(seed: configuration.seed)
+        initializeDCGANWeights(generator, generator: weights)
+        initializeDCGANWeights(discriminator, generator: weights)
         let betas = configuration.loss.betas
         optimizerG = Adam(generator.parameters(), learningRate: configuration.learningRateG, betas: betas)
         optimizerD = Adam(discriminator.parameters(), learningRate: configuration.learningRateD, betas: betas)
@@ -251,13 +247,41 @@ final class GANTrainer {
 
     private var directory: URL { URL(fileURLWithPath: configuration.outputDirectory) }
 
-    /// The checkpoint files, relative to the output directory.
+    /// What the output directory holds besides sample grids and the loss plot.
     enum File {
+        /// The directory of checkpoint sets, one `step-…` set per epoch (the newest three are kept).
+        static let checkpoints = "checkpoints"
+        /// A copy of the newest set's generator, for `--sample` and for users (PyTorch's names).
         static let generator = "generator.safetensors"
-        static let discriminator = "discriminator.safetensors"
-        static let optimizerG = "optimizer-generator.safetensors"
-        static let optimizerD = "optimizer-discriminator.safetensors"
-        static let state = "training-state.safetensors"
+    }
+
+    /// The sets in `<output-dir>/checkpoints`.
+    func checkpointDirectory() throws -> CheckpointDirectory {
+        try CheckpointDirectory(directory.appendingPathComponent(File.checkpoints, isDirectory: true), keepLast: 3)
+    }
+
+    /// Everything a set holds: the generator (`model.safetensors`) and its Adam (`optimizer.safetensors`), the
+    /// discriminator and its Adam, the fixed noise and loss history (`training-state.safetensors`), the global
+    /// generator. The noise of each epoch and the loader's order follow from the seed and the epoch alone.
+    var trainingState: TrainingState {
+        TrainingState(model: generator, optimizer: optimizerG, parts: [
+            "discriminator": .model(discriminator),
+            "optimizer-discriminator": .optimizer(optimizerD),
+            "training-state": CheckpointPart(save: { [unowned self] in
+                ["fixed_noise": fixedNoise,
+                 "discriminator_losses": Tensor(shape: [discriminatorLosses.count], scalars: discriminatorLosses),
+                 "generator_losses": Tensor(shape: [generatorLosses.count], scalars: generatorLosses)]
+            }, load: { [unowned self] state in
+                guard let noise = state["fixed_noise"], noise.shape == fixedNoise.shape,
+                      let d = state["discriminator_losses"], d.rank == 1, let g = state["generator_losses"], g.rank == 1,
+                      state.count == 3 else {
+                    throw GANStateError(expected: "fixed_noise \(fixedNoise.shape), discriminator_losses and generator_losses")
+                }
+                fixedNoise = noise.to(fixedNoise.dtype)
+                discriminatorLosses = d.doubles
+                generatorLosses = g.doubles
+            }),
+        ])
     }
 
     private func writeOutputs(epoch: Int) throws {
@@ -282,69 +306,47 @@ final class GANTrainer {
     }
 
     private var metadata: [String: String] {
-        ["epoch": "\(epochsDone)", "loss": configuration.loss.rawValue, "seed": "\(configuration.seed)"]
+        ["epoch": "\(epochsDone)", "loss": configuration.loss.rawValue, "seed": "\(configuration.seed)", "model": "generator"]
     }
 
-    /// Writes both networks, both optimisers and the training state (fixed noise, loss history); each
-    /// file's metadata holds the epoch count and the loss.
-    func saveCheckpoint() throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try generator.save(to: directory.appendingPathComponent(File.generator), metadata: metadata.merging(["model": "generator"]) { $1 })
-        try discriminator.save(to: directory.appendingPathComponent(File.discriminator),
-                               metadata: metadata.merging(["model": "discriminator"]) { $1 })
-        try SafeTensors.write(optimizerG.stateDict(), metadata: metadata, to: directory.appendingPathComponent(File.optimizerG))
-        try SafeTensors.write(optimizerD.stateDict(), metadata: metadata, to: directory.appendingPathComponent(File.optimizerD))
-        let state = [
-            "fixed_noise": fixedNoise,
-            "discriminator_losses": Tensor(shape: [discriminatorLosses.count], scalars: discriminatorLosses),
-            "generator_losses": Tensor(shape: [generatorLosses.count], scalars: generatorLosses),
-        ]
-        try SafeTensors.write(state, metadata: metadata, to: directory.appendingPathComponent(File.state))
+    /// Saves the epoch's checkpoint set (see ``trainingState``) as step ``epochsDone`` (a GAN's "step" is ambiguous:
+    /// WGAN-GP makes five critic updates per generator update), then copies
+    /// its generator to `generator.safetensors`. Both are atomic: a kill at any instant leaves the previous set
+    /// (and the previous generator file) or the new one, whole.
+    @discardableResult
+    func saveCheckpoint() throws -> CheckpointSet {
+        let set = try checkpointDirectory().save(trainingState, step: epochsDone, metadata: metadata)
+        let export = directory.appendingPathComponent(File.generator)
+        try AtomicFile.write(SafeTensors.encode(stored: generator.storedStateDict(), metadata: metadata), to: export)
+        AtomicFile.removeLeftovers(of: export)
+        return set
     }
 
-    /// Restores networks, optimisers, fixed noise, loss history and epoch count from the output directory.
+    /// Restores networks, optimisers, fixed noise, loss history and epoch count from the newest complete set in
+    /// `<output-dir>/checkpoints`, and returns it; returns nil, changing nothing, when there is none.
     ///
-    /// - Throws: ``CheckpointError`` when a file is missing, unreadable, from another loss, or does not fit.
-    func resume() throws {
-        func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
-        func checked(_ name: String, _ metadata: [String: String]) throws -> Int {
-            guard metadata["loss"] == configuration.loss.rawValue else {
-                throw CheckpointError(path: url(name).path, problem: "written by a --loss \(metadata["loss"] ?? "?") run, not --loss \(configuration.loss.rawValue)")
-            }
-            guard let epoch = metadata["epoch"].flatMap(Int.init), epoch >= 0 else {
-                throw CheckpointError(path: url(name).path, problem: "no epoch count in the metadata")
-            }
-            return epoch
+    /// The command line's learning rates win over the set's.
+    /// - Throws: ``CheckpointError`` when the set is from another `--loss` or does not fit; nothing changes then.
+    @discardableResult
+    func resume() throws -> CheckpointSet? {
+        let checkpoints = try checkpointDirectory()
+        guard let set = checkpoints.latestComplete() else { return nil }
+        guard set.metadata["loss"] == configuration.loss.rawValue else {
+            throw CheckpointError.mismatch(path: set.url.path, reason: "written by a --loss \(set.metadata["loss"] ?? "?") run, not --loss \(configuration.loss.rawValue)")
         }
-        func attempt<T>(_ name: String, _ body: () throws -> T) throws -> T {
-            do { return try body() } catch let error as CheckpointError { throw error } catch {
-                throw CheckpointError(path: url(name).path, problem: "\(error)")
-            }
+        guard let epoch = set.metadata["epoch"].flatMap(Int.init), epoch >= 1 else {
+            throw CheckpointError.mismatch(path: set.url.path, reason: "its metadata names no epoch")
         }
-        var epochs: [Int] = []
-        for (name, module) in [(File.generator, generator), (File.discriminator, discriminator)] {
-            epochs.append(try checked(name, attempt(name) { try module.load(from: url(name)) }))
-        }
-        for (name, optimizer) in [(File.optimizerG, optimizerG), (File.optimizerD, optimizerD)] {
-            let (tensors, metadata) = try attempt(name) { try SafeTensors.read(from: url(name)) }
-            epochs.append(try checked(name, metadata))
-            try attempt(name) { try optimizer.loadStateDict(tensors) }
-        }
-        // The command line's learning rates win over the checkpoint's.
+        try checkpoints.restore(set, into: trainingState)
         optimizerG.learningRate = configuration.learningRateG
         optimizerD.learningRate = configuration.learningRateD
-        let (state, metadata) = try attempt(File.state) { try SafeTensors.read(from: url(File.state)) }
-        epochs.append(try checked(File.state, metadata))
-        guard Set(epochs).count == 1 else {
-            throw CheckpointError(path: directory.path, problem: "checkpoints from different epochs \(epochs): a run was interrupted while saving")
-        }
-        guard let noise = state["fixed_noise"], noise.shape == fixedNoise.shape,
-              let d = state["discriminator_losses"], let g = state["generator_losses"] else {
-            throw CheckpointError(path: url(File.state).path, problem: "expected fixed_noise \(fixedNoise.shape), discriminator_losses and generator_losses")
-        }
-        fixedNoise = noise
-        discriminatorLosses = d.doubles
-        generatorLosses = g.doubles
-        epochsDone = epochs[0]
+        epochsDone = epoch
+        return set
     }
+}
+
+/// The training state of a set does not hold what a GAN run saves.
+struct GANStateError: Error, CustomStringConvertible {
+    let expected: String
+    var description: String { "training-state.safetensors: expected \(expected)" }
 }

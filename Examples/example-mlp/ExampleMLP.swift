@@ -19,16 +19,13 @@ struct ExampleMLP: ParsableCommand {
     var dataDirectory = FashionMNIST.defaultDirectory
     @Option(name: .customLong("output-dir"), help: "Where curves and checkpoints go.") var outputDirectory = "out/mlp"
     @Option(help: "Threads for matrix products, convolutions and large elementwise loops.") var threads = ProcessInfo.processInfo.activeProcessorCount
-    @Option(name: .customLong("checkpoint-dir"), help: "Save a checkpoint set (model, optimizer, RNG) here after every epoch.")
-    var checkpointDirectory: String?
-    @Flag(help: "Continue from the newest complete checkpoint set in --checkpoint-dir.") var resume = false
+    @OptionGroup var checkpoints: CheckpointOptions
 
     func validate() throws {
         guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--lr must be a positive number, got \(learningRate)") }
         guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") }
-        guard !resume || checkpointDirectory != nil else { throw ValidationError("--resume needs --checkpoint-dir") }
     }
 
     func run() throws {
@@ -46,7 +43,8 @@ struct ExampleMLP: ParsableCommand {
         print("Kernels: \(InstructionSet.summary); Float products: \(BLAS.floatProductKernels), \(threads) thread(s)")
         let configuration = ClassifierTrainingConfiguration(epochs: epochs, batchSize: batchSize, seed: seed,
                                                             outputDirectory: outputDirectory, modelName: "MLP",
-                                                            checkpointDirectory: checkpointDirectory, resume: resume)
+                                                            checkpointDirectory: checkpoints.checkpointDirectory,
+                                                            resume: checkpoints.resume)
         do {
             let result = try trainMLP(configuration, learningRate: learningRate, train: train, test: test,
                                       classNames: FashionMNIST.classNames)

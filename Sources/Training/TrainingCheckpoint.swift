@@ -34,14 +34,76 @@ public struct TrainingState {
     public var schedule: (any CheckpointableSchedule)?
     /// The generators whose positions are saved, by name (the name is the key in the set's `rng.safetensors`).
     public var generators: [String: RandomGenerator]
+    /// Further state saved beside the model and optimizer, each as the file `<name>.safetensors` of the set: a
+    /// second network and its optimizer (a GAN's discriminator), a loss history.
+    ///
+    /// A name is a plain file name (no `/`, not starting with `.`) other than `model`, `optimizer`, `schedule`,
+    /// `rng` and `manifest`.
+    public var parts: [String: CheckpointPart]
 
     /// The state of a run; by default the global generator is the one generator saved.
     public init(model: Module, optimizer: any Optimizer, schedule: (any CheckpointableSchedule)? = nil,
-                generators: [String: RandomGenerator] = ["global": .global]) {
+                generators: [String: RandomGenerator] = ["global": .global], parts: [String: CheckpointPart] = [:]) {
         self.model = model
         self.optimizer = optimizer
         self.schedule = schedule
         self.generators = generators
+        self.parts = parts
+    }
+
+    static let reservedNames: Set<String> = ["model", "optimizer", "schedule", "rng", "manifest"]
+
+    /// Every part with its file name: model, optimizer, schedule (when there is one), then ``parts`` by name.
+    var files: [(name: String, part: CheckpointPart)] {
+        var files: [(name: String, part: CheckpointPart)] = [("model.safetensors", .model(model)),
+                                                             ("optimizer.safetensors", .optimizer(optimizer))]
+        if let schedule { files.append(("schedule.safetensors", .schedule(schedule))) }
+        for (name, part) in parts.sorted(by: { $0.key < $1.key }) {
+            precondition(!name.isEmpty && !name.contains("/") && !name.hasPrefix(".") && !Self.reservedNames.contains(name),
+                         "TrainingState: part name \"\(name)\" must be a plain file name other than \(Self.reservedNames.sorted())")
+            files.append(("\(name).safetensors", part))
+        }
+        return files
+    }
+}
+
+/// One piece of a run's state that a checkpoint set holds as one safetensors file: how to read it out and how to
+/// put it back.
+///
+/// ```swift
+/// let state = TrainingState(model: generator, optimizer: optimizerG,
+///                           parts: ["discriminator": .model(discriminator), "optimizer-discriminator": .optimizer(optimizerD)])
+/// ```
+public struct CheckpointPart {
+    let save: () -> [String: StoredTensor]
+    /// Replaces the state by a dictionary made by `save`; changes nothing when it throws.
+    let load: ([String: StoredTensor]) throws -> Void
+
+    /// State kept as floating-point tensors: `save` returns it, `load` replaces it by a dictionary `save` made (read
+    /// back as `float64`) and must change nothing when it throws.
+    public init(save: @escaping () -> [String: Tensor], load: @escaping ([String: Tensor]) throws -> Void) {
+        self.save = { save().mapValues(StoredTensor.float) }
+        self.load = { try load($0.mapValues { $0.floatingPoint(.float64) }) }
+    }
+
+    private init(stored save: @escaping () -> [String: StoredTensor], load: @escaping ([String: StoredTensor]) throws -> Void) {
+        self.save = save
+        self.load = load
+    }
+
+    /// A module's state dictionary under PyTorch's names, integer buffers as `I64`, loaded strictly.
+    public static func model(_ module: Module) -> CheckpointPart {
+        CheckpointPart(stored: { module.storedStateDict() }, load: { _ = try module.loadStateDict(stored: $0) })
+    }
+
+    /// An optimizer's ``Optimizer/stateDict()`` (moments, step counts, hyper-parameters).
+    public static func optimizer(_ optimizer: any Optimizer) -> CheckpointPart {
+        CheckpointPart(save: { optimizer.stateDict() }, load: { try optimizer.loadStateDict($0) })
+    }
+
+    /// A learning-rate schedule's progress.
+    public static func schedule(_ schedule: any CheckpointableSchedule) -> CheckpointPart {
+        CheckpointPart(save: { schedule.stateDict() }, load: { try schedule.loadStateDict($0) })
     }
 }
 
@@ -53,13 +115,28 @@ public struct CheckpointSet: Equatable, Sendable {
     public let step: Int
     /// The string metadata given to ``CheckpointDirectory/save(_:step:metadata:)``.
     public let metadata: [String: String]
+
+    /// The set whose directory is `url` (a `step-…` directory), after checking that it is complete: its manifest is
+    /// there and every file it lists matches in size and checksum.
+    ///
+    /// - Throws: ``CheckpointError/incomplete(path:reason:)`` when it is not a complete set.
+    public init(verifying url: URL) throws {
+        self = try CheckpointDirectory.verify(url)
+    }
+
+    init(url: URL, step: Int, metadata: [String: String]) {
+        self.url = url
+        self.step = step
+        self.metadata = metadata
+    }
 }
 
 /// A directory of checkpoint sets written so that a kill at any instant leaves every earlier set intact and the
 /// newest set either complete or ignored (DESIGN.md, "Checkpoints").
 ///
 /// A save writes `model.safetensors` (PyTorch's state-dict names), `optimizer.safetensors`, `schedule.safetensors`
-/// (when there is a schedule) and `rng.safetensors` into a fresh staging directory — each file to a temporary name,
+/// (when there is a schedule), one `<name>.safetensors` per ``TrainingState/parts`` entry and `rng.safetensors` into a
+/// fresh staging directory — each file to a temporary name,
 /// flushed with `fsync`, then renamed — and then `manifest.json`, which lists every file with its size and CRC-32,
 /// last of all. Only then is the staging directory renamed to `step-<step>` (one atomic rename) and the directory
 /// flushed. ``latestComplete()`` takes the newest `step-…` directory whose manifest is present and whose files
@@ -111,11 +188,9 @@ public final class CheckpointDirectory {
     public func save(_ state: TrainingState, step: Int, metadata: [String: String] = [:]) throws -> CheckpointSet {
         precondition(step >= 0, "CheckpointDirectory.save: step \(step) must not be negative")
         var files: [String: Data] = [
-            "model.safetensors": SafeTensors.encode(stored: state.model.storedStateDict()),
-            "optimizer.safetensors": SafeTensors.encode(state.optimizer.stateDict()),
             "rng.safetensors": SafeTensors.encode(stored: state.generators.mapValues { .integer(IntTensor($0.stateWords.map { Int(bitPattern: UInt($0)) })) }),
         ]
-        if let schedule = state.schedule { files["schedule.safetensors"] = SafeTensors.encode(schedule.stateDict()) }
+        for (name, part) in state.files { files[name] = SafeTensors.encode(stored: part.save()) }
 
         let staging = url.appendingPathComponent("\(Self.stagingPrefix)\(step)-\(UUID().uuidString)", isDirectory: true)
         do {
@@ -233,12 +308,12 @@ public final class CheckpointDirectory {
                 throw CheckpointError.mismatch(path: path, reason: "\(error)")
             }
         }
-        let model = try decode("model.safetensors")
-        let optimizer = try decode("optimizer.safetensors").mapValues { $0.floatingPoint(.float64) }
-        guard (files["schedule.safetensors"] != nil) == (state.schedule != nil) else {
-            throw CheckpointError.mismatch(path: path, reason: state.schedule == nil ? "the set has a schedule, this run none" : "the set has no schedule")
+        let expected = state.files.map(\.name)
+        let held = files.keys.filter { $0 != "rng.safetensors" }
+        guard Set(held) == Set(expected) else {
+            throw CheckpointError.mismatch(path: path, reason: "the set holds \(held.sorted()), this run saves \(expected.sorted())")
         }
-        let schedule = try state.schedule.map { _ in try decode("schedule.safetensors").mapValues { $0.floatingPoint(.float64) } }
+        let contents = try expected.map(decode)
         let rng = try decode("rng.safetensors")
         guard Set(rng.keys) == Set(state.generators.keys) else {
             throw CheckpointError.mismatch(path: path, reason: "the set has generators \(rng.keys.sorted()), this run \(state.generators.keys.sorted())")
@@ -251,16 +326,16 @@ public final class CheckpointDirectory {
             words[name] = t.values.map { UInt64(UInt(bitPattern: $0)) }
         }
 
-        // Each load validates everything before it changes anything; an earlier load is undone if a later one fails.
-        let previousModel = state.model.storedStateDict(), previousOptimizer = state.optimizer.stateDict()
-        do {
-            try state.model.loadStateDict(stored: model)
-            try state.optimizer.loadStateDict(optimizer)
-            if let schedule, let target = state.schedule { try target.loadStateDict(schedule) }
-        } catch {
-            _ = try? state.model.loadStateDict(stored: previousModel)
-            try? state.optimizer.loadStateDict(previousOptimizer)
-            throw CheckpointError.mismatch(path: path, reason: "\(error)")
+        // Each load validates everything before it changes anything; earlier loads are undone if a later one fails.
+        let parts = state.files.map(\.part)
+        let previous = parts.map { $0.save() }
+        for (index, part) in parts.enumerated() {
+            do {
+                try part.load(contents[index])
+            } catch {
+                for (undo, saved) in zip(parts, previous).prefix(index) { try? undo.load(saved) }
+                throw CheckpointError.mismatch(path: path, reason: "\(state.files[index].name): \(error)")
+            }
         }
         for (name, generator) in state.generators { generator.stateWords = words[name]! }
     }

@@ -4,6 +4,7 @@ import Foundation
 import NN
 import Optim
 import Testing
+import Training
 @testable import example_gan
 
 private func temporaryDirectory(_ name: String) -> URL {
@@ -29,6 +30,23 @@ private func assignParameters(_ values: [Variable], to critic: Sequential) {
         if let linear = layer as? Linear { linear.weight = next.next()!; if linear.bias != nil { linear.bias = next.next()! } }
     }
     precondition(next.next() == nil, "assignParameters: more values than parameters")
+}
+
+private let resumeChildVariable = "GAN_EXAMPLE_RESUME_CHILD"
+
+/// Runs this test binary again, only the test `test`, with `environment` added; its exit status and its output.
+private func runSelf(test: String, environment: [String: String]) throws -> (status: Int32, output: String) {
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    child.arguments = ["--testing-library", "swift-testing", "--filter", test]
+    child.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let output = Pipe()
+    child.standardOutput = output
+    child.standardError = output
+    try child.run()
+    let text = output.fileHandleForReading.readDataToEndOfFile()
+    child.waitUntilExit()
+    return (child.terminationStatus, String(decoding: text, as: UTF8.self))
 }
 
 /// Runs the example-gan binary built next to the tests; returns its exit status, standard output and standard error.
@@ -154,10 +172,17 @@ private func runExample(_ arguments: [String]) throws -> (status: Int32, output:
         let plot = try PNGImage(contentsOf: output.appendingPathComponent("losses.png").path)
         #expect(plot.width > 0 && plot.height > 0)
 
+        // One complete set per epoch in checkpoints/, and a copy of its generator beside it.
+        let sets = try CheckpointDirectory(output.appendingPathComponent(GANTrainer.File.checkpoints)).completeSets()
+        #expect(sets.map(\.step) == [1] && sets.first?.metadata["epoch"] == "1" && sets.first?.metadata["model"] == "generator")
+        let export = makeGenerator()
+        try export.load(from: output.appendingPathComponent(GANTrainer.File.generator))
+        #expect(export.stateDict() == first.generator.stateDict())
+
         // Resuming restores epoch, loss history, fixed noise and weights, then trains one more epoch.
         configuration.epochs = 2
         let second = GANTrainer(configuration)
-        try second.resume()
+        #expect(try second.resume()?.step == 1)
         #expect(second.epochsDone == 1)
         #expect(second.discriminatorLosses == first.discriminatorLosses)
         #expect(second.fixedNoise == first.fixedNoise)
@@ -172,15 +197,73 @@ private func runExample(_ arguments: [String]) throws -> (status: Int32, output:
         #expect(second.epochsDone == 2 && second.discriminatorLosses.count == 6)
         #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("samples-epoch-2.png").path))
 
-        // A WGAN-GP run refuses the DCGAN checkpoints, naming the file.
+        // A WGAN-GP run refuses the DCGAN checkpoints, naming the set and both losses; a run in an empty directory
+        // starts from the beginning.
         let other = GANTrainer(GANConfiguration(loss: .wganGP, outputDirectory: output.path))
-        #expect(throws: CheckpointError.self) { try other.resume() }
+        #expect {
+            try other.resume()
+        } throws: { error in
+            "\(error)".contains("step-000000000002") && "\(error)".contains("--loss dcgan run, not --loss wgan-gp")
+        }
+        #expect(other.epochsDone == 0 && other.discriminatorLosses.isEmpty)
+        #expect(try GANTrainer(GANConfiguration(outputDirectory: temporaryDirectory("empty").path)).resume() == nil)
     }
 
-    /// The bytes of every file in `directory`, by name.
+    /// 1 epoch, then `--resume` to 2, ends where 2 uninterrupted epochs end, bit for bit: losses, both networks
+    /// (batch-norm statistics included) and both optimisers.
+    ///
+    /// It runs in a process of its own (this test binary, started again to run only `childComparesResumedRun`):
+    /// with other tests computing at the same time, matrix products may be split over threads differently, which
+    /// moves the last bits of a float32 result, and a GAN carries such differences far — Adam's first step moves
+    /// every weight by about ±lr whatever the size of its gradient, so a gradient that rounding flips in sign moves
+    /// a weight by 2·lr — so no tolerance of rounding size (example-mlp's 1e-5) would hold in a shared process.
+    @Test func resumingMatchesAnUninterruptedRun() throws {
+        let run = try runSelf(test: "childComparesResumedRun", environment: [resumeChildVariable: "1"])
+        #expect(run.status == 0, "the child's comparison failed:\n\(run.output.suffix(4000))")
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment[resumeChildVariable] != nil, "runs only as the child of resumingMatchesAnUninterruptedRun"))
+    func childComparesResumedRun() throws {
+        let root = temporaryDirectory("resume-equal")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = tinyImages(count: 24)
+        func configuration(epochs: Int, _ name: String) -> GANConfiguration {
+            GANConfiguration(epochs: epochs, batchSize: 8, outputDirectory: root.appendingPathComponent(name).path)
+        }
+        let whole = GANTrainer(configuration(epochs: 2, "whole"))
+        try whole.train(on: data, log: { _ in })
+        try GANTrainer(configuration(epochs: 1, "interrupted")).train(on: data, log: { _ in })
+        let resumed = GANTrainer(configuration(epochs: 2, "interrupted"))
+        #expect(try resumed.resume()?.metadata["epoch"] == "1")
+        try resumed.train(on: data, log: { _ in })
+
+        #expect(resumed.epochsDone == 2 && resumed.discriminatorLosses.count == 6 && resumed.generatorLosses.count == 6)
+        #expect(resumed.discriminatorLosses == whole.discriminatorLosses, "\(resumed.discriminatorLosses) vs \(whole.discriminatorLosses)")
+        #expect(resumed.generatorLosses == whole.generatorLosses, "\(resumed.generatorLosses) vs \(whole.generatorLosses)")
+        for (name, a, b) in [("generator", resumed.generator.stateDict(), whole.generator.stateDict()),
+                             ("discriminator", resumed.discriminator.stateDict(), whole.discriminator.stateDict()),
+                             ("optimizer G", resumed.optimizerG.stateDict(), whole.optimizerG.stateDict()),
+                             ("optimizer D", resumed.optimizerD.stateDict(), whole.optimizerD.stateDict())] {
+            #expect(a.keys.sorted() == b.keys.sorted(), "\(name)")
+            let differing = b.keys.filter { a[$0] != b[$0] }.sorted()
+            #expect(differing.isEmpty, "\(name): \(differing) differ")
+        }
+        // Both runs end with the set of epoch 2.
+        let sets = ["whole", "interrupted"].map {
+            CheckpointDirectory.latestComplete(in: root.appendingPathComponent($0).appendingPathComponent(GANTrainer.File.checkpoints))
+        }
+        #expect(sets.map { $0?.step } == [2, 2] && sets.map { $0?.metadata["epoch"] } == ["2", "2"])
+    }
+
+    /// The bytes of every file under `directory`, by relative path.
     private func contents(of directory: URL) throws -> [String: Foundation.Data] {
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-        return try Dictionary(uniqueKeysWithValues: names.map { ($0, try Foundation.Data(contentsOf: directory.appendingPathComponent($0))) })
+        let base = directory.resolvingSymlinksInPath().path + "/"
+        var files: [String: Foundation.Data] = [:]
+        for case let url as URL in FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isRegularFileKey])! {
+            guard try url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile == true else { continue }
+            files[String(url.resolvingSymlinksInPath().path.dropFirst(base.count))] = try Foundation.Data(contentsOf: url)
+        }
+        return files
     }
 
     @Test func divergingRunStopsBeforeOverwritingCheckpoints() throws {
@@ -190,7 +273,8 @@ private func runExample(_ arguments: [String]) throws -> (status: Int32, output:
         var configuration = GANConfiguration(epochs: 1, batchSize: 8, outputDirectory: output.path)
         try GANTrainer(configuration).train(on: data, log: { _ in })
         let good = try contents(of: output)
-        #expect(good[GANTrainer.File.optimizerG] != nil && good["samples-epoch-1.png"] != nil)
+        #expect(good.keys.contains { $0.hasPrefix("checkpoints/step-") && $0.hasSuffix("/optimizer-discriminator.safetensors") })
+        #expect(good[GANTrainer.File.generator] != nil && good["samples-epoch-1.png"] != nil)
 
         // Resumed with a learning rate far too high (example-gan --lr 1e30), epoch 2 diverges.
         configuration.epochs = 2
@@ -225,6 +309,7 @@ private func runExample(_ arguments: [String]) throws -> (status: Int32, output:
             return "\(error)".contains("first non-finite value: op ")
         }
         #expect(!FileManager.default.fileExists(atPath: fresh.appendingPathComponent(GANTrainer.File.generator).path))
+        #expect(CheckpointDirectory.latestComplete(in: fresh.appendingPathComponent(GANTrainer.File.checkpoints)) == nil)
     }
 
     @Test func judgeScoresConfidenceAndClassSpread() {
@@ -246,13 +331,28 @@ private func runExample(_ arguments: [String]) throws -> (status: Int32, output:
     @Test func sampleModeWritesAGridFromAGeneratorCheckpoint() throws {
         let output = temporaryDirectory("sample")
         defer { try? FileManager.default.removeItem(at: output) }
-        try GANTrainer(GANConfiguration(outputDirectory: output.path)).saveCheckpoint()
-        let checkpoint = output.appendingPathComponent(GANTrainer.File.generator).path
-        let run = try runExample(["--sample", "9", "--checkpoint", checkpoint, "--output-dir", output.path])
-        #expect(run.status == 0, "\(run.errors)")
-        // 9 samples in a 3×3 grid: 3·28 + 4·2 = 92 pixels square.
-        let image = try PNGImage(contentsOf: output.appendingPathComponent("generated-9.png").path)
-        #expect(image.width == 92 && image.height == 92)
+        let set = try GANTrainer(GANConfiguration(outputDirectory: output.path)).saveCheckpoint()
+        // The exported generator file, a set's directory, and the directory of sets (its newest complete one).
+        let checkpoints = output.appendingPathComponent(GANTrainer.File.checkpoints)
+        var grids: [[UInt8]] = []
+        for checkpoint in [output.appendingPathComponent(GANTrainer.File.generator), set.url, checkpoints] {
+            let run = try runExample(["--sample", "9", "--checkpoint", checkpoint.path, "--output-dir", output.path])
+            #expect(run.status == 0, "\(checkpoint.path): \(run.errors)")
+            // 9 samples in a 3×3 grid: 3·28 + 4·2 = 92 pixels square.
+            let image = try PNGImage(contentsOf: output.appendingPathComponent("generated-9.png").path)
+            #expect(image.width == 92 && image.height == 92)
+            grids.append(image.pixels)
+        }
+        #expect(grids[1] == grids[0] && grids[2] == grids[0], "the same generator drew different samples")
+
+        // A set whose file was cut short is refused, naming it; so is a directory without a complete set.
+        let model = set.url.appendingPathComponent("model.safetensors")
+        try Foundation.Data(try Foundation.Data(contentsOf: model).dropLast(1)).write(to: model)
+        for checkpoint in [set.url, checkpoints] {
+            let run = try runExample(["--sample", "4", "--checkpoint", checkpoint.path, "--output-dir", output.path])
+            #expect(run.status != 0 && run.errors.contains(checkpoint.path), "\(run.errors)")
+        }
+        #expect(try runExample(["--sample", "4", "--checkpoint", set.url.path, "--output-dir", output.path]).errors.contains("model.safetensors differs"))
     }
 
     @Test func missingDataOrCheckpointExitsNonZeroWithAClearMessage() throws {
@@ -284,5 +384,115 @@ private func runExample(_ arguments: [String]) throws -> (status: Int32, output:
         } catch {
             #expect("\(error)".contains("--sample 100000000 needs about 24414.1 GiB") && "\(error)".contains("8.0 GiB"), "\(error)")
         }
+    }
+}
+
+private let killedRunVariable = "GAN_EXAMPLE_KILLED_RUN_DIR"
+
+private func killedRunConfiguration(_ output: String) -> GANConfiguration {
+    GANConfiguration(batchSize: 8, outputDirectory: output)
+}
+
+/// Marks `trainer`'s state with `epoch` — the first weight tensor of each network filled with it, each optimizer's
+/// learning rate `epoch`·1e-4 — and counts the epoch done, so that a set shows which epoch each of its parts is from.
+private func stamp(_ trainer: GANTrainer, epoch: Int) {
+    for network in [trainer.generator, trainer.discriminator] {
+        let first = network.parameters()[0]
+        first.value = Tensor.ones(first.shape) * Double(epoch)
+    }
+    trainer.optimizerG.learningRate = Double(epoch) * 1e-4
+    trainer.optimizerD.learningRate = Double(epoch) * 1e-4
+    trainer.epochsDone = epoch
+}
+
+/// The epoch `stamp` marked `network` with, or nil when its first weight tensor is not filled with one number.
+private func stampedEpoch(_ network: Module) -> Int? {
+    let values = Set(network.parameters()[0].value.doubles)
+    return values.count == 1 ? Int(exactly: values.first!) : nil
+}
+
+// example-gan's save (the epoch's checkpoint set, then the generator copy beside it) runs in a loop in a child process
+// that is killed with SIGKILL at seeded random instants, again and again; after every kill the newest complete set must
+// restore with every part from its epoch and be newer than before, and the generator copy must be whole. The child is
+// this test binary, started again to run only `childSavesUntilKilled`, which does nothing unless the environment names
+// its directory (as TrainingTests' KilledSaveTests). Training itself writes nothing (see
+// divergingRunStopsBeforeOverwritingCheckpoints), so the save is what a kill can interrupt.
+@Suite struct GANKilledSaveTests {
+    @Test(.enabled(if: ProcessInfo.processInfo.environment[killedRunVariable] != nil, "runs only as the child of killingTheSaveLeavesARestorableSet"))
+    func childSavesUntilKilled() throws {
+        let trainer = GANTrainer(killedRunConfiguration(ProcessInfo.processInfo.environment[killedRunVariable]!))
+        if let set = CheckpointDirectory.latestComplete(in: URL(fileURLWithPath: trainer.configuration.outputDirectory)
+                                                        .appendingPathComponent(GANTrainer.File.checkpoints)) {
+            try trainer.checkpointDirectory().restore(set, into: trainer.trainingState)   // --resume, keeping the stamped rates
+            trainer.epochsDone = Int(set.metadata["epoch"]!)!
+        }
+        while true {
+            stamp(trainer, epoch: trainer.epochsDone + 1)
+            try trainer.saveCheckpoint()
+        }
+    }
+
+    @Test func killingTheSaveLeavesARestorableSet() throws {
+        let output = temporaryDirectory("killed")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let checkpoints = output.appendingPathComponent(GANTrainer.File.checkpoints)
+        let export = output.appendingPathComponent(GANTrainer.File.generator)
+        let random = RandomGenerator(seed: 16)
+        let start = Date()
+        var newest = 0, kills = 0
+        // Bounded: no child is started after 6.5 s, and the test takes under 10 s. In a debug build a child needs about
+        // 2 s to start (most of it initialising the networks) and 0.8 s per save, so that makes 2 to 4 kills; the
+        // generic mechanism is killed 20 times in TrainingTests' KilledSaveTests.
+        let trainer = GANTrainer(killedRunConfiguration(output.path)), copy = makeGenerator()
+        while kills < 20 && Date().timeIntervalSince(start) < 6.5 {
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            child.arguments = ["--testing-library", "swift-testing", "--filter", "childSavesUntilKilled"]
+            child.environment = ProcessInfo.processInfo.environment.merging([killedRunVariable: output.path]) { $1 }
+            child.standardOutput = FileHandle.nullDevice
+            child.standardError = FileHandle.nullDevice
+            try child.run()
+            // Once it has saved a newer set (so that every round makes progress), kill it at a random instant of
+            // the saves that follow: set files, manifest, rename, pruning, generator copy.
+            let startup = Date()
+            while child.isRunning && (CheckpointDirectory.latestComplete(in: checkpoints)?.metadata["epoch"].flatMap(Int.init) ?? 0) <= newest
+                    && Date().timeIntervalSince(startup) < 30 {
+                usleep(1_000)
+            }
+            usleep(UInt32(random.nextBelow(150_000)))
+            kill(child.processIdentifier, SIGKILL)
+            child.waitUntilExit()
+            kills += 1
+            #expect(child.terminationReason == .uncaughtSignal, "kill \(kills): the child stopped by itself (status \(child.terminationStatus))")
+
+            let set = try #require(CheckpointDirectory.latestComplete(in: checkpoints), "kill \(kills): no complete set")
+            let epoch = try #require(set.metadata["epoch"].flatMap(Int.init))
+            #expect(epoch > newest, "kill \(kills): the newest complete set went from epoch \(newest) to \(epoch)")
+            newest = epoch
+            // Every part of the set is from its epoch.
+            try trainer.checkpointDirectory().restore(set, into: trainer.trainingState)
+            #expect(stampedEpoch(trainer.generator) == epoch && stampedEpoch(trainer.discriminator) == epoch, "kill \(kills): epoch \(epoch)")
+            #expect(trainer.optimizerG.learningRate == Double(epoch) * 1e-4 && trainer.optimizerD.learningRate == Double(epoch) * 1e-4,
+                    "kill \(kills): epoch \(epoch)")
+            // The generator copy, written after the set, is whole: of this set's epoch, or older when kills came
+            // between set and copy (absent when that happened every time).
+            if FileManager.default.fileExists(atPath: export.path) {
+                let copyEpoch = try copy.load(from: export)["epoch"].flatMap(Int.init)
+                #expect(copyEpoch.map { $0 <= epoch } == true, "kill \(kills): copy of epoch \(copyEpoch ?? -1), set of epoch \(epoch)")
+                #expect(stampedEpoch(copy) == copyEpoch, "kill \(kills)")
+            }
+        }
+        #expect(kills >= 2, "only \(kills) kills in \(Date().timeIntervalSince(start)) s")
+        print("GANKilledSaveTests: \(kills) kills, newest set of epoch \(newest), \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+
+        // The next save clears what the killed saves left: staging directories and temporary generator copies.
+        stamp(trainer, epoch: newest + 1)
+        try trainer.saveCheckpoint()
+        let sets = try FileManager.default.contentsOfDirectory(atPath: checkpoints.path)
+        #expect(sets.count <= 3 && sets.allSatisfy { $0.hasPrefix("step-") }, "\(sets)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: output.path).sorted()
+        #expect(names == [GANTrainer.File.checkpoints, GANTrainer.File.generator], "\(names)")
+        try copy.load(from: export)
+        #expect(stampedEpoch(copy) == newest + 1)
     }
 }

@@ -189,3 +189,111 @@ final class Run {
         #expect(throws: OptimizerStateError.unexpectedKey("extra")) { try step.loadStateDict(bad) }
     }
 }
+
+/// A run with a second network, its optimizer and a history beside the main ones (a GAN's shape).
+private final class TwoNetworkRun {
+    let main = Run(seed: 21)
+    let second = Linear(3, 2, generator: RandomGenerator(seed: 22))
+    let secondOptimizer: SGD
+    var history: [Double] = []
+
+    init() { secondOptimizer = SGD(second.parameters(), learningRate: 0.1, momentum: 0.9) }
+
+    var state: TrainingState {
+        var state = main.state
+        state.parts = [
+            "second": .model(second), "optimizer-second": .optimizer(secondOptimizer),
+            "history": CheckpointPart(save: { ["losses": Tensor(shape: [self.history.count], scalars: self.history)] },
+                                      load: { dictionary in
+                                          guard let losses = dictionary["losses"] else { throw OptimizerStateError.missingKey("losses") }
+                                          self.history = losses.doubles
+                                      }),
+        ]
+        return state
+    }
+
+    func train(steps: Int) {
+        main.train(steps: steps)
+        for _ in 0..<steps {
+            let x = Variable(Tensor.randn([4, 3], generator: main.data))
+            secondOptimizer.zeroGrad()
+            let loss = (second(x) * second(x)).mean()
+            loss.backward()
+            secondOptimizer.step()
+            history.append(loss.value.item)
+        }
+    }
+
+    var fingerprint: [String: Tensor] {
+        var all = main.fingerprint
+        for (k, v) in second.stateDict() { all["second." + k] = v }
+        for (k, v) in secondOptimizer.stateDict() { all["optimizer-second." + k] = v }
+        all["history"] = Tensor(shape: [history.count], scalars: history)
+        return all
+    }
+}
+
+@Suite struct CheckpointPartTests {
+    @Test func partsAreSavedInTheirOwnFilesAndRestored() throws {
+        let directory = try CheckpointDirectory(temporaryDirectory("parts"))
+        let run = TwoNetworkRun()
+        run.train(steps: 3)
+        let set = try directory.save(run.state, step: 3)
+        let names = try FileManager.default.contentsOfDirectory(atPath: set.url.path).sorted()
+        #expect(names == ["history.safetensors", "manifest.json", "model.safetensors", "optimizer-second.safetensors",
+                          "optimizer.safetensors", "rng.safetensors", "schedule.safetensors", "second.safetensors"])
+        let resumed = TwoNetworkRun()
+        try directory.restore(set, into: resumed.state)
+        #expect(resumed.fingerprint == run.fingerprint)
+        run.train(steps: 2)
+        resumed.train(steps: 2)
+        #expect(resumed.fingerprint == run.fingerprint)
+    }
+
+    @Test func aPartThatDoesNotFitUndoesEveryLoadBeforeIt() throws {
+        let directory = try CheckpointDirectory(temporaryDirectory("parts-mismatch"))
+        let run = TwoNetworkRun()
+        run.train(steps: 2)
+        let set = try directory.save(run.state, step: 2)
+
+        // The history part ("history" sorts before "optimizer-second" and "second") refuses; model, optimizer,
+        // schedule and history were loaded or tried first and must be as before.
+        let other = TwoNetworkRun()
+        let before = other.fingerprint
+        var refusing = other.state
+        refusing.parts["history"] = CheckpointPart(save: { [:] }, load: { _ in throw OptimizerStateError.missingKey("nothing fits") })
+        #expect {
+            try directory.restore(set, into: refusing)
+        } throws: { error in
+            "\(error)".contains("history.safetensors") && "\(error)".contains("nothing fits")
+        }
+        #expect(other.fingerprint == before)
+        // A run without the second network's optimizer does not fit the set either, and says which files differ.
+        var fewer = other.state
+        fewer.parts["optimizer-second"] = nil
+        #expect {
+            try directory.restore(set, into: fewer)
+        } throws: { error in
+            "\(error)".contains("optimizer-second.safetensors")
+        }
+        #expect(other.fingerprint == before)
+    }
+
+    @Test func checksumIsCRC32OfZipAndPNG() {
+        #expect(CRC32.checksum(Data("123456789".utf8)) == 0xCBF4_3926)
+        #expect(CRC32.checksum(Data()) == 0)
+    }
+
+    @Test func leftoversOfKilledAtomicWritesAreRemoved() throws {
+        let directory = temporaryDirectory("leftovers")
+        let target = directory.appendingPathComponent("generator.safetensors")
+        for name in [".generator.safetensors.tmp-1-a", ".generator.safetensors.tmp-2-b", ".other.safetensors.tmp-3-c", "keep.txt"] {
+            try Data([1, 2, 3]).write(to: directory.appendingPathComponent(name))
+        }
+        try AtomicFile.write(Data([4, 5]), to: target)
+        AtomicFile.removeLeftovers(of: target)
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        #expect(names == [".other.safetensors.tmp-3-c", "generator.safetensors", "keep.txt"])
+        #expect(try Data(contentsOf: target) == Data([4, 5]))
+    }
+}

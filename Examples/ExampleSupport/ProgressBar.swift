@@ -47,7 +47,9 @@ public final class ProgressBar {
         let width = 24
         let filled = width * done / total
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        let values = metrics.map { "\($0.key) \(String(format: "%.4f", $0.value))" }.joined(separator: "  ")
+        // Rates (tokens/s) in whole units, losses with four decimals.
+        let values = metrics.map { "\($0.key) \(String(format: abs($0.value) >= 100 ? "%.0f" : "%.4f", $0.value))" }
+            .joined(separator: "  ")
         return "\(label) \(bar) \(done)/\(total)  \(String(format: "%.1f", rate)) steps/s  \(values)  " +
             (done == total ? String(format: "%.1fs", elapsed) : "ETA \(String(format: "%.0f", eta))s")
     }

@@ -4,6 +4,7 @@ import ExampleSupport
 import Foundation
 import NN
 import Optim
+import Training
 
 /// The tokenizers `--tokenizer` chooses between.
 enum TokenizerChoice: String, ExpressibleByArgument, CaseIterable {
@@ -46,7 +47,9 @@ struct ExampleText: ParsableCommand {
         100 warm-up steps and a cosine to lr/10, gradient clipping at 1.0, tied output head, 2,000 steps. \
         --model lstm: embedding 128, 2 LSTM layers of 128, sequences of 50, batch 50, Adam lr 2e-3 (same schedule), \
         clipping at 5.0. It writes model.safetensors (PyTorch's names), tokenizer.json and losses.png to --output-dir and \
-        prints samples. --generate N --checkpoint PATH writes N tokens from a saved model with the key/value cache.
+        prints samples; at every validation it saves a checkpoint set (model, AdamW, schedule, RNG, losses) in \
+        <output-dir>/checkpoints, and --resume continues from the newest complete one. --generate N --checkpoint PATH \
+        writes N tokens from a saved model with the key/value cache.
         """
     )
 
@@ -65,6 +68,8 @@ struct ExampleText: ParsableCommand {
     @Option(help: "Seed for initialisation, batches and sampling.") var seed: UInt64 = 0
     @Option(help: "Threads for matrix products and large elementwise loops.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(name: .customLong("output-dir"), help: "Where the checkpoint, tokenizer and loss plot go.") var outputDirectory = "out/text"
+    @Flag(help: "Continue from the newest complete checkpoint set in <output-dir>/checkpoints (one is saved at every validation).")
+    var resume = false
     @Option(name: .customLong("sample-tokens"), help: "Tokens of sample text printed after training.") var sampleTokens = 400
     @Option(help: "Generate N tokens from --checkpoint instead of training.") var generate: Int?
     @Option(help: "A model.safetensors written by training; tokenizer.json must be beside it.") var checkpoint: String?
@@ -136,14 +141,45 @@ struct ExampleText: ParsableCommand {
         let lm = model.make(vocabularySize: tokenizer.vocabularySize, contextLength: context)
         print("\(model.rawValue): \(lm.parameterCount) parameters; batch \(batchSize) × \(context) tokens, lr \(configuration.learningRate)")
         let trainer = LanguageModelTrainer(model: lm, configuration: configuration)
+        let directory = URL(fileURLWithPath: outputDirectory)
+        // What must agree for a set to continue this run: the model, its sizes, the data and the schedule.
+        var runMetadata = lm.metadata
+        runMetadata["text"] = corpus.path
+        runMetadata["tokenizer"] = self.tokenizer.rawValue
+        runMetadata["vocabulary"] = String(tokenizer.vocabularySize)
+        for (key, value) in [("steps", configuration.steps), ("batch_size", batchSize), ("warmup", configuration.warmupSteps),
+                             ("eval_every", configuration.evalEvery)] { runMetadata[key] = String(value) }
+        runMetadata["lr"] = String(configuration.learningRate)
+        runMetadata["seed"] = String(seed)
+        let checkpoints: CheckpointDirectory
         do {
-            try trainer.train(train, validation: validation)
+            checkpoints = try CheckpointDirectory(directory.appendingPathComponent("checkpoints", isDirectory: true), keepLast: 2)
+        } catch { exitWithError("cannot use \(outputDirectory)/checkpoints: \(error)") }
+        var firstStep = 1
+        if resume {
+            if let set = checkpoints.latestComplete() {
+                if let differing = runMetadata.keys.sorted().first(where: { set.metadata[$0] != runMetadata[$0] }) {
+                    exitWithError("cannot resume from \(set.url.path): it was saved with \(differing) = "
+                                  + "\(set.metadata[differing] ?? "none"), this run has \(runMetadata[differing]!)")
+                }
+                do { try checkpoints.restore(set, into: trainer.trainingState) } catch {
+                    exitWithError("cannot resume from \(set.url.path): \(error)")
+                }
+                firstStep = set.step + 1
+                print("resumed from \(set.url.path) (step \(set.step) of \(configuration.steps))")
+            } else {
+                print("no complete checkpoint set in \(outputDirectory)/checkpoints; starting at step 1")
+            }
+        }
+        do {
+            try trainer.train(train, validation: validation, from: firstStep, checkpoints: checkpoints, metadata: runMetadata)
         } catch let error as NonFiniteError {
             exitWithError("training diverged: \(error). Try a lower --lr.")
+        } catch {
+            exitWithError("could not save a checkpoint set in \(outputDirectory)/checkpoints: \(error)")
         }
-        print(String(format: "%.0f tokens/s in training", trainer.tokensPerSecond))
+        if firstStep <= configuration.steps { print(String(format: "%.0f tokens/s in training", trainer.tokensPerSecond)) }
 
-        let directory = URL(fileURLWithPath: outputDirectory)
         let modelPath = directory.appendingPathComponent("model.safetensors")
         do {
             try lm.save(to: modelPath, metadata: lm.metadata)

@@ -3,6 +3,7 @@ import ExampleSupport
 import Foundation
 import NN
 import Optim
+import Training
 
 /// The hyper-parameters of one training run (issue 18's defaults for the GPT: W7; see `TextModel.defaults`).
 struct TrainingConfiguration {
@@ -64,21 +65,56 @@ final class LanguageModelTrainer {
         return crossEntropy(logits.reshaped([x.values.count, logits.shape[2]]), y.values)
     }
 
-    /// Runs the configured steps over random windows of `train`; every `evalEvery` steps (and at the end) the
-    /// loss on `validation`.
+    /// Everything a checkpoint set holds: the model, AdamW's state, the schedule, the global generator and the loss
+    /// history (`history.safetensors`). The batches follow from the seed and the step alone.
+    var trainingState: TrainingState {
+        TrainingState(model: model, optimizer: optimizer, schedule: schedule, parts: [
+            "history": CheckpointPart(save: { [unowned self] in
+                ["train_losses": Tensor(shape: [trainLosses.count], scalars: trainLosses),
+                 "validation_steps": Tensor(shape: [validationLosses.count], scalars: validationLosses.map { Double($0.step) }),
+                 "validation_losses": Tensor(shape: [validationLosses.count], scalars: validationLosses.map(\.loss))]
+            }, load: { [unowned self] state in
+                guard state.count == 3, let train = state["train_losses"], train.rank == 1,
+                      let steps = state["validation_steps"], steps.rank == 1, let losses = state["validation_losses"],
+                      losses.shape == steps.shape, steps.doubles.allSatisfy({ $0 >= 1 && $0 == $0.rounded() && $0 <= 1e12 }) else {
+                    throw HistoryError()
+                }
+                trainLosses = train.doubles
+                validationLosses = zip(steps.doubles, losses.doubles).map { (Int($0), $1) }
+            }),
+        ])
+    }
+
+    /// A checkpoint's `history.safetensors` that is not the loss history this trainer writes.
+    struct HistoryError: Error, CustomStringConvertible {
+        var description: String { "history.safetensors does not hold train_losses, validation_steps and validation_losses" }
+    }
+
+    /// Runs steps `firstStep...configuration.steps` over random windows of `train`; every `evalEvery` steps (and at
+    /// the end) the loss on `validation`, then a checkpoint set in `checkpoints` (when given) with `metadata`.
+    /// Resuming at `firstStep` after a set saved at `firstStep − 1` draws the batches an uninterrupted run draws.
     ///
-    /// - Throws: ``NonFiniteError`` when a loss or gradient stops being finite, before the optimizer uses it.
-    func train(_ train: LanguageModelWindows, validation: [(TensorIndices, TensorIndices)]) throws {
+    /// - Throws: ``NonFiniteError`` when a loss or gradient stops being finite, before the optimizer uses it (and
+    ///   before anything is saved); the checkpoint directory's errors when a set cannot be written.
+    func train(_ train: LanguageModelWindows, validation: [(TensorIndices, TensorIndices)], from firstStep: Int = 1,
+               checkpoints: CheckpointDirectory? = nil, metadata: [String: String] = [:]) throws {
         let c = configuration
+        precondition(firstStep >= 1, "LanguageModelTrainer.train: firstStep \(firstStep) must be at least 1")
+        guard firstStep <= c.steps else { return }
         let loader = DataLoader(train, batchSize: c.batchSize, shuffle: true, seed: c.seed, dropLast: true)
         var batches = loader.makeIterator()
-        let progress = ProgressBar(total: c.steps, label: "train", plainEvery: 100)
-        let start = Date()
-        model.train()
-        for step in 1...c.steps {
+        func nextBatch() -> (TensorIndices, TensorIndices) {
             guard let batch = batches.next() ?? { batches = loader.makeIterator(); return batches.next() }() else {
                 preconditionFailure("LanguageModelTrainer: no batch of \(c.batchSize) windows")
             }
+            return batch
+        }
+        for _ in 1..<firstStep { _ = nextBatch() }
+        let progress = ProgressBar(total: c.steps - firstStep + 1, label: "train", plainEvery: 100)
+        let start = Date()
+        model.train()
+        for step in firstStep...c.steps {
+            let batch = nextBatch()
             let loss = stepLoss(batch.0, batch.1)
             let value = try NonFiniteCheck.loss(loss, step: step)
             optimizer.zeroGrad()
@@ -88,7 +124,7 @@ final class LanguageModelTrainer {
             optimizer.step()
             schedule.step()
             trainLosses.append(value)
-            tokensPerSecond = Double(step * c.batchSize * c.contextLength) / Date().timeIntervalSince(start)
+            tokensPerSecond = Double((step - firstStep + 1) * c.batchSize * c.contextLength) / Date().timeIntervalSince(start)
             progress.advance(metrics: ["loss": value, "tok/s": tokensPerSecond])
             if step % c.evalEvery == 0 || step == c.steps {
                 model.eval()
@@ -98,6 +134,7 @@ final class LanguageModelTrainer {
                 print(String(format: "step %d: train loss %.4f (mean of the last %d), validation loss %.4f", step,
                              trainLosses.suffix(c.evalEvery).reduce(0, +) / Double(min(c.evalEvery, trainLosses.count)),
                              min(c.evalEvery, trainLosses.count), validationLoss))
+                try checkpoints?.save(trainingState, step: step, metadata: metadata)
             }
         }
         model.eval()

@@ -2,6 +2,7 @@ import Data
 import Foundation
 import NN
 import Testing
+import Training
 @testable import example_text
 
 /// Runs the example-text binary built next to the tests; returns its exit status, standard output and standard error.
@@ -126,5 +127,39 @@ private func temporaryDirectory(_ name: String) throws -> URL {
         let generated = try runExample(["--generate", "12", "--checkpoint", out + "/model.safetensors", "--prompt", "The", "--top-k", "3"])
         #expect(generated.status == 0, "\(generated.errors)")
         #expect(generated.output.contains("12 tokens in") && generated.output.contains("The"))
+    }
+
+    /// A run stopped after its step-2 set and resumed ends where an uninterrupted run ends, byte for byte (one thread in
+    /// a process of its own, so no other test changes how the products are split); a set from another configuration
+    /// is refused.
+    @Test func resumeContinuesTheRunExactly() throws {
+        let dir = try temporaryDirectory("resume")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let text = dir.appendingPathComponent("text.txt")
+        try Foundation.Data(String(repeating: "It was the best of times, it was the worst of times.\n", count: 12).utf8).write(to: text)
+        func arguments(_ out: String) -> [String] {
+            ["--text", text.path, "--steps", "4", "--batch-size", "2", "--context", "8", "--eval-every", "2", "--warmup", "1",
+             "--sample-tokens", "0", "--output-dir", dir.appendingPathComponent(out).path, "--threads", "1"]
+        }
+        let whole = try runExample(arguments("whole"))
+        #expect(whole.status == 0, "\(whole.errors)")
+        let first = try runExample(arguments("resumed"))
+        #expect(first.status == 0, "\(first.errors)")
+        let resumedDir = dir.appendingPathComponent("resumed")
+        // As if killed after step 2's set: the step-4 set and the final outputs are gone.
+        let last = try #require(CheckpointDirectory.latestComplete(in: resumedDir.appendingPathComponent("checkpoints")))
+        #expect(last.step == 4)
+        try FileManager.default.removeItem(at: last.url)
+        try FileManager.default.removeItem(at: resumedDir.appendingPathComponent("model.safetensors"))
+        let resumed = try runExample(arguments("resumed") + ["--resume"])
+        #expect(resumed.status == 0, "\(resumed.errors)")
+        #expect(resumed.output.contains("(step 2 of 4)"), "\(resumed.output)")
+        let a = try Foundation.Data(contentsOf: dir.appendingPathComponent("whole/model.safetensors"))
+        let b = try Foundation.Data(contentsOf: resumedDir.appendingPathComponent("model.safetensors"))
+        #expect(a == b, "the resumed run's model differs from the uninterrupted run's")
+
+        let other = try runExample(arguments("resumed") + ["--resume", "--lr", "0.01"])
+        #expect(other.status != 0)
+        #expect(other.errors.contains("cannot resume") && other.errors.contains("lr"), "\(other.errors)")
     }
 }

@@ -158,7 +158,7 @@ private func lstmStep(generator: RandomGenerator) -> Step {
     let (x, y) = tokenBatch(batch: 50, length: 50, generator: generator)
     return {
         optimizer.zeroGrad()
-        crossEntropy(head(lstm(embedding(x)).output.reshaped([50 * 50, 128])), y).backward()
+        crossEntropy(head(lstm(embedding(x)).reshaped([50 * 50, 128])), y).backward()
         clipGradNorm(parameters, maxNorm: 5)
         optimizer.step()
     }

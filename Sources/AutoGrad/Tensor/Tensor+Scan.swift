@@ -6,7 +6,7 @@ extension Tensor {
     /// axes count from the end; a scalar is its own running sum (axis 0 or −1).
     public func cumsum(axis: Int, reverse: Bool = false) -> Tensor {
         let a = normalizeAxis(axis, rank: Swift.max(rank, 1), op: "cumsum")
-        var out = Tensor(uninitializedShape: shape, dtype: dtype)
+        let out = Tensor(uninitializedShape: shape, dtype: dtype)
         guard count > 0 else { return out }
         let n = rank == 0 ? 1 : shape[a]
         let inner = rank == 0 ? 1 : shape[(a + 1)...].reduce(1, *)

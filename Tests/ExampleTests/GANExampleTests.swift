@@ -49,20 +49,9 @@ private func runSelf(test: String, environment: [String: String]) throws -> (sta
     return (child.terminationStatus, String(decoding: text, as: UTF8.self))
 }
 
-/// Runs the example-gan binary built next to the tests; returns its exit status, standard output and standard error.
+/// Runs the example-gan binary built next to the tests.
 private func runExample(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("example-gan")
-    try #require(FileManager.default.isExecutableFile(atPath: binary.path), "example-gan not built next to the tests at \(binary.path)")
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
-    let output = Pipe(), errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    let out = output.fileHandleForReading.readDataToEndOfFile(), err = errors.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    try runExampleBinary("example-gan", arguments)
 }
 
 @Suite struct GANExampleTests {

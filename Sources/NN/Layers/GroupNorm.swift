@@ -61,27 +61,12 @@ final class GroupNormalization: FusedBackwardOp {
     }
 
     private func forward<S: BatchNormScalar>(_ inputs: [Tensor], _: S.Type) -> Tensor {
-        let x = inputs[0], layout = layout(x.shape)
-        mean = Array(repeating: 0, count: layout.rows)
-        inverseStd = mean
-        var y = Tensor.empty(x.shape, dtype: x.dtype)
-        guard x.count > 0 else { return y }
-        let weight = hasWeight ? inputs[1] : nil, bias = hasBias ? inputs.last : nil
-        y.withUnsafeMutableBufferPointer(as: S.self) { y in
-            x.withUnsafeBufferPointer(as: S.self) { x in
-                withOptionalPointer(weight, S.self) { w in
-                    withOptionalPointer(bias, S.self) { b in
-                        mean.withUnsafeMutableBufferPointer { mean in
-                            inverseStd.withUnsafeMutableBufferPointer { inverseStd in
-                                GroupNormKernels.forward(x.baseAddress!, into: y.baseAddress!, layout, eps: eps, weight: w, bias: b,
-                                                         mean: mean.baseAddress!, inverseStd: inverseStd.baseAddress!)
-                            }
-                        }
-                    }
-                }
-            }
+        let layout = layout(inputs[0].shape)
+        let result = normalizationForward(inputs, S.self, hasWeight: hasWeight, hasBias: hasBias, rows: layout.rows) {
+            GroupNormKernels.forward($0, into: $1, layout, eps: eps, weight: $2, bias: $3, mean: $4, inverseStd: $5)
         }
-        return y
+        (mean, inverseStd) = (result.mean, result.inverseStd)
+        return result.output
     }
 
     func fusedBackward(_ g: Variable, inputs: [Variable], needed: [Bool], dtype: DType) -> [Variable?] {

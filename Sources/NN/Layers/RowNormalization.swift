@@ -60,27 +60,12 @@ final class RowNormalization: FusedBackwardOp {
     }
 
     private func forward<S: BatchNormScalar>(_ inputs: [Tensor], _: S.Type) -> Tensor {
-        let x = inputs[0], layout = layout(x.shape)
-        mean = Array(repeating: 0, count: layout.rows)
-        inverseStd = mean
-        var y = Tensor.empty(x.shape, dtype: x.dtype)
-        guard x.count > 0 else { return y }
-        let weight = hasWeight ? inputs[1] : nil, bias = hasBias ? inputs.last : nil
-        y.withUnsafeMutableBufferPointer(as: S.self) { y in
-            x.withUnsafeBufferPointer(as: S.self) { x in
-                withOptionalPointer(weight, S.self) { w in
-                    withOptionalPointer(bias, S.self) { b in
-                        mean.withUnsafeMutableBufferPointer { mean in
-                            inverseStd.withUnsafeMutableBufferPointer { inverseStd in
-                                RowNormKernels.forward(x.baseAddress!, into: y.baseAddress!, layout, eps: eps, weight: w, bias: b,
-                                                       mean: mean.baseAddress!, inverseStd: inverseStd.baseAddress!)
-                            }
-                        }
-                    }
-                }
-            }
+        let layout = layout(inputs[0].shape)
+        let result = normalizationForward(inputs, S.self, hasWeight: hasWeight, hasBias: hasBias, rows: layout.rows) {
+            RowNormKernels.forward($0, into: $1, layout, eps: eps, weight: $2, bias: $3, mean: $4, inverseStd: $5)
         }
-        return y
+        (mean, inverseStd) = (result.mean, result.inverseStd)
+        return result.output
     }
 
     /// The closed-form gradients of the inputs that are `needed`: the input gradient's sweep and the column sums
@@ -162,4 +147,33 @@ final class RowNormalization: FusedBackwardOp {
 func withOptionalPointer<S: TensorScalar, R>(_ tensor: Tensor?, _: S.Type, _ body: (UnsafePointer<S>?) -> R) -> R {
     guard let tensor else { return body(nil) }
     return tensor.withUnsafeBufferPointer(as: S.self) { body($0.baseAddress) }
+}
+
+/// The pointer plumbing shared by the fused normalisations' forwards: `kernel` reads the input (`inputs[0]`), the
+/// optional weight (`inputs[1]` when `hasWeight`) and bias (the last input when `hasBias`), and writes a new output of
+/// the input's shape and `rows` per-row means and inverse standard deviations, which are returned with it.
+func normalizationForward<S: BatchNormScalar>(
+    _ inputs: [Tensor], _: S.Type, hasWeight: Bool, hasBias: Bool, rows: Int,
+    _ kernel: (_ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ weight: UnsafePointer<S>?, _ bias: UnsafePointer<S>?,
+               _ mean: UnsafeMutablePointer<Double>, _ inverseStd: UnsafeMutablePointer<Double>) -> Void
+) -> (output: Tensor, mean: [Double], inverseStd: [Double]) {
+    let x = inputs[0]
+    var mean = [Double](repeating: 0, count: rows), inverseStd = mean
+    var y = Tensor.empty(x.shape, dtype: x.dtype)
+    guard x.count > 0 else { return (y, mean, inverseStd) }
+    let weight = hasWeight ? inputs[1] : nil, bias = hasBias ? inputs.last : nil
+    y.withUnsafeMutableBufferPointer(as: S.self) { y in
+        x.withUnsafeBufferPointer(as: S.self) { x in
+            withOptionalPointer(weight, S.self) { w in
+                withOptionalPointer(bias, S.self) { b in
+                    mean.withUnsafeMutableBufferPointer { mean in
+                        inverseStd.withUnsafeMutableBufferPointer { inverseStd in
+                            kernel(x.baseAddress!, y.baseAddress!, w, b, mean.baseAddress!, inverseStd.baseAddress!)
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return (y, mean, inverseStd)
 }

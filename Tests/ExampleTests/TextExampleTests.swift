@@ -151,4 +151,72 @@ private func temporaryDirectory(_ name: String) throws -> URL {
         #expect(other.status != 0)
         #expect(other.errors.contains("cannot resume") && other.errors.contains("lr"), "\(other.errors)")
     }
+
+    /// A saved GPT loads strictly into the PyTorch module of `Benchmarks/pytorch/text_models.py` (the reference the
+    /// validation losses are compared with) and gives the same logits to 1e-5.
+    @Test(.enabled(if: torchIsImportable(), "torch is not importable by python3: pip install torch==2.13.0+cpu"))
+    func savedGPTGivesPyTorchsLogits() throws {
+        let dir = try temporaryDirectory("torch-gpt")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let configuration = GPTConfiguration(vocabularySize: 11, contextLength: 8, layers: 2, heads: 2, width: 16)
+        let gpt = GPT(configuration, generator: RandomGenerator(seed: 5))
+        gpt.eval()
+        let file = dir.appendingPathComponent("model.safetensors")
+        try gpt.save(to: file, metadata: gpt.metadata)
+        let tokens = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7]
+        let ours = gpt.logits(TensorIndices(shape: [2, 7], values: tokens)).value
+        let script = Self.torchLogitsScript(module: Self.textModelsPath, file: file.path, tokens: tokens, shape: [2, 7])
+        let (status, output) = try pythonOutput(script)
+        #expect(status == 0, "\(output)")
+        let theirs = output.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        #expect(theirs.count == ours.count)
+        let worst = zip(ours.doubles, theirs).map { Swift.abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= 1e-5, "largest logit difference \(worst)")
+    }
+
+    static let textModelsPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Benchmarks/pytorch/text_models.py").path
+
+    /// Python that reads the safetensors file by hand (F32 only, as the example writes), builds the reference GPT of
+    /// the test's sizes, loads the state dict strictly and prints the logits.
+    static func torchLogitsScript(module: String, file: String, tokens: [Int], shape: [Int]) -> String {
+        """
+        import importlib.util, json, struct, torch
+        spec = importlib.util.spec_from_file_location("text_models", "\(module)")
+        tm = importlib.util.module_from_spec(spec); spec.loader.exec_module(tm)
+        raw = open("\(file)", "rb").read()
+        n = struct.unpack("<Q", raw[:8])[0]
+        header = json.loads(raw[8:8 + n]); data = raw[8 + n:]
+        sd = {}
+        for k, v in header.items():
+            if k == "__metadata__": continue
+            assert v["dtype"] == "F32", v["dtype"]
+            a, b = v["data_offsets"]
+            sd[k] = torch.frombuffer(bytearray(data[a:b]), dtype=torch.float32).reshape(v["shape"])
+        m = tm.GPT(11, context=8, layers=2, heads=2, width=16).eval()
+        m.load_state_dict(sd, strict=True)
+        with torch.no_grad():
+            y = m(torch.tensor(\(tokens)).reshape(\(shape)))
+        print(" ".join(repr(float(v)) for v in y.reshape(-1).tolist()))
+        """
+    }
+}
+
+/// Whether `python3` can import torch (the PyTorch cross-checks run only then).
+private func torchIsImportable() -> Bool {
+    (try? pythonOutput("import torch").status) == 0
+}
+
+/// Runs `python3 -c script`; returns its exit status and standard output followed by standard error.
+private func pythonOutput(_ script: String) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script]
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }

@@ -78,46 +78,13 @@ final class GroupNormalization: FusedBackwardOp {
     }
 
     private func fusedBackward<S: BatchNormScalar>(_ values: [Tensor], _: S.Type, inputs: [Variable], needed: [Bool]) -> [Variable?] {
-        let g = values[0], x = values[1], layout = layout(x.shape)
-        let weightIndex = hasWeight ? 1 : nil, biasIndex = hasBias ? inputs.count - 1 : nil
-        var gradients: [Variable?] = Array(repeating: nil, count: inputs.count)
-        if needed[0] {
-            var gx = Tensor.zeros(x.shape, dtype: x.dtype)
-            if x.count > 0 {
-                gx.withUnsafeMutableBufferPointer(as: S.self) { gx in
-                    g.withUnsafeBufferPointer(as: S.self) { g in
-                        x.withUnsafeBufferPointer(as: S.self) { x in
-                            withOptionalPointer(weightIndex.map { values[1 + $0] }, S.self) { w in
-                                GroupNormKernels.inputGradient(g.baseAddress!, x.baseAddress!, weight: w, into: gx.baseAddress!, layout,
-                                                               mean: mean, inverseStd: inverseStd)
-                            }
-                        }
-                    }
-                }
-            }
-            gradients[0] = Variable(gx.to(inputs[0].dtype))
-        }
-        let wantsWeight = weightIndex.map { needed[$0] } ?? false, wantsBias = biasIndex.map { needed[$0] } ?? false
-        if wantsWeight || wantsBias {
-            var gw = [Double](repeating: 0, count: layout.channels), gb = gw
-            if x.count > 0 {
-                g.withUnsafeBufferPointer(as: S.self) { g in
-                    x.withUnsafeBufferPointer(as: S.self) { x in
-                        gw.withUnsafeMutableBufferPointer { gw in
-                            gb.withUnsafeMutableBufferPointer { gb in
-                                GroupNormKernels.parameterGradients(g.baseAddress!, x.baseAddress!, layout, mean: mean, inverseStd: inverseStd,
-                                                                    weightGradient: wantsWeight ? gw.baseAddress! : nil,
-                                                                    biasGradient: wantsBias ? gb.baseAddress! : nil)
-                            }
-                        }
-                    }
-                }
-            }
-            let shape = [layout.channels]
-            if wantsWeight, let i = weightIndex { gradients[i] = Variable(Tensor(shape: shape, scalars: gw, dtype: inputs[i].dtype)) }
-            if wantsBias, let i = biasIndex { gradients[i] = Variable(Tensor(shape: shape, scalars: gb, dtype: inputs[i].dtype)) }
-        }
-        return gradients
+        let layout = layout(values[1].shape)
+        return normalizationBackward(
+            values, S.self, inputs: inputs, needed: needed, hasWeight: hasWeight, hasBias: hasBias, parameterShape: [layout.channels],
+            inputGradient: { GroupNormKernels.inputGradient($0, $1, weight: $2, into: $3, layout, mean: mean, inverseStd: inverseStd) },
+            parameterGradients: {
+                GroupNormKernels.parameterGradients($0, $1, layout, mean: mean, inverseStd: inverseStd, weightGradient: $2, biasGradient: $3)
+            })
     }
 
     /// The same gradients from differentiable operations (statistics recomputed from `x`), for a recorded backward.

@@ -79,46 +79,13 @@ final class RowNormalization: FusedBackwardOp {
     }
 
     private func fusedBackward<S: BatchNormScalar>(_ values: [Tensor], _: S.Type, inputs: [Variable], needed: [Bool]) -> [Variable?] {
-        let g = values[0], x = values[1], layout = layout(x.shape)
-        let weightIndex = hasWeight ? 1 : nil, biasIndex = hasBias ? inputs.count - 1 : nil
-        var gradients: [Variable?] = Array(repeating: nil, count: inputs.count)
-        if needed[0] {
-            var gx = Tensor.zeros(x.shape, dtype: x.dtype)
-            if x.count > 0 {
-                gx.withUnsafeMutableBufferPointer(as: S.self) { gx in
-                    g.withUnsafeBufferPointer(as: S.self) { g in
-                        x.withUnsafeBufferPointer(as: S.self) { x in
-                            withOptionalPointer(weightIndex.map { values[1 + $0] }, S.self) { w in
-                                RowNormKernels.inputGradient(g.baseAddress!, x.baseAddress!, weight: w, into: gx.baseAddress!, layout,
-                                                             mean: mean, inverseStd: inverseStd)
-                            }
-                        }
-                    }
-                }
-            }
-            gradients[0] = Variable(gx.to(inputs[0].dtype))
-        }
-        let wantsWeight = weightIndex.map { needed[$0] } ?? false, wantsBias = biasIndex.map { needed[$0] } ?? false
-        if wantsWeight || wantsBias {
-            var gw = [Double](repeating: 0, count: layout.d), gb = gw
-            if x.count > 0 {
-                g.withUnsafeBufferPointer(as: S.self) { g in
-                    x.withUnsafeBufferPointer(as: S.self) { x in
-                        gw.withUnsafeMutableBufferPointer { gw in
-                            gb.withUnsafeMutableBufferPointer { gb in
-                                RowNormKernels.parameterGradients(g.baseAddress!, x.baseAddress!, layout, mean: mean, inverseStd: inverseStd,
-                                                                  weightGradient: wantsWeight ? gw.baseAddress! : nil,
-                                                                  biasGradient: wantsBias ? gb.baseAddress! : nil)
-                            }
-                        }
-                    }
-                }
-            }
-            let shape = Array(x.shape.suffix(normalizedRank))
-            if wantsWeight, let i = weightIndex { gradients[i] = Variable(Tensor(shape: shape, scalars: gw, dtype: inputs[i].dtype)) }
-            if wantsBias, let i = biasIndex { gradients[i] = Variable(Tensor(shape: shape, scalars: gb, dtype: inputs[i].dtype)) }
-        }
-        return gradients
+        let layout = layout(values[1].shape)
+        return normalizationBackward(
+            values, S.self, inputs: inputs, needed: needed, hasWeight: hasWeight, hasBias: hasBias, parameterShape: Array(values[1].shape.suffix(normalizedRank)),
+            inputGradient: { RowNormKernels.inputGradient($0, $1, weight: $2, into: $3, layout, mean: mean, inverseStd: inverseStd) },
+            parameterGradients: {
+                RowNormKernels.parameterGradients($0, $1, layout, mean: mean, inverseStd: inverseStd, weightGradient: $2, biasGradient: $3)
+            })
     }
 
     /// The same gradients built from differentiable operations (statistics recomputed from `x`), for a backward
@@ -176,4 +143,53 @@ func normalizationForward<S: BatchNormScalar>(
         }
     }
     return (y, mean, inverseStd)
+}
+
+/// The pointer plumbing shared by the fused normalisations' backwards: `values` are the upstream gradient, then the
+/// inputs (x, the optional weight at 1, the optional bias last) in the computing dtype. `inputGradient(g, x, weight, gx)`
+/// fills x's gradient when it is needed; `parameterGradients(g, x, weightGradient, biasGradient)` sums the weight's and
+/// the bias's (each buffer nil when not wanted, `parameterShape` elements otherwise).
+func normalizationBackward<S: BatchNormScalar>(
+    _ values: [Tensor], _: S.Type, inputs: [Variable], needed: [Bool], hasWeight: Bool, hasBias: Bool, parameterShape: [Int],
+    inputGradient: (_ g: UnsafePointer<S>, _ x: UnsafePointer<S>, _ weight: UnsafePointer<S>?, _ gx: UnsafeMutablePointer<S>) -> Void,
+    parameterGradients: (_ g: UnsafePointer<S>, _ x: UnsafePointer<S>, _ weightGradient: UnsafeMutablePointer<Double>?,
+                         _ biasGradient: UnsafeMutablePointer<Double>?) -> Void
+) -> [Variable?] {
+    let g = values[0], x = values[1]
+    let weightIndex = hasWeight ? 1 : nil, biasIndex = hasBias ? inputs.count - 1 : nil
+    var gradients: [Variable?] = Array(repeating: nil, count: inputs.count)
+    if needed[0] {
+        var gx = Tensor.zeros(x.shape, dtype: x.dtype)
+        if x.count > 0 {
+            gx.withUnsafeMutableBufferPointer(as: S.self) { gx in
+                g.withUnsafeBufferPointer(as: S.self) { g in
+                    x.withUnsafeBufferPointer(as: S.self) { x in
+                        withOptionalPointer(weightIndex.map { values[1 + $0] }, S.self) { w in
+                            inputGradient(g.baseAddress!, x.baseAddress!, w, gx.baseAddress!)
+                        }
+                    }
+                }
+            }
+        }
+        gradients[0] = Variable(gx.to(inputs[0].dtype))
+    }
+    let wantsWeight = weightIndex.map { needed[$0] } ?? false, wantsBias = biasIndex.map { needed[$0] } ?? false
+    if wantsWeight || wantsBias {
+        var gw = [Double](repeating: 0, count: parameterShape.reduce(1, *)), gb = gw
+        if x.count > 0 {
+            g.withUnsafeBufferPointer(as: S.self) { g in
+                x.withUnsafeBufferPointer(as: S.self) { x in
+                    gw.withUnsafeMutableBufferPointer { gw in
+                        gb.withUnsafeMutableBufferPointer { gb in
+                            parameterGradients(g.baseAddress!, x.baseAddress!, wantsWeight ? gw.baseAddress! : nil,
+                                               wantsBias ? gb.baseAddress! : nil)
+                        }
+                    }
+                }
+            }
+        }
+        if wantsWeight, let i = weightIndex { gradients[i] = Variable(Tensor(shape: parameterShape, scalars: gw, dtype: inputs[i].dtype)) }
+        if wantsBias, let i = biasIndex { gradients[i] = Variable(Tensor(shape: parameterShape, scalars: gb, dtype: inputs[i].dtype)) }
+    }
+    return gradients
 }

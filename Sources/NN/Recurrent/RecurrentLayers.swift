@@ -88,6 +88,31 @@ struct RecurrentStack {
     }
 }
 
+/// What ``RNN``, ``LSTM`` and ``GRU`` share: the stack of layers that runs them, whose weights it registers under
+/// PyTorch's names, and its configuration.
+public class RecurrentLayer: Module {
+    let stack: RecurrentStack
+
+    init(_ stack: RecurrentStack) {
+        self.stack = stack
+        super.init()
+        stack.register(in: self)
+    }
+
+    /// The size of each input step.
+    public var inputSize: Int { stack.inputSize }
+    /// The size `H` of the hidden state (and of the LSTM's cell state).
+    public var hiddenSize: Int { stack.hiddenSize }
+    /// The number of stacked layers.
+    public var numLayers: Int { stack.numLayers }
+    /// Whether inputs and outputs are `[B, T, ·]`.
+    public var batchFirst: Bool { stack.batchFirst }
+    /// Whether each layer also runs from the last step to the first.
+    public var bidirectional: Bool { stack.bidirectional }
+
+    public override var summary: String { stack.summary }
+}
+
 /// A multi-layer Elman RNN (PyTorch's `nn.RNN`): at each step `hₜ = act(xₜ·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh)`,
 /// `act` tanh or ReLU; layer `l > 0` takes layer `l − 1`'s outputs (with dropout between layers in training).
 ///
@@ -100,8 +125,7 @@ struct RecurrentStack {
 /// with `_reverse` for the backward direction. Each layer and direction projects the whole sequence's input in one
 /// product; each step then runs one recurrent product and its nonlinearity. Padded and packed sequences are not
 /// supported.
-public final class RNN: Module {
-    private let stack: RecurrentStack
+public final class RNN: RecurrentLayer {
 
     /// A stack of `numLayers` layers (PyTorch's defaults).
     ///
@@ -109,23 +133,10 @@ public final class RNN: Module {
     public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, nonlinearity: RNNNonlinearity = .tanh, bias: Bool = true,
                 batchFirst: Bool = false, dropout: Double = 0, bidirectional: Bool = false, dtype: DType = .float32,
                 generator: RandomGenerator = .global) {
-        stack = RecurrentStack("RNN", kind: .rnn(nonlinearity), inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
+        super.init(RecurrentStack("RNN", kind: .rnn(nonlinearity), inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
                                bias: bias, batchFirst: batchFirst, dropout: dropout, bidirectional: bidirectional, dtype: dtype,
-                               generator: generator)
-        super.init()
-        stack.register(in: self)
+                               generator: generator))
     }
-
-    /// The size of each input step.
-    public var inputSize: Int { stack.inputSize }
-    /// The size `H` of the hidden state.
-    public var hiddenSize: Int { stack.hiddenSize }
-    /// The number of stacked layers.
-    public var numLayers: Int { stack.numLayers }
-    /// Whether inputs and outputs are `[B, T, ·]`.
-    public var batchFirst: Bool { stack.batchFirst }
-    /// Whether each layer also runs from the last step to the first.
-    public var bidirectional: Bool { stack.bidirectional }
 
     /// The outputs of every step and the final hidden states, from `input` and `h0` (zeros when nil). `layer(x)`
     /// alone is ``forward(_:)``: the outputs only.
@@ -163,31 +174,17 @@ public final class RNN: Module {
 /// let (output, h, c) = lstm(Variable(Tensor.randn([32, 50, 128])), nil)   // [32, 50, 256], [2, 32, 256], [2, 32, 256]
 /// let next = lstm(Variable(Tensor.randn([32, 1, 128])), (h, c))              // continues from the last state
 /// ```
-public final class LSTM: Module {
-    private let stack: RecurrentStack
+public final class LSTM: RecurrentLayer {
 
     /// A stack of `numLayers` layers (PyTorch's defaults).
     ///
     /// - Precondition: `inputSize ≥ 0`, `hiddenSize` and `numLayers` positive, `dropout` in `[0, 1]`.
     public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
                 dropout: Double = 0, bidirectional: Bool = false, dtype: DType = .float32, generator: RandomGenerator = .global) {
-        stack = RecurrentStack("LSTM", kind: .lstm, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
+        super.init(RecurrentStack("LSTM", kind: .lstm, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
                                bias: bias, batchFirst: batchFirst, dropout: dropout, bidirectional: bidirectional, dtype: dtype,
-                               generator: generator)
-        super.init()
-        stack.register(in: self)
+                               generator: generator))
     }
-
-    /// The size of each input step.
-    public var inputSize: Int { stack.inputSize }
-    /// The size `H` of the hidden and cell states.
-    public var hiddenSize: Int { stack.hiddenSize }
-    /// The number of stacked layers.
-    public var numLayers: Int { stack.numLayers }
-    /// Whether inputs and outputs are `[B, T, ·]`.
-    public var batchFirst: Bool { stack.batchFirst }
-    /// Whether each layer also runs from the last step to the first.
-    public var bidirectional: Bool { stack.bidirectional }
 
     /// The outputs of every step and the final hidden and cell states, from `input` and `state` (zeros when nil).
     /// `lstm(x)` alone is ``forward(_:)``: the outputs only.
@@ -201,7 +198,6 @@ public final class LSTM: Module {
     /// The outputs of every step from zero initial states.
     public override func forward(_ input: Variable) -> Variable { self(input, nil).output }
 
-    public override var summary: String { stack.summary }
 }
 
 /// A multi-layer gated recurrent unit (PyTorch's `nn.GRU`): at each step, with `xg = xₜ·W_ihᵀ + b_ih` and
@@ -217,31 +213,17 @@ public final class LSTM: Module {
 /// same with `_reverse` for the backward direction. Each layer and direction projects the whole sequence's input in
 /// one product; each step then runs one recurrent product and the fused gate arithmetic of
 /// ``gruCell(inputGates:hiddenGates:hidden:)``. Padded and packed sequences are not supported.
-public final class GRU: Module {
-    private let stack: RecurrentStack
+public final class GRU: RecurrentLayer {
 
     /// A stack of `numLayers` layers (PyTorch's defaults).
     ///
     /// - Precondition: `inputSize ≥ 0`, `hiddenSize` and `numLayers` positive, `dropout` in `[0, 1]`.
     public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
                 dropout: Double = 0, bidirectional: Bool = false, dtype: DType = .float32, generator: RandomGenerator = .global) {
-        stack = RecurrentStack("GRU", kind: .gru, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
+        super.init(RecurrentStack("GRU", kind: .gru, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
                                bias: bias, batchFirst: batchFirst, dropout: dropout, bidirectional: bidirectional, dtype: dtype,
-                               generator: generator)
-        super.init()
-        stack.register(in: self)
+                               generator: generator))
     }
-
-    /// The size of each input step.
-    public var inputSize: Int { stack.inputSize }
-    /// The size `H` of the hidden state.
-    public var hiddenSize: Int { stack.hiddenSize }
-    /// The number of stacked layers.
-    public var numLayers: Int { stack.numLayers }
-    /// Whether inputs and outputs are `[B, T, ·]`.
-    public var batchFirst: Bool { stack.batchFirst }
-    /// Whether each layer also runs from the last step to the first.
-    public var bidirectional: Bool { stack.bidirectional }
 
     /// The outputs of every step and the final hidden states, from `input` and `h0` (zeros when nil). `layer(x)`
     /// alone is ``forward(_:)``: the outputs only.
@@ -255,5 +237,4 @@ public final class GRU: Module {
     /// The outputs of every step from a zero initial state.
     public override func forward(_ input: Variable) -> Variable { self(input, nil).output }
 
-    public override var summary: String { stack.summary }
 }

@@ -76,6 +76,7 @@ struct ExampleText: ParsableCommand {
     @Option(help: "Text the samples continue.") var prompt = "\n"
     @Option(help: "Divides the logits before sampling (lower: safer, duller).") var temperature = 0.8
     @Option(name: .customLong("top-k"), help: "Sample among the K likeliest tokens only.") var topK: Int?
+    @Option(name: .customLong("top-p"), help: "Sample among the likeliest tokens whose probabilities sum to P (nucleus).") var topP: Double?
 
     func validate() throws {
         for (name, value) in [("--steps", steps), ("--batch-size", batchSize ?? 1), ("--context", context ?? 1),
@@ -91,6 +92,7 @@ struct ExampleText: ParsableCommand {
         if let generate, generate <= 0 { throw ValidationError("--generate must be positive, got \(generate)") }
         guard temperature > 0 && temperature.isFinite else { throw ValidationError("--temperature must be a positive number, got \(temperature)") }
         if let topK, topK <= 0 { throw ValidationError("--top-k must be positive, got \(topK)") }
+        if let topP, !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1], got \(topP)") }
         guard !prompt.isEmpty else { throw ValidationError("--prompt must not be empty") }
     }
 
@@ -221,12 +223,11 @@ struct ExampleText: ParsableCommand {
         let promptTokens: [Int]
         do { promptTokens = try tokenizer.encode(prompt) } catch { exitWithError("--prompt: \(error)") }
         let random = RandomGenerator(seed: seed &+ 0x5A3D)
+        let sampler = TokenSampler(temperature: temperature, topK: topK, topP: topP)
         let start = Date()
-        let tokens = lm.generate(after: promptTokens, count: count) {
-            sampleToken(logits: $0, temperature: temperature, topK: topK, generator: random)
-        }
+        let tokens = lm.generate(after: promptTokens, count: count) { sampler.sample(logits: $0, generator: random) }
         let seconds = Date().timeIntervalSince(start)
-        print("--- sample (temperature \(temperature)\(topK.map { ", top-k \($0)" } ?? "")) ---")
+        print("--- sample (temperature \(temperature)\(topK.map { ", top-k \($0)" } ?? "")\(topP.map { ", top-p \($0)" } ?? "")) ---")
         print(prompt + tokenizer.decode(tokens))
         print(String(format: "--- %d tokens in %.2f s: %.0f tokens/s ---", count, seconds, Double(count) / seconds))
     }

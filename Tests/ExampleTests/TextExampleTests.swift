@@ -67,15 +67,6 @@ private func temporaryDirectory(_ name: String) throws -> URL {
         #expect(generated.count == 20 && generated.allSatisfy { (0..<11).contains($0) })
     }
 
-    @Test func samplingHonoursTopKAndTemperature() {
-        let random = RandomGenerator(seed: 1)
-        let logits = [0.0, 3.0, 2.9, -1.0]
-        let draws = (0..<500).map { _ in sampleToken(logits: logits, temperature: 1, topK: 2, generator: random) }
-        #expect(Set(draws) == [1, 2])
-        let cold = (0..<200).map { _ in sampleToken(logits: logits, temperature: 0.01, topK: nil, generator: random) }
-        #expect(cold.allSatisfy { $0 == 1 })
-    }
-
     @Test func badTextGivesAClearMessageAndFailure() throws {
         let dir = try temporaryDirectory("bad")
         defer { try? FileManager.default.removeItem(at: dir) }

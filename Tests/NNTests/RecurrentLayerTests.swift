@@ -176,6 +176,34 @@ private let layerKinds = ["RNN", "RNNReLU", "LSTM", "GRU"]
         #expect(isClose(a[0].value, b[1].value.squeezed(axis: 0), tolerance: 1e-14) && isClose(a[1].value, b[2].value.squeezed(axis: 0), tolerance: 1e-14))
     }
 
+    /// Large enough that the recurrence splits its batch over two threads: every output and gradient must be what one
+    /// thread computes (to the rounding of the smaller per-thread products).
+    @Test(arguments: layerKinds)
+    func batchSplitOverThreadsMatchesOneThread(kind: String) {
+        let saved = BLAS.threadCount
+        defer { BLAS.threadCount = saved }
+        let module = layer(kind, inputSize: 8, hiddenSize: 32, numLayers: 1, bidirectional: true, seed: 4)
+        let x = randn([6, 12, 8], 5), h0 = randn([2, 12, 32], 6), c0 = randn([2, 12, 32], 7)
+        func run() -> [Tensor] {
+            module.zeroGrad()
+            let input = Variable(x, requiresGrad: true)
+            let states = [Variable(h0, requiresGrad: true)] + (kind == "LSTM" ? [Variable(c0, requiresGrad: true)] : [])
+            let outputs = runRecurrent(module, input, states)
+            var loss = Variable(Tensor.zeros([], dtype: .float64))
+            for (i, o) in outputs.enumerated() { loss = loss + (o * Variable(randn(o.shape, 20 + UInt64(i)))).sum() }
+            loss.backward()
+            return outputs.map(\.value) + [input.grad!] + states.map { $0.grad! } + module.parameters().map { $0.grad! }
+        }
+        BLAS.threadCount = 1
+        let single = run()
+        BLAS.threadCount = 2
+        let split = run()
+        for (index, (a, b)) in zip(single, split).enumerated() {
+            #expect(a.shape == b.shape && zip(a.doubles, b.doubles).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($0)) },
+                    "\(kind): result \(index) differs between one and two threads")
+        }
+    }
+
     @Test func wrongShapesTrapNamingTheLayer() async {
         await #expect(processExitsWith: .failure) {
             _ = LSTM(inputSize: 3, hiddenSize: 2)(Variable(Tensor.zeros([4, 2, 5])))

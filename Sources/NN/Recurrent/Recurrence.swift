@@ -113,40 +113,48 @@ final class RecurrenceOp: FusedBackwardOp {
             out.withUnsafeMutableBufferPointer(as: S.self) { o in
                 saved.withUnsafeMutableBufferPointer(as: S.self) { saved in
                     let o = o.baseAddress!, saved = saved.baseAddress
-                    for step in 0..<s.steps {
-                        let t = reverse ? s.steps - 1 - step : step, prev = s.previous(t, reverse: reverse)
-                        let hPrev = prev.map { UnsafePointer(o + $0 * s.state) } ?? h0, h = o + t * s.state
-                        let recurrent = { (into: UnsafeMutablePointer<S>) in
-                            gemm(transposeA: false, transposeB: false, m: s.batch, n: s.width, k: s.hidden, hPrev, lda: s.hidden,
-                                 wt, ldb: s.width, beta: 1, into, ldc: s.width)
-                        }
-                        switch kind {
-                        case .rnn(let f):
-                            h.update(from: xp + t * s.state, count: s.state)
-                            recurrent(h)
-                            switch f {
-                            case .tanh: S.vectorizableTanh(UnsafePointer(h), into: h, count: s.state)
-                            case .relu: for k in 0..<s.state { h[k] = Swift.max(h[k], 0) }
+                    // Batch rows never meet in a recurrence, so each thread runs every step for its own rows: one
+                    // split for the whole sequence instead of a product split (and a wait) at every step.
+                    Parallel.forEachPart(s.batch, work: s.steps * s.batch * s.width * s.hidden) { part in
+                        let b0 = part.lowerBound, rows = part.count, hOffset = b0 * s.hidden, gOffset = b0 * s.width
+                        for step in 0..<s.steps {
+                            let t = reverse ? s.steps - 1 - step : step, prev = s.previous(t, reverse: reverse)
+                            let hPrev = prev.map { UnsafePointer(o + $0 * s.state + hOffset) } ?? h0 + hOffset
+                            let h = o + t * s.state + hOffset, xt = xp + t * s.batch * s.width + gOffset
+                            let recurrent = { (into: UnsafeMutablePointer<S>) in
+                                gemm(transposeA: false, transposeB: false, m: rows, n: s.width, k: s.hidden, hPrev, lda: s.hidden,
+                                     wt, ldb: s.width, beta: 1, into, ldc: s.width)
                             }
-                        case .lstm:
-                            let activations = saved!, tanhC = activations + s.steps * s.batch * s.width
-                            let cells = tanhC + s.steps * s.state, gates = cells + s.steps * s.state
-                            gates.update(from: xp + t * s.batch * s.width, count: s.batch * s.width)
-                            recurrent(gates)
-                            let cPrev = prev.map { UnsafePointer(cells + $0 * s.state) } ?? p[3]
-                            GateKernels.lstmForward(gates: gates, cPrev: cPrev, rows: s.batch, hidden: s.hidden,
-                                                    activations: activations + t * s.batch * s.width, tanhC: tanhC + t * s.state,
-                                                    h: h, hStride: s.hidden, c: cells + t * s.state, cStride: s.hidden)
-                        case .gru:
-                            let activations = saved!, hg = activations + s.steps * s.batch * s.width + t * s.batch * s.width
-                            for b in 0..<s.batch {
-                                if values.count > 3 { (hg + b * s.width).update(from: p[3], count: s.width) }
-                                else { (hg + b * s.width).update(repeating: 0, count: s.width) }
+                            switch kind {
+                            case .rnn(let f):
+                                h.update(from: xt, count: rows * s.hidden)
+                                recurrent(h)
+                                switch f {
+                                case .tanh: S.vectorizableTanh(UnsafePointer(h), into: h, count: rows * s.hidden)
+                                case .relu: for k in 0..<(rows * s.hidden) { h[k] = Swift.max(h[k], 0) }
+                                }
+                            case .lstm:
+                                let activations = saved!, tanhC = activations + s.steps * s.batch * s.width
+                                let cells = tanhC + s.steps * s.state, gates = cells + s.steps * s.state + gOffset
+                                gates.update(from: xt, count: rows * s.width)
+                                recurrent(gates)
+                                let cPrev = prev.map { UnsafePointer(cells + $0 * s.state + hOffset) } ?? p[3] + hOffset
+                                GateKernels.lstmForward(gates: gates, cPrev: cPrev, rows: rows, hidden: s.hidden,
+                                                        activations: activations + t * s.batch * s.width + gOffset,
+                                                        tanhC: tanhC + t * s.state + hOffset, h: h, hStride: s.hidden,
+                                                        c: cells + t * s.state + hOffset, cStride: s.hidden)
+                            case .gru:
+                                let activations = saved!
+                                let hg = activations + s.steps * s.batch * s.width + t * s.batch * s.width + gOffset
+                                for b in 0..<rows {
+                                    if values.count > 3 { (hg + b * s.width).update(from: p[3], count: s.width) }
+                                    else { (hg + b * s.width).update(repeating: 0, count: s.width) }
+                                }
+                                recurrent(hg)
+                                GateKernels.gruForward(xg: xt, hg: hg, hPrev: hPrev, rows: rows, hidden: s.hidden,
+                                                       activations: activations + t * s.batch * s.width + gOffset,
+                                                       h: h, hStride: s.hidden)
                             }
-                            recurrent(hg)
-                            GateKernels.gruForward(xg: xp + t * s.batch * s.width, hg: hg, hPrev: hPrev, rows: s.batch,
-                                                   hidden: s.hidden, activations: activations + t * s.batch * s.width,
-                                                   h: h, hStride: s.hidden)
                         }
                     }
                     if kind == .lstm {
@@ -192,34 +200,42 @@ final class RecurrenceOp: FusedBackwardOp {
                     let dp = dp.baseAddress!, dhCarry = work.baseAddress!, gh = dhCarry + s.state, dcCarry = gh + s.state
                     let dHg = dcCarry + s.state
                     if kind == .lstm { dcCarry.update(from: g + s.steps * s.state, count: s.state) }
-                    for step in 0..<s.steps {
-                        let t = reverse ? step : s.steps - 1 - step, prev = s.previous(t, reverse: reverse)
-                        let hPrev = prev.map { o + $0 * s.state } ?? h0, h = o + t * s.state, gt = g + t * s.state
-                        for k in 0..<s.state { gh[k] = gt[k] + dhCarry[k] }
-                        let dGates = dp + t * s.batch * s.width
-                        switch kind {
-                        case .rnn(let f):
-                            switch f {
-                            case .tanh: for k in 0..<s.state { dGates[k] = gh[k] * (1 - h[k] * h[k]) }
-                            case .relu: for k in 0..<s.state { dGates[k] = h[k] > 0 ? gh[k] : 0 }
+                    // By batch rows over threads, for the whole sequence, as in the forward.
+                    Parallel.forEachPart(s.batch, work: s.steps * s.batch * s.width * s.hidden) { part in
+                        let b0 = part.lowerBound, rows = part.count, hOffset = b0 * s.hidden, gOffset = b0 * s.width
+                        let dhCarry = dhCarry + hOffset, gh = gh + hOffset, dcCarry = dcCarry + hOffset
+                        for step in 0..<s.steps {
+                            let t = reverse ? step : s.steps - 1 - step, prev = s.previous(t, reverse: reverse)
+                            let hPrev = (prev.map { o + $0 * s.state } ?? h0) + hOffset, h = o + t * s.state + hOffset
+                            let gt = g + t * s.state + hOffset
+                            for k in 0..<(rows * s.hidden) { gh[k] = gt[k] + dhCarry[k] }
+                            let dGates = dp + t * s.batch * s.width + gOffset
+                            let dHgStep = kind == .gru ? dHg + t * s.batch * s.width + gOffset : dGates
+                            switch kind {
+                            case .rnn(let f):
+                                switch f {
+                                case .tanh: for k in 0..<(rows * s.hidden) { dGates[k] = gh[k] * (1 - h[k] * h[k]) }
+                                case .relu: for k in 0..<(rows * s.hidden) { dGates[k] = h[k] > 0 ? gh[k] : 0 }
+                                }
+                            case .lstm:
+                                let activations = saved, tanhC = activations + s.steps * s.batch * s.width
+                                let cells = tanhC + s.steps * s.state
+                                let cPrev = (prev.map { cells + $0 * s.state } ?? p[6]) + hOffset
+                                GateKernels.lstmBackward(gh: gh, ghStride: s.hidden, gc: dcCarry, gcStride: s.hidden,
+                                                         activations: activations + t * s.batch * s.width + gOffset,
+                                                         tanhC: tanhC + t * s.state + hOffset, cPrev: cPrev, rows: rows,
+                                                         hidden: s.hidden, dGates: dGates, dCPrev: dcCarry)
+                            case .gru:
+                                let hg = saved + s.steps * s.batch * s.width + t * s.batch * s.width + gOffset
+                                GateKernels.gruBackward(gh: gh, ghStride: s.hidden, activations: saved + t * s.batch * s.width + gOffset,
+                                                        hg: hg, hPrev: hPrev, rows: rows, hidden: s.hidden, dXg: dGates,
+                                                        dHg: dHgStep, dHPrev: dhCarry)
                             }
-                        case .lstm:
-                            let activations = saved, tanhC = activations + s.steps * s.batch * s.width
-                            let cells = tanhC + s.steps * s.state
-                            let cPrev = prev.map { cells + $0 * s.state } ?? p[6]
-                            GateKernels.lstmBackward(gh: gh, ghStride: s.hidden, gc: dcCarry, gcStride: s.hidden,
-                                                     activations: activations + t * s.batch * s.width, tanhC: tanhC + t * s.state,
-                                                     cPrev: cPrev, rows: s.batch, hidden: s.hidden, dGates: dGates, dCPrev: dcCarry)
-                        case .gru:
-                            let hg = saved + s.steps * s.batch * s.width + t * s.batch * s.width
-                            GateKernels.gruBackward(gh: gh, ghStride: s.hidden, activations: saved + t * s.batch * s.width, hg: hg,
-                                                    hPrev: hPrev, rows: s.batch, hidden: s.hidden, dXg: dGates,
-                                                    dHg: dHg + t * s.batch * s.width, dHPrev: dhCarry)
+                            // ∂h_{t−1} through the recurrent product (added to the GRU's direct term z·gh).
+                            let dRecurrent = kind == .gru ? UnsafePointer(dHgStep) : UnsafePointer(dGates)
+                            gemm(transposeA: false, transposeB: false, m: rows, n: s.hidden, k: s.width, dRecurrent, lda: s.width,
+                                 w, ldb: s.hidden, beta: kind == .gru ? 1 : 0, dhCarry, ldc: s.hidden)
                         }
-                        // ∂h_{t−1} through the recurrent product (added to the GRU's direct term z·gh).
-                        let dRecurrent = kind == .gru ? UnsafePointer(dHg + t * s.batch * s.width) : UnsafePointer(dGates)
-                        gemm(transposeA: false, transposeB: false, m: s.batch, n: s.hidden, k: s.width, dRecurrent, lda: s.width,
-                             w, ldb: s.hidden, beta: kind == .gru ? 1 : 0, dhCarry, ldc: s.hidden)
                     }
                     guard needed[1] else { return }
                     // ∂W_hh = Σₜ ∂gatesₜᵀ·h_{t−1}: the steps that start from an output row in one product, then the

@@ -16,6 +16,13 @@ What matches `swift run -c release example-text` (see Examples/example-text):
   every 200 steps and at the end.
 The random batches differ (torch's generator, not the Swift DataLoader's), so compare the validation losses,
 not step-by-step values. Prints the validation losses, ms per step (median) and tokens per second.
+
+    python3 Benchmarks/pytorch/text_models.py --generate 256 [--threads 1]
+
+times generation instead (batch 1, a one-token prompt, 256 new tokens, top-k 40 sampling; the model of the same
+sizes, untrained, since the rate does not depend on the weights). nn.TransformerEncoder has no key/value cache, so
+each new token reruns the window of the last `context` tokens, as nanoGPT's generate does; example-text's
+`--generate` runs each new token alone against the cache.
 """
 import argparse
 import math
@@ -88,6 +95,22 @@ def evaluate(model, x, y):
     return total / len(x)
 
 
+@torch.no_grad()
+def generation_rate(vocab, context, count, repeats=3):
+    model = GPT(vocab, context).eval()
+    best = float("inf")
+    for _ in range(repeats):
+        idx = torch.zeros((1, 1), dtype=torch.long)
+        begin = time.perf_counter()
+        for _ in range(count):
+            logits = model(idx[:, -context:])[:, -1, :] / 0.8
+            top = torch.topk(logits, 40).values[:, -1:]
+            logits[logits < top] = -float("inf")
+            idx = torch.cat([idx, torch.multinomial(F.softmax(logits, dim=-1), 1)], dim=1)
+        best = min(best, time.perf_counter() - begin)
+    return count / best
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--text", help="a UTF-8 file instead of the fortunes corpus")
@@ -99,6 +122,7 @@ def main():
     parser.add_argument("--eval-every", type=int, default=200)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--generate", type=int, help="time generating N tokens (batch 1) instead of training")
     a = parser.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -109,6 +133,11 @@ def main():
     data = torch.tensor([index[c] for c in text], dtype=torch.long)
     n = int(len(data) * 0.9)
     train, val = data[:n], data[n:]
+    if a.generate:
+        rate = generation_rate(len(chars), a.context, a.generate)
+        print(f"generation: {a.generate} tokens, batch 1, vocabulary {len(chars)}, {a.threads} thread(s): "
+              f"{rate:.0f} tokens/s (best of 3); torch {torch.__version__}")
+        return
     vx, vy = validation_windows(val, a.context, 480)
     print(f"{len(text)} characters, vocabulary {len(chars)}; {len(train)} training, {len(val)} validation tokens "
           f"({len(vx)} windows evaluated); torch {torch.__version__}, {a.threads} thread(s)")

@@ -175,29 +175,46 @@ public final class TransformerDecoderLayer: Module {
     }
 }
 
-/// A stack of encoder layers with an optional final layer norm (PyTorch's `nn.TransformerEncoder`); keys
-/// `layers.0.…`, `layers.1.…`, …, and `norm.*`.
-public final class TransformerEncoder: Module {
-    private let layers: [TransformerEncoderLayer]
-    private let norm: LayerNorm?
+/// What the encoder and decoder stacks share: their layers in order (state-dict keys `layers.0.…`, `layers.1.…`, …)
+/// and an optional final layer norm (`norm.*`).
+public class TransformerStack<Layer: Module>: Module {
+    let layers: [Layer]
+    let norm: LayerNorm?
 
-    /// The layers, in order.
-    public var encoderLayers: [TransformerEncoderLayer] { layers }
     /// The final norm, if any.
     public var finalNorm: LayerNorm? { norm }
 
-    /// A stack of the given layers (distinct instances), then `norm` when given.
-    public init(layers: [TransformerEncoderLayer], norm: LayerNorm? = nil) {
-        precondition(Set(layers.map(ObjectIdentifier.init)).count == layers.count, "TransformerEncoder: a layer appears twice in the stack")
+    init(_ stackName: String, layers: [Layer], norm: LayerNorm?) {
+        precondition(Set(layers.map(ObjectIdentifier.init)).count == layers.count, "\(stackName): a layer appears twice in the stack")
         self.layers = layers
         self.norm = norm
         super.init()
     }
 
+    /// `numLayers` layers made by `makeLayer` (PyTorch copies one layer instead; each is made afresh here).
+    static func made(_ stackName: String, numLayers: Int, _ makeLayer: () -> Layer) -> [Layer] {
+        precondition(numLayers >= 0, "\(stackName): numLayers \(numLayers) is negative")
+        return (0..<numLayers).map { _ in makeLayer() }
+    }
+
+    /// `x` through the final norm, when there is one.
+    func finalNormed(_ x: Variable) -> Variable { norm.map { $0(x) } ?? x }
+}
+
+/// A stack of encoder layers with an optional final layer norm (PyTorch's `nn.TransformerEncoder`); keys
+/// `layers.0.…`, `layers.1.…`, …, and `norm.*`.
+public final class TransformerEncoder: TransformerStack<TransformerEncoderLayer> {
+    /// The layers, in order.
+    public var encoderLayers: [TransformerEncoderLayer] { layers }
+
+    /// A stack of the given layers (distinct instances), then `norm` when given.
+    public init(layers: [TransformerEncoderLayer], norm: LayerNorm? = nil) {
+        super.init("TransformerEncoder", layers: layers, norm: norm)
+    }
+
     /// `numLayers` layers made by `makeLayer` (PyTorch copies one layer instead; make each here).
     public convenience init(numLayers: Int, norm: LayerNorm? = nil, _ makeLayer: () -> TransformerEncoderLayer) {
-        precondition(numLayers >= 0, "TransformerEncoder: numLayers \(numLayers) is negative")
-        self.init(layers: (0..<numLayers).map { _ in makeLayer() }, norm: norm)
+        self.init(layers: Self.made("TransformerEncoder", numLayers: numLayers, makeLayer), norm: norm)
     }
 
     public override func forward(_ src: Variable) -> Variable { forward(src, mask: nil) }
@@ -205,7 +222,7 @@ public final class TransformerEncoder: Module {
     /// Every layer applied in turn with the same masks (see ``TransformerEncoderLayer/forward(_:srcMask:srcKeyPaddingMask:isCausal:)``), then the norm.
     public func forward(_ src: Variable, mask: AttentionMask? = nil, srcKeyPaddingMask: Tensor? = nil, isCausal: Bool = false) -> Variable {
         let x = layers.reduce(src) { x, layer in layer.forward(x, srcMask: mask, srcKeyPaddingMask: srcKeyPaddingMask, isCausal: isCausal) }
-        return norm.map { $0(x) } ?? x
+        return finalNormed(x)
     }
 
     /// One empty cache per layer, for ``forward(_:caches:)``.
@@ -215,33 +232,24 @@ public final class TransformerEncoder: Module {
     public func forward(_ src: Variable, caches: [KeyValueCache]) -> Variable {
         precondition(caches.count == layers.count, "TransformerEncoder: \(caches.count) caches for \(layers.count) layers")
         let x = zip(layers, caches).reduce(src) { x, pair in pair.0.forward(x, cache: pair.1) }
-        return norm.map { $0(x) } ?? x
+        return finalNormed(x)
     }
 }
 
 /// A stack of decoder layers with an optional final layer norm (PyTorch's `nn.TransformerDecoder`); keys
 /// `layers.0.…`, … and `norm.*`.
-public final class TransformerDecoder: Module {
-    private let layers: [TransformerDecoderLayer]
-    private let norm: LayerNorm?
-
+public final class TransformerDecoder: TransformerStack<TransformerDecoderLayer> {
     /// The layers, in order.
     public var decoderLayers: [TransformerDecoderLayer] { layers }
-    /// The final norm, if any.
-    public var finalNorm: LayerNorm? { norm }
 
     /// A stack of the given layers (distinct instances), then `norm` when given.
     public init(layers: [TransformerDecoderLayer], norm: LayerNorm? = nil) {
-        precondition(Set(layers.map(ObjectIdentifier.init)).count == layers.count, "TransformerDecoder: a layer appears twice in the stack")
-        self.layers = layers
-        self.norm = norm
-        super.init()
+        super.init("TransformerDecoder", layers: layers, norm: norm)
     }
 
     /// `numLayers` layers made by `makeLayer`.
     public convenience init(numLayers: Int, norm: LayerNorm? = nil, _ makeLayer: () -> TransformerDecoderLayer) {
-        precondition(numLayers >= 0, "TransformerDecoder: numLayers \(numLayers) is negative")
-        self.init(layers: (0..<numLayers).map { _ in makeLayer() }, norm: norm)
+        self.init(layers: Self.made("TransformerDecoder", numLayers: numLayers, makeLayer), norm: norm)
     }
 
     /// Every layer applied in turn with the same memory and masks, then the norm.
@@ -252,6 +260,6 @@ public final class TransformerDecoder: Module {
             layer.forward(x, memory: memory, tgtMask: tgtMask, memoryMask: memoryMask, tgtKeyPaddingMask: tgtKeyPaddingMask,
                           memoryKeyPaddingMask: memoryKeyPaddingMask, tgtIsCausal: tgtIsCausal, memoryIsCausal: memoryIsCausal)
         }
-        return norm.map { $0(x) } ?? x
+        return finalNormed(x)
     }
 }

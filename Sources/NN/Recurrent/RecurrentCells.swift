@@ -56,19 +56,52 @@ struct RecurrentWeights {
     }
 }
 
-/// Checks a cell's input `[B, inputSize]` or unbatched `[inputSize]` and its states (`[B, H]` or `[H]` to match).
-private func checkCellInput(_ cell: String, _ input: Variable, inputSize: Int, states: [Variable?], hiddenSize: Int) {
-    precondition((input.rank == 1 || input.rank == 2) && input.shape.last == inputSize,
-                 "\(cell): input of shape \(input.shape) is not [batch, \(inputSize)] or [\(inputSize)]")
-    let expected = input.rank == 1 ? [hiddenSize] : [input.shape[0], hiddenSize]
-    for state in states.compactMap({ $0 }) {
-        precondition(state.shape == expected, "\(cell): state of shape \(state.shape) for input \(input.shape) is not \(expected)")
-    }
-}
+/// What every recurrent cell holds: PyTorch's four parameters (`weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`) for `G`
+/// gates, its sizes, and the checks of its input and states. ``RNNCell``, ``LSTMCell`` and ``GRUCell`` add the step.
+public class RecurrentCell: Module {
+    /// `W_ih`, shape `[G·H, inputSize]` with `G` gates (state-dict key `weight_ih`).
+    public let weightIH: Variable
+    /// `W_hh`, shape `[G·H, H]` (`weight_hh`).
+    public let weightHH: Variable
+    /// `b_ih`, shape `[G·H]` (`bias_ih`), or nil.
+    public let biasIH: Variable?
+    /// `b_hh`, shape `[G·H]` (`bias_hh`), or nil.
+    public let biasHH: Variable?
+    /// The size of each input.
+    public let inputSize: Int
+    /// The size `H` of the hidden (and cell) state.
+    public let hiddenSize: Int
+    let weights: RecurrentWeights
+    /// The cell's type name, for trap messages.
+    private let cellName: String
 
-/// A zero state `[B, H]` (`[H]` for an unbatched input) in the input's dtype.
-private func zeroState(for input: Variable, hiddenSize: Int) -> Variable {
-    Variable(Tensor.zeros(Array(input.shape.dropLast()) + [hiddenSize], dtype: input.dtype))
+    init(_ cellName: String, gates: Int, inputSize: Int, hiddenSize: Int, bias: Bool, dtype: DType, generator: RandomGenerator) {
+        precondition(inputSize >= 0 && hiddenSize >= 0, "\(cellName): negative size inputSize \(inputSize), hiddenSize \(hiddenSize)")
+        self.cellName = cellName
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        weights = RecurrentWeights(gates: gates, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, dtype: dtype, generator: generator)
+        (weightIH, weightHH, biasIH, biasHH) = (weights.weightIH, weights.weightHH, weights.biasIH, weights.biasHH)
+        super.init()
+        weights.register(in: self)
+    }
+
+    /// Checks the input `[B, inputSize]` or unbatched `[inputSize]` and the states given (`[B, H]` or `[H]` to match).
+    func checkInput(_ input: Variable, states: [Variable?]) {
+        precondition((input.rank == 1 || input.rank == 2) && input.shape.last == inputSize,
+                     "\(cellName): input of shape \(input.shape) is not [batch, \(inputSize)] or [\(inputSize)]")
+        let expected = input.rank == 1 ? [hiddenSize] : [input.shape[0], hiddenSize]
+        for state in states.compactMap({ $0 }) {
+            precondition(state.shape == expected, "\(cellName): state of shape \(state.shape) for input \(input.shape) is not \(expected)")
+        }
+    }
+
+    /// `state`, or a zero state `[B, H]` (`[H]` for an unbatched input) in the input's dtype.
+    func stateOrZeros(_ state: Variable?, for input: Variable) -> Variable {
+        state ?? Variable(Tensor.zeros(Array(input.shape.dropLast()) + [hiddenSize], dtype: input.dtype))
+    }
+
+    public override var summary: String { "\(inputSize), \(hiddenSize)" + (biasIH == nil ? ", bias: false" : "") }
 }
 
 /// An Elman RNN cell (PyTorch's `nn.RNNCell`): `h' = act(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)`, `act` tanh or ReLU.
@@ -82,53 +115,32 @@ private func zeroState(for input: Variable, hiddenSize: Int) -> Variable {
 /// var h = Variable(Tensor.zeros([3, 20]))
 /// for x in inputs { h = cell(x, h) }   // x: [3, 10]
 /// ```
-public final class RNNCell: Module {
-    /// `W_ih`, shape `[H, inputSize]` (state-dict key `weight_ih`).
-    public let weightIH: Variable
-    /// `W_hh`, shape `[H, H]` (`weight_hh`).
-    public let weightHH: Variable
-    /// `b_ih`, shape `[H]` (`bias_ih`), or nil.
-    public let biasIH: Variable?
-    /// `b_hh`, shape `[H]` (`bias_hh`), or nil.
-    public let biasHH: Variable?
-    /// The size of each input.
-    public let inputSize: Int
-    /// The size `H` of the hidden state.
-    public let hiddenSize: Int
+public final class RNNCell: RecurrentCell {
     /// The nonlinearity.
     public let nonlinearity: RNNNonlinearity
-    private let weights: RecurrentWeights
 
     /// A cell from `inputSize` to `hiddenSize` with PyTorch's defaults.
     ///
     /// - Precondition: the sizes are non-negative.
     public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, nonlinearity: RNNNonlinearity = .tanh,
                 dtype: DType = .float32, generator: RandomGenerator = .global) {
-        precondition(inputSize >= 0 && hiddenSize >= 0, "RNNCell: negative size inputSize \(inputSize), hiddenSize \(hiddenSize)")
-        self.inputSize = inputSize
-        self.hiddenSize = hiddenSize
         self.nonlinearity = nonlinearity
-        weights = RecurrentWeights(gates: 1, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, dtype: dtype, generator: generator)
-        (weightIH, weightHH, biasIH, biasHH) = (weights.weightIH, weights.weightHH, weights.biasIH, weights.biasHH)
-        super.init()
-        weights.register(in: self)
+        super.init("RNNCell", gates: 1, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, dtype: dtype, generator: generator)
     }
 
     /// The next hidden state from `input` and `hidden` (zeros when nil).
     ///
     /// - Precondition: `input` is `[B, inputSize]` or `[inputSize]`; `hidden` is `[B, H]` or `[H]` to match.
     public func callAsFunction(_ input: Variable, _ hidden: Variable?) -> Variable {
-        checkCellInput("RNNCell", input, inputSize: inputSize, states: [hidden], hiddenSize: hiddenSize)
-        let h = hidden ?? zeroState(for: input, hiddenSize: hiddenSize)
+        checkInput(input, states: [hidden])
+        let h = stateOrZeros(hidden, for: input)
         return nonlinearity(weights.inputProjection(input) + weights.hiddenProjection(h))
     }
 
     /// The next hidden state from `input` and a zero state.
     public override func forward(_ input: Variable) -> Variable { self(input, nil) }
 
-    public override var summary: String {
-        "\(inputSize), \(hiddenSize)" + (biasIH == nil ? ", bias: false" : "") + (nonlinearity == .tanh ? "" : ", nonlinearity: relu")
-    }
+    public override var summary: String { super.summary + (nonlinearity == .tanh ? "" : ", nonlinearity: relu") }
 }
 
 /// A long short-term memory cell (PyTorch's `nn.LSTMCell`): gates `x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh` in the order
@@ -143,47 +155,25 @@ public final class RNNCell: Module {
 /// var state: (h: Variable, c: Variable)? = nil
 /// for x in inputs { state = cell(x, state) }   // x: [3, 10]; state.h, state.c: [3, 20]
 /// ```
-public final class LSTMCell: Module {
-    /// `W_ih`, shape `[4H, inputSize]` (state-dict key `weight_ih`).
-    public let weightIH: Variable
-    /// `W_hh`, shape `[4H, H]` (`weight_hh`).
-    public let weightHH: Variable
-    /// `b_ih`, shape `[4H]` (`bias_ih`), or nil.
-    public let biasIH: Variable?
-    /// `b_hh`, shape `[4H]` (`bias_hh`), or nil.
-    public let biasHH: Variable?
-    /// The size of each input.
-    public let inputSize: Int
-    /// The size `H` of the hidden and cell states.
-    public let hiddenSize: Int
-    private let weights: RecurrentWeights
-
+public final class LSTMCell: RecurrentCell {
     /// A cell from `inputSize` to `hiddenSize` with PyTorch's defaults.
     ///
     /// - Precondition: the sizes are non-negative.
     public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, dtype: DType = .float32, generator: RandomGenerator = .global) {
-        precondition(inputSize >= 0 && hiddenSize >= 0, "LSTMCell: negative size inputSize \(inputSize), hiddenSize \(hiddenSize)")
-        self.inputSize = inputSize
-        self.hiddenSize = hiddenSize
-        weights = RecurrentWeights(gates: 4, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, dtype: dtype, generator: generator)
-        (weightIH, weightHH, biasIH, biasHH) = (weights.weightIH, weights.weightHH, weights.biasIH, weights.biasHH)
-        super.init()
-        weights.register(in: self)
+        super.init("LSTMCell", gates: 4, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, dtype: dtype, generator: generator)
     }
 
     /// The next hidden and cell states from `input` and `state` (zeros when nil).
     ///
     /// - Precondition: `input` is `[B, inputSize]` or `[inputSize]`; `h` and `c` are `[B, H]` or `[H]` to match.
     public func callAsFunction(_ input: Variable, _ state: (h: Variable, c: Variable)?) -> (h: Variable, c: Variable) {
-        checkCellInput("LSTMCell", input, inputSize: inputSize, states: [state?.h, state?.c], hiddenSize: hiddenSize)
-        let h = state?.h ?? zeroState(for: input, hiddenSize: hiddenSize), c = state?.c ?? zeroState(for: input, hiddenSize: hiddenSize)
+        checkInput(input, states: [state?.h, state?.c])
+        let h = stateOrZeros(state?.h, for: input), c = stateOrZeros(state?.c, for: input)
         return lstmCell(gates: weights.inputProjection(input) + weights.hiddenProjection(h), cell: c)
     }
 
     /// The next hidden state from `input` and zero states.
     public override func forward(_ input: Variable) -> Variable { self(input, nil).h }
-
-    public override var summary: String { "\(inputSize), \(hiddenSize)" + (biasIH == nil ? ", bias: false" : "") }
 }
 
 /// A gated recurrent unit cell (PyTorch's `nn.GRUCell`): `xg = x·W_ihᵀ + b_ih` and `hg = h·W_hhᵀ + b_hh`, gate order
@@ -193,45 +183,23 @@ public final class LSTMCell: Module {
 /// Shapes: input `[B, inputSize]` or unbatched `[inputSize]`, state and output `[B, H]` (or `[H]`). Parameters
 /// (PyTorch's names and initialisation U(−1/√H, 1/√H)): `weight_ih` `[3H, inputSize]`, `weight_hh` `[3H, H]`,
 /// `bias_ih` and `bias_hh` `[3H]` unless `bias` is false.
-public final class GRUCell: Module {
-    /// `W_ih`, shape `[3H, inputSize]` (state-dict key `weight_ih`).
-    public let weightIH: Variable
-    /// `W_hh`, shape `[3H, H]` (`weight_hh`).
-    public let weightHH: Variable
-    /// `b_ih`, shape `[3H]` (`bias_ih`), or nil.
-    public let biasIH: Variable?
-    /// `b_hh`, shape `[3H]` (`bias_hh`), or nil.
-    public let biasHH: Variable?
-    /// The size of each input.
-    public let inputSize: Int
-    /// The size `H` of the hidden state.
-    public let hiddenSize: Int
-    private let weights: RecurrentWeights
-
+public final class GRUCell: RecurrentCell {
     /// A cell from `inputSize` to `hiddenSize` with PyTorch's defaults.
     ///
     /// - Precondition: the sizes are non-negative.
     public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, dtype: DType = .float32, generator: RandomGenerator = .global) {
-        precondition(inputSize >= 0 && hiddenSize >= 0, "GRUCell: negative size inputSize \(inputSize), hiddenSize \(hiddenSize)")
-        self.inputSize = inputSize
-        self.hiddenSize = hiddenSize
-        weights = RecurrentWeights(gates: 3, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, dtype: dtype, generator: generator)
-        (weightIH, weightHH, biasIH, biasHH) = (weights.weightIH, weights.weightHH, weights.biasIH, weights.biasHH)
-        super.init()
-        weights.register(in: self)
+        super.init("GRUCell", gates: 3, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, dtype: dtype, generator: generator)
     }
 
     /// The next hidden state from `input` and `hidden` (zeros when nil).
     ///
     /// - Precondition: `input` is `[B, inputSize]` or `[inputSize]`; `hidden` is `[B, H]` or `[H]` to match.
     public func callAsFunction(_ input: Variable, _ hidden: Variable?) -> Variable {
-        checkCellInput("GRUCell", input, inputSize: inputSize, states: [hidden], hiddenSize: hiddenSize)
-        let h = hidden ?? zeroState(for: input, hiddenSize: hiddenSize)
+        checkInput(input, states: [hidden])
+        let h = stateOrZeros(hidden, for: input)
         return gruCell(inputGates: weights.inputProjection(input), hiddenGates: weights.hiddenProjection(h), hidden: h)
     }
 
     /// The next hidden state from `input` and a zero state.
     public override func forward(_ input: Variable) -> Variable { self(input, nil) }
-
-    public override var summary: String { "\(inputSize), \(hiddenSize)" + (biasIH == nil ? ", bias: false" : "") }
 }

@@ -17,9 +17,9 @@ import Synchronization
 ///
 /// ## Failures
 ///
-/// A rank that stops — it crashes, is killed, or exits with a non-zero status — makes `mpirun` stop the others. A
-/// rank that throws should not leave the others waiting: run the program's body in ``abortingOnError(_:)``, which
-/// prints the error and calls `MPI_Abort`, ending every rank. A rank that only stalls (a deadlock, a rank that skipped
+/// A rank that stops — it crashes, is killed, or exits with a non-zero status (`exit(1)` calls `MPI_Abort`) — makes
+/// `mpirun` stop the others. A rank that throws should not leave the others waiting: run the program's body in
+/// ``abortingOnError(_:)``, which prints the error and calls `MPI_Abort`, ending every rank. A rank that only stalls (a deadlock, a rank that skipped
 /// a collective) is caught by the collective timeout: a collective that has not completed after
 /// ``collectiveTimeout`` seconds aborts the job with a message naming it.
 ///
@@ -67,7 +67,9 @@ public final class ProcessGroup: @unchecked Sendable {
             }
             let timeout = ProcessInfo.processInfo.environment["AUTOGRAD_COLLECTIVE_TIMEOUT"].flatMap(Double.init)
             let made = try ProcessGroup(communicator: cmpi_comm_world(), collectiveTimeout: timeout ?? collectiveTimeout)
-            atexit { ProcessGroup.finalizeAtExit() }
+            // MPI_Finalize waits for every rank, so a rank that exits with an error must abort the job instead,
+            // or the others would wait for it until their collectives time out.
+            on_exit({ status, _ in ProcessGroup.endAtExit(status: status) }, nil)
             group = made
             return made
         }
@@ -105,10 +107,11 @@ public final class ProcessGroup: @unchecked Sendable {
         exit(code)
     }
 
-    private static func finalizeAtExit() {
+    private static func endAtExit(status: Int32) {
         var finalized: Int32 = 0
         MPI_Finalized(&finalized)
-        if finalized == 0 { MPI_Finalize() }
+        guard finalized == 0 else { return }
+        if status == 0 { MPI_Finalize() } else { MPI_Abort(cmpi_comm_world(), status) }
     }
 
     static func check(_ code: Int32, _ call: String) throws {

@@ -68,7 +68,8 @@ func checkEquivalence(_ group: ProcessGroup, bucketBytes: Int) throws {
     if group.isMain { print("\(parallel.bucketCount) buckets; largest relative difference from one process: \(worst)") }
 }
 
-/// Training in which rank 1 fails at step 3 — by throwing, by dying, or by stalling outside the collectives — while
+/// Training in which rank 1 fails at step 3 — by throwing, by dying, by exiting with status 3, or by stalling outside the
+/// collectives — while
 /// rank 0 trains on; the job must end with an error.
 func trainUntilFailure(_ group: ProcessGroup, failure: String) throws {
     let data = syntheticData()
@@ -82,6 +83,7 @@ func trainUntilFailure(_ group: ProcessGroup, failure: String) throws {
                 switch failure {
                 case "throw": throw CheckFailure(description: "rank 1 fails on purpose")
                 case "crash": kill(getpid(), SIGKILL)
+                case "exit": exit(3)
                 default: sleep(100_000)
                 }
             }

@@ -26,16 +26,18 @@ extension ProcessGroup {
 
     /// Waits for the operation, polling; aborts the job when it has not completed within ``collectiveTimeout``.
     func wait(_ request: inout MPI_Request?, _ name: String) {
-        let deadline = Date().addingTimeInterval(collectiveTimeout)
-        var polls = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        let timeout = UInt64(collectiveTimeout * 1e9)
         while !test(&request, name) {
-            polls += 1
-            // Yield at first, for latency; then sleep a little, so that a rank waiting on a slower one leaves the
-            // cores to the ranks still computing.
-            if polls < 2000 { sched_yield() } else { usleep(100) }
-            if polls % 1024 == 0, Date() > deadline {
+            let waited = DispatchTime.now().uptimeNanoseconds - start
+            // Spin at first, as MPI's own blocking calls do, for latency; then yield, and after a while sleep a
+            // little, so that a rank waiting for a slower one leaves the cores to the ranks still computing.
+            if waited < 200_000 { continue }
+            if waited < 20_000_000 { sched_yield(); continue }
+            if waited > timeout {
                 abort("\(name) did not complete within \(collectiveTimeout) s: another rank has stopped or is not taking part (set AUTOGRAD_COLLECTIVE_TIMEOUT to wait longer)")
             }
+            usleep(100)
         }
     }
 

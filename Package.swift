@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Optim", targets: ["Optim"]),
         .library(name: "Data", targets: ["Data"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "Distributed", targets: ["Distributed"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -37,6 +38,12 @@ let package = Package(
             name: "CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
+        ),
+        // Open MPI from Debian's libopenmpi-dev (and openmpi-bin for mpirun), for Distributed only.
+        .systemLibrary(
+            name: "CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
         ),
         // Header-only helpers that let hot loops vectorise (see vector_math.h).
         .systemLibrary(name: "CVectorMath"),
@@ -57,9 +64,14 @@ let package = Package(
         // What a training run needs beyond layers and optimizers: checkpoint sets of model, optimizer, schedule,
         // step and RNG state, written atomically.
         .target(name: "Training", dependencies: ["NN", "Optim", "CZlib"]),
+        // Data-parallel training over MPI: process group, collectives, bucketed gradient all-reduce.
+        .target(name: "Distributed", dependencies: ["AutoGrad", "NN", "CMPI"]),
+        // Run by DistributedTests under mpirun: checks that need several processes.
+        .executableTarget(name: "distributed-check", dependencies: ["Distributed", "NN", "Optim", "Data", "Training"],
+                          path: "Tests/DistributedCheck"),
         // Examples: executables that train on real data. ExampleSupport holds what they share
         // (progress bar, confusion matrix, error exit); it is not a product.
-        .target(name: "ExampleSupport", dependencies: ["NN", "Optim", "Data", "Training",
+        .target(name: "ExampleSupport", dependencies: ["NN", "Optim", "Data", "Training", "Distributed",
                                                      .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: "Examples/ExampleSupport"),
         example("example-mlp"),
@@ -72,6 +84,7 @@ let package = Package(
         .testTarget(name: "OptimTests", dependencies: ["Optim"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "distributed-check"]),
         .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "example-cnn", "example-gp", "example-gan", "example-text", "ExampleSupport", "Optim", "Training"]),
     ],
     swiftLanguageModes: [.v5]

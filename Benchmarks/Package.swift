@@ -11,6 +11,15 @@ let package = Package(
     targets: [
         // A direct line to OpenBLAS, to measure the GEMM ceiling that Tensor.matmul is compared with.
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas"),
+        // Data-parallel scaling and all-reduce bandwidth, run under mpirun (Docs/Distributed.md).
+        .executableTarget(
+            name: "distributed-bench",
+            dependencies: [
+                .product(name: "NN", package: "swift-autograd"),
+                .product(name: "Optim", package: "swift-autograd"),
+                .product(name: "Distributed", package: "swift-autograd"),
+            ]
+        ),
         .executableTarget(
             name: "autograd-bench",
             dependencies: [

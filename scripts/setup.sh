@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages swift-autograd needs, when they are missing.
-#   scripts/setup.sh              libraries for building and testing
+#   scripts/setup.sh              libraries for building and testing (Open MPI for Distributed and the examples)
 #   scripts/setup.sh --with-data  also the examples' data: Fashion-MNIST and the fortunes text corpus
 set -euo pipefail
 
-packages=(libopenblas-dev liblapacke-dev zlib1g-dev pkg-config)
+packages=(libopenblas-dev liblapacke-dev zlib1g-dev pkg-config libopenmpi-dev openmpi-bin)
 if [[ "${1:-}" == "--with-data" ]]; then packages+=(dataset-fashion-mnist fortunes); fi
 
 missing=()

@@ -1,4 +1,5 @@
 import Data
+import Distributed
 import Foundation
 import NN
 import Optim
@@ -19,9 +20,12 @@ public struct ClassifierTrainingConfiguration {
     public var checkpointDirectory: String?
     /// Whether to continue from the newest complete set in ``checkpointDirectory`` (from the start when there is none).
     public var resume: Bool
+    /// The ranks to train on data-parallel, `batchSize` being the global batch; one process when nil.
+    public var group: ProcessGroup?
 
     public init(epochs: Int = 5, batchSize: Int = 64, seed: UInt64 = 0, outputDirectory: String,
-                modelName: String, stepLimit: Int? = nil, checkpointDirectory: String? = nil, resume: Bool = false) {
+                modelName: String, stepLimit: Int? = nil, checkpointDirectory: String? = nil, resume: Bool = false,
+                group: ProcessGroup? = nil) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.seed = seed
@@ -30,6 +34,7 @@ public struct ClassifierTrainingConfiguration {
         self.stepLimit = stepLimit
         self.checkpointDirectory = checkpointDirectory
         self.resume = resume
+        self.group = group
     }
 }
 
@@ -67,6 +72,11 @@ where D.Element == (Tensor, Int) {
 /// ``ClassifierTrainingConfiguration/resume`` it first restores the newest complete one and calls `resumeData` with
 /// the number of epochs it holds, so that data with per-epoch state (an ``AugmentedDataset``) can catch up.
 ///
+/// With ``ClassifierTrainingConfiguration/group`` each rank trains on its ``DistributedSampler`` share of every global
+/// batch and the gradients are averaged over ranks (``DistributedDataParallel``); the loss reported is the mean over
+/// ranks, and only rank 0 evaluates and writes checkpoints and outputs. On resume every rank reads the checkpoint, so
+/// that the optimizer's state is the same on all.
+///
 /// - Throws: ``NonFiniteError`` at the first NaN or infinite loss or gradient (before the optimizer
 ///   step it would poison, and before anything is written); ``CheckpointError`` for a set that does not fit;
 ///   or the error of a file that could not be written.
@@ -75,9 +85,19 @@ public func trainClassifier<D: Dataset, T: Dataset>(
     train: D, test: T, classNames: [String], prepare: (Tensor) -> Tensor = { $0 },
     resumeData: (Int) -> Void = { _ in }, log: (String) -> Void = { print($0) }
 ) throws -> ClassifierTrainingResult where D.Element == (Tensor, Int), T.Element == (Tensor, Int) {
-    let loader = DataLoader(train, batchSize: configuration.batchSize, shuffle: true, seed: configuration.seed, prefetch: 2)
+    let group = configuration.group
+    let isMain = group?.isMain ?? true
+    // One process reads the global batch; a rank reads its share of it, in the same order (see DistributedSampler).
+    // With one rank the sampler's order is a shuffled DataLoader's with the same seed.
+    let sampler = DistributedSampler(count: train.count, worldSize: group?.worldSize ?? 1, rank: group?.rank ?? 0,
+                                     seed: configuration.seed)
+    let localBatch = configuration.batchSize / sampler.worldSize
+    func batches(epoch: Int) -> DataLoader<Subset<D>, (Tensor, [Int])>.Iterator {
+        DataLoader(sampler.shard(train, epoch: epoch), batchSize: localBatch, prefetch: 2).batches(epoch: epoch)
+    }
     var result = ClassifierTrainingResult(confusion: ConfusionMatrix(classNames: classNames))
-    let stepsPerEpoch = min(loader.count, configuration.stepLimit ?? .max)
+    let batchCount = (sampler.samplesPerRank + localBatch - 1) / localBatch
+    let stepsPerEpoch = min(batchCount, configuration.stepLimit ?? .max)
     model.train()
 
     // Sets are saved at the end of an epoch; the loader's order depends only on its seed and the epoch number,
@@ -93,12 +113,14 @@ public func trainClassifier<D: Dataset, T: Dataset>(
         resumeData(epoch)
         log("resumed from \(set.url.path) (epoch \(epoch), step \(set.step))")
     }
+    // After a resume, so that rank 0's restored parameters are the ones broadcast.
+    let parallel = group.map { DistributedDataParallel(model, group: $0) }
 
     for epoch in firstEpoch..<(configuration.epochs + 1) {
         let progress = ProgressBar(total: stepsPerEpoch, label: "epoch \(epoch)/\(configuration.epochs)")
         var runningLoss = 0.0
         var stepTimes: [Double] = []
-        for (step, (images, labels)) in IteratorSequence(loader.batches(epoch: epoch - 1)).enumerated() {
+        for (step, (images, labels)) in IteratorSequence(batches(epoch: epoch - 1)).enumerated() {
             if step == stepsPerEpoch { break }
             let globalStep = (epoch - 1) * stepsPerEpoch + step + 1
             let start = DispatchTime.now().uptimeNanoseconds
@@ -106,19 +128,21 @@ public func trainClassifier<D: Dataset, T: Dataset>(
             try NonFiniteCheck.loss(loss, step: globalStep)
             optimizer.zeroGrad()
             loss.backward()
+            parallel?.synchronizeGradients()
             // The check reads every gradient once; its time is left out of the step time reported.
             let checkStart = DispatchTime.now().uptimeNanoseconds
             try NonFiniteCheck.gradients(model.namedParameters(), step: globalStep)
             let checkNanoseconds = DispatchTime.now().uptimeNanoseconds - checkStart
             optimizer.step()
             stepTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start - checkNanoseconds) / 1e6)
-            let value = loss.value.item
+            let value = group?.allReduce(loss.value, .average).item ?? loss.value.item
             result.stepLosses.append(value)
             runningLoss = step == 0 ? value : 0.98 * runningLoss + 0.02 * value
             progress.advance(metrics: ["loss": runningLoss])
         }
         result.secondsPerEpoch.append(progress.elapsed)
         result.msPerStep.append(stepTimes.sorted()[stepTimes.count / 2])
+        guard isMain else { continue }
         result.confusion = evaluateClassifier(model, on: test, classNames: classNames, prepare: prepare)
         result.testAccuracy.append(result.confusion.accuracy)
         log(String(format: "epoch %d: test accuracy %.4f  (%.1f s, %.2f ms per step)", epoch, result.confusion.accuracy,
@@ -127,6 +151,7 @@ public func trainClassifier<D: Dataset, T: Dataset>(
                               metadata: ["model": configuration.modelName, "epoch": "\(epoch)"])
     }
 
+    guard isMain else { return result }
     log("\nconfusion matrix on the test set (rows: true class, columns: predicted):\n" + result.confusion.table)
     try writeClassifierOutputs(result, model: model, optimizer: optimizer, configuration: configuration, log: log)
     return result

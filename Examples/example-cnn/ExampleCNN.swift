@@ -35,6 +35,7 @@ struct ExampleCNN: ParsableCommand {
     @Option(help: "Classify this 28×28 grayscale PNG/PGM image instead of training.") var predict: String?
     @Option(help: "Checkpoint for --predict (default <output-dir>/model.safetensors).") var checkpoint: String?
     @OptionGroup var checkpoints: CheckpointOptions
+    @OptionGroup var parallel: DistributedOptions
 
     enum OptimizerChoice: String, ExpressibleByArgument { case adam, sgd }
 
@@ -54,6 +55,7 @@ struct ExampleCNN: ParsableCommand {
             try classify(imageAt: predict)
             return
         }
+        _ = parallel.start(globalBatchSize: batchSize)
         requireWritableDirectory(output)
         let cifar = model == .lenet5 && cifarIsPresent(in: dataDirectory)
         do {
@@ -101,7 +103,8 @@ struct ExampleCNN: ParsableCommand {
         let configuration = ClassifierTrainingConfiguration(epochs: epochs, batchSize: batchSize, seed: seed,
                                                             outputDirectory: output, modelName: model.rawValue.uppercased(),
                                                             checkpointDirectory: checkpoints.checkpointDirectory,
-                                                            resume: checkpoints.resume)
+                                                            resume: checkpoints.resume,
+                                                            group: parallel.start(globalBatchSize: batchSize))
         do {
             let result = try trainClassifier(network, optimizer: optimizer, configuration: configuration,
                                              train: train, test: test, classNames: classNames, resumeData: resumeData)

@@ -20,6 +20,7 @@ struct ExampleMLP: ParsableCommand {
     @Option(name: .customLong("output-dir"), help: "Where curves and checkpoints go.") var outputDirectory = "out/mlp"
     @Option(help: "Threads for matrix products, convolutions and large elementwise loops.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @OptionGroup var checkpoints: CheckpointOptions
+    @OptionGroup var parallel: DistributedOptions
 
     func validate() throws {
         guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }
@@ -30,6 +31,7 @@ struct ExampleMLP: ParsableCommand {
 
     func run() throws {
         warnIfDebugBuild(example: "example-mlp")
+        let group = parallel.start(globalBatchSize: batchSize)
         requireWritableDirectory(outputDirectory)
         BLAS.threadCount = threads
         let train: FashionMNIST, test: FashionMNIST
@@ -44,7 +46,7 @@ struct ExampleMLP: ParsableCommand {
         let configuration = ClassifierTrainingConfiguration(epochs: epochs, batchSize: batchSize, seed: seed,
                                                             outputDirectory: outputDirectory, modelName: "MLP",
                                                             checkpointDirectory: checkpoints.checkpointDirectory,
-                                                            resume: checkpoints.resume)
+                                                            resume: checkpoints.resume, group: group)
         do {
             let result = try trainMLP(configuration, learningRate: learningRate, train: train, test: test,
                                       classNames: FashionMNIST.classNames)

@@ -181,6 +181,9 @@ public enum Graph {
         }
         var found: [ObjectIdentifier: Variable] = [:]
         var pending: [ObjectIdentifier: Variable] = [:]
+        // A leaf's gradient for this pass is summed here and accumulated into `grad` when the pass is done with the
+        // leaf, so that its hooks see the complete gradient once (see `finishLeaf`).
+        var leafPending: [ObjectIdentifier: (leaf: Variable, gradient: Variable)] = [:]
 
         func deliver(_ gradient: Variable, to variable: Variable) {
             if let record = variable.record {
@@ -191,9 +194,21 @@ public enum Graph {
                 guard leafTargets.contains(key) else { return }
                 found[key] = found[key].map { $0 + gradient } ?? gradient
             } else if variable.requiresGrad {
+                let key = ObjectIdentifier(variable)
+                leafPending[key] = (variable, leafPending[key].map { $0.gradient + gradient } ?? gradient)
+            }
+        }
+
+        /// Runs the leaf's gradient hooks on its gradient for this pass, adds the result into `grad`, then runs its
+        /// post-accumulate hooks.
+        func finishLeaf(_ key: ObjectIdentifier) {
+            guard let (leaf, gradient) = leafPending.removeValue(forKey: key) else { return }
+            Graph.withRecording(createGraph) {
+                let hooked = leaf.hooks?.applyGradientHooks(gradient) ?? gradient
                 leafGradientLock.withLock { _ in
-                    variable.gradVariable = variable.gradVariable.map { $0 + gradient } ?? gradient
+                    leaf.gradVariable = leaf.gradVariable.map { $0 + hooked } ?? hooked
                 }
+                for entry in leaf.hooks?.postAccumulate ?? [] { entry.hook(leaf) }
             }
         }
 
@@ -215,13 +230,18 @@ public enum Graph {
 
         let records = reachableRecords(from: roots)
         let masks = neededInputs(of: records, requested: targets == nil ? nil : (leafTargets, Set(targetOfRecord.keys)))
-        for (record, needed) in zip(records, masks) {
+        let leavesDone = targets == nil ? leavesFinished(by: records, masks: masks) : [:]
+        for (index, (record, needed)) in zip(records, masks).enumerated() {
+            defer { for leaf in leavesDone[index] ?? [] { finishLeaf(leaf) } }
             let key = ObjectIdentifier(record)
-            guard let gradient = pending.removeValue(forKey: key) else {
+            guard var gradient = pending.removeValue(forKey: key) else {
                 // Reachable but given no gradient (every consumer returned nil for it, or none needed it):
                 // its subgraph is consumed all the same, so free it like the others.
                 if !retainGraph { record.release() }
                 continue
+            }
+            if let hooks = record.hooks {
+                gradient = Graph.withRecording(createGraph) { hooks.applyGradientHooks(gradient) }
             }
             if let target = targetOfRecord[key] { found[target] = gradient }
             guard needed.contains(true) else {
@@ -251,7 +271,38 @@ public enum Graph {
             }
             if !retainGraph { record.release() }
         }
+        // Leaves that no record consumed: roots themselves.
+        for root in roots where root.isLeaf { finishLeaf(ObjectIdentifier(root)) }
+        for t in targets ?? [] where t.isLeaf {
+            let key = ObjectIdentifier(t)
+            if let hooks = t.hooks, let g = found[key] {
+                found[key] = Graph.withRecording(createGraph) { hooks.applyGradientHooks(g) }
+            }
+        }
         return found
+    }
+
+    /// For each position in `records` (latest first), the leaves whose last needed use on this walk is that record:
+    /// after it, no more gradient reaches them in this pass.
+    private static func leavesFinished(by records: [Record], masks: [[Bool]]) -> [Int: [ObjectIdentifier]] {
+        var last: [ObjectIdentifier: Int] = [:]
+        for (index, (record, needed)) in zip(records, masks).enumerated() {
+            for (input, isNeeded) in zip(record.inputs, needed) where isNeeded && input.isLeaf {
+                last[ObjectIdentifier(input)] = index
+            }
+        }
+        // In input order, so that hooks run in an order that does not depend on hashing.
+        var byRecord: [Int: [ObjectIdentifier]] = [:]
+        for (index, record) in records.enumerated() {
+            for input in record.inputs where input.isLeaf {
+                let key = ObjectIdentifier(input)
+                if last[key] == index {
+                    last[key] = nil
+                    byRecord[index, default: []].append(key)
+                }
+            }
+        }
+        return byRecord
     }
 
     /// Sums a gradient of the broadcast shape back to an input's shape: the one place broadcasting is undone.

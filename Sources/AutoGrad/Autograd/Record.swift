@@ -9,6 +9,8 @@ final class Record {
     private(set) var outputValue: Tensor?
     /// Position on the tape: every record's inputs were made by records with smaller numbers.
     let sequence: Int
+    /// The gradient hooks of the variable this record produced; nil until one is registered.
+    var hooks: GradientHooks?
 
     init(op: any Op, inputs: [Variable], output: Tensor, sequence: Int) {
         self.op = op

@@ -34,6 +34,8 @@ public final class Variable {
     public var gradVariable: Variable?
     /// Set once at creation; cleared only by ``Record``'s deinit while it unlinks a dying chain.
     var record: Record?
+    /// A leaf's gradient hooks (a non-leaf's live on its record); nil until one is registered.
+    var hooks: GradientHooks?
 
     /// A leaf variable.
     public init(_ value: Tensor, requiresGrad: Bool = false) {

@@ -1,6 +1,6 @@
 """PyTorch's rows of example-compress's table: the Swift-trained W2 teacher (safetensors, the same names) loaded
 into the equivalent torch model, then torch.ao.quantization.quantize_dynamic on its Linear layers, and
-torch.nn.utils.prune.global_unstructured (L1) to the same sparsity without fine-tuning (torch's one-shot
+prune.global_unstructured (L1) to the same sparsity without fine-tuning (torch's one-shot
 pruning; the Swift row fine-tunes while pruning). Prints a JSON list of rows on stdout:
 model, nonzero, parameters, bytes (torch.save of the state dict), accuracy, latency1 and latency64 (median ms
 per forward pass on one thread).
@@ -9,8 +9,11 @@ per forward pass on one thread).
 """
 import argparse, gzip, io, json, os, struct, sys, tempfile, time
 
+import warnings
+
 import numpy as np
 import torch
+import torch.nn.utils.prune as prune
 from safetensors.torch import load_file
 
 
@@ -72,6 +75,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=50)
     args = parser.parse_args()
     torch.set_num_threads(1)
+    warnings.filterwarnings("ignore", category=UserWarning)   # quantized tensors' deprecation notice
     images = torch.from_numpy(idx(os.path.join(args.data_dir, "t10k-images-idx3-ubyte.gz")).copy()).float().div(255)
     labels = torch.from_numpy(idx(os.path.join(args.data_dir, "t10k-labels-idx1-ubyte.gz")).astype(np.int64))
     if args.test_limit:
@@ -89,10 +93,10 @@ def main():
     pruned.load_state_dict(model.state_dict())
     pruned.eval()
     targets = [(m, "weight") for m in pruned if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
-    torch.nn.utils.prune.global_unstructured(targets, pruning_method=torch.nn.utils.prune.L1Unstructured,
+    prune.global_unstructured(targets, pruning_method=prune.L1Unstructured,
                                             amount=args.sparsity)
     for module, name in targets:
-        torch.nn.utils.prune.remove(module, name)
+        prune.remove(module, name)
     rows.append(row(f"PyTorch pruned {round(args.sparsity * 100)}% one-shot", pruned, images, labels, args.repeats))
     json.dump(rows, sys.stdout)
 

@@ -14,13 +14,19 @@ struct ReportRow: Codable {
     var latency1: Double
     var latency64: Double
 
-    static let header = String(format: "%-34@ %10@ %10@ %9@ %9@ %9@ %9@", "model" as NSString, "nonzero" as NSString,
-                                "params" as NSString, "size KB" as NSString, "test acc" as NSString,
-                                "ms @1" as NSString, "ms @64" as NSString)
+    static let header = [pad("model", 36), pad("nonzero", 10, right: true), pad("params", 10, right: true),
+                         pad("size KB", 9, right: true), pad("test acc", 9, right: true), pad("ms @1", 9, right: true),
+                         pad("ms @64", 9, right: true)].joined(separator: " ")
 
     var line: String {
-        String(format: "%-34@ %10d %10d %9.1f %8.2f%% %9.3f %9.3f", model as NSString, nonzero, parameters,
-               Double(bytes) / 1024, accuracy * 100, latency1, latency64)
+        Self.pad(model, 36) + String(format: " %10d %10d %9.1f %8.2f%% %9.3f %9.3f", nonzero, parameters, Double(bytes) / 1024,
+                                accuracy * 100, latency1, latency64)
+    }
+
+    /// `text` padded with spaces to `width` characters (Foundation's `%-34@` does not pad on Linux).
+    static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+        let fill = String(repeating: " ", count: Swift.max(0, width - text.count))
+        return right ? fill + text : text + fill
     }
 }
 

@@ -31,13 +31,24 @@ public struct ActivationQuantization: Sendable, Equatable {
     /// The map for the range of `count` values at `x` (a dynamic quantisation's per-batch choice).
     init(rangeOf x: UnsafePointer<Float>, count: Int) {
         var low: Float = 0, high: Float = 0
-        for i in 0..<count { low = Swift.min(low, x[i]); high = Swift.max(high, x[i]) }
+        for i in 0..<count {
+            low = x[i] < low ? x[i] : low
+            high = x[i] > high ? x[i] : high
+        }
         self.init(low: low, high: high)
     }
 
     /// Writes the codes of `count` values at `x` to `q`.
+    ///
+    /// Rounding is to nearest, ties to even, done by adding 1.5·2²³: in [2²³, 2²⁴) a Float's unit is 1, so the sum is
+    /// the rounded value and its low mantissa byte the code. Unlike a checked conversion to `UInt8`, the loop
+    /// vectorises; the clamp keeps NaN and out-of-range values out of the byte (NaN gives 0).
     func quantize(_ x: UnsafePointer<Float>, _ q: UnsafeMutablePointer<UInt8>, count: Int) {
-        let inverse = 1 / scale, zero = Float(zeroPoint)
-        for i in 0..<count { q[i] = UInt8(Swift.max(0, Swift.min(255, (x[i] * inverse).rounded(.toNearestOrEven) + zero))) }
+        let inverse = 1 / scale, zero = Float(zeroPoint), magic: Float = 12_582_912
+        for i in 0..<count {
+            let v = x[i] * inverse + zero
+            let clamped = v > 0 ? (v < 255 ? v : 255) : 0
+            q[i] = UInt8(truncatingIfNeeded: (clamped + magic).bitPattern)
+        }
     }
 }

@@ -51,15 +51,28 @@ public enum MagnitudePruning {
         return (values, box.mask?.wrappedValue.doubles ?? [Double](repeating: 1, count: values.count))
     }
 
-    /// Masks the `count` unmasked entries of smallest magnitude over all targets (ties: the earlier entry first).
+    /// Masks the `count` unmasked entries of smallest magnitude over all targets (ties: the earlier target and entry
+    /// first): every entry below the count-th smallest magnitude, then entries equal to it in order.
     private static func applyMasks(_ targets: [Target], states: [(values: [Double], mask: [Double])], pruning count: Int) {
-        var candidates: [(magnitude: Double, target: Int, index: Int)] = []
-        for (t, state) in states.enumerated() {
-            for (i, value) in state.values.enumerated() where state.mask[i] != 0 { candidates.append((Swift.abs(value), t, i)) }
+        var masks = states.map(\.mask)
+        if count > 0 {
+            var magnitudes: [Double] = []
+            for state in states { for (i, value) in state.values.enumerated() where state.mask[i] != 0 { magnitudes.append(Swift.abs(value)) } }
+            magnitudes.sort()
+            let threshold = magnitudes[Swift.min(count, magnitudes.count) - 1]
+            var ties = Swift.min(count, magnitudes.count) - magnitudes.prefix { $0 < threshold }.count
+            for (t, state) in states.enumerated() {
+                for (i, value) in state.values.enumerated() where state.mask[i] != 0 {
+                    let magnitude = Swift.abs(value)
+                    if magnitude < threshold {
+                        masks[t][i] = 0
+                    } else if magnitude == threshold && ties > 0 {
+                        masks[t][i] = 0
+                        ties -= 1
+                    }
+                }
+            }
         }
-        let chosen = candidates.sorted { ($0.magnitude, $0.target, $0.index) < ($1.magnitude, $1.target, $1.index) }.prefix(count)
-        var masks = states.map { [Double](repeating: 1, count: $0.mask.count) }
-        for c in chosen { masks[c.target][c.index] = 0 }
         for (t, target) in targets.enumerated() {
             let shape = target.module.parameterBox(named: target.name)!.variable!.shape
             target.module.prune(target.name, mask: Tensor(shape: shape, scalars: masks[t]))

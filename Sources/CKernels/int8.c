@@ -9,25 +9,19 @@
 #include <immintrin.h>
 #endif
 
-/// The exact dot product of `k` unsigned and signed bytes from `start` on, for the tails the vector loops leave.
+/// The exact dot product of unsigned and signed bytes `start..<k`: the generic level, and the tails the vector loops
+/// leave. Widening to 16 bits before the multiply lets the compiler use pmaddwd (SSE2) or its NEON counterpart.
 static inline int32_t ck_u8s8_dot_tail(const uint8_t *a, const int8_t *b, ptrdiff_t start, ptrdiff_t k) {
     int32_t sum = 0;
-    for (ptrdiff_t p = start; p < k; p++) sum += (int32_t)a[p] * (int32_t)b[p];
+    for (ptrdiff_t p = start; p < k; p++) sum += (int32_t)(int16_t)a[p] * (int32_t)(int16_t)b[p];
     return sum;
 }
 
 void ck_gemm_u8s8s32_generic(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
                              ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
     CK_REQUIRE(CK_ISA_GENERIC, "ck_gemm_u8s8s32");
-    // Widening to 16 bits before the multiply lets the compiler use pmaddwd (SSE2) or its NEON counterpart.
     for (ptrdiff_t i = 0; i < m; i++)
-        for (ptrdiff_t j = 0; j < n; j++) {
-            const uint8_t *x = a + i * lda;
-            const int8_t *w = b + j * ldb;
-            int32_t sum = 0;
-            for (ptrdiff_t p = 0; p < k; p++) sum += (int32_t)(int16_t)x[p] * (int32_t)(int16_t)w[p];
-            c[i * ldc + j] = sum;
-        }
+        for (ptrdiff_t j = 0; j < n; j++) c[i * ldc + j] = ck_u8s8_dot_tail(a + i * lda, b + j * ldb, 0, k);
 }
 
 #if defined(__x86_64__)

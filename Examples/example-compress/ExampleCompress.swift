@@ -20,10 +20,10 @@ struct ExampleCompress: ParsableCommand {
     )
 
     @Option(name: .customLong("teacher-epochs"), help: "Epochs of the teacher CNN.") var teacherEpochs = 2
-    @Option(name: .customLong("student-epochs"), help: "Epochs of each student (alone and distilled).") var studentEpochs = 3
+    @Option(name: .customLong("student-epochs"), help: "Epochs of each student (alone and distilled).") var studentEpochs = 5
     @Option(name: .customLong("finetune-epochs"), help: "Epochs of fine-tuning while pruning.") var finetuneEpochs = 1
     @Option(name: .customLong("student-hidden"), help: "Hidden units of the student MLP.") var studentHidden = 32
-    @Option(help: "Distillation temperature T.") var temperature = 4.0
+    @Option(help: "Distillation temperature T.") var temperature = 2.0
     @Option(help: "Weight α of the soft-target term.") var alpha = 0.5
     @Option(help: "Fraction of the teacher's weights pruned.") var sparsity = 0.9
     @Option(name: .customLong("batch-size"), help: "Examples per training step.") var batchSize = 64

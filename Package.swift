@@ -79,13 +79,14 @@ let package = Package(
         example("example-cnn"),
         example("example-gan"),
         example("example-text"),
+        example("example-compress"),
         .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad", "CKernels"]),
         .testTarget(name: "NNTests", dependencies: ["NN"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "distributed-check"]),
-        .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "example-cnn", "example-gp", "example-gan", "example-text", "ExampleSupport", "Optim", "Training"]),
+        .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "example-cnn", "example-gp", "example-gan", "example-text", "example-compress", "ExampleSupport", "Optim", "Training"]),
     ],
     swiftLanguageModes: [.v5]
 )

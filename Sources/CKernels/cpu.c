@@ -58,6 +58,19 @@ int ck_isa_supported(void) {
     return cached;
 }
 
+int ck_cpu_has_vnni(void) {
+#if defined(__x86_64__)
+    static int cached = -1;   // a benign race, as in ck_isa_available
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512vnni") ? 1 : 0;
+    }
+    return cached;
+#else
+    return 0;
+#endif
+}
+
 /// This thread's cap; −1 when none.
 static __thread int ck_thread_cap = -1;
 

@@ -11,4 +11,7 @@ void ck_require_isa(int level, const char *entry);
 /// The level-specific implementation of a kernel starts with this.
 #define CK_REQUIRE(level, entry) ck_require_isa((level), (entry))
 
+/// Whether the CPU has AVX-512 VNNI (vpdpbusd), which only the 8-bit product uses, within the AVX-512 level.
+int ck_cpu_has_vnni(void);
+
 #endif

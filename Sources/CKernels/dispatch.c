@@ -1,6 +1,7 @@
 // The entry points of ckernels.h: each runs its kernel at the calling thread's active level (cpu.c decides
 // which; levels.h lists the implementations).
 #include "levels.h"
+#include "cpu.h"
 
 #if defined(__x86_64__)
 /// Calls NAME's implementation at the active level with the arguments that follow.
@@ -71,6 +72,25 @@ void ck_sgemm_gathered(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const
                        const int32_t *aOffsets, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc,
                        float *const *cRows) {
     CK_DISPATCH(ck_sgemm_gathered, m, n, k, alpha, aRows, aOffsets, b, ldb, beta, c, ldc, cRows)
+}
+
+void ck_gemm_u8s8s32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
+                     ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
+#if defined(__x86_64__)
+    if (ck_isa_active() == CK_ISA_AVX512 && ck_cpu_has_vnni()) {
+        ck_gemm_u8s8s32_avx512vnni(m, n, k, a, lda, b, ldb, c, ldc);
+        return;
+    }
+#endif
+    CK_DISPATCH(ck_gemm_u8s8s32, m, n, k, a, lda, b, ldb, c, ldc)
+}
+
+int ck_gemm_u8s8s32_uses_vnni(void) {
+#if defined(__x86_64__)
+    return ck_isa_active() == CK_ISA_AVX512 && ck_cpu_has_vnni();
+#else
+    return 0;
+#endif
 }
 
 void ck_transpose_f32(ptrdiff_t rows, ptrdiff_t columns, const float *source, ptrdiff_t sourceStride, float *destination,

@@ -38,10 +38,15 @@
                                                  const double *mean, const double *inverseStd,               \
                                                  ptrdiff_t start, ptrdiff_t count, double *weightGradient,   \
                                                  double *biasGradient);                                      \
+    void ck_gemm_u8s8s32_##L(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda,           \
+                             const int8_t *b, ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc);                       \
     void ck_transpose_f32_##L(ptrdiff_t rows, ptrdiff_t columns, const float *source, ptrdiff_t sourceStride, \
                               float *destination, ptrdiff_t destinationStride);
 
 #if defined(__x86_64__)
+/// The 8-bit product with AVX-512 VNNI, beside the AVX-512 level (dispatch.c picks it where the CPU has VNNI).
+void ck_gemm_u8s8s32_avx512vnni(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
+                                ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc);
 CK_DECLARE_LEVEL(avx512)
 CK_DECLARE_LEVEL(avx2)
 #endif

@@ -1,3 +1,4 @@
+import CKernels
 import Testing
 @testable import AutoGrad
 
@@ -7,7 +8,7 @@ import Testing
 
 /// A kernel check that runs at the calling thread's instruction-set level.
 enum KernelCheck: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case products, packedProducts, gatheredProducts, transposes, productRoute, convolutionRoutes, maxPooling, attentionRows
+    case products, int8Products, packedProducts, gatheredProducts, transposes, productRoute, convolutionRoutes, maxPooling, attentionRows
 
     var testDescription: String { rawValue }
 
@@ -17,6 +18,12 @@ enum KernelCheck: String, CaseIterable, CustomTestStringConvertible, Sendable {
             #expect(InstructionSet.active == level, "\(self): asked for \(level), running at \(InstructionSet.active)")
             switch self {
             case .products: ProductKernelTests.everyProductMatchesTheTripleLoop()
+            case .int8Products:
+                // The VNNI kernel runs in the AVX-512 level only where the CPU has VNNI; say which one ran.
+                if level == .avx512 && ck_gemm_u8s8s32_uses_vnni() == 0 {
+                    print("note: no AVX-512 VNNI on this CPU: the AVX-512 level ran the vpmaddwd kernel")
+                }
+                Int8ProductKernelTests.productsMatchTheIntegerLoop()
             case .packedProducts:
                 for transposeA in [false, true] { ProductKernelTests.largeUntransposedProductPacks(transposeA: transposeA) }
             case .gatheredProducts: ProductKernelTests.gatheredProductMatchesTheTripleLoop()

@@ -118,6 +118,17 @@ int ck_sgemm_packs(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
 void ck_sgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
               ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc);
 
+/// `c[i·ldc + j] = Σₚ a[i·lda + p]·b[j·ldb + p]` (p < k) for unsigned bytes `a` (`[m, k]`) and signed bytes `b`
+/// (`[n, k]`, one row per output), exactly in 32-bit integers for every byte value while `k·255·128 < 2³¹`
+/// (k ≤ 65 793): the product of dynamically quantised activations (u8 with a zero point) and symmetric int8
+/// weights. AVX2 and AVX-512 widen to 16 bits and use vpmaddwd (vpmaddubsw would saturate its pair sums);
+/// where the CPU has AVX-512 VNNI the AVX-512 level uses vpdpbusd. Every level gives the same result.
+void ck_gemm_u8s8s32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
+                     ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc);
+
+/// Whether ``ck_gemm_u8s8s32`` runs its VNNI kernel on this thread (the AVX-512 level on a CPU with VNNI).
+int ck_gemm_u8s8s32_uses_vnni(void);
+
 /// `destination[j·destinationStride + i] = source[i·sourceStride + j]` for `i < rows`, `j < columns`, in
 /// blocks transposed in registers. The matrices must not overlap. Float only.
 void ck_transpose_f32(ptrdiff_t rows, ptrdiff_t columns, const float *source, ptrdiff_t sourceStride, float *destination,

@@ -101,7 +101,11 @@ open class Module {
                 }
             }
         }
-        return members + registered
+        // A pruned parameter is its trained original and its mask, under PyTorch's names.
+        return (members + registered).flatMap { entry -> [(name: String, member: Member)] in
+            guard case .parameter(let box) = entry.member, let mask = box.mask else { return [entry] }
+            return [(entry.name + "_orig", entry.member), (entry.name + "_mask", .buffer(mask))]
+        }
     }
 
     private func register(_ name: String, _ member: Member, kind: String) {

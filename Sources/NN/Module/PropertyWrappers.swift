@@ -32,10 +32,31 @@ extension Optional: ParameterValue where Wrapped == Variable {
 ///     override func forward(_ x: Variable) -> Variable { shift.map { x * scale + $0 } ?? x * scale }
 /// }
 /// ```
+///
+/// A pruned parameter (``Module/prune(_:mask:)``) reads as `original · mask`, recomputed on every read, as
+/// PyTorch's pruning hook recomputes `weight` from `weight_orig` and `weight_mask` before every forward pass.
 @propertyWrapper
 public final class Parameter<Value: ParameterValue> {
-    /// The parameter's variable (or nil for an absent optional parameter).
-    public var wrappedValue: Value
+    /// What the parameter holds: the trained variable (`weight_orig` while pruned).
+    private var stored: Value
+
+    /// The mask of a pruned parameter, nil otherwise.
+    var mask: Buffer?
+
+    /// The parameter's variable (or nil for an absent optional parameter); while pruned, the product of the
+    /// trained variable and the mask, so a gradient reaches only the entries the mask keeps.
+    ///
+    /// - Precondition: a pruned parameter is not assigned (remove the pruning first).
+    public var wrappedValue: Value {
+        get {
+            guard let mask, let original = stored.parameterVariable else { return stored }
+            return (original * Variable(mask.wrappedValue)) as! Value
+        }
+        set {
+            precondition(mask == nil, "Parameter: a pruned parameter cannot be assigned; call removePruning first")
+            stored = newValue
+        }
+    }
 
     /// Wraps `wrappedValue`, which must be a leaf variable; it is made to require a gradient.
     public init(wrappedValue: Value) {
@@ -43,17 +64,20 @@ public final class Parameter<Value: ParameterValue> {
             precondition(v.isLeaf, "Parameter: a parameter must be a leaf variable, got the result of op \(v.opName ?? "?"); use detach()")
             v.requiresGrad = true
         }
-        self.wrappedValue = wrappedValue
+        self.stored = wrappedValue
     }
 }
 
 /// What reflection looks for: any ``Parameter`` box, whatever its value type.
 protocol ParameterBox: AnyObject {
+    /// The trained variable (the original, not the masked product, while pruned).
     var variable: Variable? { get }
+    /// The pruning mask, nil when not pruned.
+    var mask: Buffer? { get set }
 }
 
 extension Parameter: ParameterBox {
-    var variable: Variable? { wrappedValue.parameterVariable }
+    var variable: Variable? { stored.parameterVariable }
 }
 
 /// Marks a stored tensor of a ``Module`` as a buffer: state that is saved and loaded with the

@@ -1,0 +1,54 @@
+import AutoGrad
+
+/// The affine map of activations to unsigned bytes: `q = clamp(round(x / scale) + zeroPoint, 0, 255)`, `x ≈ scale ·
+/// (q − zeroPoint)`, over a range `[low, high]` widened to hold 0 so that zero (padding, ReLU's output) is exact, as
+/// PyTorch's `MinMaxObserver` with `quint8` chooses it.
+public struct ActivationQuantization: Sendable, Equatable {
+    /// The step between neighbouring codes.
+    public let scale: Float
+    /// The code of 0.
+    public let zeroPoint: Int32
+
+    /// The map for values in `[low, high]`.
+    public init(low: Float, high: Float) {
+        let low = Swift.min(low, 0), high = Swift.max(high, 0)
+        let scale = high > low ? (high - low) / 255 : 1
+        self.scale = scale
+        self.zeroPoint = Int32(Swift.max(0, Swift.min(255, (-low / scale).rounded())))
+    }
+
+    /// A stored map.
+    ///
+    /// - Throws: ``QuantizedStateError/invalidValue(key:reason:)`` for a scale that is not positive and finite or a
+    ///   zero point outside 0…255.
+    public init(scale: Float, zeroPoint: Int, name: String) throws {
+        guard scale > 0, scale.isFinite else { throw QuantizedStateError.invalidValue(key: name, reason: "scale \(scale) is not positive and finite") }
+        guard (0...255).contains(zeroPoint) else { throw QuantizedStateError.invalidValue(key: name, reason: "zero point \(zeroPoint) is outside 0…255") }
+        self.scale = scale
+        self.zeroPoint = Int32(zeroPoint)
+    }
+
+    /// The map for the range of `count` values at `x` (a dynamic quantisation's per-batch choice).
+    init(rangeOf x: UnsafePointer<Float>, count: Int) {
+        var low: Float = 0, high: Float = 0
+        for i in 0..<count {
+            low = x[i] < low ? x[i] : low
+            high = x[i] > high ? x[i] : high
+        }
+        self.init(low: low, high: high)
+    }
+
+    /// Writes the codes of `count` values at `x` to `q`.
+    ///
+    /// Rounding is to nearest, ties to even, done by adding 1.5·2²³: in [2²³, 2²⁴) a Float's unit is 1, so the sum is
+    /// the rounded value and its low mantissa byte the code. Unlike a checked conversion to `UInt8`, the loop
+    /// vectorises; the clamp keeps NaN and out-of-range values out of the byte (NaN gives 0).
+    func quantize(_ x: UnsafePointer<Float>, _ q: UnsafeMutablePointer<UInt8>, count: Int) {
+        let inverse = 1 / scale, zero = Float(zeroPoint), magic: Float = 12_582_912
+        for i in 0..<count {
+            let v = x[i] * inverse + zero
+            let clamped = v > 0 ? (v < 255 ? v : 255) : 0
+            q[i] = UInt8(truncatingIfNeeded: (clamped + magic).bitPattern)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import CKernels
+import Testing
+@testable import AutoGrad
+
+/// CKernels' `ck_gemm_u8s8s32` against a plain integer loop, bit for bit, at the calling thread's level (the level
+/// suites in KernelLevelTests run it at every level this CPU has). Sizes cross every vector step (16 bytes with
+/// AVX2, 32 with AVX-512, 64 with VNNI) and block edge (2 rows × 4 outputs); the extreme bytes catch a kernel that
+/// saturates 16-bit pair sums, as vpmaddubsw would (255·127 + 255·127 > 32767).
+enum Int8ProductKernelTests {
+    static func reference(m: Int, n: Int, k: Int, a: [UInt8], lda: Int, b: [Int8], ldb: Int) -> [Int32] {
+        var c = [Int32](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum = 0
+                for p in 0..<k { sum += Int(a[i * lda + p]) * Int(b[j * ldb + p]) }
+                c[i * n + j] = Int32(sum)
+            }
+        }
+        return c
+    }
+
+    /// Runs the kernel on `m × n × k` with operands padded past their rows (which it must not read into the result).
+    static func check(m: Int, n: Int, k: Int, a: [UInt8], b: [Int8], label: String) {
+        let lda = k + 3, ldb = k + 5
+        var paddedA = [UInt8](repeating: 255, count: m * lda), paddedB = [Int8](repeating: 127, count: n * ldb)
+        for i in 0..<m { for p in 0..<k { paddedA[i * lda + p] = a[i * k + p] } }
+        for j in 0..<n { for p in 0..<k { paddedB[j * ldb + p] = b[j * k + p] } }
+        var c = [Int32](repeating: .min, count: m * n)
+        ck_gemm_u8s8s32(m, n, k, paddedA, lda, paddedB, ldb, &c, n)
+        let expected = reference(m: m, n: n, k: k, a: paddedA, lda: lda, b: paddedB, ldb: ldb)
+        #expect(c == expected, "\(label): m \(m), n \(n), k \(k) at \(InstructionSet.active): first difference at \(zip(c, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? -1)")
+    }
+
+    static func productsMatchTheIntegerLoop() {
+        let generator = RandomGenerator(seed: 11)
+        let shapes = [(1, 1, 1), (1, 1, 15), (1, 4, 16), (2, 4, 17), (3, 5, 31), (2, 1, 33), (5, 9, 63), (4, 8, 64),
+                      (3, 7, 65), (2, 3, 100), (1, 128, 300), (7, 6, 129)]
+        for (m, n, k) in shapes {
+            let a = Tensor.uniform([m * k], low: 0, high: 256, generator: generator).floats.map { UInt8(Swift.min(255, $0)) }
+            let b = Tensor.uniform([n * k], low: -128, high: 128, generator: generator).floats.map { Int8(Swift.max(-128, Swift.min(127, $0.rounded(.down)))) }
+            check(m: m, n: n, k: k, a: a, b: b, label: "random")
+            // The extremes: every pair sum of the widest magnitude, both signs, and zeros.
+            for (x, w) in [(UInt8(255), Int8(-128)), (255, 127), (128, -128), (0, -128), (255, 0)] {
+                check(m: m, n: n, k: k, a: [UInt8](repeating: x, count: m * k), b: [Int8](repeating: w, count: n * k),
+                      label: "a \(x), b \(w)")
+            }
+            // Alternating extremes, so neighbouring lanes and pairs differ in sign.
+            let alternatingA = (0..<(m * k)).map { $0 % 3 == 0 ? UInt8(0) : UInt8(255) }
+            let alternatingB = (0..<(n * k)).map { $0 % 2 == 0 ? Int8(-128) : Int8(127) }
+            check(m: m, n: n, k: k, a: alternatingA, b: alternatingB, label: "alternating")
+        }
+    }
+}

@@ -19,6 +19,9 @@ let package = Package(
         .library(name: "Optim", targets: ["Optim"]),
         .library(name: "Data", targets: ["Data"]),
         .library(name: "Training", targets: ["Training"]),
+        // Helpers for tests of ops (seeded inputs, tolerance comparison, gradient checks, op inventory), for this
+        // package's tests and for packages that add ops of their own.
+        .library(name: "AutoGradTestSupport", targets: ["AutoGradTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -54,6 +57,7 @@ let package = Package(
             ]
         ),
         .target(name: "NN", dependencies: ["AutoGrad", "CKernels"]),
+        .target(name: "AutoGradTestSupport", dependencies: ["AutoGrad"]),
         .target(name: "Optim", dependencies: ["AutoGrad", "CKernels", "CVectorMath"]),
         .target(name: "Data", dependencies: ["AutoGrad", "CZlib"]),
         // What a training run needs beyond layers and optimizers: checkpoint sets of model, optimizer, schedule,
@@ -70,8 +74,8 @@ let package = Package(
         example("example-gan"),
         example("example-text"),
         example("example-regression"),
-        .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad", "CKernels"]),
-        .testTarget(name: "NNTests", dependencies: ["NN"]),
+        .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad", "AutoGradTestSupport", "CKernels"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "AutoGradTestSupport"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),

@@ -18,8 +18,8 @@ import Testing
             for catalog in (try? manager.contentsOfDirectory(atPath: root.appendingPathComponent(sources).path)) ?? []
             where catalog.hasSuffix(".docc") {
                 let enumerator = manager.enumerator(atPath: root.appendingPathComponent("\(sources)/\(catalog)").path)
-                while let file = enumerator?.nextObject() as? String where file.hasSuffix(".md") {
-                    documents.append("\(sources)/\(catalog)/\(file)")
+                while let file = enumerator?.nextObject() as? String {
+                    if file.hasSuffix(".md") { documents.append("\(sources)/\(catalog)/\(file)") }
                 }
             }
         }

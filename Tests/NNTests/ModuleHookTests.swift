@@ -47,7 +47,7 @@ import Testing
     @Test func gradientsFlowThroughAReplacedOutput() {
         let layer = Linear(2, 1, bias: false)
         layer.registerForwardHook { _, _, output in output * 3 }
-        let x = Variable(Tensor([[1.0, 2.0]]).to(.float32))
+        let x = Variable(Tensor(shape: [1, 2], scalars: [1, 2] as [Float]))
         layer(x).sum().backward()
         #expect(layer.weight.grad!.doubles == [3, 6])
     }

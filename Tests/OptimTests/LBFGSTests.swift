@@ -39,7 +39,9 @@ import Testing
             optimizer.zeroGrad()
             Quadratic.standard.backward(p)
             let q = Quadratic.standard, t = p.value.doubles
-            return (0..<3).reduce(0) { $0 + 0.5 * q.a[$1] * t[$1] * t[$1] + q.b[$1] * t[$1] }
+            var loss = 0.0
+            for i in 0..<3 { loss += 0.5 * q.a[i] * t[i] * t[i] + q.b[i] * t[i] }
+            return loss
         }
         let expected = zip(Quadratic.standard.a, Quadratic.standard.b).map { -$1 / $0 }
         #expect(zip(p.value.doubles, expected).allSatisfy { abs($0 - $1) < 1e-6 }, "\(p.value.doubles)")

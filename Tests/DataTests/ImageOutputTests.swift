@@ -98,7 +98,9 @@ import Testing
     @Test func scatterDrawsMarkersWithoutJoiningThem() {
         let red = RGB(214, 39, 40), blue = RGB(31, 119, 180)
         var scatter = Plot(width: 400, height: 300, legend: .hidden)
-        scatter.scatter("points", x: [0, 10], y: [0, 10], color: red)
+        // A line sets the axes; the markers lie inside them, clear of the axes and the line.
+        scatter.add("range", x: [-1, 11], y: [-1, 11], color: blue)
+        scatter.scatter("points", x: [2, 8], y: [4, 6], color: red)
         var line = Plot(width: 400, height: 300, legend: .hidden)
         line.add("line", x: [0, 10], y: [0, 10], color: blue)
         // Two 5×5 markers, against a diagonal line hundreds of pixels long.

@@ -1,6 +1,7 @@
 import Data
 import Foundation
 import Testing
+import Training
 @testable import example_regression
 
 @Suite struct RegressionExampleTests {

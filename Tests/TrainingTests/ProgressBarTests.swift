@@ -30,14 +30,14 @@ import Testing
         let recorder = Recorder()
         let progress = bar(total: 100, interactive: true, recorder)
         for step in 1...100 {
-            recorder.time = Double(step) * 0.01
+            recorder.time = Double(step) / 64   // exact in binary, so the 0.1 s threshold falls between steps
             progress.advance()
         }
-        // Steps 1, 12, 23, …, 89: each more than 0.1 s after the last drawn, then the final one.
-        #expect(recorder.text.count == 10)
+        // Steps 1, 8, 15, …, 99: each 7/64 s (the first interval over 0.1 s) after the last drawn, then the final one.
+        #expect(recorder.text.count == 16)
         #expect(recorder.text.allSatisfy { $0.hasPrefix("\r") && $0.contains("\u{1B}[K") })
         #expect(recorder.text.dropLast().allSatisfy { !$0.hasSuffix("\n") } && recorder.text.last!.hasSuffix("\n"))
-        #expect(recorder.text.last!.contains("100/100  100.0 steps/s"))
+        #expect(recorder.text.last!.contains("100/100  64.0 steps/s"))
     }
 
     @Test func advancingSeveralStepsCrossesPlainBoundaries() {

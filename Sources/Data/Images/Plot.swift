@@ -131,7 +131,7 @@ public struct Plot: Sendable {
         var canvas = Canvas(width: width, height: height, background: .white)
         let points = extent
         let xTicks = niceTicks(points.map(\.0), pad: false)
-        let yTicks = niceTicks(points.map(\.1), pad: true)
+        let yTicks = niceTicks(points.map(\.1), pad: true, keepSign: true)
         let xLabels = labels(xTicks), yLabels = labels(yTicks)
 
         // Layout: title on top, y tick labels on the left, x ticks, x label and legend below.
@@ -167,7 +167,9 @@ public struct Plot: Sendable {
             canvas.text(xLabel, x: left + (plotWidth - Canvas.textWidth(xLabel)) / 2, y: bottom + 7 + line, .black)
         }
 
-        for s in series {
+        // Several histograms share each bin side by side, as matplotlib's hist of several data sets does.
+        let bars = series.indices.filter { if case .bars = series[$0].style { true } else { false } }
+        for (index, s) in series.enumerated() {
             var previous: (Int, Int)?
             for (x, y) in zip(s.x, s.y) {
                 guard x.isFinite && y.isFinite else { previous = nil; continue }
@@ -180,8 +182,10 @@ public struct Plot: Sendable {
                 case .points:
                     canvas.fill(x: p.0 - 2, y: p.1 - 2, width: 5, height: 5, s.color)
                 case .bars(let w):
+                    guard y != 0 else { continue }
                     // One pixel of white between neighbouring bars keeps them apart.
-                    let l = px(x - w / 2), r = px(x + w / 2), base = py(Swift.max(y0, 0))
+                    let share = w / Double(bars.count), k = Double(bars.firstIndex(of: index)!)
+                    let l = px(x - w / 2 + k * share), r = px(x - w / 2 + (k + 1) * share), base = py(Swift.max(y0, 0))
                     canvas.fill(x: l + 1, y: Swift.min(p.1, base), width: Swift.max(r - l - 1, 1),
                                 height: Swift.abs(base - p.1) + 1, s.color)
                 }
@@ -225,8 +229,10 @@ public typealias LinePlot = Plot
 
 /// About six evenly spaced round tick values (the step of 1, 2 or 5 × 10ⁿ nearest a fifth of the span) covering `values`
 /// (0...1 when there are none; a range around a single value).
-func niceTicks(_ values: [Double], pad: Bool) -> [Double] {
+/// With `keepSign`, padding does not take a range of non-negative values below zero (counts, losses).
+func niceTicks(_ values: [Double], pad: Bool, keepSign: Bool = false) -> [Double] {
     var lo = values.min() ?? 0, hi = values.max() ?? 1
+    let nonNegative = lo >= 0
     if lo == hi {
         let d = lo == 0 ? 1 : Swift.abs(lo) * 0.1
         lo -= d; hi += d
@@ -234,6 +240,7 @@ func niceTicks(_ values: [Double], pad: Bool) -> [Double] {
         let d = (hi - lo) * 0.05
         lo -= d; hi += d
     }
+    if keepSign && nonNegative { lo = Swift.max(lo, 0) }
     let raw = (hi - lo) / 5
     let magnitude = Foundation.pow(10, (Foundation.log10(raw)).rounded(.down))
     let step = [1.0, 2, 5, 10].map { $0 * magnitude }.min { Swift.abs(Foundation.log($0 / raw)) < Swift.abs(Foundation.log($1 / raw)) }!

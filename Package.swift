@@ -20,10 +20,15 @@ let package = Package(
         .library(name: "Data", targets: ["Data"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Distributed", targets: ["Distributed"]),
+        // Helpers for tests of ops (seeded inputs, tolerance comparison, gradient checks, op inventory), for this
+        // package's tests and for packages that add ops of their own.
+        .library(name: "AutoGradTestSupport", targets: ["AutoGradTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // `swift package generate-documentation`: the DocC catalogs in Sources/<Module>/<Module>.docc.
+        .package(url: "https://github.com/apple/swift-docc-plugin", from: "1.0.0"),
     ],
     targets: [
         // OpenBLAS (cblas.h) and LAPACKE (lapacke.h) from Debian's libopenblas-dev and liblapacke-dev.
@@ -59,18 +64,19 @@ let package = Package(
             ]
         ),
         .target(name: "NN", dependencies: ["AutoGrad", "CKernels"]),
+        .target(name: "AutoGradTestSupport", dependencies: ["AutoGrad"]),
         .target(name: "Optim", dependencies: ["AutoGrad", "CKernels", "CVectorMath"]),
         .target(name: "Data", dependencies: ["AutoGrad", "CZlib"]),
         // What a training run needs beyond layers and optimizers: checkpoint sets of model, optimizer, schedule,
-        // step and RNG state, written atomically.
-        .target(name: "Training", dependencies: ["NN", "Optim", "CZlib"]),
+        // step and RNG state, written atomically; a progress bar; evaluation metrics.
+        .target(name: "Training", dependencies: ["NN", "Optim", "Data", "CZlib"]),
         // Data-parallel training over MPI: process group, collectives, bucketed gradient all-reduce.
         .target(name: "Distributed", dependencies: ["AutoGrad", "NN", "CMPI"]),
         // Run by DistributedTests under mpirun: checks that need several processes.
         .executableTarget(name: "distributed-check", dependencies: ["Distributed", "NN", "Optim", "Data", "Training"],
                           path: "Tests/DistributedCheck"),
         // Examples: executables that train on real data. ExampleSupport holds what they share
-        // (progress bar, confusion matrix, error exit); it is not a product.
+        // (classifier training loop, command-line options, error exit); it is not a product.
         .target(name: "ExampleSupport", dependencies: ["NN", "Optim", "Data", "Training", "Distributed",
                                                      .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: "Examples/ExampleSupport"),
@@ -80,13 +86,16 @@ let package = Package(
         example("example-gan"),
         example("example-text"),
         example("example-compress"),
-        .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad", "CKernels"]),
-        .testTarget(name: "NNTests", dependencies: ["NN"]),
+        example("example-regression"),
+        .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad", "AutoGradTestSupport", "CKernels"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "AutoGradTestSupport"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "distributed-check"]),
-        .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "example-cnn", "example-gp", "example-gan", "example-text", "example-compress", "ExampleSupport", "Optim", "Training"]),
+        // Every swift snippet of README.md and the DocC articles, compiled (and run where it needs no data on disk).
+        .testTarget(name: "DocSnippetTests", dependencies: ["NN", "Optim", "Data", "Training"]),
+        .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "example-cnn", "example-gp", "example-gan", "example-text", "example-compress", "example-regression", "ExampleSupport", "Optim", "Training"]),
     ],
     swiftLanguageModes: [.v5]
 )

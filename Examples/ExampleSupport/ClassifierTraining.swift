@@ -153,6 +153,7 @@ public func trainClassifier<D: Dataset, T: Dataset>(
 
     guard isMain else { return result }
     log("\nconfusion matrix on the test set (rows: true class, columns: predicted):\n" + result.confusion.table)
+    log("\n" + result.confusion.report)
     try writeClassifierOutputs(result, model: model, optimizer: optimizer, configuration: configuration, log: log)
     return result
 }
@@ -162,19 +163,23 @@ private func writeClassifierOutputs(_ result: ClassifierTrainingResult, model: M
     let directory = URL(fileURLWithPath: configuration.outputDirectory)
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 
-    var lossPlot = LinePlot(title: "\(configuration.modelName) training loss", xLabel: "step", yLabel: "cross-entropy")
+    var lossPlot = Plot(title: "\(configuration.modelName) training loss", xLabel: "step", yLabel: "cross-entropy",
+                        legend: .summary)
     lossPlot.add("train loss", y: result.stepLosses)
     lossPlot.add("running mean (100 steps)", y: movingAverage(result.stepLosses, window: 100))
-    try lossPlot.write(to: directory.appendingPathComponent("loss.png").path)
+    try lossPlot.save(to: directory.appendingPathComponent("loss.png"))
 
-    var accuracyPlot = LinePlot(title: "\(configuration.modelName) test accuracy", xLabel: "epoch", yLabel: "accuracy")
+    var accuracyPlot = Plot(title: "\(configuration.modelName) test accuracy", xLabel: "epoch", yLabel: "accuracy",
+                            legend: .summary)
     accuracyPlot.add("test accuracy", x: result.testAccuracy.indices.map { Double($0 + 1) }, y: result.testAccuracy)
-    try accuracyPlot.write(to: directory.appendingPathComponent("accuracy.png").path)
+    try accuracyPlot.save(to: directory.appendingPathComponent("accuracy.png"))
+    try result.confusion.heatMap(title: "\(configuration.modelName) confusion matrix")
+        .save(to: directory.appendingPathComponent("confusion.png"))
 
     try model.save(to: directory.appendingPathComponent("model.safetensors"),
                    metadata: ["model": configuration.modelName, "epochs": "\(configuration.epochs)"])
     try SafeTensors.write(optimizer.stateDict(), to: directory.appendingPathComponent("optimizer.safetensors"))
-    log("wrote loss.png, accuracy.png, model.safetensors and optimizer.safetensors to \(directory.path)")
+    log("wrote loss.png, accuracy.png, confusion.png, model.safetensors and optimizer.safetensors to \(directory.path)")
 }
 
 /// The mean of each value and the `window − 1` before it.

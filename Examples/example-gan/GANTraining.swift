@@ -295,9 +295,9 @@ final class GANTrainer {
     }
 
     /// Both losses against the batch index, raw and as a 100-point moving average.
-    func plotLosses() -> LinePlot {
+    func plotLosses() -> Plot {
         let title = configuration.loss == .dcgan ? "DCGAN losses" : "WGAN-GP losses"
-        var plot = LinePlot(title: title, xLabel: "batch", yLabel: configuration.loss == .dcgan ? "BCE" : "loss")
+        var plot = Plot(title: title, xLabel: "batch", yLabel: configuration.loss == .dcgan ? "BCE" : "loss", legend: .summary)
         let criticSteps = Double(configuration.loss.criticSteps)
         let xG = generatorLosses.indices.map { Double($0 + 1) * criticSteps }
         plot.add("D (mean of 100 batches)", y: movingAverage(discriminatorLosses, window: 100))

@@ -136,21 +136,13 @@ func fitGP(_ data: GPData, initial: GPHyperparameters, steps: Int, learningRate:
                  testRMSE: (squaredError / Double(data.testY.count)).squareRoot(), mean: mean, std: std)
 }
 
-/// The posterior mean, the ±2σ band (as two lines), the true function and the training points
-/// (small crosses: separate segments broken by NaN) on one chart.
-func posteriorPlot(_ data: GPData, _ fit: GPFit) -> LinePlot {
-    var plot = LinePlot(title: "GP posterior (mean +- 2 sd)", xLabel: "x", yLabel: "y", width: 900, height: 560)
+/// The posterior mean, the ±2σ band (as two lines), the true function and the training points on one chart.
+func posteriorPlot(_ data: GPData, _ fit: GPFit) -> Plot {
+    var plot = Plot(title: "GP posterior (mean +- 2 sd)", xLabel: "x", yLabel: "y", width: 900, height: 560, legend: .summary)
     plot.add("posterior mean", x: data.testX, y: fit.mean, color: RGB(31, 119, 180))
     plot.add("mean + 2 sd", x: data.testX, y: zip(fit.mean, fit.std).map { $0 + 2 * $1 }, color: RGB(158, 202, 225))
     plot.add("mean - 2 sd", x: data.testX, y: zip(fit.mean, fit.std).map { $0 - 2 * $1 }, color: RGB(158, 202, 225))
     plot.add("true function", x: data.testX, y: data.testY, color: RGB(120, 120, 120))
-    let range = (data.trainY.max() ?? 1) - (data.trainY.min() ?? 0)
-    let (dx, dy) = (0.04, 0.02 * Swift.max(range, 1e-3))
-    var xs: [Double] = [], ys: [Double] = []
-    for (x, y) in zip(data.trainX, data.trainY) {
-        xs += [x - dx, x + dx, .nan, x, x, .nan]
-        ys += [y, y, .nan, y - dy, y + dy, .nan]
-    }
-    plot.add("training points", x: xs, y: ys, color: RGB(214, 39, 40))
+    plot.scatter("training points", x: data.trainX, y: data.trainY, color: RGB(214, 39, 40))
     return plot
 }

@@ -141,8 +141,8 @@ final class LanguageModelTrainer {
     }
 
     /// Training loss (mean of 50 steps) and validation loss against the step.
-    func plot(title: String) -> LinePlot {
-        var plot = LinePlot(title: title, xLabel: "step", yLabel: "cross-entropy (nats per token)")
+    func plot(title: String) -> Plot {
+        var plot = Plot(title: title, xLabel: "step", yLabel: "cross-entropy (nats per token)", legend: .summary)
         plot.add("train (mean of 50 steps)", y: movingAverage(trainLosses, window: 50))
         plot.add("validation", x: validationLosses.map { Double($0.step) }, y: validationLosses.map(\.loss))
         return plot

@@ -4,7 +4,7 @@
 ///
 /// ```swift
 /// optimizer.zeroGrad()
-/// let loss = model(x).crossEntropy(y)
+/// let loss = crossEntropy(model(Variable(x)), y)
 /// loss.backward()
 /// optimizer.step()
 /// ```

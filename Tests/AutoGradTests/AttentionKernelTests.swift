@@ -1,5 +1,6 @@
 import CKernels
 import Foundation
+import AutoGradTestSupport
 import Testing
 @testable import AutoGrad
 

@@ -1,4 +1,5 @@
 import Foundation
+import AutoGradTestSupport
 import Testing
 @testable import AutoGrad
 

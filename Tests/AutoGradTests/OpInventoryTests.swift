@@ -1,3 +1,6 @@
+import AutoGradTestSupport
+import AutoGradTestSupport
+import Foundation
 import Testing
 @testable import AutoGrad
 
@@ -38,6 +41,18 @@ import Testing
     var a: Tensor { Tensor.uniform([3, 4], low: 0.5, high: 2, dtype: .float64, generator: g) }
     var b: Tensor { Tensor.uniform([3, 4], low: -2, high: -0.5, dtype: .float64, generator: g) }
     var square: Tensor { Tensor.randn([3, 3], dtype: .float64, generator: g) + Tensor.eye(3, dtype: .float64) * 3 }
+
+    /// Fails for a type conforming to `Op` in Sources/AutoGrad that this file does not name.
+    @Test func everyOpHasACase() throws {
+        try OpInventory.expectCoverage(sources: "Sources/AutoGrad", inventory: "Tests/AutoGradTests/OpInventoryTests.swift",
+                                       root: OpInventory.packageRoot(of: #filePath))
+    }
+
+    @Test func checkpoint() {
+        expectRecords(CheckpointOp.self, [a, b]) { v in
+            AutoGrad.checkpoint(v[0], parameters: [v[1]]) { ($0 * v[1]).exp() }
+        }
+    }
 
     @Test func arithmetic() {
         expectRecords(Add.self, [a, b]) { $0[0] + $0[1] }

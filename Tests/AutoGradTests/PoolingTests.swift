@@ -1,3 +1,4 @@
+import AutoGradTestSupport
 import Testing
 @testable import AutoGrad
 

@@ -1,101 +1,10 @@
+import AutoGradTestSupport
+import Foundation
 import Testing
 @testable import AutoGrad
 
-// Shared helpers for the AutoGrad tests: seeded Double inputs, a tolerance comparison, gradient-check
-// wrappers that report the shapes, and naive index arithmetic for reference implementations.
-// The comparison helper has tests of its own (TestSupportTests below) showing that it rejects wrong input.
-
-// MARK: Seeded inputs
-
-/// Where sampled values lie, chosen to keep gradient checks away from kinks and singularities.
-enum Domain {
-    /// Uniform in [-1, 1).
-    case any
-    /// Uniform in [0.5, 2): safe for `log`, `sqrt`, `pow` and as a divisor.
-    case positive
-    /// `|x|` uniform in [0.3, 1.3) with a random sign: away from the kinks of `abs` and `relu`.
-    case nonzero
-    /// All elements different, at least `1.6 / count` apart, in (-0.8, 0.8): no ties for `max`/`min`.
-    case distinct
-}
-
-/// A `float64` tensor of `shape` drawn from `domain` with a fixed seed.
-func sample(_ shape: [Int], _ domain: Domain = .any, seed: UInt64) -> Tensor {
-    let g = RandomGenerator(seed: seed)
-    let n = shape.reduce(1, *)
-    switch domain {
-    case .any:
-        return Tensor.uniform(shape, low: -1, high: 1, dtype: .float64, generator: g)
-    case .positive:
-        return Tensor.uniform(shape, low: 0.5, high: 2, dtype: .float64, generator: g)
-    case .nonzero:
-        let magnitude = Tensor.uniform(shape, low: 0.3, high: 1.3, dtype: .float64, generator: g)
-        let signs = (Tensor.uniform(shape, dtype: .float64, generator: g) .< 0.5) * 2 - 1
-        return magnitude * signs
-    case .distinct:
-        let values = g.permutation(n).map { -0.8 + 1.6 * (Double($0) + 0.5) / Double(n) }
-        return Tensor(shape: shape, scalars: values)
-    }
-}
-
-/// Two tensors whose elements are all different from each other (within and across), for `maximum`/`minimum`.
-func distinctPair(_ a: [Int], _ b: [Int], seed: UInt64) -> (Tensor, Tensor) {
-    let na = a.reduce(1, *)
-    let pool = sample([na + b.reduce(1, *)], .distinct, seed: seed).doubles
-    return (Tensor(shape: a, scalars: Array(pool[..<na])), Tensor(shape: b, scalars: Array(pool[na...])))
-}
-
-// MARK: Comparison
-
-/// Why `actual` differs from the expected shape and values, or nil when every element satisfies
-/// `|actual − expected| ≤ atol + rtol·|expected|` (NaN matches only NaN; infinities must be equal).
-func mismatch(_ actual: Tensor, shape: [Int], _ expected: [Double], atol: Double = 1e-12, rtol: Double = 1e-12) -> String? {
-    if actual.shape != shape { return "shape \(actual.shape), expected \(shape)" }
-    if actual.count != expected.count { return "\(actual.count) elements, expected \(expected.count)" }
-    let values = actual.doubles
-    for (i, (x, y)) in zip(values, expected).enumerated() {
-        let same: Bool
-        if x.isNaN || y.isNaN { same = x.isNaN && y.isNaN }
-        else if x.isInfinite || y.isInfinite { same = x == y }
-        else { same = Swift.abs(x - y) <= atol + rtol * Swift.abs(y) }
-        if !same { return "element \(i) is \(x), expected \(y) (shape \(shape))" }
-    }
-    return nil
-}
-
-/// ``mismatch(_:shape:_:atol:rtol:)`` against another tensor's shape and values.
-func mismatch(_ actual: Tensor, _ expected: Tensor, atol: Double = 1e-12, rtol: Double = 1e-12) -> String? {
-    mismatch(actual, shape: expected.shape, expected.doubles, atol: atol, rtol: rtol)
-}
-
-// MARK: Gradient checks with context
-
-/// Runs `gradcheck` (and `gradgradcheck` when `secondOrder` and every input is checked) and records a test issue naming the
-/// label and input shapes on failure, so a loop over shapes reports every failing case.
-func expectGradients(_ label: String, _ inputs: [Tensor], checking: [Bool]? = nil, secondOrder: Bool = false,
-                     atol: Double = 1e-5, rtol: Double = 1e-3,
-                     sourceLocation: SourceLocation = #_sourceLocation,
-                     _ function: ([Variable]) -> Variable) {
-    let shapes = inputs.map { "\($0.shape)" }.joined(separator: ", ")
-    do {
-        try gradcheck(function, inputs: inputs, checking: checking, atol: atol, rtol: rtol)
-    } catch {
-        Issue.record("\(label) on shapes \(shapes): \(error)", sourceLocation: sourceLocation)
-    }
-    guard secondOrder && checking == nil else { return }
-    do {
-        try gradgradcheck(function, inputs: inputs, atol: atol, rtol: rtol)
-    } catch {
-        Issue.record("second order of \(label) on shapes \(shapes): \(error)", sourceLocation: sourceLocation)
-    }
-}
-
-/// The gradient of `Σ weights · f(x)` with respect to each input (weights default to ones).
-func gradients(_ inputs: [Tensor], weights: Tensor? = nil, _ function: ([Variable]) -> Variable) -> [Tensor] {
-    let xs = inputs.map { Variable($0, requiresGrad: true) }
-    let y = function(xs)
-    return Graph.gradients(of: y, withRespectTo: xs, seed: weights ?? Tensor.ones(like: y.value)).map(\.value)
-}
+// Naive index arithmetic for reference implementations, and the tests of the shared op-test helpers of
+// AutoGradTestSupport (seeded inputs, mismatch, expectGradients), which show that they reject wrong input.
 
 // MARK: Naive index arithmetic (for reference implementations)
 
@@ -177,5 +86,31 @@ private struct FrozenBackwardCube: Op {
     func forward(_ x: [Tensor]) -> Tensor { x[0] * x[0] * x[0] }
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
         [g * Variable(inputs[0].value * inputs[0].value * 3)]
+    }
+}
+
+@Suite struct OpInventoryCheckTests {
+    /// An op declared but not named by the inventory is reported; naming it (or a refining protocol's
+    /// conformer) counts.
+    @Test func anOpWithNoCaseIsFound() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("inventory-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("Sources/Ops"), withIntermediateDirectories: true)
+        try """
+            protocol FusedOp: Op {}
+            struct Softsign: Op {
+            }
+            final class Fused<T>: FusedOp {
+            }
+            struct NotAnOp: Equatable {
+            }
+            """.write(to: root.appendingPathComponent("Sources/Ops/Ops.swift"), atomically: true, encoding: .utf8)
+        try "expectRecords(Fused<Double>.self) // no Softsign".write(to: root.appendingPathComponent("Inventory.swift"),
+                                                                   atomically: true, encoding: .utf8)
+        #expect(try OpInventory.declaredOps(in: root.appendingPathComponent("Sources/Ops")) == ["Softsign", "Fused"])
+        #expect(try OpInventory.coveredOps(in: root.appendingPathComponent("Inventory.swift")).contains("Fused") == false)
+        try "expectRecords(Fused.self); _ = x is Softsign".write(to: root.appendingPathComponent("Inventory.swift"),
+                                                             atomically: true, encoding: .utf8)
+        #expect(try OpInventory.coveredOps(in: root.appendingPathComponent("Inventory.swift")).isSuperset(of: ["Fused", "Softsign"]))
     }
 }

@@ -84,3 +84,77 @@ import Testing
         #expect(Canvas.textWidth("AB") == 11 && Canvas.textWidth("AB", scale: 2) == 22)
     }
 }
+
+@Suite struct PlotKindsTests {
+    /// The colours of every pixel of `png`, counted.
+    func colourCounts(_ png: PNGImage) -> [RGB: Int] {
+        var counts: [RGB: Int] = [:]
+        for i in stride(from: 0, to: png.pixels.count, by: 3) {
+            counts[RGB(png.pixels[i], png.pixels[i + 1], png.pixels[i + 2]), default: 0] += 1
+        }
+        return counts
+    }
+
+    @Test func scatterDrawsMarkersWithoutJoiningThem() {
+        let red = RGB(214, 39, 40), blue = RGB(31, 119, 180)
+        var scatter = Plot(width: 400, height: 300, legend: .hidden)
+        // A line sets the axes; the markers lie inside them, clear of the axes and the line.
+        scatter.add("range", x: [-1, 11], y: [-1, 11], color: blue)
+        scatter.scatter("points", x: [2, 8], y: [4, 6], color: red)
+        var line = Plot(width: 400, height: 300, legend: .hidden)
+        line.add("line", x: [0, 10], y: [0, 10], color: blue)
+        // Two 5×5 markers, against a diagonal line hundreds of pixels long.
+        #expect(colourCounts(scatter.render())[red] == 50)
+        #expect(colourCounts(line.render())[blue, default: 0] > 400)
+    }
+
+    @Test func histogramCountsFollowNumPy() {
+        // numpy.histogram([0, 1, 1, 2, 3, 3, 3, 4], bins=4) → [1, 2, 1, 4] over edges 0, 1, 2, 3, 4.
+        let h = Histogram([0, 1, 1, 2, 3, 3, 3, 4, .nan], bins: 4)
+        #expect(h.edges == [0, 1, 2, 3, 4] && h.counts == [1, 2, 1, 4])
+        #expect(h.centers == [0.5, 1.5, 2.5, 3.5] && h.binWidth == 1)
+        // With a range, values outside are left out; a single value gets a unit-wide range.
+        #expect(Histogram([-1, 0.5, 9], bins: 2, range: 0...2).counts == [1, 0])
+        #expect(Histogram([5, 5], bins: 1).edges == [4.5, 5.5])
+    }
+
+    @Test func histogramBarsFillTheirShareOfThePlot() {
+        let green = RGB(44, 160, 44)
+        var one = Plot(width: 400, height: 300, legend: .hidden)
+        one.histogram("h", values: [1, 2, 2, 2], bins: 2, color: green)
+        var more = Plot(width: 400, height: 300, legend: .hidden)
+        more.histogram("h", values: [1, 1, 1, 2, 2, 2], bins: 2, color: green)
+        // Same axes (counts 1 and 3 against 3 and 3); the second's bars cover more pixels.
+        let a = colourCounts(one.render())[green, default: 0], b = colourCounts(more.render())[green, default: 0]
+        #expect(a > 1000 && b > a)
+    }
+
+    @Test func aSummaryLegendWritesMoreThanAPlainOne() {
+        func blackPixels(_ legend: Plot.Legend) -> Int {
+            var plot = Plot(width: 600, height: 300, legend: legend)
+            plot.add("loss", y: [3, 2, 1.5, 1.25])
+            return colourCounts(plot.render())[.black, default: 0]
+        }
+        #expect(blackPixels(.hidden) < blackPixels(.plain) && blackPixels(.plain) < blackPixels(.summary))
+    }
+
+    @Test func saveWritesThePNGAtTheURL() throws {
+        let dir = try TemporaryDirectory(); defer { dir.cleanup() }
+        var plot = Plot(width: 300, height: 200)
+        plot.add("y", y: [1, 2, 3])
+        let url = URL(fileURLWithPath: dir.file("plot.png"))
+        try plot.save(to: url)
+        #expect(try PNGImage(contentsOf: url.path) == plot.render())
+    }
+
+    @Test func heatMapShadesCellsByValueAndNumbersLongNames() throws {
+        let map = HeatMap(values: [[0, 1], [0.5, .nan]], labels: [["0", "9"], ["4", "?"]],
+                          rowNames: ["a", "b"], columnNames: ["a", "b"], range: 0...1)
+        let counts = colourCounts(map.render())
+        // 28-pixel cells: the white-ish low end, the dark high end, the middle and the NaN grey.
+        #expect(counts[HeatMap.shade(0), default: 0] > 600 && counts[HeatMap.shade(1), default: 0] > 600)
+        #expect(counts[HeatMap.shade(0.5), default: 0] > 600 && counts[.gray, default: 0] > 600)
+        let long = HeatMap(values: [[1]], rowNames: ["a long class name"], columnNames: ["a long class name"])
+        #expect(long.render().width > Canvas.textWidth("0 a long class name"))
+    }
+}

@@ -48,7 +48,7 @@ private func temporaryDirectory(_ name: String) -> URL {
         #expect(result.stepLosses.last! < result.stepLosses.first!)
         #expect(result.testAccuracy.count == 2)
         #expect(result.testAccuracy.allSatisfy { (0...1).contains($0) })
-        for file in ["loss.png", "accuracy.png", "model.safetensors", "optimizer.safetensors"] {
+        for file in ["loss.png", "accuracy.png", "confusion.png", "model.safetensors", "optimizer.safetensors"] {
             #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent(file).path), "\(file) missing")
         }
         let image = try PNGImage(contentsOf: output.appendingPathComponent("loss.png").path)

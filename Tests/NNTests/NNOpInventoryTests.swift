@@ -1,3 +1,4 @@
+import AutoGradTestSupport
 import Testing
 @testable import AutoGrad
 @testable import NN
@@ -24,10 +25,17 @@ import Testing
         }
     }
 
+    /// Fails for a type conforming to `Op` (or `FusedBackwardOp`) in Sources/NN that this file does not name.
+    @Test func everyOpHasACase() throws {
+        try OpInventory.expectCoverage(sources: "Sources/NN", inventory: "Tests/NNTests/NNOpInventoryTests.swift",
+                                       root: OpInventory.packageRoot(of: #filePath))
+    }
+
     @Test func primitives() {
         let x = Tensor.uniform([3, 4], low: -2, high: 2, dtype: .float64, generator: RandomGenerator(seed: 5))
         let p = Tensor.uniform([3, 4], low: 0.1, high: 0.9, dtype: .float64, generator: RandomGenerator(seed: 6))
         expectRecords(Erf(), x) { erf($0) }
+        expectRecords(BatchNormTraining(eps: 1e-5), x) { BatchNorm1d(4, affine: false, trackRunningStats: false, dtype: .float64)($0) }
         expectRecords(SoftplusOp(), x) { softplus($0) }
         expectRecords(ClampedLog(), p) { binaryCrossEntropy($0, Variable(Tensor.full([3, 4], 0.3, dtype: .float64))) }
         let rowNorm = { (centered: Bool) in RowNormalization(normalizedRank: 1, eps: 1e-5, centered: centered, hasWeight: false, hasBias: false) }

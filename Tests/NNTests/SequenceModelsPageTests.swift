@@ -2,9 +2,10 @@ import AutoGrad
 import Testing
 @testable import NN
 
-// The two models of the "Sequence models" DocC page, as written there: they build, run and give the documented shapes.
+// The two models of the "Sequence models" DocC page, as written there (scripts/sync-doc-snippets.py copies them, and
+// DocSnippetSyncTests fails when they differ): they build, run and give the documented shapes.
 
-
+// snippet: Sources/NN/NN.docc/SequenceModels.md#1
 final class TextClassifier: Module {
     let embedding = Embedding(numEmbeddings: 1_000, embeddingDim: 64)
     let position = LearnedPositionalEmbedding(maxPositions: 128, embeddingDim: 64)
@@ -21,7 +22,9 @@ final class TextClassifier: Module {
         return head(h.mean(axes: [1]))
     }
 }
+// end snippet
 
+// snippet: Sources/NN/NN.docc/SequenceModels.md#2
 final class Tagger: Module {
     let embedding = Embedding(numEmbeddings: 1_000, embeddingDim: 64)
     let lstm = LSTM(inputSize: 64, hiddenSize: 128, numLayers: 2, batchFirst: true, dropout: 0.1, bidirectional: true)
@@ -32,6 +35,7 @@ final class Tagger: Module {
         head(lstm(embedding(tokens)))
     }
 }
+// end snippet
 
 @Suite struct SequenceModelsPageTests {
     @Test func transformerClassifierAndLSTMTaggerRun() {

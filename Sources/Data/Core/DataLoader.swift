@@ -18,8 +18,13 @@ import Foundation
 /// index order. ``batches(epoch:)`` gives one epoch's batches without advancing the counter.
 ///
 /// With `prefetch > 0`, a background thread reads and collates up to `prefetch` batches ahead of
-/// the consumer (a bounded queue). The batches are identical to those without prefetch; the dataset
-/// must then tolerate ``Dataset/element(at:)`` from another thread.
+/// the consumer (a bounded queue). With `workers > 0`, that many threads make batches concurrently
+/// (PyTorch's `num_workers`, as threads), still handed out in order and up to `max(prefetch, 2 · workers)`
+/// ahead. The batches are identical to those without either; the dataset must then tolerate
+/// ``Dataset/element(at:)`` from several threads at once.
+///
+/// A ``Sampler`` chooses other orders: a subset (``SubsetRandomSampler``) or draws by weight
+/// (``WeightedRandomSampler``); it replaces `shuffle`.
 public final class DataLoader<D: Dataset, Batch>: Sequence {
     /// The dataset read.
     public let dataset: D
@@ -33,6 +38,10 @@ public final class DataLoader<D: Dataset, Batch>: Sequence {
     public let dropLast: Bool
     /// How many batches a background thread prepares ahead (0: none, batches are made on demand).
     public let prefetch: Int
+    /// How many threads make batches concurrently (0: none beyond the prefetch thread).
+    public let workers: Int
+    /// The order of each epoch's indices, when not sequential or shuffled.
+    public let sampler: (any Sampler)?
     /// Combines one batch's examples.
     public let collate: ([D.Element]) -> Batch
     /// The epoch the next `for` loop (``makeIterator()``) will produce; counts from 0. Settable to resume.
@@ -40,28 +49,34 @@ public final class DataLoader<D: Dataset, Batch>: Sequence {
 
     /// A loader that combines each batch's examples with `collate`.
     ///
-    /// - Precondition: `batchSize > 0`, `prefetch >= 0`.
+    /// - Precondition: `batchSize > 0`, `prefetch >= 0`, `workers >= 0`; no `shuffle` with a `sampler`.
     public init(_ dataset: D, batchSize: Int, shuffle: Bool = false, seed: UInt64 = 0,
-                dropLast: Bool = false, prefetch: Int = 0,
+                dropLast: Bool = false, prefetch: Int = 0, workers: Int = 0, sampler: (any Sampler)? = nil,
                 collate: @escaping ([D.Element]) -> Batch) {
         precondition(batchSize > 0, "DataLoader: batchSize must be positive, got \(batchSize)")
         precondition(prefetch >= 0, "DataLoader: prefetch must be non-negative, got \(prefetch)")
+        precondition(workers >= 0, "DataLoader: workers must be non-negative, got \(workers)")
+        precondition(!(shuffle && sampler != nil), "DataLoader: shuffle and a sampler exclude each other; the sampler sets the order")
         self.dataset = dataset
         self.batchSize = batchSize
         self.shuffle = shuffle
         self.seed = seed
         self.dropLast = dropLast
         self.prefetch = prefetch
+        self.workers = workers
+        self.sampler = sampler
         self.collate = collate
     }
 
     /// The number of batches in one epoch.
     public var count: Int {
-        dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
+        let n = sampler?.count ?? dataset.count
+        return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize
     }
 
     /// The order in which epoch `epoch` visits the dataset's indices.
     public func order(epoch: Int) -> [Int] {
+        if let sampler { return sampler.indices(epoch: epoch) }
         guard shuffle else { return Array(0..<dataset.count) }
         return RandomGenerator(seed: epochSeed(seed, epoch)).permutation(dataset.count)
     }
@@ -75,7 +90,7 @@ public final class DataLoader<D: Dataset, Batch>: Sequence {
             let (dataset, collate) = unchecked.value
             return collate(ranges[b].map { dataset.element(at: order[$0]) })
         }
-        return Iterator(batchCount: ranges.count, make: make, prefetch: prefetch)
+        return Iterator(batchCount: ranges.count, make: make, prefetch: prefetch, workers: workers)
     }
 
     /// Starts the next epoch: returns its batches and advances ``epoch``.
@@ -91,11 +106,12 @@ public final class DataLoader<D: Dataset, Batch>: Sequence {
         private let prefetcher: Prefetcher<Batch>?
         private var position = 0
 
-        init(batchCount: Int, make: @escaping @Sendable (Int) -> Batch, prefetch: Int) {
+        init(batchCount: Int, make: @escaping @Sendable (Int) -> Batch, prefetch: Int, workers: Int) {
             self.batchCount = batchCount
             self.make = make
-            self.prefetcher = prefetch > 0 && batchCount > 0
-                ? Prefetcher(count: batchCount, capacity: prefetch, make: make) : nil
+            self.prefetcher = (prefetch > 0 || workers > 0) && batchCount > 0
+                ? Prefetcher(count: batchCount, capacity: Swift.max(prefetch, 2 * workers), workers: Swift.max(workers, 1), make: make)
+                : nil
         }
 
         /// The next batch, or `nil` after the last.
@@ -112,20 +128,20 @@ extension DataLoader {
     /// A loader whose batches are the examples collated with ``Collatable/collate(_:)``
     /// (e.g. `Tensor` examples `[...]` become a `Tensor` `[B, ...]`).
     public convenience init(_ dataset: D, batchSize: Int, shuffle: Bool = false, seed: UInt64 = 0,
-                            dropLast: Bool = false, prefetch: Int = 0)
+                            dropLast: Bool = false, prefetch: Int = 0, workers: Int = 0, sampler: (any Sampler)? = nil)
     where D.Element: Collatable, Batch == D.Element.Batch {
         self.init(dataset, batchSize: batchSize, shuffle: shuffle, seed: seed, dropLast: dropLast,
-                  prefetch: prefetch, collate: D.Element.collate)
+                  prefetch: prefetch, workers: workers, sampler: sampler, collate: D.Element.collate)
     }
 
     /// A loader over pairs whose batches collate each component: a dataset of `(Tensor, Int)`
     /// (image, label) gives batches `(Tensor [B, ...], [Int])`.
     public convenience init<A: Collatable, B: Collatable>(
         _ dataset: D, batchSize: Int, shuffle: Bool = false, seed: UInt64 = 0,
-        dropLast: Bool = false, prefetch: Int = 0
+        dropLast: Bool = false, prefetch: Int = 0, workers: Int = 0, sampler: (any Sampler)? = nil
     ) where D.Element == (A, B), Batch == (A.Batch, B.Batch) {
         self.init(dataset, batchSize: batchSize, shuffle: shuffle, seed: seed, dropLast: dropLast,
-                  prefetch: prefetch, collate: { pairs in (A.collate(pairs.map { $0.0 }), B.collate(pairs.map { $0.1 })) })
+                  prefetch: prefetch, workers: workers, sampler: sampler, collate: { pairs in (A.collate(pairs.map { $0.0 }), B.collate(pairs.map { $0.1 })) })
     }
 }
 

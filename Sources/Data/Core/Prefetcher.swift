@@ -1,78 +1,86 @@
 import Foundation
 
-/// Makes `count` items in order on a background thread, at most `capacity` ahead of the consumer.
+/// Makes `count` items on `workers` background threads and hands them to the consumer in index order,
+/// at most `capacity` ahead of it.
 ///
-/// The consumer calls ``take()`` once per item, in order. When the prefetcher is released early
-/// (an epoch abandoned with `break`), the producer thread stops after the item it is making.
+/// Workers claim indices in increasing order, so with one worker the items are made in order, and with
+/// several they are made concurrently but still taken in order: the sequence the consumer sees does not
+/// depend on the number of workers. When the prefetcher is released early (an epoch abandoned with
+/// `break`), each worker stops after the item it is making.
 final class Prefetcher<Item>: @unchecked Sendable {
-    private let channel: BoundedChannel<Item>
+    private let queue: OrderedQueue<Item>
 
-    init(count: Int, capacity: Int, make: @escaping @Sendable (Int) -> Item) {
-        precondition(capacity > 0, "Prefetcher: capacity must be positive")
-        let channel = BoundedChannel<Item>(capacity: capacity)
-        self.channel = channel
-        // The thread holds only the channel, so this object's `deinit` runs when the consumer lets go.
-        let thread = Thread {
-            for i in 0..<count {
-                if channel.isCancelled { return }
-                guard channel.put(make(i)) else { return }
+    init(count: Int, capacity: Int, workers: Int = 1, make: @escaping @Sendable (Int) -> Item) {
+        precondition(capacity > 0 && workers > 0, "Prefetcher: capacity \(capacity) and workers \(workers) must be positive")
+        let queue = OrderedQueue<Item>(count: count, capacity: Swift.max(capacity, workers))
+        self.queue = queue
+        // The threads hold only the queue, so this object's `deinit` runs when the consumer lets go.
+        for w in 0..<Swift.min(workers, count) {
+            let thread = Thread {
+                while let i = queue.claim() {
+                    guard queue.put(make(i), at: i) else { return }
+                }
             }
+            thread.name = "DataLoader.worker.\(w)"
+            thread.start()
         }
-        thread.name = "DataLoader.prefetch"
-        thread.start()
     }
 
-    deinit { channel.cancel() }
+    deinit { queue.cancel() }
 
     /// Waits for and removes the next item.
-    func take() -> Item { channel.take() }
+    func take() -> Item { queue.take() }
 }
 
-/// A first-in first-out queue of at most `capacity` items shared by one producer and one consumer.
-private final class BoundedChannel<Item>: @unchecked Sendable {
+/// Items indexed `0..<count`, made by any number of producers and taken by one consumer in index order;
+/// producers may not claim an index more than `capacity` past the next one to be taken.
+private final class OrderedQueue<Item>: @unchecked Sendable {
     private let condition = NSCondition()
-    private var items: [Item] = []
-    private var head = 0
-    private var cancelled = false
+    private let count: Int
     private let capacity: Int
+    private var nextToClaim = 0
+    private var nextToTake = 0
+    private var ready: [Int: Item] = [:]
+    private var cancelled = false
 
-    init(capacity: Int) { self.capacity = capacity }
-
-    var isCancelled: Bool {
-        condition.lock(); defer { condition.unlock() }
-        return cancelled
+    init(count: Int, capacity: Int) {
+        self.count = count
+        self.capacity = capacity
     }
 
-    /// Wakes a waiting producer and makes every later `put` fail.
+    /// Wakes waiting producers and makes every later `claim` and `put` fail.
     func cancel() {
         condition.lock()
         cancelled = true
-        items = []
-        head = 0
+        ready = [:]
         condition.broadcast()
         condition.unlock()
     }
 
-    /// Waits for room and enqueues `item`; false when cancelled.
-    func put(_ item: Item) -> Bool {
+    /// Waits for room and returns the next index to make; nil when all are claimed or the queue is cancelled.
+    func claim() -> Int? {
         condition.lock(); defer { condition.unlock() }
-        while items.count - head >= capacity && !cancelled { condition.wait() }
+        while nextToClaim - nextToTake >= capacity && !cancelled { condition.wait() }
+        guard !cancelled, nextToClaim < count else { return nil }
+        defer { nextToClaim += 1 }
+        return nextToClaim
+    }
+
+    /// Stores item `index`; false when cancelled.
+    func put(_ item: Item, at index: Int) -> Bool {
+        condition.lock(); defer { condition.unlock() }
         if cancelled { return false }
-        items.append(item)
+        ready[index] = item
         condition.broadcast()
         return true
     }
 
-    /// Waits for and removes the next item.
+    /// Waits for and removes the next item in index order.
     func take() -> Item {
         condition.lock(); defer { condition.unlock() }
-        while items.count == head { condition.wait() }
-        let item = items[head]
-        head += 1
-        if head >= 16 && head * 2 >= items.count {   // drop consumed slots now and then
-            items.removeFirst(head)
-            head = 0
-        }
+        while ready[nextToTake] == nil { condition.wait() }
+        let item = ready.removeValue(forKey: nextToTake)!
+        nextToTake += 1
         condition.broadcast()
         return item
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An 8-bit PNG image: its size, colour type and pixels; encodes to and decodes from PNG files.
 ///
 /// Writing uses one IDAT chunk compressed with zlib's `compress2`, filter type 0 on every row.
@@ -78,6 +80,11 @@ public struct PNGImage: Equatable, Sendable {
         appendChunk("IDAT", Zlib.compress(raw), to: &out)
         appendChunk("IEND", [], to: &out)
         return out
+    }
+
+    /// Writes the image as a PNG file at `url`.
+    public func save(to url: URL) throws(DataError) {
+        try FileIO.write(encoded(), to: url.path)
     }
 
     /// Writes the image as a PNG file at `path`.

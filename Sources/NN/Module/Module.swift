@@ -45,6 +45,10 @@ open class Module {
     /// Members added with the `register…` methods, in order.
     private var registered: [(name: String, member: Member)] = []
 
+    /// Hooks run around ``forward(_:)`` by ``callAsFunction(_:)``, in registration order (see Module+Hooks.swift).
+    var forwardPreHooks: [(id: Int, hook: ForwardPreHook)] = []
+    var forwardHooks: [(id: Int, hook: ForwardHook)] = []
+
     /// Makes a module in training mode with no members besides its stored properties.
     public init() {}
 
@@ -61,9 +65,11 @@ open class Module {
     /// saved files (PyTorch's `_load_from_state_dict` versioning); the names are relative to the module.
     open var legacyStateNames: [String: String] { [:] }
 
-    /// Applies the module: `model(x)` is `model.forward(x)`.
+    /// Applies the module: `model(x)` is `model.forward(x)`, with the module's forward pre-hooks run before
+    /// and its forward hooks after (``registerForwardHook(_:)``).
     public final func callAsFunction(_ input: Variable) -> Variable {
-        forward(input)
+        guard !forwardPreHooks.isEmpty || !forwardHooks.isEmpty else { return forward(input) }
+        return runWithHooks(input)
     }
 
     // MARK: Members

@@ -6,7 +6,7 @@
 /// group's rate to `learningRate(base:epoch:)` of its base rate, as PyTorch's `LRScheduler`:
 ///
 /// ```swift
-/// let optimizer = SGD(model.parameters, learningRate: 0.1, momentum: 0.9)
+/// let optimizer = SGD(model.parameters(), learningRate: 0.1, momentum: 0.9)
 /// let schedule = StepLR(optimizer, stepSize: 30, gamma: 0.1)
 /// for epoch in 0..<90 {
 ///     train(epoch)                 // optimizer.step() per batch

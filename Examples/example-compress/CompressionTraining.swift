@@ -3,6 +3,7 @@ import ExampleSupport
 import Foundation
 import NN
 import Optim
+import Training
 
 /// A flat training set: images `[count, 1, 28, 28]` and their labels, so that a teacher's logits can be computed
 /// once and handed out per batch beside them.

@@ -164,3 +164,22 @@ func trainingParts(generator: Module, optimizerG: Optimizer, discriminator: Modu
                                 step: 1)
     }
 }
+
+func compressionDistillation(teacher: Module, student: Module, images: Tensor, labels: [Int]) {
+    // snippet: Sources/NN/NN.docc/Compression.md#1
+    let teacherLogits = Graph.noGrad { teacher(Variable(images)).value }
+    let loss = distillationLoss(student(Variable(images)), Variable(teacherLogits), labels, temperature: 2, alpha: 0.5)
+    // end snippet
+    _ = loss
+}
+
+func compressionPruning(model: Sequential, step: Int) {
+    // snippet: Sources/NN/NN.docc/Compression.md#2
+    let targets: [MagnitudePruning.Target] = [(model[0], "weight"), (model[4], "weight"), (model[6], "weight")]
+    let schedule = PolynomialSparsitySchedule(final: 0.9, begin: 0, end: 600)
+    // every 20 training steps:
+    MagnitudePruning.prune(targets, toSparsity: schedule.sparsity(at: step))
+    // after fine-tuning:
+    for (module, name) in targets { module.removePruning(name) }
+    // end snippet
+}

@@ -20,10 +20,12 @@ let package = Package(
         .library(name: "Data", targets: ["Data"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Distributed", targets: ["Distributed"]),
+        .library(name: "ONNX", targets: ["ONNX"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
     ],
     targets: [
         // OpenBLAS (cblas.h) and LAPACKE (lapacke.h) from Debian's libopenblas-dev and liblapacke-dev.
@@ -69,6 +71,9 @@ let package = Package(
         // Run by DistributedTests under mpirun: checks that need several processes.
         .executableTarget(name: "distributed-check", dependencies: ["Distributed", "NN", "Optim", "Data", "Training"],
                           path: "Tests/DistributedCheck"),
+        // Export of trained modules to ONNX files; the message code is generated from onnx.proto once and committed
+        // (scripts/generate-onnx-proto.sh).
+        .target(name: "ONNX", dependencies: ["NN", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Examples: executables that train on real data. ExampleSupport holds what they share
         // (progress bar, confusion matrix, error exit); it is not a product.
         .target(name: "ExampleSupport", dependencies: ["NN", "Optim", "Data", "Training", "Distributed",
@@ -85,6 +90,7 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "distributed-check"]),
+        .testTarget(name: "ONNXTests", dependencies: ["ONNX"]),
         .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "example-cnn", "example-gp", "example-gan", "example-text", "ExampleSupport", "Optim", "Training"]),
     ],
     swiftLanguageModes: [.v5]

@@ -58,7 +58,7 @@ extension Softplus: ONNXExportable {
         var y = graph.node("Softplus", [scaled], rank: input.rank)
         if beta != 1 { y = graph.binary("Div", y, graph.scalar(beta, named: "beta")) }
         let linear = graph.node("Greater", [scaled, graph.scalar(threshold, named: "threshold")], rank: input.rank, elementType: .bool)
-        return graph.node("Where", [linear, input, y], rank: input.rank)
+        return graph.node("Where", [linear, input, y], rank: input.rank, elementType: .float32)
     }
 }
 

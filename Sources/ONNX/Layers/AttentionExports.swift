@@ -145,7 +145,7 @@ extension ONNXGraphBuilder {
             let ones = node("Expand", [scalar(1, named: "one"), size], rank: 2)
             let allowed = node("Cast", [node("Trilu", [ones], attributes: ["upper": .int(0)], rank: 2)],
                                attributes: ["to": .int(Int(ONNXElementType.bool.code))], rank: 2, elementType: .bool)
-            scores = node("Where", [allowed, scores, scalar(-Double.infinity, named: "masked")], rank: 4)
+            scores = node("Where", [allowed, scores, scalar(-Double.infinity, named: "masked")], rank: 4, elementType: .float32)
         }
         let weights = node("Softmax", [scores], attributes: ["axis": .int(-1)], rank: 4)
         let merged = reshape(transpose(node("MatMul", [weights, v], rank: 4), [0, 2, 1, 3]), [0, 0, e])

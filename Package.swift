@@ -5,7 +5,7 @@ import PackageDescription
 func example(_ name: String) -> Target {
     .executableTarget(
         name: name,
-        dependencies: ["NN", "Optim", "Data", "Training", "ExampleSupport",
+        dependencies: ["NN", "Optim", "Data", "Training", "ONNX", "ExampleSupport",
                        .product(name: "ArgumentParser", package: "swift-argument-parser")],
         path: "Examples/\(name)"
     )
@@ -76,7 +76,7 @@ let package = Package(
         .target(name: "ONNX", dependencies: ["NN", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Examples: executables that train on real data. ExampleSupport holds what they share
         // (progress bar, confusion matrix, error exit); it is not a product.
-        .target(name: "ExampleSupport", dependencies: ["NN", "Optim", "Data", "Training", "Distributed",
+        .target(name: "ExampleSupport", dependencies: ["NN", "Optim", "Data", "Training", "Distributed", "ONNX",
                                                      .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: "Examples/ExampleSupport"),
         example("example-mlp"),

@@ -14,6 +14,7 @@ import Testing
         var input: Tensor
         var inputType: ONNXElementType = .float32
         var dynamicAxes: [Int: String] = [0: "batch"]
+        var opset = 17
     }
 
     static func samples() -> [Sample] {
@@ -70,6 +71,10 @@ import Testing
             Sample(name: "CNN", module: Sequential(
                 Conv2d(1, 4, kernelSize: (3, 3), generator: g), ReLU(), MaxPool2d(kernelSize: (2, 2)), Flatten(),
                 Linear(4 * 3 * 3, 8, generator: g), ReLU(), Linear(8, 3, generator: g)), input: x([2, 1, 8, 8])),
+            Sample(name: "decoder", module: SelfMemoryDecoder(generator: g), input: x([2, 6, 8]), dynamicAxes: [0: "batch", 1: "time"]),
+            Sample(name: "opset 20", module: Sequential(GELU(), RMSNorm(normalizedShape: 5), GELU(approximate: .tanh)), input: x([3, 5]),
+                   opset: 20),
+            Sample(name: "opset 18", module: RMSNorm(normalizedShape: [2, 5]), input: x([3, 2, 5]), opset: 18),
             Sample(name: "causal encoder", module: CausalEncoder(generator: g), input: x([2, 6, 8]), dynamicAxes: [0: "batch", 1: "time"]),
         ]
     }
@@ -80,7 +85,7 @@ import Testing
         for axis in sample.dynamicAxes.keys { shape[axis] = 1 }
         let url = directory.appendingPathComponent("\(sample.name.replacingOccurrences(of: " ", with: "_")).onnx")
         sample.module.eval()
-        try ONNXExporter().export(sample.module, input: ONNXInput(shape: shape, elementType: sample.inputType,
+        try ONNXExporter(opset: sample.opset).export(sample.module, input: ONNXInput(shape: shape, elementType: sample.inputType,
                                                                   dynamicAxes: sample.dynamicAxes), to: url)
         return url
     }
@@ -133,5 +138,24 @@ final class CausalEncoder: Module, ONNXExportable {
 
     func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
         try graph.transformerEncoder(encoder, named: "encoder", input, isCausal: true)
+    }
+}
+
+/// A decoder stack attending to its own input as the memory, with a causal self-attention: the builder's
+/// `transformerDecoder(_:named:_:memory:targetIsCausal:)` with two uses of one value.
+final class SelfMemoryDecoder: Module, ONNXExportable {
+    let decoder: TransformerDecoder
+
+    init(generator: RandomGenerator) {
+        decoder = TransformerDecoder(numLayers: 2, norm: LayerNorm(normalizedShape: 8)) {
+            TransformerDecoderLayer(dModel: 8, nhead: 2, dimFeedforward: 16, batchFirst: true, generator: generator)
+        }
+        super.init()
+    }
+
+    override func forward(_ x: Variable) -> Variable { decoder.forward(x, memory: x, tgtIsCausal: true) }
+
+    func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
+        try graph.transformerDecoder(decoder, named: "decoder", input, memory: input, targetIsCausal: true)
     }
 }

@@ -42,7 +42,7 @@ enum ONNXRuntimeReference {
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1
     out = {}
-    for c in json.load(sys.stdin):
+    for c in json.load(open(sys.argv[1])):
         try:
             onnx.checker.check_model(c["path"], full_check=True)
             session = onnxruntime.InferenceSession(c["path"], options, providers=["CPUExecutionProvider"])
@@ -54,19 +54,24 @@ enum ONNXRuntimeReference {
     json.dump(out, sys.stdout)
     """
 
+    /// Runs `python3 -c script` with the request written to a file whose path is its one argument (so no pipe
+    /// has to be fed while the other is drained); its standard output, or its standard error when it fails.
     private static func python(script: String, input: Data) -> (status: Int32, output: Data) {
+        let request = FileManager.default.temporaryDirectory.appendingPathComponent("onnx-request-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: request) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        (process.standardInput, process.standardOutput, process.standardError) = (stdin, stdout, stderr)
+        process.arguments = ["python3", "-c", script, request.path]
+        let stdout = Pipe(), stderr = FileManager.default.temporaryDirectory.appendingPathComponent("onnx-errors-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: stderr) }
+        guard (try? input.write(to: request)) != nil, FileManager.default.createFile(atPath: stderr.path, contents: nil),
+              let errors = try? FileHandle(forWritingTo: stderr) else { return (-1, Data()) }
+        process.standardOutput = stdout
+        process.standardError = errors
         do { try process.run() } catch { return (-1, Data()) }
-        // The script reads all of stdin before it writes, and its stderr is a short traceback at most.
-        stdin.fileHandleForWriting.write(input)
-        try? stdin.fileHandleForWriting.close()
         let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, process.terminationStatus == 0 ? output : errors)
+        try? errors.close()
+        return (process.terminationStatus, process.terminationStatus == 0 ? output : (try? Data(contentsOf: stderr)) ?? Data())
     }
 }

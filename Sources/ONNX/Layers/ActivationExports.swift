@@ -2,39 +2,29 @@ import NN
 
 // Activation modules: one ONNX operator each where ONNX has it, otherwise the formula.
 
-extension ReLU: ONNXExportable {
-    /// `Relu`.
+/// An activation that is one ONNX operator applied to its input.
+protocol SingleOperatorActivation: ONNXExportable {
+    /// The operator and its attributes.
+    var onnxOperator: (type: String, attributes: [String: ONNXAttribute]) { get }
+}
+
+extension SingleOperatorActivation {
+    /// The activation's one operator.
     public func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
-        graph.node("Relu", [input], rank: input.rank)
+        graph.node(onnxOperator.type, [input], attributes: onnxOperator.attributes, rank: input.rank)
     }
 }
 
-extension LeakyReLU: ONNXExportable {
-    /// `LeakyRelu` with `alpha` = `negativeSlope`.
-    public func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
-        graph.node("LeakyRelu", [input], attributes: ["alpha": .float(negativeSlope)], rank: input.rank)
-    }
+extension ReLU: SingleOperatorActivation { var onnxOperator: (type: String, attributes: [String: ONNXAttribute]) { ("Relu", [:]) } }
+extension Sigmoid: SingleOperatorActivation { var onnxOperator: (type: String, attributes: [String: ONNXAttribute]) { ("Sigmoid", [:]) } }
+extension Tanh: SingleOperatorActivation { var onnxOperator: (type: String, attributes: [String: ONNXAttribute]) { ("Tanh", [:]) } }
+extension LeakyReLU: SingleOperatorActivation {
+    var onnxOperator: (type: String, attributes: [String: ONNXAttribute]) { ("LeakyRelu", ["alpha": .float(negativeSlope)]) }
 }
-
-extension ELU: ONNXExportable {
-    /// `Elu` with `alpha`.
-    public func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
-        graph.node("Elu", [input], attributes: ["alpha": .float(alpha)], rank: input.rank)
-    }
-}
-
-extension Sigmoid: ONNXExportable {
-    /// `Sigmoid`.
-    public func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
-        graph.node("Sigmoid", [input], rank: input.rank)
-    }
-}
-
-extension Tanh: ONNXExportable {
-    /// `Tanh`.
-    public func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
-        graph.node("Tanh", [input], rank: input.rank)
-    }
+extension ELU: SingleOperatorActivation { var onnxOperator: (type: String, attributes: [String: ONNXAttribute]) { ("Elu", ["alpha": .float(alpha)]) } }
+extension Softmax: SingleOperatorActivation { var onnxOperator: (type: String, attributes: [String: ONNXAttribute]) { ("Softmax", ["axis": .int(axis)]) } }
+extension LogSoftmax: SingleOperatorActivation {
+    var onnxOperator: (type: String, attributes: [String: ONNXAttribute]) { ("LogSoftmax", ["axis": .int(axis)]) }
 }
 
 extension SiLU: ONNXExportable {
@@ -59,20 +49,6 @@ extension Softplus: ONNXExportable {
         if beta != 1 { y = graph.binary("Div", y, graph.scalar(beta, named: "beta")) }
         let linear = graph.node("Greater", [scaled, graph.scalar(threshold, named: "threshold")], rank: input.rank, elementType: .bool)
         return graph.node("Where", [linear, input, y], rank: input.rank, elementType: .float32)
-    }
-}
-
-extension Softmax: ONNXExportable {
-    /// `Softmax` along `axis`.
-    public func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
-        graph.node("Softmax", [input], attributes: ["axis": .int(axis)], rank: input.rank)
-    }
-}
-
-extension LogSoftmax: ONNXExportable {
-    /// `LogSoftmax` along `axis`.
-    public func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
-        graph.node("LogSoftmax", [input], attributes: ["axis": .int(axis)], rank: input.rank)
     }
 }
 

@@ -9,8 +9,7 @@ import NN
 /// extension TinyClassifier: ONNXExportable {
 ///     public func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
 ///         let hidden = try graph.export(encoder, named: "encoder", input)
-///         let pooled = graph.node("ReduceMax", [hidden], attributes: ["axes": .ints([1]), "keepdims": .int(0)],
-///                                 rank: hidden.rank - 1)
+///         let pooled = graph.squeeze(graph.reduceMean(hidden, axes: [1]), axes: [1])   // mean over time
 ///         return try graph.export(head, named: "head", pooled)
 ///     }
 /// }

@@ -75,7 +75,7 @@ public final class ONNXGraphBuilder {
                             outputs: [(rank: Int, elementType: ONNXElementType)]) -> [ONNXValue] {
         var node = Onnx_NodeProto()
         node.opType = opType
-        node.name = uniqueName(path.isEmpty || modulePath.isEmpty ? opType : "\(modulePath)/\(opType)")
+        node.name = uniqueName(modulePath.isEmpty ? opType : "\(modulePath)/\(opType)")
         node.input = inputs.map { $0?.name ?? "" }
         let values = outputs.map { ONNXValue(name: uniqueName(node.name), rank: $0.rank, elementType: $0.elementType) }
         node.output = values.map(\.name)

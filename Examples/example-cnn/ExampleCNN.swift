@@ -114,7 +114,10 @@ struct ExampleCNN: ParsableCommand {
                          result.testAccuracy.last ?? 0,
                          result.secondsPerEpoch.reduce(0, +) / Double(result.secondsPerEpoch.count),
                          result.msPerStep.sorted()[result.msPerStep.count / 2]))
-            onnx.exportIfRequested(network, input: ONNXInput(shape: [1, channels, model.inputSize, model.inputSize]))
+            // Every rank holds the same trained weights; rank 0 writes the file, as it writes the other outputs.
+            if configuration.group.map({ $0.rank == 0 }) ?? true {
+                onnx.exportIfRequested(network, input: ONNXInput(shape: [1, channels, model.inputSize, model.inputSize]))
+            }
         } catch let error as DataError {
             exitWithError(error.description)
         } catch {

@@ -53,7 +53,8 @@ struct ExampleMLP: ParsableCommand {
             let model = makeMLP(generator: RandomGenerator(seed: seed))
             let result = try trainMLP(configuration, learningRate: learningRate, train: train, test: test,
                                       classNames: FashionMNIST.classNames, model: model)
-            onnx.exportIfRequested(model, input: ONNXInput(shape: [1, 784]))
+            // Every rank holds the same trained weights; rank 0 writes the file, as it writes the other outputs.
+            if group.map({ $0.rank == 0 }) ?? true { onnx.exportIfRequested(model, input: ONNXInput(shape: [1, 784])) }
             print(String(format: "final test accuracy %.4f; %.1f s per epoch on average", result.testAccuracy.last ?? 0,
                          result.secondsPerEpoch.reduce(0, +) / Double(result.secondsPerEpoch.count)))
         } catch {

@@ -5,7 +5,7 @@ import PackageDescription
 func example(_ name: String) -> Target {
     .executableTarget(
         name: name,
-        dependencies: ["NN", "Optim", "Data", "Training", "ExampleSupport",
+        dependencies: ["NN", "Optim", "Data", "Training", "ONNX", "ExampleSupport",
                        .product(name: "ArgumentParser", package: "swift-argument-parser")],
         path: "Examples/\(name)"
     )
@@ -23,12 +23,14 @@ let package = Package(
         // Helpers for tests of ops (seeded inputs, tolerance comparison, gradient checks, op inventory), for this
         // package's tests and for packages that add ops of their own.
         .library(name: "AutoGradTestSupport", targets: ["AutoGradTestSupport"]),
+        .library(name: "ONNX", targets: ["ONNX"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // `swift package generate-documentation`: the DocC catalogs in Sources/<Module>/<Module>.docc.
         .package(url: "https://github.com/apple/swift-docc-plugin", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
     ],
     targets: [
         // OpenBLAS (cblas.h) and LAPACKE (lapacke.h) from Debian's libopenblas-dev and liblapacke-dev.
@@ -75,9 +77,12 @@ let package = Package(
         // Run by DistributedTests under mpirun: checks that need several processes.
         .executableTarget(name: "distributed-check", dependencies: ["Distributed", "NN", "Optim", "Data", "Training"],
                           path: "Tests/DistributedCheck"),
+        // Export of trained modules to ONNX files; the message code is generated from onnx.proto once and committed
+        // (scripts/generate-onnx-proto.sh).
+        .target(name: "ONNX", dependencies: ["NN", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Examples: executables that train on real data. ExampleSupport holds what they share
         // (classifier training loop, command-line options, error exit); it is not a product.
-        .target(name: "ExampleSupport", dependencies: ["NN", "Optim", "Data", "Training", "Distributed",
+        .target(name: "ExampleSupport", dependencies: ["NN", "Optim", "Data", "Training", "Distributed", "ONNX",
                                                      .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: "Examples/ExampleSupport"),
         example("example-mlp"),
@@ -93,6 +98,7 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "NN", "Optim", "Data", "Training", "distributed-check"]),
+        .testTarget(name: "ONNXTests", dependencies: ["ONNX"]),
         // Every swift snippet of README.md and the DocC articles, compiled (and run where it needs no data on disk).
         .testTarget(name: "DocSnippetTests", dependencies: ["NN", "Optim", "Data", "Training"]),
         .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "example-cnn", "example-gp", "example-gan", "example-text", "example-compress", "example-regression", "ExampleSupport", "Optim", "Training"]),

@@ -25,6 +25,7 @@ let package = Package(
             dependencies: [
                 .product(name: "NN", package: "swift-autograd"),
                 .product(name: "Optim", package: "swift-autograd"),
+                .product(name: "ONNX", package: "swift-autograd"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "CBLAS",
             ]

@@ -2,6 +2,7 @@ import ArgumentParser
 import Data
 import ExampleSupport
 import Foundation
+import ONNX
 import NN
 import Optim
 
@@ -36,6 +37,7 @@ struct ExampleCNN: ParsableCommand {
     @Option(help: "Checkpoint for --predict (default <output-dir>/model.safetensors).") var checkpoint: String?
     @OptionGroup var checkpoints: CheckpointOptions
     @OptionGroup var parallel: DistributedOptions
+    @OptionGroup var onnx: ONNXExportOptions
 
     enum OptimizerChoice: String, ExpressibleByArgument { case adam, sgd }
 
@@ -112,6 +114,10 @@ struct ExampleCNN: ParsableCommand {
                          result.testAccuracy.last ?? 0,
                          result.secondsPerEpoch.reduce(0, +) / Double(result.secondsPerEpoch.count),
                          result.msPerStep.sorted()[result.msPerStep.count / 2]))
+            // Every rank holds the same trained weights; rank 0 writes the file, as it writes the other outputs.
+            if configuration.group.map({ $0.rank == 0 }) ?? true {
+                onnx.exportIfRequested(network, input: ONNXInput(shape: [1, channels, model.inputSize, model.inputSize]))
+            }
         } catch let error as DataError {
             exitWithError(error.description)
         } catch {
@@ -134,6 +140,7 @@ struct ExampleCNN: ParsableCommand {
             exitWithError("\(path): expected a 28×28 grayscale image, got \(image.shape.dropFirst().map(String.init).joined(separator: "×"))")
         }
         let input = model.inputSize == 28 ? image : image.padded([(2, 2), (2, 2)])
+        onnx.exportIfRequested(network, input: ONNXInput(shape: [1, 1, model.inputSize, model.inputSize]))
         network.eval()
         let probabilities = Graph.noGrad { network(Variable(input.unsqueezed(axis: 0))).softmax(axis: 1).value.doubles }
         print("\(path):")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Data
 import ExampleSupport
 import Foundation
+import ONNX
 import NN
 import Optim
 import Training
@@ -57,6 +58,7 @@ struct ExampleGAN: ParsableCommand {
     @Option(help: "Write N samples from --checkpoint as a grid instead of training.") var sample: Int?
     @Option(help: "For --sample: a generator safetensors file, a checkpoint set directory, or a directory of sets (its newest complete one). Default <output-dir>/generator.safetensors.")
     var checkpoint: String?
+    @OptionGroup var onnx: ONNXExportOptions
     @Option(help: "A classifier checkpoint from example-cnn (--model cnn) that scores generated and real images.")
     var judge: String?
     @Option(name: .customLong("judge-samples"), help: "Images the judge scores.") var judgeSamples = 1000
@@ -154,6 +156,7 @@ struct ExampleGAN: ParsableCommand {
         if let median = trainer.msPerBatch.sorted().dropFirst(trainer.msPerBatch.count / 2).first {
             print(String(format: "%.1f ms per %@ (median)", median, loss == .dcgan ? "GAN step (one D and one G update)" : "critic batch"))
         }
+        onnx.exportIfRequested(trainer.generator, input: ONNXInput(name: "noise", shape: [1, latentSize]))
         if let classifier { score(trainer.generate, classifier: classifier) }
     }
 
@@ -176,6 +179,7 @@ struct ExampleGAN: ParsableCommand {
             exitWithError("could not write \(file.path): \(error)")
         }
         print("wrote \(count) samples from \(path) to \(file.path)")
+        onnx.exportIfRequested(trainer.generator, input: ONNXInput(name: "noise", shape: [1, latentSize]))
         if let classifier { score(trainer.generate, classifier: classifier) }
     }
 

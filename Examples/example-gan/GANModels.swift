@@ -1,4 +1,5 @@
 import NN
+import ONNX
 
 /// The length of the generator's noise vector z.
 let latentSize = 100
@@ -23,6 +24,14 @@ final class Unflatten: Module {
 
 /// W4's generator: z [N, 100] → Linear 6272 → BatchNorm1d → ReLU → 128×7×7 → ConvTranspose2d(128→64, 4, s2, p1)
 /// → BatchNorm2d → ReLU → ConvTranspose2d(64→1, 4, s2, p1) → Tanh: images [N, 1, 28, 28] in (−1, 1).
+extension Unflatten: ONNXExportable {
+    /// A `Reshape` that keeps the batch axis.
+    func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
+        guard input.rank == 2 else { throw graph.invalidInput(self, "rank \(input.rank), expected [N, \(shape.reduce(1, *))]") }
+        return graph.reshape(input, [0] + shape)
+    }
+}
+
 func makeGenerator() -> Sequential {
     Sequential(
         Linear(latentSize, 128 * 7 * 7), BatchNorm1d(128 * 7 * 7), ReLU(), Unflatten([128, 7, 7]),

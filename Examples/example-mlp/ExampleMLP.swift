@@ -2,6 +2,7 @@ import ArgumentParser
 import Data
 import ExampleSupport
 import Foundation
+import ONNX
 
 @main
 struct ExampleMLP: ParsableCommand {
@@ -21,6 +22,7 @@ struct ExampleMLP: ParsableCommand {
     @Option(help: "Threads for matrix products, convolutions and large elementwise loops.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @OptionGroup var checkpoints: CheckpointOptions
     @OptionGroup var parallel: DistributedOptions
+    @OptionGroup var onnx: ONNXExportOptions
 
     func validate() throws {
         guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }
@@ -48,8 +50,11 @@ struct ExampleMLP: ParsableCommand {
                                                             checkpointDirectory: checkpoints.checkpointDirectory,
                                                             resume: checkpoints.resume, group: group)
         do {
+            let model = makeMLP(generator: RandomGenerator(seed: seed))
             let result = try trainMLP(configuration, learningRate: learningRate, train: train, test: test,
-                                      classNames: FashionMNIST.classNames)
+                                      classNames: FashionMNIST.classNames, model: model)
+            // Every rank holds the same trained weights; rank 0 writes the file, as it writes the other outputs.
+            if group.map({ $0.rank == 0 }) ?? true { onnx.exportIfRequested(model, input: ONNXInput(shape: [1, 784])) }
             print(String(format: "final test accuracy %.4f; %.1f s per epoch on average", result.testAccuracy.last ?? 0,
                          result.secondsPerEpoch.reduce(0, +) / Double(result.secondsPerEpoch.count)))
         } catch {

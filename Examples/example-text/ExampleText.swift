@@ -2,6 +2,7 @@ import ArgumentParser
 import Data
 import ExampleSupport
 import Foundation
+import ONNX
 import NN
 import Optim
 import Training
@@ -73,6 +74,7 @@ struct ExampleText: ParsableCommand {
     @Option(name: .customLong("sample-tokens"), help: "Tokens of sample text printed after training.") var sampleTokens = 400
     @Option(help: "Generate N tokens from --checkpoint instead of training.") var generate: Int?
     @Option(help: "A model.safetensors written by training; tokenizer.json must be beside it.") var checkpoint: String?
+    @OptionGroup var onnx: ONNXExportOptions
     @Option(help: "Text the samples continue.") var prompt = "\n"
     @Option(help: "Divides the logits before sampling (lower: safer, duller).") var temperature = 0.8
     @Option(name: .customLong("top-k"), help: "Sample among the K likeliest tokens only.") var topK: Int?
@@ -192,6 +194,8 @@ struct ExampleText: ParsableCommand {
             exitWithError("could not write outputs to \(outputDirectory): \(error)")
         }
         print("wrote \(modelPath.path), tokenizer.json and losses.png")
+        onnx.exportIfRequested(lm, input: ONNXInput(name: "tokens", shape: [1, context], elementType: .int64,
+                                                    dynamicAxes: [0: "batch", 1: "time"]))
         if sampleTokens > 0 { printSample(lm, tokenizer: tokenizer, count: sampleTokens) }
     }
 
@@ -258,6 +262,7 @@ struct ExampleText: ParsableCommand {
         }
         do { _ = try lm.loadStateDict(saved.tensors) } catch { exitWithError("cannot load \(path): \(error)") }
         lm.eval()
+        onnx.exportIfRequested(lm, input: ONNXInput(name: "tokens", shape: [1, 1], elementType: .int64, dynamicAxes: [0: "batch", 1: "time"]))
         printSample(lm, tokenizer: tokenizer, count: count)
     }
 }

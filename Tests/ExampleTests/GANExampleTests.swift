@@ -317,6 +317,24 @@ private func runExample(_ arguments: [String]) throws -> (status: Int32, output:
         #expect(Swift.abs(spread.classEntropy - Foundation.log(2.0)) < 1e-12)
     }
 
+    /// `--sample … --export-onnx` writes the loaded generator; onnxruntime draws from it what we draw.
+    @Test(.enabled(if: onnxRuntimeIsImportable, "needs python3 with onnx and onnxruntime"))
+    func exportsTheLoadedGeneratorToONNX() throws {
+        let output = temporaryDirectory("onnx")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let trainer = GANTrainer(GANConfiguration(outputDirectory: output.path))
+        _ = try trainer.saveCheckpoint()
+        let file = output.appendingPathComponent("generator.onnx").path
+        let run = try runExample(["--sample", "4", "--checkpoint", output.appendingPathComponent(GANTrainer.File.generator).path,
+                                  "--output-dir", output.path, "--export-onnx", file])
+        #expect(run.status == 0, "\(run.errors)")
+        let noise = Tensor.randn([3, latentSize], generator: RandomGenerator(seed: 9))
+        trainer.generator.eval()
+        let ours = Graph.noGrad { trainer.generator(Variable(noise)).value }
+        expectClose(try onnxRuntimeOutput(file, input: "noise", shape: noise.shape, values: noise.doubles, dtype: "float32"), ours,
+                    "generator images")
+    }
+
     @Test func sampleModeWritesAGridFromAGeneratorCheckpoint() throws {
         let output = temporaryDirectory("sample")
         defer { try? FileManager.default.removeItem(at: output) }

@@ -98,8 +98,9 @@ private func temporaryDirectory(_ name: String) throws -> URL {
         let out = dir.appendingPathComponent("out").path
         let train = try runExample(["--model", model, "--text", text.path, "--tokenizer", tokenizer, "--vocab-size", "280", "--steps", "3",
                                     "--batch-size", "2", "--context", "8", "--eval-every", "2", "--sample-tokens", "5",
-                                    "--output-dir", out, "--threads", "1"])
+                                    "--output-dir", out, "--threads", "1", "--export-onnx", out + "/model.onnx"])
         #expect(train.status == 0, "\(train.errors)")
+        if onnxRuntimeIsImportable { try expectONNXFileMatchesCheckpoint(directory: out) }
         #expect(train.output.contains("validation loss") && train.output.contains("tokens/s"))
         for file in ["model.safetensors", "tokenizer.json", "losses.png"] {
             #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)")
@@ -199,7 +200,7 @@ private func torchIsImportable() -> Bool {
 }
 
 /// Runs `python3 -c script`; returns its exit status and standard output followed by standard error.
-private func pythonOutput(_ script: String) throws -> (status: Int32, output: String) {
+func pythonOutput(_ script: String) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3", "-c", script]

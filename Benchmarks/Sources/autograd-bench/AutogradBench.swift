@@ -10,7 +10,7 @@ struct AutogradBench: ParsableCommand {
         `autograd-bench [workloads] --workloads W1,W4 --threads 1` times whole training steps (WORKLOADS.md); \
         `autograd-bench micro --filter conv` times single kernels. See `autograd-bench help <subcommand>`.
         """,
-        subcommands: [WorkloadBench.self, MicroBench.self],
+        subcommands: [WorkloadBench.self, MicroBench.self, ONNXBench.self],
         defaultSubcommand: WorkloadBench.self
     )
 }

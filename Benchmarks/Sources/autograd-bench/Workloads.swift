@@ -21,6 +21,11 @@ enum Workload: String, CaseIterable {
         }
     }
 
+    /// The W2 CNN (example-cnn's model): also the model of the ONNX latency comparison.
+    static func w2Model() -> Sequential {
+        Sequential(Conv2d(1, 32, kernelSize: 3), ReLU(), MaxPool2d(kernelSize: 2), Flatten(), Linear(5408, 128), ReLU(), Linear(128, 10))
+    }
+
     /// Builds the model, optimiser and fixed random inputs, and returns one training step.
     func makeStep() -> Step {
         let generator = RandomGenerator(seed: 0)
@@ -36,8 +41,7 @@ enum Workload: String, CaseIterable {
                 optimizer.step()
             }
         case .w2:
-            let model = Sequential(Conv2d(1, 32, kernelSize: 3), ReLU(), MaxPool2d(kernelSize: 2), Flatten(),
-                                   Linear(5408, 128), ReLU(), Linear(128, 10))
+            let model = Workload.w2Model()
             return classifierStep(model, Adam(model.parameters(), learningRate: 1e-3), input: [64, 1, 28, 28], generator: generator)
         case .w3:
             let model = Sequential(Conv2d(3, 6, kernelSize: 5), ReLU(), MaxPool2d(kernelSize: 2),

@@ -123,6 +123,10 @@ public final class TransformerDecoderLayer: Module {
     /// The self-attention (`self_attn`) and the attention over memory (`multihead_attn`).
     public var selfAttention: MultiheadAttention { self_attn }
     public var memoryAttention: MultiheadAttention { multihead_attn }
+    /// The feed-forward block's two linear layers.
+    public var feedForward: (linear1: Linear, linear2: Linear) { (linear1, linear2) }
+    /// The layer norms before or after self-attention, memory attention and the feed-forward block.
+    public var norms: (norm1: LayerNorm, norm2: LayerNorm, norm3: LayerNorm) { (norm1, norm2, norm3) }
 
     /// A layer of width `dModel` with `nhead` heads, with PyTorch's defaults.
     public init(dModel: Int, nhead: Int, dimFeedforward: Int = 2048, dropout: Double = 0.1,

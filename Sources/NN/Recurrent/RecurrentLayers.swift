@@ -150,6 +150,9 @@ public final class RNN: RecurrentLayer {
     /// The outputs of every step from a zero initial state.
     public override func forward(_ input: Variable) -> Variable { self(input, nil).output }
 
+    /// The nonlinearity of the recurrence (tanh or ReLU).
+    public var nonlinearity: RNNNonlinearity { stack.kind == .rnn(.relu) ? .relu : .tanh }
+
     public override var summary: String {
         stack.summary + (stack.kind == .rnn(.relu) ? ", nonlinearity: relu" : "")
     }

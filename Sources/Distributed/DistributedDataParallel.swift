@@ -21,8 +21,8 @@ import NN
 /// ## What overlaps
 ///
 /// The parameters are put in buckets of about ``bucketCapacityBytes`` each, in reverse order of
-/// ``Module/parameters()`` — roughly the order in which backward finishes them. A post-accumulate gradient hook on
-/// every parameter (``AutoGrad/Variable/registerPostAccumulateGradHook(_:)``) copies its gradient into its bucket;
+/// `Module.parameters()` — roughly the order in which backward finishes them. A post-accumulate gradient hook on
+/// every parameter (`Variable.registerPostAccumulateGradHook(_:)`) copies its gradient into its bucket;
 /// when a bucket is full it starts a non-blocking `MPI_Iallreduce` while backward goes on through the earlier layers,
 /// and each later hook call lets MPI advance the transfers in flight. ``synchronizeGradients()`` sends what is left,
 /// waits for every bucket and writes the mean gradients back. Buckets are launched in order on every rank, as MPI
@@ -57,9 +57,12 @@ public final class DistributedDataParallel {
     /// Replicates `module` over `group`: broadcasts its parameters and buffers from rank 0 and hooks its parameters'
     /// gradients.
     ///
-    /// - Parameter bucketCapacityBytes: about how many bytes of gradients one all-reduce carries (PyTorch's
-    ///   `bucket_cap_mb`, 25 MB by default). Smaller buckets start communicating sooner, larger ones pay less
-    ///   per-message latency.
+    /// - Parameters:
+    ///   - module: the model whose parameters and buffers are replicated.
+    ///   - group: the processes that share the training.
+    ///   - bucketCapacityBytes: about how many bytes of gradients one all-reduce carries (PyTorch's
+    ///     `bucket_cap_mb`, 25 MB by default). Smaller buckets start communicating sooner, larger ones pay less
+    ///     per-message latency.
     /// - Precondition: `bucketCapacityBytes` > 0; the model has at least one parameter that requires a gradient.
     public init(_ module: Module, group: ProcessGroup, bucketCapacityBytes: Int = 25 * 1024 * 1024) {
         precondition(bucketCapacityBytes > 0, "DistributedDataParallel: bucketCapacityBytes must be positive, got \(bucketCapacityBytes)")

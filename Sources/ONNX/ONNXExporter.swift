@@ -63,6 +63,7 @@ public struct ONNXExporter: Sendable {
     ///   - model: The module; it must be ``ONNXExportable`` (every built-in layer is).
     ///   - input: The model input.
     ///   - outputName: The graph output's name.
+    ///   - url: Where the file goes.
     /// - Throws: ``ONNXExportError`` naming the module and its path when a part of the model cannot be exported,
     ///   or when the file cannot be written.
     public func export(_ model: Module, input: ONNXInput, outputName: String = "output", to url: URL) throws {

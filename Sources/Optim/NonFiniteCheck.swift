@@ -5,8 +5,8 @@
 public enum NonFiniteError: Error, CustomStringConvertible {
     /// The loss of training step `step` is `value` (NaN or ±infinity). `name` tells which loss when a
     /// step has several (a GAN's discriminator and generator losses); it is empty otherwise.
-    /// `origin` is ``Graph/firstAnomaly``: the op that first produced a non-finite value, when the
-    /// loop runs inside ``Graph/withAnomalyRecording(_:)``.
+    /// `origin` is `Graph.firstAnomaly`: the op that first produced a non-finite value, when the
+    /// loop runs inside `Graph.withAnomalyRecording(_:)`.
     case nonFiniteLoss(step: Int, name: String, value: Double, origin: String?)
     /// Element `index` (row-major) of the gradient of parameter `parameter` is `value` at step `step`;
     /// `origin` as for ``nonFiniteLoss(step:name:value:origin:)``.
@@ -50,8 +50,10 @@ public enum NonFiniteCheck {
     /// Returns the loss's value (the first element of a non-scalar loss).
     ///
     /// - Parameters:
+    ///   - loss: the loss variable of this step.
+    ///   - step: the training step, for the error message.
     ///   - name: which loss, when a step computes several ("discriminator", "generator").
-    /// - Throws: ``NonFiniteError/nonFiniteLoss(step:name:value:)`` when any element is NaN or infinite.
+    /// - Throws: ``NonFiniteError/nonFiniteLoss(step:name:value:origin:)`` when any element is NaN or infinite.
     @discardableResult
     public static func loss(_ loss: Variable, step: Int, name: String = "") throws -> Double {
         let values = loss.value.doubles
@@ -63,7 +65,7 @@ public enum NonFiniteCheck {
 
     /// Checks a loss already read out as a number.
     ///
-    /// - Throws: ``NonFiniteError/nonFiniteLoss(step:name:value:)`` when `value` is NaN or infinite.
+    /// - Throws: ``NonFiniteError/nonFiniteLoss(step:name:value:origin:)`` when `value` is NaN or infinite.
     public static func loss(_ value: Double, step: Int, name: String = "") throws {
         guard value.isFinite else {
             throw NonFiniteError.nonFiniteLoss(step: step, name: name, value: value, origin: Graph.firstAnomaly)
@@ -74,7 +76,7 @@ public enum NonFiniteCheck {
     /// Double (the norm may be infinite for huge but finite Double gradients; that is not an error).
     /// Parameters without a gradient are skipped. Pass `module.namedParameters()`.
     ///
-    /// - Throws: ``NonFiniteError/nonFiniteGradient(step:parameter:index:value:)`` naming the first
+    /// - Throws: ``NonFiniteError/nonFiniteGradient(step:parameter:index:value:origin:)`` naming the first
     ///   parameter, in list order, and the first element with a NaN or infinite gradient.
     @discardableResult
     public static func gradients(_ parameters: [(name: String, variable: Variable)], step: Int) throws -> Double {

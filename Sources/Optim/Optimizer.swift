@@ -22,7 +22,7 @@ public protocol Optimizer: AnyObject {
     /// The learning rate of each parameter group, in group order.
     var learningRates: [Double] { get set }
 
-    /// Applies one update to every parameter whose ``Variable/grad`` is set; parameters without a
+    /// Applies one update to every parameter whose `grad` is set; parameters without a
     /// gradient are left alone and get no state.
     func step()
 

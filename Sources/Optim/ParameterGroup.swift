@@ -19,6 +19,7 @@ public struct ParameterGroup<Options: OptimizerOptions> {
     /// A group whose hyper-parameters are the optimizer's, except those given here.
     ///
     /// - Parameters:
+    ///   - parameters: the variables this group updates.
     ///   - learningRate: overrides the optimizer's learning rate for this group.
     ///   - weightDecay: overrides the optimizer's weight decay for this group.
     ///   - overrides: changes any other hyper-parameter, e.g. `{ $0.momentum = 0 }`.

@@ -28,7 +28,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
 public struct TrainingState {
     /// The model, saved as its state dictionary with integer buffers as `I64` (PyTorch's names and dtypes).
     public var model: Module
-    /// The optimizer, saved as its ``Optimizer/stateDict()``.
+    /// The optimizer, saved as its `stateDict()`.
     public var optimizer: any Optimizer
     /// The learning-rate schedule, if the run has one.
     public var schedule: (any CheckpointableSchedule)?
@@ -96,7 +96,7 @@ public struct CheckpointPart {
         CheckpointPart(stored: { module.storedStateDict() }, load: { _ = try module.loadStateDict(stored: $0) })
     }
 
-    /// An optimizer's ``Optimizer/stateDict()`` (moments, step counts, hyper-parameters).
+    /// An optimizer's `stateDict()` (moments, step counts, hyper-parameters).
     public static func optimizer(_ optimizer: any Optimizer) -> CheckpointPart {
         CheckpointPart(save: { optimizer.stateDict() }, load: { try optimizer.loadStateDict($0) })
     }

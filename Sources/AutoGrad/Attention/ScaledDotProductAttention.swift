@@ -30,6 +30,9 @@ extension Variable {
     /// ```
     ///
     /// - Parameters:
+    ///   - query: `q`, `[*, Tq, E]`.
+    ///   - key: `k`, `[*, Tk, E]`.
+    ///   - value: `v`, `[*, Tk, Ev]`.
     ///   - attentionMask: which pairs may attend, or an additive bias; nil for none.
     ///   - isCausal: hide the keys after each query. PyTorch rejects it together with a mask, and so does this.
     ///   - dropoutProbability: `p`, the probability that a weight is zeroed (the others are scaled by `1/(1 − p)`);

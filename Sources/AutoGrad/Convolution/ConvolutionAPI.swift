@@ -69,6 +69,9 @@ extension Variable {
     /// ```
     ///
     /// - Parameters:
+    ///   - input: `[N, C, H, W]`.
+    ///   - weight: `[O, C/G, kH, kW]`.
+    ///   - bias: `[O]`, added to every output position; nil for none.
     ///   - stride: `(s₀, s₁)`, positive.
     ///   - padding: zeros around the input: `.explicit(p₀, p₁)` (an integer literal pads both),
     ///     `.valid` (none) or `.same` (output size = input size; stride 1 only, odd totals put the
@@ -106,9 +109,14 @@ extension Variable {
     /// ```
     ///
     /// - Parameters:
+    ///   - input: `[N, Cᵢₙ, H, W]`.
+    ///   - weight: `[Cᵢₙ, Cₒᵤₜ/G, kH, kW]`.
+    ///   - bias: `[Cₒᵤₜ]`, added to every output position; nil for none.
+    ///   - stride: `(s₀, s₁)`, positive: the stride of the adjoint convolution.
     ///   - padding: `(p₀, p₁)`, non-negative: the padding of the adjoint convolution.
     ///   - outputPadding: extra rows/columns at the bottom/right, each smaller than the stride or the
     ///     dilation; picks one of the input sizes that a strided convolution maps to the same output size.
+    ///   - dilation: `(d₀, d₁)`, the spacing of kernel taps, positive.
     ///   - groups: `G`, dividing `Cᵢₙ`; group `g` maps input channels `g·Cᵢₙ/G ..< (g+1)·Cᵢₙ/G` to output
     ///     channels `g·Cₒᵤₜ/G ..< (g+1)·Cₒᵤₜ/G`.
     /// - Precondition: shapes as above and a positive output size; otherwise the program stops with a

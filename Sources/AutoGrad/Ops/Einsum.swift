@@ -173,7 +173,7 @@ extension Variable {
 }
 
 extension Tensor {
-    /// Einstein summation without autograd; equation rules as ``Variable/einsum(_:_:)-swift.type.method``.
+    /// Einstein summation without autograd; equation rules as `Variable.einsum(_:_:)`.
     public static func einsum(_ equation: String, _ operands: [Tensor]) -> Tensor {
         Variable.einsum(equation, operands.map { Variable($0) }).value
     }

@@ -55,6 +55,8 @@ public struct MNIST: Dataset, Sendable {
     /// Reads `split` from `directory`.
     ///
     /// - Parameters:
+    ///   - directory: the folder holding the four IDX files.
+    ///   - split: the training or the test set.
     ///   - classCount: the number of classes; every label must lie in `0..<classCount`.
     ///   - installHint: appended to the message when files are missing.
     ///   - imageShape: the `[height, width]` every image must have (`[28, 28]` for MNIST and

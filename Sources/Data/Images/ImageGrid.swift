@@ -8,6 +8,8 @@ public enum ImageGrid {
     ///   - columns: cells per row.
     ///   - rows: rows of cells; by default just enough for `N` images. Cells past the last image stay
     ///     `padValue`.
+    ///   - padding: pixels between cells and around the grid.
+    ///   - padValue: the gray level (0–255) of those pixels and of empty cells.
     ///   - range: the values shown as black and white; values outside are clamped, NaN shown as black.
     ///     Use `-1...1` for a generator with `tanh` output, `0...1` for data scaled to [0, 1].
     /// - Returns: an image `columns·W + (columns+1)·padding` wide and `rows·H + (rows+1)·padding` high.

@@ -44,7 +44,9 @@ public struct CIFARBinaryFile: Equatable, Sendable {
 
     /// Reads and validates the CIFAR-10 binary file at `path` (gzip-compressed or not).
     ///
-    /// - Parameter classCount: every label must lie in `0..<classCount` (10 for CIFAR-10).
+    /// - Parameters:
+    ///   - path: the file to read.
+    ///   - classCount: every label must lie in `0..<classCount` (10 for CIFAR-10).
     /// - Throws: ``DataError`` naming `path`: ``DataError/Problem/fileNotFound``,
     ///   ``DataError/Problem/corruptGzip(_:)``, ``DataError/Problem/decompressedTooLarge(limit:)`` (gzip
     ///   data of more than ``maximumCompressedRecordCount`` records), ``DataError/Problem/empty``,

@@ -44,6 +44,7 @@ public struct IDXFile: Equatable, Sendable {
     /// header declares.
     ///
     /// - Parameters:
+    ///   - path: the file to read.
     ///   - expectedDimensionCount: when given, the number of dimensions the file must have
     ///     (3 for images, 1 for labels).
     ///   - role: what the file holds, for error messages ("images", "labels").

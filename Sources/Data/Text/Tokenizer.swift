@@ -26,7 +26,7 @@ public protocol Tokenizer: Sendable {
 }
 
 extension Tokenizer {
-    /// The token ids of `text` as one-dimensional ``TensorIndices`` `[count]`.
+    /// The token ids of `text` as one-dimensional `TensorIndices` `[count]`.
     public func encodeIndices(_ text: String) throws(TokenizerError) -> TensorIndices {
         TensorIndices(try encode(text))
     }

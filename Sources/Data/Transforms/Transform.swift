@@ -1,4 +1,4 @@
-/// A function from one example (or part of one) to another, composable with ``then(_:)`` and
+/// A function from one example (or part of one) to another, composable with `then(_:)` and
 /// ``init(composing:)`` (torchvision's `transforms` and `Compose`).
 ///
 /// ```swift

@@ -2,7 +2,7 @@ import Foundation
 
 /// Weight initialisers (PyTorch's `torch.nn.init`). Each overwrites a variable's value in place,
 /// keeping its shape and dtype, without recording a graph, and draws from `generator`
-/// (``RandomGenerator/global`` by default, so `RandomGenerator.manualSeed(_:)` makes runs repeatable).
+/// (`RandomGenerator.global` by default, so `RandomGenerator.manualSeed(_:)` makes runs repeatable).
 ///
 /// ```swift
 /// let layer = Linear(256, 128)
@@ -99,8 +99,10 @@ public enum Init {
     /// PyTorch's `kaiming_uniform_(w, a=s)` is `kaimingUniform(w, nonlinearity: .leakyReLU(negativeSlope: s))`.
     ///
     /// - Parameters:
+    ///   - variable: the weight to fill in place.
     ///   - mode: which fan to use.
     ///   - nonlinearity: gives the gain; PyTorch's default is leaky ReLU with slope 0 (gain √2).
+    ///   - generator: where the values come from.
     public static func kaimingUniform(_ variable: Variable, mode: FanMode = .fanIn,
                                       nonlinearity: Nonlinearity = .leakyReLU(negativeSlope: 0), generator: RandomGenerator = .global) {
         let bound = 3.0.squareRoot() * kaimingStd(variable.shape, mode: mode, nonlinearity: nonlinearity)

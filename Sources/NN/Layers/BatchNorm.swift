@@ -14,7 +14,7 @@
 ///
 /// With batch statistics the normalisation is one fused op (its statistics and closed-form backward run
 /// per channel on the raw elements; a recorded backward falls back to differentiable operations, so
-/// higher-order gradients work); with running statistics it is a per-channel affine map of ``Variable``
+/// higher-order gradients work); with running statistics it is a per-channel affine map of `Variable`
 /// operations. Either way gradients flow to the input, through the batch statistics when they are used. Running statistics are buffers (saved in
 /// ``Module/stateDict()`` under PyTorch's names `running_mean`, `running_var` and `num_batches_tracked`, the
 /// last an integer buffer written as `I64`; the older names `runningMean`, … still load), not trained; `γ` (``weight``, ones) and `β` (``bias``, zeros) are parameters

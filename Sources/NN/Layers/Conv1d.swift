@@ -2,7 +2,7 @@
 ///
 /// `y[n, o] = b[o] + Σ_c W[o, c] ⋆ x[n, g·C/G + c]`, with `⋆` the 1-D cross-correlation at the layer's stride,
 /// padding and dilation and `g` the group of output channel `o`; see
-/// ``AutoGrad/Variable/conv1d(_:weight:bias:stride:padding:dilation:groups:)``, which computes it on the 2-D
+/// `Variable.conv1d(_:weight:bias:stride:padding:dilation:groups:)`, which computes it on the 2-D
 /// convolution's kernels.
 ///
 /// Shapes: input `[N, inChannels, L]` (or unbatched `[inChannels, L]`), weight `[outChannels, inChannels/groups, K]`,
@@ -40,7 +40,14 @@ public final class Conv1d: Module {
     /// A convolution from `inChannels` to `outChannels` with a kernel of `kernelSize` taps.
     ///
     /// - Parameters:
+    ///   - inChannels: channels of the input.
+    ///   - outChannels: channels of the output (filters).
+    ///   - kernelSize: the kernel's size.
+    ///   - stride: the step between kernel positions.
     ///   - padding: `.explicit(p)` (an integer literal), `.valid` or `.same` (stride 1 only).
+    ///   - dilation: the spacing of the kernel taps.
+    ///   - dtype: the parameters' element type.
+    ///   - generator: where the initial weights come from (PyTorch's Kaiming-uniform initialisation).
     ///   - groups: splits the channels into independent groups; must divide both channel counts.
     ///   - bias: whether the layer adds a learned bias per output channel.
     /// - Precondition: positive sizes, stride and dilation; non-negative padding; `groups` divides both

@@ -4,7 +4,7 @@
 ///
 /// Each input pixel scatters a weighted copy of its filter into the output at stride `s`; `padding`
 /// crops `p` from each side; `outputPadding` adds rows/columns at the bottom/right. See
-/// ``AutoGrad/Variable/convTranspose2d(_:weight:bias:stride:padding:outputPadding:dilation:groups:)``.
+/// `Variable.convTranspose2d(_:weight:bias:stride:padding:outputPadding:dilation:groups:)`.
 ///
 /// Shapes: input `[N, inChannels, H, W]` (or unbatched `[inChannels, H, W]`), weight
 /// `[inChannels, outChannels/groups, kH, kW]` (PyTorch's layout), bias `[outChannels]`, output

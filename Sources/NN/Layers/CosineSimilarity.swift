@@ -7,7 +7,7 @@
 ///
 /// Gradient as PyTorch's: the clamp is not differentiated (PyTorch clamps in place without recording), so below
 /// `eps` the norm's own gradient still flows, and at a zero vector that gradient is 0 (see
-/// ``AutoGrad/Variable/norm(p:axes:keepDims:)``). Differentiable again.
+/// `Variable.norm(p:axes:keepDims:)`). Differentiable again.
 ///
 /// Shapes: `a` and `b` broadcast to one shape; the result has it without `axis`.
 /// - Precondition: broadcastable shapes; a valid axis of the broadcast shape.

@@ -2,8 +2,8 @@ import AutoGrad
 
 /// Rows of `weight` looked up at `indices` (PyTorch's `F.embedding`): `y[p] = weight[indices[p]]`.
 ///
-/// Token indices are ``TensorIndices`` (integer values with a shape), the codebase's integer index type, as
-/// ``Variable/gathered(alongAxis:indices:)`` takes. Shapes: `weight` `[numEmbeddings, embeddingDim]`, `indices` any
+/// Token indices are `TensorIndices` (integer values with a shape), the codebase's integer index type, as
+/// `Variable.gathered(alongAxis:indices:)` takes. Shapes: `weight` `[numEmbeddings, embeddingDim]`, `indices` any
 /// shape `[*]`, output `[*, embeddingDim]`.
 ///
 /// Gradient: `∂/∂weight` is `g`'s rows scatter-added at their indices — rows looked up several times get the
@@ -55,7 +55,7 @@ struct EmbeddingLookup: Op {
 /// A lookup table of `numEmbeddings` vectors of size `embeddingDim` (PyTorch's `nn.Embedding`): token `i` maps to
 /// row `i` of ``weight``.
 ///
-/// Input: token indices as ``TensorIndices`` of any shape `[*]` (``callAsFunction(_:)``), or a ``Variable`` whose
+/// Input: token indices as `TensorIndices` of any shape `[*]` (``callAsFunction(_:)``), or a `Variable` whose
 /// values are whole numbers (``forward(_:)``, so the layer also works inside ``Sequential``); output
 /// `[*, embeddingDim]`. See ``embedding(_:_:paddingIndex:)`` for the gradient: repeated tokens sum their gradients,
 /// the padding row gets none.

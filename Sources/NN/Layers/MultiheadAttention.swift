@@ -2,7 +2,7 @@ import AutoGrad
 
 /// Multi-head attention (PyTorch's `nn.MultiheadAttention`): `output = concat(head₁ … head_H)·W_oᵀ + b_o`, with
 /// `head_h = attention(q·W_q,hᵀ + b_q,h, k·W_k,hᵀ + b_k,h, v·W_v,hᵀ + b_v,h)` and `attention` the scaled dot-product
-/// attention of ``AutoGrad/Variable/scaledDotProductAttention(query:key:value:attentionMask:isCausal:dropoutProbability:scale:generator:)``
+/// attention of `Variable.scaledDotProductAttention(query:key:value:attentionMask:isCausal:dropoutProbability:scale:generator:)`
 /// over `embedDim / numHeads` features per head.
 ///
 /// Shapes (`L` queries, `S` keys, `N` batch): query `[L, N, E]`, key `[S, N, kdim]`, value `[S, N, vdim]`
@@ -14,7 +14,7 @@ import AutoGrad
 /// `in_proj_bias` `[3E]` (zeros) with `bias`; `out_proj.weight` `[E, E]` and `out_proj.bias` (zeros).
 ///
 /// Masks use PyTorch's conventions: `keyPaddingMask` `[N, S]` is non-zero at keys to ignore; `attnMask` is an
-/// ``AutoGrad/AttentionMask`` of shape `[L, S]` or `[N·H, L, S]` (PyTorch's boolean `attn_mask` is ``AttentionMask/blocked(_:)``).
+/// `AttentionMask` of shape `[L, S]` or `[N·H, L, S]` (PyTorch's boolean `attn_mask` is `AttentionMask.blocked(_:)`).
 /// A query whose keys are all masked gets an output of zeros (PyTorch's SDPA path, `needWeights: false`;
 /// with weights PyTorch gives NaN there).
 ///
@@ -99,10 +99,13 @@ public final class MultiheadAttention: Module {
     /// Attends each query to the keys and returns the output and, with `needWeights`, the attention weights.
     ///
     /// - Parameters:
+    ///   - query: `[N, L, E]` (batch first) or `[L, N, E]`.
+    ///   - key: `[N, S, kdim]` (batch first) or `[S, N, kdim]`.
+    ///   - value: `[N, S, vdim]` (batch first) or `[S, N, vdim]`.
     ///   - keyPaddingMask: `[N, S]`, non-zero at keys every query of that batch entry ignores.
     ///   - needWeights: also return the weights (after dropout, as PyTorch); computed from separate operations
     ///     instead of the fused attention, so pass false when they are not wanted.
-    ///   - attnMask: `[L, S]` or `[N·H, L, S]`, in any of ``AutoGrad/AttentionMask``'s forms.
+    ///   - attnMask: `[L, S]` or `[N·H, L, S]`, in any of `AttentionMask`'s forms.
     ///   - averageAttnWeights: weights averaged over heads (`[N, L, S]`) rather than per head (`[N, H, L, S]`).
     ///   - isCausal: hide from query `i` the keys after `i`. Unlike PyTorch, where it is only a hint about
     ///     `attnMask`, this applies the rule itself (combined with any mask given).

@@ -11,7 +11,7 @@
 /// model.namedParameters().map(\.name)   // ["0.weight", "0.bias", "2.weight", "2.bias"]
 /// ```
 public final class Sequential: Module {
-    /// Builds the list of layers for ``Sequential/init(_:)-(()->[Module])``.
+    /// Builds the list of layers for `Sequential.init(_:)` with a builder.
     @resultBuilder
     public enum Builder {
         public static func buildExpression(_ module: Module) -> [Module] { [module] }

@@ -65,7 +65,8 @@ public final class TransformerEncoderLayer: Module {
     /// The layer applied to `src`.
     ///
     /// - Parameters:
-    ///   - srcMask: `[S, S]` or `[N·nhead, S, S]` (PyTorch's boolean mask is ``AutoGrad/AttentionMask/blocked(_:)``).
+    ///   - src: the sequence, `[N, S, dModel]` with `batchFirst`, else `[S, N, dModel]`.
+    ///   - srcMask: `[S, S]` or `[N·nhead, S, S]` (PyTorch's boolean mask is `AttentionMask/blocked(_:)`).
     ///   - srcKeyPaddingMask: `[N, S]`, non-zero at positions to ignore.
     ///   - isCausal: hide later positions (combined with `srcMask` when both are given).
     public func forward(_ src: Variable, srcMask: AttentionMask? = nil, srcKeyPaddingMask: Tensor? = nil,
@@ -153,9 +154,14 @@ public final class TransformerDecoderLayer: Module {
     /// The layer applied to `tgt`, attending to `memory`.
     ///
     /// - Parameters:
-    ///   - tgtMask, memoryMask: `[T, T]` and `[T, S]` (or per batch and head), any ``AutoGrad/AttentionMask`` form.
-    ///   - tgtKeyPaddingMask, memoryKeyPaddingMask: `[N, T]` and `[N, S]`, non-zero at positions to ignore.
-    ///   - tgtIsCausal, memoryIsCausal: hide later positions in the self-attention or the memory attention.
+    ///   - tgt: the target sequence, `[N, T, E]` (batch first) or `[T, N, E]`.
+    ///   - memory: the encoder's output, `[N, S, E]` (batch first) or `[S, N, E]`.
+    ///   - tgtMask: `[T, T]` (or per batch and head), any `AttentionMask` form.
+    ///   - memoryMask: `[T, S]` (or per batch and head), any `AttentionMask` form.
+    ///   - tgtKeyPaddingMask: `[N, T]`, non-zero at target positions to ignore.
+    ///   - memoryKeyPaddingMask: `[N, S]`, non-zero at memory positions to ignore.
+    ///   - tgtIsCausal: hide later positions in the self-attention.
+    ///   - memoryIsCausal: hide later positions in the memory attention.
     public func forward(_ tgt: Variable, memory: Variable, tgtMask: AttentionMask? = nil, memoryMask: AttentionMask? = nil,
                         tgtKeyPaddingMask: Tensor? = nil, memoryKeyPaddingMask: Tensor? = nil,
                         tgtIsCausal: Bool = false, memoryIsCausal: Bool = false) -> Variable {

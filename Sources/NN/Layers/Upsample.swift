@@ -1,6 +1,6 @@
 /// Upsamples `[N, C, L]` or `[N, C, H, W]` batches to a fixed size or by a scale factor (PyTorch's `nn.Upsample`).
 ///
-/// Computes ``AutoGrad/Variable/upsample(size:mode:alignCorners:)`` (or the scale-factor form) with the layer's
+/// Computes `Variable.upsample(size:mode:alignCorners:)` (or the scale-factor form) with the layer's
 /// options; nearest by default, as PyTorch. No parameters or buffers, so its state dict is empty, as PyTorch's.
 ///
 /// ```swift

@@ -26,6 +26,7 @@ private func elementWeight(_ weight: Tensor?, _ shape: [Int], dtype: DType, _ lo
 ///   - input: probabilities in [0, 1].
 ///   - target: same shape, usually in [0, 1].
 ///   - weight: optional rescaling that broadcasts to the input's shape.
+///   - reduction: mean (the default), sum or none over the elements.
 /// - Precondition: same shapes; every input element in [0, 1].
 public func binaryCrossEntropy(_ input: Variable, _ target: Variable, weight: Tensor? = nil, reduction: Reduction = .mean) -> Variable {
     checkSameShape(input, target, "binaryCrossEntropy")
@@ -41,8 +42,11 @@ public func binaryCrossEntropy(_ input: Variable, _ target: Variable, weight: Te
 /// `max(x, 0) − x·y + log(1 + e^(−|x|))`. Smooth; differentiable in `input` and `target`.
 ///
 /// - Parameters:
+///   - input: logits, any shape.
+///   - target: same shape, usually in [0, 1].
 ///   - posWeight: weight of the positive examples, broadcast along the last (class) dimension.
 ///   - weight: optional rescaling that broadcasts to the input's shape.
+///   - reduction: mean (the default), sum or none over the elements.
 /// - Precondition: same shapes.
 public func binaryCrossEntropyWithLogits(_ input: Variable, _ target: Variable, weight: Tensor? = nil, posWeight: Tensor? = nil,
                                          reduction: Reduction = .mean) -> Variable {

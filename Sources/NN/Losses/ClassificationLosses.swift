@@ -70,6 +70,7 @@ private func negativeLogLikelihood(_ logProbabilities: Variable, _ targets: [Int
 ///   - targets: class indices in `0..<C`, one per sample in row-major order of `[N, d1, …]`.
 ///   - weight: optional class weights `[C]`; with `.mean` the result is `Σ ℓᵢ / Σ w[tᵢ]`.
 ///   - ignoreIndex: targets equal to it contribute nothing, not even to the mean's denominator.
+///   - reduction: mean (the default), sum or none over the samples.
 /// - Precondition: every target is a class index or `ignoreIndex`; as many targets as rows.
 public func nllLoss(_ input: Variable, _ targets: [Int], weight: Tensor? = nil, ignoreIndex: Int = -100,
                     reduction: Reduction = .mean) -> Variable {

@@ -38,7 +38,7 @@ extension Module {
     /// registered earlier — PyTorch's `register_forward_hook`. It sees the input the forward received (after
     /// the pre-hooks) and its output; returning a variable replaces the output.
     ///
-    /// Hooks run only when the module is called as `module(x)` with one ``Variable``; a module with its own
+    /// Hooks run only when the module is called as `module(x)` with one `Variable`; a module with its own
     /// `callAsFunction` of other arguments (token ids, several inputs) runs them for its submodules only.
     ///
     /// ```swift

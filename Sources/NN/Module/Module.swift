@@ -24,7 +24,7 @@
 /// ```
 ///
 /// Members that are only known at run time (a configurable number of layers) can be added with
-/// ``registerParameter(_:_:)``, ``registerBuffer(_:_:)`` and ``registerModule(_:_:)``; they come after
+/// ``registerParameter(_:_:)``, `registerBuffer(_:_:)` and ``registerModule(_:_:)``; they come after
 /// the reflected members, in the order of registration. An array property `blocks: [Module]` names
 /// its elements `blocks.0`, `blocks.1`, … (PyTorch's `ModuleList`).
 ///
@@ -52,12 +52,12 @@ open class Module {
     /// Makes a module in training mode with no members besides its stored properties.
     public init() {}
 
-    /// Computes the module's output. Subclasses override this; ``callAsFunction(_:)`` calls it.
+    /// Computes the module's output. Subclasses override this; `callAsFunction(_:)` calls it.
     open func forward(_ input: Variable) -> Variable {
         preconditionFailure("\(type(of: self)): forward(_:) is not implemented; override it in the subclass")
     }
 
-    /// A one-line summary of the module's configuration, shown by ``description``; override to add one.
+    /// A one-line summary of the module's configuration, shown by `description`; override to add one.
     open var summary: String { "" }
 
     /// Names this module's state had in older checkpoints, mapped to today's: a checkpoint that holds the old

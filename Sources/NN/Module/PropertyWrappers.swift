@@ -1,4 +1,4 @@
-/// A value a ``Parameter`` can hold: a ``Variable``, or an optional one (for an optional bias).
+/// A value a ``Parameter`` can hold: a `Variable`, or an optional one (for an optional bias).
 public protocol ParameterValue {
     /// The variable held, if any.
     var parameterVariable: Variable? { get }

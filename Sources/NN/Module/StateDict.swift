@@ -117,6 +117,7 @@ extension Module {
     /// optimiser holding them keeps working. Nothing is changed when an error is thrown.
     ///
     /// - Parameters:
+    ///   - stateDict: tensors by PyTorch-style dotted name.
     ///   - strict: when true (the default), missing and unexpected keys are errors; when false they
     ///     are skipped and returned. A shape mismatch is an error either way.
     /// - Throws: ``LoadStateDictError`` listing missing keys, unexpected keys and shape mismatches.
@@ -177,10 +178,10 @@ extension Module {
         return LoadStateDictResult(missingKeys: missing, unexpectedKeys: unexpected)
     }
 
-    /// Writes ``storedStateDict()`` to a safetensors file at `url` (see ``SafeTensors``), integer buffers as `I64`:
+    /// Writes ``storedStateDict()`` to a safetensors file at `url` (see `SafeTensors`), integer buffers as `I64`:
     /// the file PyTorch's `safetensors.torch.save_file(model.state_dict(), path)` writes for the same model.
     ///
-    /// - Throws: ``SafeTensorsError`` when the file cannot be written.
+    /// - Throws: `SafeTensorsError` when the file cannot be written.
     public func save(to url: URL, metadata: [String: String] = [:]) throws {
         try SafeTensors.write(stored: storedStateDict(), metadata: metadata, to: url)
     }
@@ -189,7 +190,7 @@ extension Module {
     /// `safetensors.torch.save_file(model.state_dict(), path)`).
     ///
     /// - Returns: the file's metadata.
-    /// - Throws: ``SafeTensorsError`` for an unreadable or corrupt file, ``LoadStateDictError`` when
+    /// - Throws: `SafeTensorsError` for an unreadable or corrupt file, ``LoadStateDictError`` when
     ///   its tensors do not fit the module.
     @discardableResult
     public func load(from url: URL, strict: Bool = true) throws -> [String: String] {

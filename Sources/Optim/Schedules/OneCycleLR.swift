@@ -2,7 +2,7 @@ import Foundation
 
 /// The 1cycle policy (Smith & Topin, 2017) — PyTorch's `OneCycleLR`: the learning rate rises from
 /// `maxLearningRate / divFactor` to `maxLearningRate` over the first `percentStart` of `totalSteps`, then
-/// falls to `maxLearningRate / (divFactor · finalDivFactor)` by the last step. Call ``step()`` after every
+/// falls to `maxLearningRate / (divFactor · finalDivFactor)` by the last step. Call ``LearningRateScheduler/step()`` after every
 /// batch, not every epoch.
 ///
 /// Phase boundaries are at steps `percentStart · totalSteps − 1` and `totalSteps − 1` (with `threePhase`, the

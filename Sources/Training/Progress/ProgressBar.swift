@@ -35,6 +35,8 @@ public final class ProgressBar {
     /// A bar for `total` steps titled `label`, written to standard output.
     ///
     /// - Parameters:
+    ///   - total: the number of steps the bar runs to.
+    ///   - label: the title printed before the bar.
     ///   - plainEvery: steps between lines when output is not a terminal; by default a fifth of `total`.
     ///   - interactive: whether to rewrite one line; by default, whether standard output is a terminal.
     public convenience init(total: Int, label: String, plainEvery: Int? = nil, interactive: Bool? = nil) {

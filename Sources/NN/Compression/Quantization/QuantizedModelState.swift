@@ -31,14 +31,14 @@ extension Module {
 
     /// Writes ``quantizedStateDict()`` to a safetensors file at `url`.
     ///
-    /// - Throws: ``SafeTensorsError`` when the file cannot be written.
+    /// - Throws: `SafeTensorsError` when the file cannot be written.
     public func saveQuantized(to url: URL, metadata: [String: String] = [:]) throws {
         try SafeTensors.write(stored: quantizedStateDict(), metadata: metadata, to: url)
     }
 
     /// Loads a file written by ``saveQuantized(to:metadata:)`` (see ``loadQuantizedStateDict(_:)``).
     ///
-    /// - Throws: ``SafeTensorsError`` for an unreadable file, else what ``loadQuantizedStateDict(_:)`` throws.
+    /// - Throws: `SafeTensorsError` for an unreadable file, else what ``loadQuantizedStateDict(_:)`` throws.
     public func loadQuantized(from url: URL) throws {
         try loadQuantizedStateDict(SafeTensors.readStored(from: url).tensors)
     }

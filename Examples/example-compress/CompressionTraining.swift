@@ -61,8 +61,3 @@ func logits(of model: Module, on images: Tensor) -> Tensor {
         }, axis: 0)
     }
 }
-
-/// The fraction of `labels` that the largest logit names.
-func accuracy(_ logits: Tensor, _ labels: [Int]) -> Double {
-    Double(zip(logits.argmax(alongAxis: 1), labels).filter { $0 == $1 }.count) / Double(Swift.max(labels.count, 1))
-}

@@ -4,6 +4,7 @@ import ExampleSupport
 import Foundation
 import NN
 import Optim
+import Training
 
 @main
 struct ExampleCompress: ParsableCommand {
@@ -62,7 +63,8 @@ struct ExampleCompress: ParsableCommand {
             let counts = parameterCounts(model)
             let batch64 = testSet.images.sliced(axis: 0, start: 0, end: Swift.min(64, testSet.count))
             let row = ReportRow(model: name, nonzero: counts.nonzero, parameters: counts.total, bytes: fileSize(url),
-                                accuracy: accuracy(logits(of: model, on: testSet.images), testSet.labels),
+                                accuracy: Metrics.accuracy(predicted: logits(of: model, on: testSet.images).argmax(alongAxis: 1),
+                                                                  truth: testSet.labels),
                                 latency1: latency(model, testSet.images.sliced(axis: 0, start: 0, end: 1), repeats: latencyRepeats),
                                 latency64: latency(model, batch64, repeats: latencyRepeats))
             print(row.line)

@@ -59,7 +59,7 @@ where D.Element == (Tensor, Int) {
     var confusion = ConfusionMatrix(classNames: classNames)
     Graph.noGrad {
         for (images, labels) in DataLoader(test, batchSize: 500) {
-            confusion.add(truth: labels, predicted: model(Variable(prepare(images))).value.argmax(alongAxis: 1))
+            confusion.add(truth: labels, predicted: model(Variable(prepare(images))).value.argmax(axis: 1))
         }
     }
     return confusion

@@ -20,7 +20,7 @@ struct ImageSet {
     }
 
     /// Rows `indices` of `tensor` (its first dimension indexed like the images).
-    static func rows(_ tensor: Tensor, _ indices: [Int]) -> Tensor { tensor.indexSelected(alongAxis: 0, indices: indices) }
+    static func rows(_ tensor: Tensor, _ indices: [Int]) -> Tensor { tensor.indexSelected(axis: 0, indices: indices) }
 }
 
 /// Mini-batch training with Adam: `loss(model, images, labels, indices)` per batch, `afterStep(step)` after each

@@ -63,7 +63,7 @@ struct ExampleCompress: ParsableCommand {
             let counts = parameterCounts(model)
             let batch64 = testSet.images.sliced(axis: 0, start: 0, end: Swift.min(64, testSet.count))
             let row = ReportRow(model: name, nonzero: counts.nonzero, parameters: counts.total, bytes: fileSize(url),
-                                accuracy: Metrics.accuracy(predicted: logits(of: model, on: testSet.images).argmax(alongAxis: 1),
+                                accuracy: Metrics.accuracy(predicted: logits(of: model, on: testSet.images).argmax(axis: 1),
                                                                   truth: testSet.labels),
                                 latency1: latency(model, testSet.images.sliced(axis: 0, start: 0, end: 1), repeats: latencyRepeats),
                                 latency64: latency(model, batch64, repeats: latencyRepeats))

@@ -34,7 +34,7 @@ struct SampleScore {
                 let classes = probabilities.shape[1]
                 if counts.isEmpty { counts = Array(repeating: 0, count: classes) }
                 let values = probabilities.doubles
-                for (row, predicted) in probabilities.argmax(alongAxis: 1).enumerated() {
+                for (row, predicted) in probabilities.argmax(axis: 1).enumerated() {
                     let p = values[row * classes + predicted]
                     confidence += p
                     if p > 0.9 { confident += 1 }

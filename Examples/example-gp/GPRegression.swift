@@ -53,7 +53,7 @@ struct GPModel {
         logNoiseVariance = Variable(Tensor(Foundation.log(initial.noiseVariance)), requiresGrad: true)
     }
 
-    var parameters: [Variable] { [logLengthScale, logSignalVariance, logNoiseVariance] }
+    func parameters() -> [Variable] { [logLengthScale, logSignalVariance, logNoiseVariance] }
 
     var hyperparameters: GPHyperparameters {
         GPHyperparameters(lengthScale: Foundation.exp(logLengthScale.value.item),
@@ -112,7 +112,7 @@ struct GPFit {
 func fitGP(_ data: GPData, initial: GPHyperparameters, steps: Int, learningRate: Double,
            log: (String) -> Void = { print($0) }) throws -> GPFit {
     let model = GPModel(initial)
-    let optimizer = Adam(model.parameters, learningRate: learningRate)
+    let optimizer = Adam(model.parameters(), learningRate: learningRate)
     var losses: [Double] = []
     for step in 1...steps {
         optimizer.zeroGrad()

@@ -66,9 +66,9 @@ extension ONNXGraphBuilder {
         return node("ReduceMean", [x], attributes: ["axes": .ints(axes), "keepdims": .int(1)], rank: x.rank)
     }
 
-    /// Axes `start...end` of `x` (negative counts from the end) merged into one, as `torch.flatten` does.
-    public func flatten(_ x: ONNXValue, startDim: Int, endDim: Int) -> ONNXValue {
-        let start = startDim < 0 ? startDim + x.rank : startDim, end = endDim < 0 ? endDim + x.rank : endDim
+    /// Axes `startAxis...endAxis` of `x` (negative counts from the end) merged into one, as `torch.flatten` does.
+    public func flatten(_ x: ONNXValue, startAxis: Int, endAxis: Int) -> ONNXValue {
+        let start = startAxis < 0 ? startAxis + x.rank : startAxis, end = endAxis < 0 ? endAxis + x.rank : endAxis
         if start == end { return x }
         if start == 1 && end == x.rank - 1 { return node("Flatten", [x], attributes: ["axis": .int(1)], rank: 2) }
         var parts: [ONNXValue] = []

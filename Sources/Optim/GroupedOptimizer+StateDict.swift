@@ -64,7 +64,7 @@ extension GroupedOptimizer {
         }
 
         // Per-parameter state: "state.<i>.<name>", sorted so that errors are deterministic.
-        let parameters = self.parameters
+        let parameters = self.parameters()
         var stateKeys: [Int: [String]] = [:]
         for key in unused.sorted() where key.hasPrefix("state.") {
             let rest = key.dropFirst("state.".count)

@@ -46,7 +46,7 @@ public class GroupedOptimizer<Options: OptimizerOptions>: Optimizer {
     // MARK: Optimizer
 
     /// Every parameter, group by group, in list order.
-    public var parameters: [Variable] { parameterGroups.flatMap(\.parameters) }
+    public func parameters() -> [Variable] { parameterGroups.flatMap(\.parameters) }
 
     /// The first group's learning rate; setting it sets every group's.
     public var learningRate: Double {

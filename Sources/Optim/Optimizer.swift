@@ -11,10 +11,10 @@
 ///
 /// Learning-rate schedules drive an optimizer through ``learningRate`` and ``learningRates``, so
 /// they work with every optimizer.
-public protocol Optimizer: AnyObject {
+public protocol Optimizer: _DeprecatedParametersProperty {
     /// Every parameter, group by group, in the order the groups list them. State dictionaries
     /// number parameters by their position in this list.
-    var parameters: [Variable] { get }
+    func parameters() -> [Variable]
 
     /// The learning rate of the first group; setting it sets every group's learning rate.
     var learningRate: Double { get set }
@@ -31,7 +31,7 @@ public protocol Optimizer: AnyObject {
 
     /// The optimizer's state and hyper-parameters, for checkpoints.
     ///
-    /// Keys are `state.<i>.<name>` for the per-parameter state of parameter `i` of ``parameters``
+    /// Keys are `state.<i>.<name>` for the per-parameter state of parameter `i` of ``parameters()``
     /// (`state.<i>.step` is a rank-0 tensor), and `param_groups.<g>.<name>` for the
     /// hyper-parameters of group `g` (`lr`, `weight_decay`, ...; `params` lists its parameter indices).
     func stateDict() -> [String: Tensor]

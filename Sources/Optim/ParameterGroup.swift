@@ -4,8 +4,8 @@
 ///
 /// ```swift
 /// let optimizer = SGD(groups: [
-///     ParameterGroup(parameters: backbone.parameters, learningRate: 1e-4),
-///     ParameterGroup(parameters: head.parameters, weightDecay: 0) { $0.momentum = 0.5 },
+///     ParameterGroup(parameters: backbone.parameters(), learningRate: 1e-4),
+///     ParameterGroup(parameters: head.parameters(), weightDecay: 0) { $0.momentum = 0.5 },
 /// ], learningRate: 1e-2, momentum: 0.9, weightDecay: 5e-4)
 /// ```
 public struct ParameterGroup<Options: OptimizerOptions> {

@@ -70,7 +70,7 @@ private func modelHidden(_ v: [Variable]) -> Variable {
 /// (`h·h`, `z·z`, `x·x`), and `x` reaching `y` both through the convolution and directly.
 private func modelOutput(_ h: Variable, _ v: [Variable]) -> Variable {
     let d = h * h + h * v[3]
-    let z = d.flattened(from: 1).matmul(v[4])
+    let z = d.flattened(startAxis: 1).matmul(v[4])
     return (z * z).sum() + (v[0] * v[0]).sum() * 0.5
 }
 
@@ -256,7 +256,7 @@ private func modelOutput(_ h: Variable, _ v: [Variable]) -> Variable {
     private static func critic(_ x: Variable, _ p: [Variable]) -> Variable {
         let h1 = Variable.conv2d(x, weight: p[0], bias: p[1], stride: (2, 2), padding: 1).leakyReLU(negativeSlope: 0.2)
         let h2 = Variable.conv2d(h1, weight: p[2], bias: p[3], stride: (2, 2), padding: 1).leakyReLU(negativeSlope: 0.2)
-        return h2.flattened(from: 1).matmul(p[4]) + p[5]
+        return h2.flattened(startAxis: 1).matmul(p[4]) + p[5]
     }
 
     private static func criticParameters() -> [Variable] {

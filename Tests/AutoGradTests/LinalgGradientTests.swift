@@ -49,12 +49,12 @@ private func ok<T>(_ body: () throws -> T) -> T {
         expectGradients("det, batch", [wellConditioned([2, 3, 3], seed: 14)]) { $0[0].det() }
         expectGradients("det, 1×1", [sample([1, 1], .positive, seed: 15)], secondOrder: true) { $0[0].det() }
         // A negative determinant (rows swapped), where the LU pivoting sign matters.
-        let swapped = wellConditioned([3, 3], seed: 16).indexSelected(alongAxis: 0, indices: [1, 0, 2])
+        let swapped = wellConditioned([3, 3], seed: 16).indexSelected(axis: 0, indices: [1, 0, 2])
         expectGradients("det, negative", [swapped], secondOrder: true) { $0[0].det() }
     }
 
     @Test func slogdet() {
-        let swapped = wellConditioned([3, 3], seed: 17).indexSelected(alongAxis: 0, indices: [1, 0, 2])
+        let swapped = wellConditioned([3, 3], seed: 17).indexSelected(axis: 0, indices: [1, 0, 2])
         #expect(swapped.slogdet().sign == Tensor(-1.0))
         expectGradients("slogdet", [swapped], secondOrder: true) { x in ok { try x[0].slogdet().logAbsDet } }
         expectGradients("slogdet, batch", [wellConditioned([2, 3, 3], seed: 18)]) { x in ok { try x[0].slogdet().logAbsDet } }

@@ -219,7 +219,7 @@ private func checkUnary(_ label: String, _ domain: Domain = .any, secondOrder: B
         expectGradients("unsqueeze scalar", [sample([], seed: 2)], secondOrder: true) { $0[0].unsqueezed(axis: 0) }
         let y = sample([2, 3, 4], seed: 3)
         expectGradients("flatten", [y], secondOrder: true) { $0[0].flattened() }
-        expectGradients("flatten from 1", [y], secondOrder: true) { $0[0].flattened(from: 1) }
+        expectGradients("flatten from 1", [y], secondOrder: true) { $0[0].flattened(startAxis: 1) }
     }
 
     @Test func sliced() {
@@ -269,16 +269,16 @@ private func checkUnary(_ label: String, _ domain: Domain = .any, secondOrder: B
         let x = sample([3, 4], seed: 1)
         // Repeated indices: the gradient must add up (scatter-add).
         let rows = TensorIndices(shape: [2, 4], values: [0, 2, 2, 1, 2, 2, 0, 1])
-        expectGradients("gather axis 0", [x], secondOrder: true) { $0[0].gathered(alongAxis: 0, indices: rows) }
+        expectGradients("gather axis 0", [x], secondOrder: true) { $0[0].gathered(axis: 0, indices: rows) }
         let columns = TensorIndices(shape: [3, 2], values: [3, 3, 0, 1, 2, 0])
-        expectGradients("gather axis 1", [x], secondOrder: true) { $0[0].gathered(alongAxis: 1, indices: columns) }
+        expectGradients("gather axis 1", [x], secondOrder: true) { $0[0].gathered(axis: 1, indices: columns) }
         let smaller = TensorIndices(shape: [2, 5], values: [0, 1, 3, 3, 3, 2, 0, 0, 1, 2])
         expectGradients("gather with more indices than columns", [x], secondOrder: true) {
-            $0[0].gathered(alongAxis: -1, indices: smaller)
+            $0[0].gathered(axis: -1, indices: smaller)
         }
         let cube = TensorIndices(shape: [2, 2, 2], values: [1, 0, 2, 2, 0, 0, 1, 2])
         expectGradients("gather rank 3", [sample([2, 3, 2], seed: 2)], secondOrder: true) {
-            $0[0].gathered(alongAxis: 1, indices: cube)
+            $0[0].gathered(axis: 1, indices: cube)
         }
     }
 
@@ -298,10 +298,10 @@ private func checkUnary(_ label: String, _ domain: Domain = .any, secondOrder: B
 
     @Test func indexSelected() {
         let x = sample([3, 4], seed: 1)
-        expectGradients("indexSelect axis 0", [x], secondOrder: true) { $0[0].indexSelected(alongAxis: 0, indices: [2, 0, 2]) }
-        expectGradients("indexSelect axis 1", [x], secondOrder: true) { $0[0].indexSelected(alongAxis: 1, indices: [3, 3, 1]) }
+        expectGradients("indexSelect axis 0", [x], secondOrder: true) { $0[0].indexSelected(axis: 0, indices: [2, 0, 2]) }
+        expectGradients("indexSelect axis 1", [x], secondOrder: true) { $0[0].indexSelected(axis: 1, indices: [3, 3, 1]) }
         expectGradients("indexSelect rank 3", [sample([2, 3, 2], seed: 2)], secondOrder: true) {
-            $0[0].indexSelected(alongAxis: 1, indices: [1, 1, 0, 2])
+            $0[0].indexSelected(axis: 1, indices: [1, 1, 0, 2])
         }
     }
 }

@@ -103,8 +103,8 @@ import Testing
         expectRecords(Slice.self, [a]) { $0[0].sliced(axis: 1, start: 1, end: 4, step: 2) }
         expectRecords(Concatenate.self, [a, b]) { Variable.concatenate([$0[0], $0[1]], axis: 1) }
         expectRecords(Pad.self, [a]) { $0[0].padded([(1, 0), (0, 2)], value: 1) }
-        expectRecords(Gather.self, [a]) { $0[0].gathered(alongAxis: 1, indices: TensorIndices(shape: [3, 1], values: [3, 0, 2])) }
-        expectRecords(IndexSelect.self, [a]) { $0[0].indexSelected(alongAxis: 0, indices: [2, 0, 2]) }
+        expectRecords(Gather.self, [a]) { $0[0].gathered(axis: 1, indices: TensorIndices(shape: [3, 1], values: [3, 0, 2])) }
+        expectRecords(IndexSelect.self, [a]) { $0[0].indexSelected(axis: 0, indices: [2, 0, 2]) }
         expectRecords(MatMul.self, [a, b]) { Variable.matmul($0[0], $0[1], transposeB: true) }
     }
 
@@ -113,10 +113,10 @@ import Testing
         let sliceGrad = Self.gradientGraph([x]) { $0[0].sliced(axis: 0, start: 1, end: 3).squared() }
         #expect(Self.recordedOps(sliceGrad[0]).contains { $0 is Unslice })
         let gatherGrad = Self.gradientGraph([x]) {
-            $0[0].gathered(alongAxis: 1, indices: TensorIndices(shape: [3, 1], values: [1, 1, 0])).squared()
+            $0[0].gathered(axis: 1, indices: TensorIndices(shape: [3, 1], values: [1, 1, 0])).squared()
         }
         #expect(Self.recordedOps(gatherGrad[0]).contains { $0 is ScatterAdd })
-        let selectGrad = Self.gradientGraph([x]) { $0[0].indexSelected(alongAxis: 0, indices: [0, 0]).squared() }
+        let selectGrad = Self.gradientGraph([x]) { $0[0].indexSelected(axis: 0, indices: [0, 0]).squared() }
         #expect(Self.recordedOps(selectGrad[0]).contains { $0 is IndexAdd })
     }
 

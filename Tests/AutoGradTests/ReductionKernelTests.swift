@@ -228,11 +228,11 @@ private let reductionCases: [(shape: [Int], axes: [Int]?)] = [
                         expected.append(line.firstIndex(of: best)!)
                     }
                 }
-                let actual = largest ? x.argmax(alongAxis: axis) : x.argmin(alongAxis: axis)
+                let actual = largest ? x.argmax(axis: axis) : x.argmin(axis: axis)
                 #expect(actual == expected, "\(dtype) axis \(axis) largest \(largest)")
             }
         }
-        #expect(Tensor(3.0).argmax(alongAxis: 0) == [0] && Tensor(3.0).argmin(alongAxis: -1) == [0])
+        #expect(Tensor(3.0).argmax(axis: 0) == [0] && Tensor(3.0).argmin(axis: -1) == [0])
     }
 }
 

@@ -344,9 +344,9 @@ private func mismatch(_ t: Tensor, _ reference: Naive, atol: Double = 1e-12, rto
 
     @Test func argmaxAndArgminTakeTheFirstTie() {
         let x = Tensor(shape: [2, 3], scalars: [1.0, 5, 5, 2, 0, 0])
-        #expect(x.argmax(alongAxis: 1) == [1, 0])
-        #expect(x.argmin(alongAxis: 1) == [0, 1])
-        #expect(x.argmax(alongAxis: 0) == [1, 0, 0])
+        #expect(x.argmax(axis: 1) == [1, 0])
+        #expect(x.argmin(axis: 1) == [0, 1])
+        #expect(x.argmax(axis: 0) == [1, 0, 0])
     }
 
     @Test func softmaxFamilyIsStableForHugeInputs() {
@@ -446,28 +446,28 @@ private func mismatch(_ t: Tensor, _ reference: Naive, atol: Double = 1e-12, rto
             (2, TensorIndices(shape: [2, 2, 3], values: (0..<12).map { ($0 * 3 + 1) % 2 })),
         ]
         for (axis, idx) in cases {
-            #expect(mismatch(x.gathered(alongAxis: axis, indices: idx), Naive(x).gathered(axis: axis, idx)) == nil, "gather \(axis)")
+            #expect(mismatch(x.gathered(axis: axis, indices: idx), Naive(x).gathered(axis: axis, idx)) == nil, "gather \(axis)")
             let src = sample(idx.shape, seed: UInt64(axis))
-            #expect(mismatch(src.scatteredAdd(into: x.shape, alongAxis: axis, indices: idx),
+            #expect(mismatch(src.scatteredAdd(into: x.shape, axis: axis, indices: idx),
                              Naive(src).scatteredAdd(into: x.shape, axis: axis, idx), atol: 1e-15) == nil, "scatterAdd \(axis)")
         }
         let f = x.to(.float32)
         let idx = cases[1].1
-        #expect(mismatch(f.gathered(alongAxis: 1, indices: idx), Naive(f).gathered(axis: 1, idx)) == nil)
+        #expect(mismatch(f.gathered(axis: 1, indices: idx), Naive(f).gathered(axis: 1, idx)) == nil)
     }
 
     @Test func indexSelectAndIndexAddMatchTheReference() {
         let x = sample([3, 4, 2], seed: 2)
         for (axis, picks) in [(0, [2, 0, 2, 1]), (1, [3, 3]), (2, [1, 0, 1]), (1, [Int]())] {
-            #expect(mismatch(x.indexSelected(alongAxis: axis, indices: picks), Naive(x).indexSelected(axis: axis, picks)) == nil,
+            #expect(mismatch(x.indexSelected(axis: axis, indices: picks), Naive(x).indexSelected(axis: axis, picks)) == nil,
                     "indexSelect \(axis) \(picks)")
             var shape = x.shape
             shape[axis] = picks.count
             let src = sample(shape, seed: UInt64(axis + 10))
-            #expect(mismatch(src.indexAdded(into: x.shape, alongAxis: axis, indices: picks),
+            #expect(mismatch(src.indexAdded(into: x.shape, axis: axis, indices: picks),
                              Naive(src).indexAdded(into: x.shape, axis: axis, picks), atol: 1e-15) == nil, "indexAdd \(axis)")
         }
-        #expect(mismatch(x.indexSelected(alongAxis: -1, indices: [1]), Naive(x).indexSelected(axis: 2, [1])) == nil)
+        #expect(mismatch(x.indexSelected(axis: -1, indices: [1]), Naive(x).indexSelected(axis: 2, [1])) == nil)
     }
 
     @Test func reshapeSqueezeBroadcastAndSumToShape() {

@@ -33,8 +33,8 @@ import Testing
     }
 
     @Test func oneHot() {
-        #expect(Transform.oneHot(classes: 4)(2).floats == [0, 0, 1, 0])
-        let batch = Data.oneHot([1, 0, 2], classes: 3, dtype: .float64)
+        #expect(Transform.oneHot(classCount: 4)(2).floats == [0, 0, 1, 0])
+        let batch = Data.oneHot([1, 0, 2], classCount: 3, dtype: .float64)
         #expect(batch.shape == [3, 3] && batch.doubles == [0, 1, 0, 1, 0, 0, 0, 0, 1])
     }
 

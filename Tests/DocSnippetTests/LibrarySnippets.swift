@@ -74,7 +74,7 @@ func optimOverview<Batches: Sequence>(model: Module, loader: Batches) where Batc
             optimizer.zeroGrad()
             let loss = crossEntropy(model(Variable(x)), y)
             loss.backward()
-            clipGradNorm(optimizer.parameters, maxNorm: 1)
+            clipGradNorm(optimizer.parameters(), maxNorm: 1)
             optimizer.step()
         }
         schedule.step()

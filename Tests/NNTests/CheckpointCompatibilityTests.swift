@@ -22,7 +22,7 @@ final class CheckpointMixedModel: Module {
 
     /// Images `[N, 2, 4, 4]` to `[N, 3]`.
     override func forward(_ x: Variable) -> Variable {
-        let features = norm(bn1(fc(relu(bn2(branches["gn"]!(conv(x)))).flattened(from: 1))))
+        let features = norm(bn1(fc(relu(bn2(branches["gn"]!(conv(x)))).flattened(startAxis: 1))))
         return branches["proj"]!(heads[1](relu(heads[0](features))))
     }
 

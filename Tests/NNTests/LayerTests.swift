@@ -49,9 +49,9 @@ import Testing
     @Test func flattenAndIdentity() throws {
         let x = Variable(Tensor.zeros([2, 3, 4, 5]))
         #expect(Flatten()(x).shape == [2, 60])
-        #expect(Flatten(startDim: 0)(x).shape == [120])
-        #expect(Flatten(startDim: 1, endDim: 2)(x).shape == [2, 12, 5])
-        #expect(Flatten(startDim: -2)(x).shape == [2, 3, 20])
+        #expect(Flatten(startAxis: 0)(x).shape == [120])
+        #expect(Flatten(startAxis: 1, endAxis: 2)(x).shape == [2, 12, 5])
+        #expect(Flatten(startAxis: -2)(x).shape == [2, 3, 20])
         #expect(Identity()(x) === x)
         try gradcheck({ Flatten()($0[0]) }, inputs: [Tensor.randn([2, 3, 2], dtype: .float64)])
     }

@@ -11,7 +11,7 @@ private func random(_ shape: [Int], seed: UInt64) -> Tensor {
 
 @Suite struct SinusoidalPositionalEncodingTests {
     @Test func formulaByHand() {
-        let pe = sinusoidalPositionalEncoding(positions: 0..<3, dim: 4, dtype: .float64)
+        let pe = sinusoidalPositionalEncoding(positions: 0..<3, embeddingDim: 4, dtype: .float64)
         #expect(pe.shape == [3, 4])
         // Columns: sin(p), cos(p), sin(p/100), cos(p/100), as 10000^(2/4) = 100.
         let expected = (0..<3).flatMap { p -> [Double] in
@@ -20,9 +20,9 @@ private func random(_ shape: [Int], seed: UInt64) -> Tensor {
         }
         #expect(isClose(pe, doubles([3, 4], expected), tolerance: 1e-15))
         // An odd width ends with a sine column; a range not at 0 gives those rows.
-        let odd = sinusoidalPositionalEncoding(positions: 5..<6, dim: 3, dtype: .float64)
+        let odd = sinusoidalPositionalEncoding(positions: 5..<6, embeddingDim: 3, dtype: .float64)
         #expect(isClose(odd, doubles([1, 3], [sin(5), cos(5), sin(5 / pow(10_000, 2.0 / 3))]), tolerance: 1e-15))
-        #expect(sinusoidalPositionalEncoding(positions: 0..<0, dim: 4).shape == [0, 4])
+        #expect(sinusoidalPositionalEncoding(positions: 0..<0, embeddingDim: 4).shape == [0, 4])
     }
 
     @Test func layerAddsRowsAtTheOffsetAndHasNoState() throws {
@@ -30,9 +30,9 @@ private func random(_ shape: [Int], seed: UInt64) -> Tensor {
         #expect(layer.stateDict().isEmpty && layer.parameters().isEmpty)
         let x = random([2, 5, 6], seed: 1)
         let y = layer(Variable(x), offset: 3).value
-        let table = sinusoidalPositionalEncoding(positions: 3..<8, dim: 6, dtype: .float64)
+        let table = sinusoidalPositionalEncoding(positions: 3..<8, embeddingDim: 6, dtype: .float64)
         #expect(isClose(y, x + table.reshaped([1, 5, 6]), tolerance: 1e-15))
-        #expect(isClose(layer(Variable(x)).value, x + sinusoidalPositionalEncoding(positions: 0..<5, dim: 6, dtype: .float64).reshaped([1, 5, 6])))
+        #expect(isClose(layer(Variable(x)).value, x + sinusoidalPositionalEncoding(positions: 0..<5, embeddingDim: 6, dtype: .float64).reshaped([1, 5, 6])))
         #expect(layer(Variable(Tensor.zeros([4, 6]))).dtype == .float32)
         try gradgradcheck({ layer($0[0], offset: 2).squared() }, inputs: [random([3, 6], seed: 2)])
     }
@@ -54,7 +54,7 @@ private func random(_ shape: [Int], seed: UInt64) -> Tensor {
             print("skipped: torch is not importable by python3"); return
         }
         let torchPE = doubles([200, 64], answer["pe"] as! [Double])
-        #expect(isClose(sinusoidalPositionalEncoding(positions: 0..<200, dim: 64, dtype: .float64), torchPE, tolerance: 1e-10))
+        #expect(isClose(sinusoidalPositionalEncoding(positions: 0..<200, embeddingDim: 64, dtype: .float64), torchPE, tolerance: 1e-10))
     }
 }
 

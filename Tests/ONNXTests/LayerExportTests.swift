@@ -48,7 +48,7 @@ import Testing
                 LeakyReLU(negativeSlope: 0.2), ELU(alpha: 0.7), GELU(), SiLU(), Sigmoid(), Linear(5, 5, generator: g), Tanh(),
                 Softplus(beta: 2, threshold: 1), GELU(approximate: .tanh), ReLU(), Dropout(p: 0.5), Identity(), Softmax(axis: 1),
                 LogSoftmax()), input: x([3, 5])),
-            Sample(name: "Flatten", module: Sequential(Flatten(startDim: 1, endDim: 2), Dropout2d()), input: x([2, 3, 4, 5])),
+            Sample(name: "Flatten", module: Sequential(Flatten(startAxis: 1, endAxis: 2), Dropout2d()), input: x([2, 3, 4, 5])),
             Sample(name: "Embedding", module: Embedding(numEmbeddings: 10, embeddingDim: 4, generator: g), input: tokens, inputType: .int64,
                    dynamicAxes: [0: "batch", 1: "time"]),
             Sample(name: "Upsample nearest", module: Upsample(scaleFactor: 2), input: x([2, 3, 4, 5])),

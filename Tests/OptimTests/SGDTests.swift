@@ -102,7 +102,7 @@ func sgdReference(steps: Int, lr: Double, momentum: Double = 0, dampening: Doubl
         ], learningRate: 0.1, momentum: 0.9, weightDecay: 0.01)
         #expect(sgd.learningRates == [0.1, 0.02, 0.3])
         #expect(sgd.parameterGroups[1].options.momentum == 0.9)
-        #expect(sgd.parameters.map(ObjectIdentifier.init) == [p, q, r].map(ObjectIdentifier.init))
+        #expect(sgd.parameters().map(ObjectIdentifier.init) == [p, q, r].map(ObjectIdentifier.init))
         var actual: [[[Double]]] = [[], [], []]
         for _ in 0..<4 {
             sgd.zeroGrad()

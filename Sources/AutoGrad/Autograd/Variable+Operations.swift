@@ -196,10 +196,14 @@ extension Variable {
     public func squeezed(axis: Int? = nil) -> Variable { reshaped(value.squeezed(axis: axis).shape) }
     /// A size-1 dimension inserted at `axis`.
     public func unsqueezed(axis: Int) -> Variable { reshaped(value.unsqueezed(axis: axis).shape) }
-    /// Flattened from `startAxis` on: `[d0, …, d(start−1), Π rest]`.
-    public func flattened(from startAxis: Int = 0) -> Variable {
-        let a = normalizeAxis(startAxis, rank: Swift.max(rank, 1), op: "flatten")
-        return reshaped(Array(shape.prefix(a)) + [-1])
+    /// Axes `startAxis` through `endAxis` (negative counts from the end) merged into one:
+    /// `[d0, …, d(s−1), ds·…·de, d(e+1), …]`; a scalar becomes `[1]`.  ∂/∂x = g reshaped back.
+    public func flattened(startAxis: Int = 0, endAxis: Int = -1) -> Variable {
+        let r = Swift.max(rank, 1)
+        let s = normalizeAxis(startAxis, rank: r, op: "flatten"), e = normalizeAxis(endAxis, rank: r, op: "flatten")
+        precondition(s <= e, "flatten: start axis \(startAxis) comes after end axis \(endAxis) for shape \(shape)")
+        guard rank > 0 else { return reshaped([1]) }
+        return reshaped(Array(shape[..<s]) + [shape[s...e].reduce(1, *)] + Array(shape[(e + 1)...]))
     }
     /// Elements `start, start + step, …` below `end` along `axis`; that dimension becomes `⌈(end − start) / step⌉`.
     /// ∂/∂x = g placed into zeros of the input's shape. Needs `0 ≤ start ≤ end ≤ shape[axis]` and `step > 0`.
@@ -224,18 +228,18 @@ extension Variable {
     }
     /// Gathered along `axis` at `indices` (PyTorch's `gather`); output shape `indices.shape`.
     /// ∂/∂x = g scatter-added back into zeros of the input's shape (repeated indices accumulate).
-    public func gathered(alongAxis axis: Int, indices: TensorIndices) -> Variable {
+    public func gathered(axis: Int, indices: TensorIndices) -> Variable {
         Gather(axis: normalizeAxis(axis, rank: rank, op: "gather"), indices: indices)(self)
     }
     /// Slices at `indices` along `axis` (PyTorch's `index_select`); that dimension becomes `indices.count`.
     /// ∂/∂x = g index-added back (repeated indices accumulate).
-    public func indexSelected(alongAxis axis: Int, indices: [Int]) -> Variable {
+    public func indexSelected(axis: Int, indices: [Int]) -> Variable {
         IndexSelect(axis: normalizeAxis(axis, rank: rank, op: "indexSelect"), indices: indices)(self)
     }
     /// A zero tensor of `shape` with the slices of `self` added at `indices` along `axis` (PyTorch's `index_add`
-    /// into zeros; the adjoint of ``indexSelected(alongAxis:indices:)``): repeated indices accumulate.
+    /// into zeros; the adjoint of ``indexSelected(axis:indices:)``): repeated indices accumulate.
     /// ∂/∂x = g index-selected at `indices`.
-    public func indexAdded(into shape: [Int], alongAxis axis: Int, indices: [Int]) -> Variable {
+    public func indexAdded(into shape: [Int], axis: Int, indices: [Int]) -> Variable {
         IndexAdd(shape: shape, axis: normalizeAxis(axis, rank: shape.count, op: "indexAdd"), indices: indices)(self)
     }
 

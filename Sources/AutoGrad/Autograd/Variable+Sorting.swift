@@ -45,8 +45,8 @@ extension Variable {
 
     /// This variable gathered at sorting `indices` (a scalar as one element along axis 0).
     private func gatheredSorting(_ indices: TensorIndices, axis: Int) -> Variable {
-        guard rank == 0 else { return gathered(alongAxis: axis, indices: indices) }
+        guard rank == 0 else { return gathered(axis: axis, indices: indices) }
         let flat = TensorIndices(shape: [indices.values.count], values: indices.values)
-        return reshaped([1]).gathered(alongAxis: 0, indices: flat).reshaped(indices.shape)
+        return reshaped([1]).gathered(axis: 0, indices: flat).reshaped(indices.shape)
     }
 }

@@ -88,7 +88,7 @@ struct Pad: Op {
 struct Gather: Op {
     let axis: Int
     let indices: TensorIndices
-    func forward(_ x: [Tensor]) -> Tensor { x[0].gathered(alongAxis: axis, indices: indices) }
+    func forward(_ x: [Tensor]) -> Tensor { x[0].gathered(axis: axis, indices: indices) }
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
         [ScatterAdd(shape: inputs[0].shape, axis: axis, indices: indices)(g)]
     }
@@ -99,9 +99,9 @@ struct ScatterAdd: Op {
     let shape: [Int]
     let axis: Int
     let indices: TensorIndices
-    func forward(_ x: [Tensor]) -> Tensor { x[0].scatteredAdd(into: shape, alongAxis: axis, indices: indices) }
+    func forward(_ x: [Tensor]) -> Tensor { x[0].scatteredAdd(into: shape, axis: axis, indices: indices) }
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
-        [g.gathered(alongAxis: axis, indices: indices)]
+        [g.gathered(axis: axis, indices: indices)]
     }
 }
 
@@ -109,7 +109,7 @@ struct ScatterAdd: Op {
 struct IndexSelect: Op {
     let axis: Int
     let indices: [Int]
-    func forward(_ x: [Tensor]) -> Tensor { x[0].indexSelected(alongAxis: axis, indices: indices) }
+    func forward(_ x: [Tensor]) -> Tensor { x[0].indexSelected(axis: axis, indices: indices) }
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
         [IndexAdd(shape: inputs[0].shape, axis: axis, indices: indices)(g)]
     }
@@ -120,8 +120,8 @@ struct IndexAdd: Op {
     let shape: [Int]
     let axis: Int
     let indices: [Int]
-    func forward(_ x: [Tensor]) -> Tensor { x[0].indexAdded(into: shape, alongAxis: axis, indices: indices) }
+    func forward(_ x: [Tensor]) -> Tensor { x[0].indexAdded(into: shape, axis: axis, indices: indices) }
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
-        [g.indexSelected(alongAxis: axis, indices: indices)]
+        [g.indexSelected(axis: axis, indices: indices)]
     }
 }

@@ -36,7 +36,7 @@ extension Tensor {
     }
 
     /// `out[p] = self[p with dimension axis replaced by indices[p]]` (PyTorch's `gather`). Output shape: `indices.shape`.
-    public func gathered(alongAxis axis: Int, indices: TensorIndices) -> Tensor {
+    public func gathered(axis: Int, indices: TensorIndices) -> Tensor {
         let ax = normalizeAxis(axis, rank: rank, op: "gather")
         checkIndexShape(indices, axis: ax, op: "gather")
         let out = Tensor(uninitializedShape: indices.shape, dtype: dtype)
@@ -52,8 +52,8 @@ extension Tensor {
     }
 
     /// A zero tensor of `shape` into which `self` (of `indices.shape`) is added at the gathered positions
-    /// (PyTorch's `scatter_add`; the adjoint of ``gathered(alongAxis:indices:)``).
-    public func scatteredAdd(into shape: [Int], alongAxis axis: Int, indices: TensorIndices) -> Tensor {
+    /// (PyTorch's `scatter_add`; the adjoint of ``gathered(axis:indices:)``).
+    public func scatteredAdd(into shape: [Int], axis: Int, indices: TensorIndices) -> Tensor {
         precondition(indices.shape == self.shape, "scatterAdd: source shape \(self.shape) differs from indices shape \(indices.shape)")
         let out = Tensor.zeros(shape, dtype: dtype)
         let ax = normalizeAxis(axis, rank: shape.count, op: "scatterAdd")
@@ -70,7 +70,7 @@ extension Tensor {
     }
 
     /// The slices at `indices` along `axis`, in that order (PyTorch's `index_select`).
-    public func indexSelected(alongAxis axis: Int, indices: [Int]) -> Tensor {
+    public func indexSelected(axis: Int, indices: [Int]) -> Tensor {
         let ax = normalizeAxis(axis, rank: rank, op: "indexSelect")
         var outShape = shape
         outShape[ax] = indices.count
@@ -86,8 +86,8 @@ extension Tensor {
     }
 
     /// A zero tensor of `shape` with the slices of `self` added at `indices` along `axis`
-    /// (PyTorch's `index_add`; the adjoint of ``indexSelected(alongAxis:indices:)``).
-    public func indexAdded(into shape: [Int], alongAxis axis: Int, indices: [Int]) -> Tensor {
+    /// (PyTorch's `index_add`; the adjoint of ``indexSelected(axis:indices:)``).
+    public func indexAdded(into shape: [Int], axis: Int, indices: [Int]) -> Tensor {
         let ax = normalizeAxis(axis, rank: shape.count, op: "indexAdd")
         var expected = shape
         expected[ax] = indices.count

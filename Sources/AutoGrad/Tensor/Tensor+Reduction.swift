@@ -81,10 +81,10 @@ extension Tensor {
 
     /// Index of the largest element along `axis` for every other position (first one on ties),
     /// in row-major order of the remaining dimensions.
-    public func argmax(alongAxis axis: Int) -> [Int] { argExtremum(axis: axis, largest: true) }
+    public func argmax(axis: Int) -> [Int] { argExtremum(axis: axis, largest: true) }
 
     /// Index of the smallest element along `axis` (first one on ties).
-    public func argmin(alongAxis axis: Int) -> [Int] { argExtremum(axis: axis, largest: false) }
+    public func argmin(axis: Int) -> [Int] { argExtremum(axis: axis, largest: false) }
 
     private func argExtremum(axis: Int, largest: Bool) -> [Int] {
         let x = rank == 0 ? reshaped([1]) : self

@@ -19,7 +19,7 @@ extension Tensor {
     }
 
     /// The elements sorted along `axis` and the position each came from (PyTorch's `sort`):
-    /// `values = gathered(alongAxis: axis, indices: indices)`.
+    /// `values = gathered(axis: axis, indices: indices)`.
     ///
     /// Ascending by default, NaNs last (first when `descending`). The sort is always stable — equal elements keep
     /// their order in both directions — so `stable` (PyTorch's flag) changes nothing and is accepted for parity.
@@ -58,16 +58,16 @@ extension Tensor {
         let a = normalizeAxis(axis, rank: Swift.max(rank, 1), op: op)
         if rank == 0 { return (TensorIndices(shape: [], values: [0]), []) }
         precondition(shape[a] > 0, "\(op): cannot reduce over empty axis \(axis) of shape \(shape)")
-        let values = count == 0 ? [] : (largest ? argmax(alongAxis: a) : argmin(alongAxis: a))
+        let values = count == 0 ? [] : (largest ? argmax(axis: a) : argmin(axis: a))
         return (TensorIndices(shape: Tensor.reducedShape(shape, axes: [a], keepDims: true), values: values),
                 Tensor.reducedShape(shape, axes: [a], keepDims: false))
     }
 
     /// This tensor gathered at sorting `indices` (a scalar tensor as one element along axis 0).
     func gatheredSorting(_ indices: TensorIndices, axis: Int) -> Tensor {
-        guard rank == 0 else { return gathered(alongAxis: axis, indices: indices) }
+        guard rank == 0 else { return gathered(axis: axis, indices: indices) }
         let flat = TensorIndices(shape: [indices.values.count], values: indices.values)
-        return reshaped([1]).gathered(alongAxis: 0, indices: flat).reshaped(indices.shape)
+        return reshaped([1]).gathered(axis: 0, indices: flat).reshaped(indices.shape)
     }
 
     /// The positions of the first `keep` elements of each line along `axis` in sorted order (ties by index),

@@ -70,6 +70,6 @@ extension Tensor {
     func horizontallyFlippedImage() -> Tensor {
         precondition(rank >= 2, "horizontalFlip: image transforms need a tensor [..., H, W], got shape \(shape)")
         let w = shape[rank - 1]
-        return indexSelected(alongAxis: rank - 1, indices: Array((0..<w).reversed()))
+        return indexSelected(axis: rank - 1, indices: Array((0..<w).reversed()))
     }
 }

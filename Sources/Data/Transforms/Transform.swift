@@ -68,20 +68,20 @@ extension Transform where Input == Tensor, Output == Tensor {
 }
 
 extension Transform where Input == Int, Output == Tensor {
-    /// A class index as a one-hot vector `[classes]` (1 at the index, 0 elsewhere).
+    /// A class index as a one-hot vector `[classCount]` (1 at the index, 0 elsewhere).
     ///
-    /// - Precondition: the index lies in `0..<classes`.
-    public static func oneHot(classes: Int, dtype: DType = .float32) -> Transform {
-        Transform { Data.oneHot([$0], classes: classes, dtype: dtype).reshaped([classes]) }
+    /// - Precondition: the index lies in `0..<classCount`.
+    public static func oneHot(classCount: Int, dtype: DType = .float32) -> Transform {
+        Transform { Data.oneHot([$0], classCount: classCount, dtype: dtype).reshaped([classCount]) }
     }
 }
 
-/// Class indices as one-hot rows: a tensor `[labels.count, classes]` with `out[i, labels[i]] = 1`, 0 elsewhere
+/// Class indices as one-hot rows: a tensor `[labels.count, classCount]` with `out[i, labels[i]] = 1`, 0 elsewhere
 /// (PyTorch's `F.one_hot`, as floats).
 ///
-/// - Precondition: `classes > 0` and every label lies in `0..<classes`.
-public func oneHot(_ labels: [Int], classes: Int, dtype: DType = .float32) -> Tensor {
-    precondition(classes > 0, "oneHot: classes must be positive, got \(classes)")
+/// - Precondition: `classCount > 0` and every label lies in `0..<classCount`.
+public func oneHot(_ labels: [Int], classCount classes: Int, dtype: DType = .float32) -> Tensor {
+    precondition(classes > 0, "oneHot: classCount must be positive, got \(classes)")
     var scalars = [Double](repeating: 0, count: labels.count * classes)
     for (i, label) in labels.enumerated() {
         precondition(label >= 0 && label < classes, "oneHot: label \(label) at \(i) is outside 0..<\(classes)")

@@ -3,7 +3,7 @@ import AutoGrad
 /// Rows of `weight` looked up at `indices` (PyTorch's `F.embedding`): `y[p] = weight[indices[p]]`.
 ///
 /// Token indices are `TensorIndices` (integer values with a shape), the codebase's integer index type, as
-/// `Variable.gathered(alongAxis:indices:)` takes. Shapes: `weight` `[numEmbeddings, embeddingDim]`, `indices` any
+/// `Variable.gathered(axis:indices:)` takes. Shapes: `weight` `[numEmbeddings, embeddingDim]`, `indices` any
 /// shape `[*]`, output `[*, embeddingDim]`.
 ///
 /// Gradient: `∂/∂weight` is `g`'s rows scatter-added at their indices — rows looked up several times get the
@@ -36,19 +36,19 @@ struct EmbeddingLookup: Op {
     let paddingIndex: Int?
 
     func forward(_ x: [Tensor]) -> Tensor {
-        x[0].indexSelected(alongAxis: 0, indices: indices.values).reshaped(indices.shape + [x[0].shape[1]])
+        x[0].indexSelected(axis: 0, indices: indices.values).reshaped(indices.shape + [x[0].shape[1]])
     }
 
     func backward(_ g: Variable, inputs: [Variable], output: Variable) -> [Variable?] {
         let weightShape = inputs[0].shape
         let rows = g.reshaped([indices.values.count, weightShape[1]])
         guard let paddingIndex, indices.values.contains(paddingIndex) else {
-            return [rows.indexAdded(into: weightShape, alongAxis: 0, indices: indices.values)]
+            return [rows.indexAdded(into: weightShape, axis: 0, indices: indices.values)]
         }
         // Leave the padding positions out (not multiplied by 0, which would turn an infinite gradient into NaN).
         let kept = indices.values.indices.filter { indices.values[$0] != paddingIndex }
-        return [rows.indexSelected(alongAxis: 0, indices: kept)
-            .indexAdded(into: weightShape, alongAxis: 0, indices: kept.map { indices.values[$0] })]
+        return [rows.indexSelected(axis: 0, indices: kept)
+            .indexAdded(into: weightShape, axis: 0, indices: kept.map { indices.values[$0] })]
     }
 }
 

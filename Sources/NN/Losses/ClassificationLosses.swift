@@ -45,7 +45,7 @@ private func negativeLogLikelihood(_ logProbabilities: Variable, _ targets: [Int
     let (m, classes) = (rows.shape[0], rows.shape[1])
     let (w, indices) = targetWeights(targets, classes: classes, weight: weight, ignoreIndex: ignoreIndex, dtype: rows.dtype, loss)
     // −w[tᵢ]·log p(tᵢ); 0 for ignored targets.
-    let picked = rows.gathered(alongAxis: 1, indices: TensorIndices(shape: [m, 1], values: indices)).reshaped([m])
+    let picked = rows.gathered(axis: 1, indices: TensorIndices(shape: [m, 1], values: indices)).reshaped([m])
     var perTarget = -picked * Variable(w)
     if labelSmoothing > 0 {
         // PyTorch: (1 − ε)·nll + ε/C · (−Σ_c w_c log p_c), the second term also 0 for ignored targets.

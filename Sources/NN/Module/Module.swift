@@ -15,7 +15,7 @@
 ///     let dropout = Dropout(p: 0.2)
 ///
 ///     override func forward(_ x: Variable) -> Variable {
-///         fc2(dropout(relu(fc1(x.flattened(from: 1)))))
+///         fc2(dropout(relu(fc1(x.flattened(startAxis: 1)))))
 ///     }
 /// }
 ///

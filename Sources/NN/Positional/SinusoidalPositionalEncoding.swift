@@ -2,17 +2,17 @@ import AutoGrad
 import Foundation
 
 /// The fixed sinusoidal position encodings of "Attention Is All You Need" (Vaswani et al., 2017, §3.5), shape
-/// `[positions.count, dim]`.
+/// `[positions.count, embeddingDim]`.
 ///
-/// `PE[p, 2i] = sin(p / base^(2i/dim))`, `PE[p, 2i+1] = cos(p / base^(2i/dim))`, with `base` 10,000 in the paper.
-/// Computed in Double and rounded once to `dtype`. An odd `dim` ends with a sine column.
+/// `PE[p, 2i] = sin(p / base^(2i/embeddingDim))`, `PE[p, 2i+1] = cos(p / base^(2i/embeddingDim))`, with `base` 10,000 in the paper.
+/// Computed in Double and rounded once to `dtype`. An odd `embeddingDim` ends with a sine column.
 ///
-/// - Precondition: `dim > 0`, `positions.lowerBound >= 0`, `base > 0`.
-public func sinusoidalPositionalEncoding(positions: Range<Int>, dim: Int, base: Double = 10_000,
+/// - Precondition: `embeddingDim > 0`, `positions.lowerBound >= 0`, `base > 0`.
+public func sinusoidalPositionalEncoding(positions: Range<Int>, embeddingDim dim: Int, base: Double = 10_000,
                                          dtype: DType = .float32) -> Tensor {
     precondition(dim > 0 && positions.lowerBound >= 0 && base > 0,
-                 "sinusoidalPositionalEncoding: needs dim > 0, positions from 0 and base > 0; got dim \(dim), "
-                 + "positions \(positions), base \(base)")
+                 "sinusoidalPositionalEncoding: needs embeddingDim > 0, positions from 0 and base > 0; "
+                 + "got embeddingDim \(dim), positions \(positions), base \(base)")
     let angles = positionAngles(positions, dim: dim, base: base)
     let half = (dim + 1) / 2
     var values = [Double](repeating: 0, count: positions.count * dim)
@@ -26,7 +26,7 @@ public func sinusoidalPositionalEncoding(positions: Range<Int>, dim: Int, base: 
 }
 
 /// Adds fixed sinusoidal position encodings to a sequence of vectors (the Transformer's original position
-/// signal; see ``sinusoidalPositionalEncoding(positions:dim:base:dtype:)`` for the formula).
+/// signal; see ``sinusoidalPositionalEncoding(positions:embeddingDim:base:dtype:)`` for the formula).
 ///
 /// `y[..., t, :] = x[..., t, :] + PE[offset + t, :]`. The encodings are a fixed function of the position — not a
 /// parameter, and not in the state dictionary (PyTorch's tutorial `PositionalEncoding` keeps them as a buffer of
@@ -66,7 +66,7 @@ public final class SinusoidalPositionalEncoding: Module {
                      "SinusoidalPositionalEncoding: input of shape \(x.shape) is not [*, T, \(embeddingDim)]")
         precondition(offset >= 0, "SinusoidalPositionalEncoding: offset \(offset) must be non-negative")
         let length = x.shape[x.rank - 2]
-        return x + Variable.constant(sinusoidalPositionalEncoding(positions: offset..<(offset + length), dim: embeddingDim,
+        return x + Variable.constant(sinusoidalPositionalEncoding(positions: offset..<(offset + length), embeddingDim: embeddingDim,
                                                                   base: base, dtype: x.dtype))
     }
 

@@ -27,11 +27,12 @@ extension Dropout2d: ONNXExportable {
 extension Flatten: ONNXExportable {
     /// `Flatten` when the axes from 1 on merge, otherwise a `Reshape` to the merged shape.
     public func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
-        let start = startDim < 0 ? startDim + input.rank : startDim, end = endDim < 0 ? endDim + input.rank : endDim
+        let start = startAxis < 0 ? startAxis + input.rank : startAxis
+        let end = endAxis < 0 ? endAxis + input.rank : endAxis
         guard input.rank >= 1, 0 <= start, start <= end, end < input.rank else {
-            throw graph.invalidInput(self, "rank \(input.rank) has no axes \(startDim)...\(endDim)")
+            throw graph.invalidInput(self, "rank \(input.rank) has no axes \(startAxis)...\(endAxis)")
         }
-        return graph.flatten(input, startDim: start, endDim: end)
+        return graph.flatten(input, startAxis: start, endAxis: end)
     }
 }
 

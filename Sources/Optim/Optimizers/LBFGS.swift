@@ -22,7 +22,7 @@
 /// `toleranceGrad`, or a step or the change of the loss is below `toleranceChange`. The arithmetic runs in
 /// `Double` whatever the parameters' dtype. As in PyTorch, all parameters form one group and the method suits
 /// full-batch problems; it keeps its own step counter and history, not saved by a state dictionary.
-public final class LBFGS {
+public final class LBFGS: _DeprecatedParametersProperty {
     /// How a step length is chosen.
     public enum LineSearch: Sendable {
         /// A bracketing search with cubic interpolation for a step satisfying the strong Wolfe conditions
@@ -31,7 +31,8 @@ public final class LBFGS {
     }
 
     /// The parameters optimised, as one flat vector in this order.
-    public let parameters: [Variable]
+    public func parameters() -> [Variable] { optimised }
+    private let optimised: [Variable]
     /// The step length, or the first trial step of the line search (default 1).
     public var learningRate: Double
     /// Iterations per ``step(_:)`` (default 20).
@@ -72,7 +73,7 @@ public final class LBFGS {
         precondition(maxIterations > 0 && maxEvaluations > 0 && historySize > 0,
                      "LBFGS: maxIterations \(maxIterations), maxEvaluations \(maxEvaluations) and historySize \(historySize) must be positive")
         precondition(toleranceGrad >= 0 && toleranceChange >= 0, "LBFGS: tolerances must be non-negative")
-        self.parameters = parameters
+        optimised = parameters
         self.learningRate = learningRate
         self.maxIterations = maxIterations
         self.maxEvaluations = maxEvaluations
@@ -84,7 +85,7 @@ public final class LBFGS {
 
     /// Forgets every parameter's gradient.
     public func zeroGrad() {
-        for p in parameters { p.zeroGrad() }
+        for p in optimised { p.zeroGrad() }
     }
 
     /// Runs up to ``maxIterations`` iterations, calling `closure` to re-evaluate the loss and the gradients.
@@ -280,17 +281,17 @@ public final class LBFGS {
 
     // MARK: Flat views of the parameters
 
-    private func flatValues() -> [Double] { parameters.flatMap { $0.value.doubles } }
+    private func flatValues() -> [Double] { optimised.flatMap { $0.value.doubles } }
 
     /// The gradients in parameter order, zeros for a parameter without one.
     private func flatGradient() -> [Double] {
-        parameters.flatMap { $0.grad?.doubles ?? [Double](repeating: 0, count: $0.value.count) }
+        optimised.flatMap { $0.grad?.doubles ?? [Double](repeating: 0, count: $0.value.count) }
     }
 
     /// Sets the parameters to `start + t · direction`.
     private func setValues(_ start: [Double], plus t: Double) {
         var offset = 0
-        for p in parameters {
+        for p in optimised {
             let n = p.value.count
             let values = (offset..<(offset + n)).map { start[$0] + t * direction[$0] }
             p.value = Tensor(shape: p.value.shape, scalars: values, dtype: p.value.dtype)

@@ -10,7 +10,7 @@ import Foundation
 /// ```swift
 /// var confusion = ConfusionMatrix(classNames: ["cat", "dog", "bird"])
 /// for (images, labels) in DataLoader(test, batchSize: 500) {
-///     confusion.add(truth: labels, predicted: model(Variable(images)).value.argmax(alongAxis: 1))
+///     confusion.add(truth: labels, predicted: model(Variable(images)).value.argmax(axis: 1))
 /// }
 /// print(confusion.table)
 /// print(confusion.scores(average: .macro).f1)

@@ -3,10 +3,10 @@
 /// MAE and R².
 ///
 /// Each takes plain arrays, so results from any model or batch loop fit: class indices from
-/// `Tensor.argmax(alongAxis:)`, scores and values from `Tensor.doubles`.
+/// `Tensor.argmax(axis:)`, scores and values from `Tensor.doubles`.
 ///
 /// ```swift
-/// let predicted = logits.argmax(alongAxis: 1)
+/// let predicted = logits.argmax(axis: 1)
 /// let accuracy = Metrics.accuracy(predicted: predicted, truth: labels)
 /// let f1 = Metrics.precisionRecallF1(predicted: predicted, truth: labels, classCount: 10, average: .macro).f1
 /// let r2 = Metrics.r2Score(predicted: fit.doubles, truth: targets.doubles)

@@ -40,10 +40,10 @@ public enum StructuredPruning {
         let next = layers[nextIndex] as! Linear
         let kept = strongestRows(first.weight.value, keep: keep, norm: norm)
         let smaller = Linear(first.inFeatures, keep, bias: first.bias != nil, dtype: first.weight.dtype)
-        smaller.weight.value = first.weight.value.indexSelected(alongAxis: 0, indices: kept)
-        if let bias = first.bias { smaller.bias!.value = bias.value.indexSelected(alongAxis: 0, indices: kept) }
+        smaller.weight.value = first.weight.value.indexSelected(axis: 0, indices: kept)
+        if let bias = first.bias { smaller.bias!.value = bias.value.indexSelected(axis: 0, indices: kept) }
         let rewired = Linear(keep, next.outFeatures, bias: next.bias != nil, dtype: next.weight.dtype)
-        rewired.weight.value = next.weight.value.indexSelected(alongAxis: 1, indices: kept)
+        rewired.weight.value = next.weight.value.indexSelected(axis: 1, indices: kept)
         if let bias = next.bias { rewired.bias!.value = bias.value }
         var result = layers
         result[index] = smaller

@@ -99,8 +99,9 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "NN", "Optim", "Data", "Training", "distributed-check"]),
         .testTarget(name: "ONNXTests", dependencies: ["ONNX"]),
-        // Every swift snippet of README.md and the DocC articles, compiled (and run where it needs no data on disk).
-        .testTarget(name: "DocSnippetTests", dependencies: ["NN", "Optim", "Data", "Training"]),
+        // Every swift snippet of README.md, the DocC articles and the `///` comments, compiled (and run where it needs
+        // no data on disk); those of ONNX and Distributed sit in their own test targets.
+        .testTarget(name: "DocSnippetTests", dependencies: ["NN", "Optim", "Data", "Training", "AutoGradTestSupport"]),
         .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "example-cnn", "example-gp", "example-gan", "example-text", "example-compress", "example-regression", "ExampleSupport", "Optim", "Training"]),
     ],
     swiftLanguageModes: [.v5]

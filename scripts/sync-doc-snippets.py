@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Copies every ```swift block of README.md and the DocC articles into its compiled copy under Tests/.
+"""Copies every ```swift block of README.md, the DocC articles and the `///` comments under Sources/ into its
+compiled copy under Tests/.
 
-A compiled copy is the region between `// snippet: <doc path>#<n>` and `// end snippet` in any Swift file
-under Tests/ (DocSnippetTests holds most); the code around it supplies what the snippet assumes (a `model`,
-a `loader`). `import` lines are left out, since Swift needs them at the top of the file. Run this after
-editing a snippet, then `swift build --target DocSnippetTests`; DocSnippetSyncTests fails while a doc and
-its copy differ, and names the snippets that have no copy.
+A snippet's key is its document and its number among that document's swift blocks: `README.md#1`,
+`Sources/NN/NN.docc/NN.md#2`, `Sources/NN/Layers/Linear.swift#1` (counting blocks of `///` comments only, read
+without the `/// ` that starts each line, as DocC reads them). A compiled copy is the region between
+`// snippet: <key>` and `// end snippet` in any Swift file under Tests/ (DocSnippetTests holds most); the code
+around it supplies what the snippet assumes (a `model`, a `loader`). `import` lines are left out, since Swift
+needs them at the top of the file. Run this after editing a snippet, then `swift build --build-tests`;
+DocSnippetSyncTests fails while a doc and its copy differ, and names the snippets that have no copy.
 """
 import pathlib
 import re
@@ -14,10 +17,21 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BEGIN = re.compile(r"^(\s*)// snippet: (\S+)$")
 END = re.compile(r"^\s*// end snippet$")
+DOC_COMMENT = re.compile(r"^\s*/// ?(.*)$")
 
 
 def documents():
-    return [ROOT / "README.md"] + sorted(ROOT.glob("Sources/*/*.docc/**/*.md"))
+    """README, the DocC articles, and the Swift sources, whose `///` comments DocC renders as well."""
+    return ([ROOT / "README.md"] + sorted(ROOT.glob("Sources/*/*.docc/**/*.md"))
+            + sorted(ROOT.glob("Sources/**/*.swift")))
+
+
+def rendered_lines(doc):
+    """The lines DocC renders: all of an article, the `///` lines of a Swift source without their marker."""
+    lines = doc.read_text().splitlines()
+    if doc.suffix != ".swift":
+        return lines
+    return [match.group(1) for match in map(DOC_COMMENT.match, lines) if match]
 
 
 def snippets():
@@ -26,7 +40,7 @@ def snippets():
     for doc in documents():
         relative = doc.relative_to(ROOT).as_posix()
         block, n = None, 0
-        for line in doc.read_text().splitlines():
+        for line in rendered_lines(doc):
             if block is None and line.strip() == "```swift":
                 block, n = [], n + 1
             elif block is not None and line.strip() == "```":

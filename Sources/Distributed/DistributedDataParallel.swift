@@ -9,7 +9,7 @@ import NN
 /// let group = try ProcessGroup.world()
 /// let model = makeModel()
 /// let parallel = DistributedDataParallel(model, group: group)   // rank 0's parameters everywhere
-/// let optimizer = Adam(model.parameters(), lr: 1e-3)
+/// let optimizer = Adam(model.parameters(), learningRate: 1e-3)
 /// for (images, labels) in shardLoader {                          // this rank's share of the global batch
 ///     optimizer.zeroGrad()
 ///     crossEntropy(model(Variable(images)), labels).backward()   // all-reduces start during backward

@@ -1,34 +1,47 @@
 import Foundation
 import Testing
 
-/// Every ```swift block of README.md and of the DocC articles has a compiled copy under Tests/ — the region between
-/// `// snippet: <doc path>#<n>` and `// end snippet` — with the same lines (less `import`s, which Swift needs at the
-/// top of the file). A snippet edited in the docs and not copied, or a copy edited and not documented, fails here;
-/// `scripts/sync-doc-snippets.py` copies the docs' version.
+/// Every ```swift block of README.md, of the DocC articles and of the `///` comments under Sources/ has a compiled
+/// copy under Tests/ — the region between `// snippet: <doc path>#<n>` and `// end snippet` — with the same lines
+/// (less `import`s, which Swift needs at the top of the file). A snippet edited in the docs and not copied, or a copy
+/// edited and not documented, fails here; `scripts/sync-doc-snippets.py` copies the docs' version (and its docstring
+/// says how snippets are keyed).
 @Suite struct DocSnippetSyncTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    /// `path#n` → the n-th swift block of each document, import lines and leading blank lines left out.
-    static func documentedSnippets() throws -> [String: [String]] {
-        let manager = FileManager.default
+    /// README, the DocC articles, and the Swift sources, whose `///` comments DocC renders as well.
+    static func documents() throws -> [String] {
         var documents = ["README.md"]
-        for module in try manager.contentsOfDirectory(atPath: root.appendingPathComponent("Sources").path).sorted() {
-            let sources = "Sources/\(module)"
-            for catalog in (try? manager.contentsOfDirectory(atPath: root.appendingPathComponent(sources).path)) ?? []
-            where catalog.hasSuffix(".docc") {
-                let enumerator = manager.enumerator(atPath: root.appendingPathComponent("\(sources)/\(catalog)").path)
-                while let file = enumerator?.nextObject() as? String {
-                    if file.hasSuffix(".md") { documents.append("\(sources)/\(catalog)/\(file)") }
-                }
+        let enumerator = FileManager.default.enumerator(atPath: root.appendingPathComponent("Sources").path)
+        while let file = enumerator?.nextObject() as? String {
+            if file.hasSuffix(".swift") || (file.hasSuffix(".md") && file.contains(".docc/")) {
+                documents.append("Sources/\(file)")
             }
         }
+        return documents
+    }
+
+    /// The lines DocC renders: all of an article, the `///` lines of a Swift source without their marker.
+    static func renderedLines(_ document: String) throws -> [String] {
+        let text = try String(contentsOf: root.appendingPathComponent(document), encoding: .utf8)
+        let lines = text.components(separatedBy: "\n")
+        guard document.hasSuffix(".swift") else { return lines }
+        return lines.compactMap { line in
+            let comment = line.drop { $0 == " " || $0 == "\t" }
+            guard comment.hasPrefix("///") else { return nil }
+            let text = comment.dropFirst(3)
+            return String(text.hasPrefix(" ") ? text.dropFirst() : text)
+        }
+    }
+
+    /// `path#n` → the n-th swift block of each document, import lines and leading blank lines left out.
+    static func documentedSnippets() throws -> [String: [String]] {
         var found: [String: [String]] = [:]
-        for document in documents {
-            let text = try String(contentsOf: root.appendingPathComponent(document), encoding: .utf8)
+        for document in try documents() {
             var block: [String]?
             var n = 0
-            for line in text.components(separatedBy: "\n") {
+            for line in try renderedLines(document) {
                 let trimmed = line.trimmingCharacters(in: .whitespaces)
                 if block == nil && trimmed == "```swift" {
                     block = []
@@ -73,7 +86,7 @@ import Testing
 
     @Test func everyDocumentedSnippetIsCompiledAsWritten() throws {
         let documented = try Self.documentedSnippets(), compiled = try Self.compiledCopies()
-        #expect(documented.count >= 25, "found only \(documented.count) snippets under \(Self.root.path)")
+        #expect(documented.count >= 120, "found only \(documented.count) snippets under \(Self.root.path)")
         for key in documented.keys.sorted() {
             guard let copy = compiled[key] else {
                 Issue.record("\(key) has no compiled copy: add a `// snippet: \(key)` region under Tests/")

@@ -31,3 +31,32 @@ extension GPT: ONNXExportable {
     }
 }
 // end snippet
+
+// The swift snippets of ONNX's `///` comments, copied and checked the same way.
+
+// MARK: Sources/ONNX/ONNXExportable.swift
+
+/// A sequence classifier of the shape the conformance snippet exports: an encoder, then a head on the mean over time.
+public final class TinyClassifier: Module {
+    let encoder = TransformerEncoder(numLayers: 1) { TransformerEncoderLayer(dModel: 8, nhead: 2, dimFeedforward: 16) }
+    let head = Linear(8, 3)
+}
+
+// snippet: Sources/ONNX/ONNXExportable.swift#1
+extension TinyClassifier: ONNXExportable {
+    public func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
+        let hidden = try graph.export(encoder, named: "encoder", input)
+        let pooled = graph.squeeze(graph.reduceMean(hidden, axes: [1]), axes: [1])   // mean over time
+        return try graph.export(head, named: "head", pooled)
+    }
+}
+// end snippet
+
+// MARK: Sources/ONNX/ONNXExporter.swift
+
+func onnxExporterComment() throws {
+    // snippet: Sources/ONNX/ONNXExporter.swift#1
+    let model = Sequential(Linear(784, 128), ReLU(), Linear(128, 10))
+    try ONNXExporter().export(model, input: ONNXInput(shape: [1, 784]), to: URL(fileURLWithPath: "mlp.onnx"))
+    // end snippet
+}

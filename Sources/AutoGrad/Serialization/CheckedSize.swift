@@ -5,7 +5,9 @@
 /// allocation the size of the address space. Every reader of outside data computes its sizes here.
 ///
 /// ```swift
-/// guard let count = CheckedSize.product(dimensions, limit: 1 << 32) else { throw … }
+/// guard let count = CheckedSize.product(dimensions, limit: 1 << 32) else {
+///     throw DataError(path: path, .implausibleSize("dimensions \(dimensions) hold more than 2³² elements"))
+/// }
 /// ```
 package enum CheckedSize {
     /// The product of `factors`, or nil when a factor is negative, or the product overflows `Int` or

@@ -11,7 +11,7 @@ import CKernels
 /// ```swift
 /// print(InstructionSet.active)                 // "avx2" on an AVX2 laptop
 /// InstructionSet.withCap(.generic) {           // the portable kernels, e.g. to compare results
-///     _ = x.matmul(w)
+///     _ = Tensor.matmul(x, w)
 /// }
 /// ```
 public enum InstructionSet: Int, Comparable, CaseIterable, CustomStringConvertible, Sendable {

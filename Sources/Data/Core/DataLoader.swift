@@ -5,9 +5,9 @@ import Foundation
 ///
 /// ```swift
 /// let loader = DataLoader(train, batchSize: 64, shuffle: true, seed: 0, dropLast: true)
-/// for epoch in 0..<5 {
+/// for _ in 0..<5 {
 ///     for (images, labels) in loader {   // images: Tensor [64, 1, 28, 28], labels: [Int]
-///         ...
+///         trainStep(images, labels)
 ///     }
 /// }
 /// ```

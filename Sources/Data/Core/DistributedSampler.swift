@@ -11,7 +11,7 @@
 /// let sampler = DistributedSampler(count: train.count, worldSize: group.worldSize, rank: group.rank, seed: 0)
 /// for epoch in 0..<epochs {
 ///     let loader = DataLoader(sampler.shard(train, epoch: epoch), batchSize: 64 / group.worldSize)
-///     for (images, labels) in loader { ... }
+///     for (images, labels) in loader { trainStep(images, labels) }
 /// }
 /// ```
 public struct DistributedSampler: Sendable {

@@ -22,7 +22,7 @@
 /// ```swift
 /// let bpe = ByteLevelBPETokenizer(training: corpus.text, vocabularySize: 512)
 /// let ids = bpe.encode("naïve café")        // bytes and merges, each id < 512
-/// bpe.decode(ids)                            // "naïve café"
+/// print(bpe.decode(ids))                     // "naïve café"
 /// try bpe.save(to: "run/tokenizer.json")
 /// ```
 public struct ByteLevelBPETokenizer: Tokenizer, Equatable {

@@ -7,8 +7,8 @@
 ///
 /// ```swift
 /// let tokenizer = CharacterTokenizer(training: "hello")   // vocabulary: e h l o
-/// try tokenizer.encode("hole")                            // [1, 3, 2, 0]
-/// tokenizer.decode([1, 0, 2, 2, 3])                       // "hello"
+/// print(try tokenizer.encode("hole"))                     // [1, 3, 2, 0]
+/// print(tokenizer.decode([1, 0, 2, 2, 3]))                // "hello"
 /// ```
 ///
 /// Unknown characters are refused: ``encode(_:)`` throws ``TokenizerError/unknownCharacter(_:offset:)``

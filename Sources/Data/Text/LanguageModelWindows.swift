@@ -7,7 +7,7 @@ import AutoGrad
 /// let windows = try LanguageModelWindows(tokens: train, contextLength: 64, source: "fortunes (train)")
 /// let loader = DataLoader(windows, batchSize: 12, shuffle: true, seed: 1, dropLast: true)
 /// for (inputs, targets) in loader {      // TensorIndices [12, 64] each
-///     ...                                // targets[b, t] == the token after inputs[b, t]
+///     trainStep(inputs, targets)         // targets[b, t] == the token after inputs[b, t]
 /// }
 /// ```
 ///

@@ -6,7 +6,7 @@
 ///
 /// ```swift
 /// let pool = MaxPool2d(kernelSize: 2)              // stride 2
-/// pool(Variable(Tensor.randn([8, 16, 28, 28]))).shape   // [8, 16, 14, 14]
+/// print(pool(Variable(Tensor.randn([8, 16, 28, 28]))).shape)   // [8, 16, 14, 14]
 /// ```
 public final class MaxPool2d: Module {
     /// The window size, `(height, width)`.
@@ -91,7 +91,7 @@ public final class AvgPool2d: Module {
 ///
 /// ```swift
 /// let gap = AdaptiveAvgPool2d(outputSize: 1)       // global average pooling
-/// gap(Variable(Tensor.randn([8, 64, 7, 7]))).shape      // [8, 64, 1, 1]
+/// print(gap(Variable(Tensor.randn([8, 64, 7, 7]))).shape)      // [8, 64, 1, 1]
 /// ```
 public final class AdaptiveAvgPool2d: Module {
     /// The output's spatial size, `(height, width)`.

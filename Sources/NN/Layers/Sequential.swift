@@ -3,12 +3,12 @@
 /// ```swift
 /// let model = Sequential(Linear(784, 128), ReLU(), Linear(128, 10))
 /// // or
-/// let model = Sequential {
+/// let same = Sequential {
 ///     Linear(784, 128)
 ///     ReLU()
 ///     Linear(128, 10)
 /// }
-/// model.namedParameters().map(\.name)   // ["0.weight", "0.bias", "2.weight", "2.bias"]
+/// print(model.namedParameters().map(\.name))   // ["0.weight", "0.bias", "2.weight", "2.bias"]
 /// ```
 public final class Sequential: Module {
     /// Builds the list of layers for `Sequential.init(_:)` with a builder.

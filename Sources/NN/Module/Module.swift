@@ -20,7 +20,7 @@
 /// }
 ///
 /// let model = MLP()
-/// model.namedParameters().map(\.name)   // ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+/// print(model.namedParameters().map(\.name))   // ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
 /// ```
 ///
 /// Members that are only known at run time (a configurable number of layers) can be added with

@@ -9,7 +9,7 @@
 ///     let blocks = ModuleList((0..<3).map { _ in Linear(16, 16) })
 ///     override func forward(_ x: Variable) -> Variable { blocks.reduce(x) { relu($1($0)) } }
 /// }
-/// Tower().stateDict().keys.sorted()   // ["blocks.0.bias", "blocks.0.weight", "blocks.1.bias", …]
+/// print(Tower().stateDict().keys.sorted())   // ["blocks.0.bias", "blocks.0.weight", "blocks.1.bias", …]
 /// ```
 public final class ModuleList: Module, RandomAccessCollection {
     /// The elements, kept in a class so that reflection does not also list them under the property's name.
@@ -88,7 +88,7 @@ public final class ModuleList: Module, RandomAccessCollection {
 /// ```swift
 /// let heads = ModuleDict(["classify": Linear(64, 10), "regress": Linear(64, 1)])
 /// let logits = heads["classify"]!(features)
-/// heads.stateDict().keys.sorted()   // ["classify.bias", "classify.weight", "regress.bias", "regress.weight"]
+/// print(heads.stateDict().keys.sorted())   // ["classify.bias", "classify.weight", "regress.bias", "regress.weight"]
 /// ```
 public final class ModuleDict: Module, Sequence {
     /// The entries, kept in a class so that reflection does not list them again.

@@ -21,7 +21,8 @@ private struct Old: Spellings {
          v.gathered(alongAxis: 1, indices: indices).value,
          v.indexSelected(alongAxis: 0, indices: [1, 0]).value,
          v.indexSelected(alongAxis: 0, indices: [1, 0]).indexAdded(into: x.shape, alongAxis: 0, indices: [1, 0]).value,
-         Variable(x.reshaped([2, 1, 3])).flattened(from: 1).value]
+         Variable(x.reshaped([2, 1, 3])).flattened(from: 1).value,
+         Tensor(Tensor.multinomial(x.abs(), numSamples: 2, generator: RandomGenerator(seed: 5)))]
     }
 }
 
@@ -36,7 +37,8 @@ private struct New: Spellings {
          v.gathered(axis: 1, indices: indices).value,
          v.indexSelected(axis: 0, indices: [1, 0]).value,
          v.indexSelected(axis: 0, indices: [1, 0]).indexAdded(into: x.shape, axis: 0, indices: [1, 0]).value,
-         Variable(x.reshaped([2, 1, 3])).flattened(startAxis: 1).value]
+         Variable(x.reshaped([2, 1, 3])).flattened(startAxis: 1).value,
+         Tensor(Tensor.multinomial(x.abs(), sampleCount: 2, generator: RandomGenerator(seed: 5)))]
     }
 }
 
@@ -45,7 +47,7 @@ private struct New: Spellings {
     let indices = TensorIndices(shape: [2, 2], values: [2, 0, 1, 1])
     let spellings: [any Spellings] = [Old(), New()]
     let results = spellings.map { $0.results(x, Variable(x), indices) }
-    #expect(results[0].count == 10)
+    #expect(results[0].count == 11)
     for (old, new) in zip(results[0], results[1]) {
         #expect(old.shape == new.shape && old == new)
     }

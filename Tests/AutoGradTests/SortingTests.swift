@@ -183,7 +183,7 @@ private func referenceOrder(_ line: [Double], descending: Bool) -> [Int] {
     @Test func frequenciesFollowTheWeights() {
         let weights = [1.0, 0, 2, 3, 4]
         let draws = 20_000
-        let samples = Tensor.multinomial(Tensor(weights), numSamples: draws, replacement: true, generator: RandomGenerator(seed: 7))
+        let samples = Tensor.multinomial(Tensor(weights), sampleCount: draws, replacement: true, generator: RandomGenerator(seed: 7))
         #expect(samples.shape == [draws])
         var counts = [Int](repeating: 0, count: weights.count)
         for s in samples.values { counts[s] += 1 }
@@ -194,7 +194,7 @@ private func referenceOrder(_ line: [Double], descending: Bool) -> [Int] {
         #expect(chiSquared(counts, [1, 0, 2, 4, 3], draws: draws) > 16.27)
         // float32 weights and several rows: each row follows its own weights.
         let rows = Tensor(shape: [2, 3], scalars: [1, 1, 2, 5, 0, 1], dtype: .float32)
-        let both = Tensor.multinomial(rows, numSamples: 6000, replacement: true, generator: RandomGenerator(seed: 8))
+        let both = Tensor.multinomial(rows, sampleCount: 6000, replacement: true, generator: RandomGenerator(seed: 8))
         #expect(both.shape == [2, 6000])
         for r in 0..<2 {
             var c = [0, 0, 0]
@@ -207,7 +207,7 @@ private func referenceOrder(_ line: [Double], descending: Bool) -> [Int] {
         let weights = Tensor(shape: [3, 5], scalars: [1, 0, 2, 3, 4, 0, 0, 5, 1, 0, 1, 1, 1, 1, 1])
         let generator = RandomGenerator(seed: 11)
         for _ in 0..<200 {
-            let s = Tensor.multinomial(weights, numSamples: 2, generator: generator)
+            let s = Tensor.multinomial(weights, sampleCount: 2, generator: generator)
             #expect(s.shape == [3, 2])
             for r in 0..<3 {
                 let (a, b) = (s.values[2 * r], s.values[2 * r + 1])
@@ -215,14 +215,14 @@ private func referenceOrder(_ line: [Double], descending: Bool) -> [Int] {
             }
         }
         // Drawing every non-zero category gives a permutation of them.
-        let all = Tensor.multinomial(weights, numSamples: 2, generator: generator)
+        let all = Tensor.multinomial(weights, sampleCount: 2, generator: generator)
         #expect(Set(all.values[2...3]) == [2, 3])
         // The first draw without replacement follows the weights; the second follows the renormalised rest:
         // with weights [1, 3], P(second = 0) = P(first = 1) = 3/4.
         var firstZero = 0, secondZero = 0
         let pair = Tensor([1.0, 3])
         for _ in 0..<8000 {
-            let s = Tensor.multinomial(pair, numSamples: 2, generator: generator).values
+            let s = Tensor.multinomial(pair, sampleCount: 2, generator: generator).values
             if s[0] == 0 { firstZero += 1 }
             if s[1] == 0 { secondZero += 1 }
         }
@@ -232,9 +232,9 @@ private func referenceOrder(_ line: [Double], descending: Bool) -> [Int] {
 
     @Test func fixedSeedsRepeat() {
         let w = Tensor([0.1, 0.2, 0.3, 0.4])
-        let a = Tensor.multinomial(w, numSamples: 50, replacement: true, generator: RandomGenerator(seed: 3))
-        let b = Tensor.multinomial(w, numSamples: 50, replacement: true, generator: RandomGenerator(seed: 3))
-        let c = Tensor.multinomial(w, numSamples: 50, replacement: true, generator: RandomGenerator(seed: 4))
+        let a = Tensor.multinomial(w, sampleCount: 50, replacement: true, generator: RandomGenerator(seed: 3))
+        let b = Tensor.multinomial(w, sampleCount: 50, replacement: true, generator: RandomGenerator(seed: 3))
+        let c = Tensor.multinomial(w, sampleCount: 50, replacement: true, generator: RandomGenerator(seed: 4))
         #expect(a == b && a != c)
     }
 }
@@ -255,16 +255,16 @@ private extension Array {
             _ = Tensor.zeros([2, 3]).sorted(axis: 2)
         }, mentions: ["sort", "axis 2"])
         expectTrapMessage(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-            _ = Tensor.multinomial(Tensor(shape: [2, 2], scalars: [1, 1, -0.5, 1]), numSamples: 1)
+            _ = Tensor.multinomial(Tensor(shape: [2, 2], scalars: [1, 1, -0.5, 1]), sampleCount: 1)
         }, mentions: ["multinomial", "row 1", "-0.5", "[2, 2]"])
         expectTrapMessage(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-            _ = Tensor.multinomial(Tensor([1.0, .nan]), numSamples: 1)
+            _ = Tensor.multinomial(Tensor([1.0, .nan]), sampleCount: 1)
         }, mentions: ["multinomial", "nan"])
         expectTrapMessage(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-            _ = Tensor.multinomial(Tensor([0.0, 0]), numSamples: 1)
+            _ = Tensor.multinomial(Tensor([0.0, 0]), sampleCount: 1)
         }, mentions: ["multinomial", "sums to 0"])
         expectTrapMessage(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-            _ = Tensor.multinomial(Tensor([1.0, 0, 2]), numSamples: 3)
+            _ = Tensor.multinomial(Tensor([1.0, 0, 2]), sampleCount: 3)
         }, mentions: ["multinomial", "3 samples without replacement", "2 non-zero"])
     }
 }

@@ -24,6 +24,12 @@ extension Tensor {
 
     @available(*, deprecated, renamed: "argmin(axis:)")
     public func argmin(alongAxis axis: Int) -> [Int] { argmin(axis: axis) }
+
+    @available(*, deprecated, renamed: "multinomial(_:sampleCount:replacement:generator:)")
+    public static func multinomial(_ weights: Tensor, numSamples: Int, replacement: Bool = false,
+                                   generator: RandomGenerator = .global) -> TensorIndices {
+        multinomial(weights, sampleCount: numSamples, replacement: replacement, generator: generator)
+    }
 }
 
 extension Variable {

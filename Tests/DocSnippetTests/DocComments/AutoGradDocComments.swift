@@ -169,7 +169,7 @@ func randomGeneratorComment() {
 
 func multinomialComment(logits: Tensor) {
     // snippet: Sources/AutoGrad/Tensor/Tensor+Multinomial.swift#1
-    let next = Tensor.multinomial(logits.softmax(), numSamples: 1, generator: RandomGenerator(seed: 7))
+    let next = Tensor.multinomial(logits.softmax(), sampleCount: 1, generator: RandomGenerator(seed: 7))
     // end snippet
     _ = next
 }

@@ -158,7 +158,7 @@ struct ExampleGAN: ParsableCommand {
             } else {
                 try trainer.train(on: data)
             }
-        } catch let error as GANResumeError {
+        } catch let error as ResumeMismatchError {
             exitWithError("cannot resume: \(error)")
         } catch let error as NonFiniteError {
             exitWithError("""

@@ -222,8 +222,8 @@ final class GANTrainer {
     ///
     /// - Throws: ``NonFiniteError`` at the first NaN or infinite loss or gradient (a learning rate far too
     ///   high): the epoch it happens in writes nothing, so the checkpoints of the last good epoch stay
-    ///   intact; ``GANResumeError`` when the ranks resumed from different epochs; or the error of a file that could
-    ///   not be written.
+    ///   intact; `ResumeMismatchError` when the ranks resumed after different epochs; or the error of a file that
+    ///   could not be written.
     func train<D: Dataset>(on data: D, log: (String) -> Void = { print($0) },
                            afterBatch: () throws -> Void = {}) throws where D.Element == (Tensor, Int) {
         let batchSize = configuration.batchSize
@@ -293,12 +293,11 @@ final class GANTrainer {
     }
 
     /// Wraps both networks for data-parallel training over `group` (once), after checking that every rank resumed
-    /// from the same epoch: each rank reads the checkpoint itself, and one that found none would start over while
-    /// the others go on, and the job would stall at the first collective the others no longer make.
+    /// after the same epoch.
     private func startDataParallel(on group: ProcessGroup) throws {
         guard parallelG == nil else { return }
-        let epochs = group.allGather(Tensor(shape: [1], scalars: [Double(epochsDone)])).doubles.map { Int($0) }
-        guard Set(epochs).count == 1 else { throw GANResumeError(epochs: epochs, directory: configuration.outputDirectory) }
+        try requireRanksResumedAlike(epochsDone, group: group, unit: "epoch",
+                                     directory: "\(configuration.outputDirectory)/\(File.checkpoints)")
         parallelG = DistributedDataParallel(generator, group: group)
         parallelD = DistributedDataParallel(discriminator, group: group)
     }
@@ -432,15 +431,4 @@ final class GANTrainer {
 struct GANStateError: Error, CustomStringConvertible {
     let expected: String
     var description: String { "training-state.safetensors: expected \(expected)" }
-}
-
-/// The ranks of a data-parallel run resumed from different epochs.
-struct GANResumeError: Error, CustomStringConvertible {
-    /// The epoch each rank resumed after, by rank.
-    let epochs: [Int]
-    let directory: String
-    var description: String {
-        "the ranks resumed after different epochs (" + epochs.enumerated().map { "rank \($0): \($1)" }.joined(separator: ", ")
-            + "); every rank reads \(directory)/\(GANTrainer.File.checkpoints), which must hold the same sets on every machine"
-    }
 }

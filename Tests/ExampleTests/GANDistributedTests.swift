@@ -17,9 +17,7 @@ private let childVariable = "GAN_DISTRIBUTED_CHILD"
 @Suite(.serialized, .enabled(if: mpirunPath != nil, mpirunMissing))
 struct GANDistributedTests {
     private func runChild(_ scenario: String) throws -> MPIRunResult {
-        let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        return try mpirun(binary, ["--testing-library", "swift-testing", "--filter", "childTrainsDataParallel"],
-                          timeout: 600, environment: [childVariable: scenario])
+        try mpirunThisTest("childTrainsDataParallel", environment: [childVariable: scenario])
     }
 
     /// Without batch norm, 2 ranks × 4 images train as 1 process × 8 does, to float rounding, for DCGAN and for
@@ -61,7 +59,7 @@ struct GANDistributedTests {
                 try parallel.checkReplicasMatch()
                 batches += 1
             })
-            try require(batches == 10, "\(batches) batches instead of 10")
+            try requireOnRank(batches == 10, "\(batches) batches instead of 10")
             // The replicas are equal, so rank 0 alone compares with the single process.
             if scenario.hasPrefix("equivalence") && group.isMain {
                 configuration.group = nil
@@ -83,7 +81,7 @@ struct GANDistributedTests {
     private func compare(_ parallel: GANTrainer, _ single: GANTrainer, loss: GANLoss) throws {
         let losses = zip(parallel.discriminatorLosses + parallel.generatorLosses, single.discriminatorLosses + single.generatorLosses)
         let worstLoss = losses.map { abs($0 - $1) / max(1, abs($1)) }.max() ?? .infinity
-        try require(parallel.discriminatorLosses.count == single.discriminatorLosses.count
+        try requireOnRank(parallel.discriminatorLosses.count == single.discriminatorLosses.count
                     && parallel.generatorLosses.count == single.generatorLosses.count
                     && worstLoss < 1e-5, "losses differ by \(worstLoss)")
         var worstWeight = 0.0
@@ -94,12 +92,8 @@ struct GANDistributedTests {
             }
         }
         let tolerance = 1.5 * single.configuration.learningRateG
-        try require(worstWeight < tolerance, "weights differ by \(worstWeight), more than \(tolerance)")
+        try requireOnRank(worstWeight < tolerance, "weights differ by \(worstWeight), more than \(tolerance)")
         print("\(loss.rawValue): largest difference from one process: losses \(worstLoss), weights \(worstWeight)")
-    }
-
-    private func require(_ condition: Bool, _ message: String) throws {
-        if !condition { throw GANCheckFailure(description: message) }
     }
 
     // MARK: The command line
@@ -163,6 +157,13 @@ struct GANDistributedTests {
     }
 }
 
-struct GANCheckFailure: Error, CustomStringConvertible {
+/// A check of a test that runs as one rank of an `mpirun` job: thrown inside `ProcessGroup.abortingOnError`, it ends
+/// the job with its message, where a failed expectation would leave the other rank waiting.
+struct RankCheckFailure: Error, CustomStringConvertible {
     let description: String
+}
+
+/// Throws ``RankCheckFailure`` with `message` unless `condition` holds.
+func requireOnRank(_ condition: Bool, _ message: @autoclosure () -> String) throws {
+    if !condition { throw RankCheckFailure(description: message()) }
 }

@@ -59,3 +59,13 @@ public func mpirun(_ executable: URL, _ arguments: [String], ranks: Int = 2, tim
     return MPIRunResult(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
                         errors: String(decoding: err, as: UTF8.self), seconds: seconds, timedOut: seconds >= timeout)
 }
+
+/// Runs this test binary under `mpirun`, each rank running only the test `test` with `environment` added: the way to
+/// run code of an executable target (imported with `@testable`) on several ranks. The test should do nothing unless
+/// the environment says it runs as a rank.
+public func mpirunThisTest(_ test: String, ranks: Int = 2, timeout: Double = 600,
+                           environment: [String: String]) throws -> MPIRunResult {
+    let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    return try mpirun(binary, ["--testing-library", "swift-testing", "--filter", test], ranks: ranks, timeout: timeout,
+                      environment: environment)
+}

@@ -97,12 +97,15 @@ let package = Package(
         .testTarget(name: "OptimTests", dependencies: ["Optim"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
-        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "NN", "Optim", "Data", "Training", "distributed-check"]),
+        // Launching test programs under mpirun, for DistributedTests and ExampleTests.
+        .target(name: "MPITestSupport", path: "Tests/MPITestSupport"),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "NN", "Optim", "Data", "Training", "MPITestSupport",
+                                                           "distributed-check"]),
         .testTarget(name: "ONNXTests", dependencies: ["ONNX"]),
         // Every swift snippet of README.md, the DocC articles and the `///` comments, compiled (and run where it needs
         // no data on disk); those of ONNX and Distributed sit in their own test targets.
         .testTarget(name: "DocSnippetTests", dependencies: ["NN", "Optim", "Data", "Training", "AutoGradTestSupport"]),
-        .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "example-cnn", "example-gp", "example-gan", "example-text", "example-compress", "example-regression", "ExampleSupport", "Optim", "Training"]),
+        .testTarget(name: "ExampleTests", dependencies: ["example-mlp", "example-cnn", "example-gp", "example-gan", "example-text", "example-compress", "example-regression", "ExampleSupport", "Optim", "Training", "Distributed", "MPITestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

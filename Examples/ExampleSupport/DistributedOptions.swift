@@ -2,7 +2,7 @@ import ArgumentParser
 import Distributed
 import Foundation
 
-/// The `--distributed` flag of the classifier examples: run as one rank of an `mpirun` job, each rank training on its
+/// The `--distributed` flag of the examples that train: run as one rank of an `mpirun` job, each rank training on its
 /// share of every global batch (`--batch-size` stays the global batch), with gradients averaged over ranks.
 ///
 /// ```sh
@@ -17,10 +17,16 @@ public struct DistributedOptions: ParsableArguments {
     /// The process group when `--distributed` was given, else nil. On every rank but 0, standard output is sent to
     /// /dev/null, so that the job prints one progress bar and one report; errors still reach standard error.
     ///
-    /// Stops the program with a message when MPI cannot start, or when the global batch does not split evenly. Later
-    /// calls return the same group.
-    public func start(globalBatchSize: Int) -> ProcessGroup? {
+    /// Stops the program with a message when it was not started by `mpirun` (a lone process would train as a job of
+    /// one, which is never what `--distributed` asks for), when MPI cannot start, or when the global batch does not
+    /// split into shares of at least `minimumPerRank` examples (`reason` says why, e.g. "batch norm"). Later calls return
+    /// the same group.
+    public func start(globalBatchSize: Int, minimumPerRank: Int = 1, reason: String = "") -> ProcessGroup? {
         guard distributed else { return nil }
+        guard ProcessGroup.isLaunchedByMPIRun else {
+            exitWithError("--distributed trains as one rank of an Open MPI job: start it with mpirun "
+                          + "(e.g. `mpirun -n 2 \(CommandLine.arguments[0]) --distributed`), or leave out --distributed")
+        }
         let group: ProcessGroup
         do {
             group = try ProcessGroup.world()
@@ -29,6 +35,10 @@ public struct DistributedOptions: ParsableArguments {
         }
         guard globalBatchSize % group.worldSize == 0 else {
             group.abort("--batch-size \(globalBatchSize) does not split evenly over \(group.worldSize) ranks")
+        }
+        guard globalBatchSize / group.worldSize >= minimumPerRank else {
+            group.abort("--batch-size \(globalBatchSize) gives each of \(group.worldSize) ranks \(globalBatchSize / group.worldSize) "
+                        + "examples; it needs at least \(minimumPerRank) per rank\(reason.isEmpty ? "" : " (\(reason))")")
         }
         if !group.isMain { freopen("/dev/null", "w", stdout) }
         return group

@@ -28,6 +28,10 @@ struct ExampleGAN: ParsableCommand {
         beside the same score for 1000 real test images.
         --sample N --checkpoint PATH writes N new samples without training, from a generator file, a checkpoint set \
         (checkpoints/step-…) or the newest complete set in a checkpoints directory.
+        --distributed trains data-parallel under mpirun (`mpirun -n 2 example-gan --distributed --threads 1`): \
+        --batch-size stays the global batch, each rank trains on its share of it and draws its share of the noise; \
+        batch norm normalises with each rank's own images; rank 0 prints and writes everything. --resume needs the \
+        output directory's checkpoints on every rank.
         """
     )
 
@@ -59,6 +63,7 @@ struct ExampleGAN: ParsableCommand {
     @Option(help: "For --sample: a generator safetensors file, a checkpoint set directory, or a directory of sets (its newest complete one). Default <output-dir>/generator.safetensors.")
     var checkpoint: String?
     @OptionGroup var onnx: ONNXExportOptions
+    @OptionGroup var parallel: DistributedOptions
     @Option(help: "A classifier checkpoint from example-cnn (--model cnn) that scores generated and real images.")
     var judge: String?
     @Option(name: .customLong("judge-samples"), help: "Images the judge scores.") var judgeSamples = 1000
@@ -75,6 +80,9 @@ struct ExampleGAN: ParsableCommand {
         if let sample, sample <= 0 { throw ValidationError("--sample must be positive, got \(sample)") }
         if let sample { try Self.checkSampleFits(sample) }
         guard judgeSamples > 0 else { throw ValidationError("--judge-samples must be positive, got \(judgeSamples)") }
+        if sample != nil && parallel.distributed {
+            throw ValidationError("--sample draws from a saved generator without training; run it without --distributed and mpirun")
+        }
     }
 
     var output: String { outputDirectory ?? loss.defaultOutputDirectory }
@@ -106,6 +114,9 @@ struct ExampleGAN: ParsableCommand {
 
     func run() throws {
         warnIfDebugBuild(example: "example-gan")
+        // Before anything is read or written, so that a job started wrongly stops at once on every rank.
+        let group = parallel.start(globalBatchSize: batchSize, minimumPerRank: 2,
+                                   reason: "the generator's batch norm takes statistics over each rank's share")
         requireWritableDirectory(output)
         BLAS.threadCount = threads
         let classifier = judge.map(loadJudge)
@@ -123,9 +134,12 @@ struct ExampleGAN: ParsableCommand {
         }
         let what = onlyClass.map { "class \($0) (\(FashionMNIST.classNames[$0]))" } ?? "all classes"
         print("Fashion-MNIST: \(indices.count) of \(train.count) training images (\(what)) from \(dataDirectory)")
-        print("Kernels: \(InstructionSet.summary); Float products: \(BLAS.floatProductKernels), \(threads) thread(s); \(loss.rawValue), batch \(batchSize)")
+        print("Kernels: \(InstructionSet.summary); Float products: \(BLAS.floatProductKernels), \(threads) thread(s); \(loss.rawValue), batch \(batchSize)"
+              + (group.map { " over \($0.worldSize) ranks (\(batchSize / $0.worldSize) each)" } ?? ""))
 
-        let trainer = GANTrainer(ganConfiguration)
+        var configuration = ganConfiguration
+        configuration.group = group
+        let trainer = GANTrainer(configuration)
         if resume {
             do {
                 if let set = try trainer.resume() {
@@ -144,6 +158,8 @@ struct ExampleGAN: ParsableCommand {
             } else {
                 try trainer.train(on: data)
             }
+        } catch let error as ResumeMismatchError {
+            exitWithError("cannot resume: \(error)")
         } catch let error as NonFiniteError {
             exitWithError("""
                 training diverged at epoch \(trainer.epochsDone + 1), \(error); stopped before writing that epoch's \
@@ -156,6 +172,8 @@ struct ExampleGAN: ParsableCommand {
         if let median = trainer.msPerBatch.sorted().dropFirst(trainer.msPerBatch.count / 2).first {
             print(String(format: "%.1f ms per %@ (median)", median, loss == .dcgan ? "GAN step (one D and one G update)" : "critic batch"))
         }
+        // Every rank holds the same generator; rank 0 writes and judges, as it writes everything else.
+        guard group?.isMain ?? true else { return }
         onnx.exportIfRequested(trainer.generator, input: ONNXInput(name: "noise", shape: [1, latentSize]))
         if let classifier { score(trainer.generate, classifier: classifier) }
     }

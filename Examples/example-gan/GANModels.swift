@@ -22,8 +22,6 @@ final class Unflatten: Module {
     override var summary: String { "shape: \(shape)" }
 }
 
-/// W4's generator: z [N, 100] → Linear 6272 → BatchNorm1d → ReLU → 128×7×7 → ConvTranspose2d(128→64, 4, s2, p1)
-/// → BatchNorm2d → ReLU → ConvTranspose2d(64→1, 4, s2, p1) → Tanh: images [N, 1, 28, 28] in (−1, 1).
 extension Unflatten: ONNXExportable {
     /// A `Reshape` that keeps the batch axis.
     func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
@@ -32,11 +30,23 @@ extension Unflatten: ONNXExportable {
     }
 }
 
-func makeGenerator() -> Sequential {
-    Sequential(
-        Linear(latentSize, 128 * 7 * 7), BatchNorm1d(128 * 7 * 7), ReLU(), Unflatten([128, 7, 7]),
-        ConvTranspose2d(128, 64, kernelSize: 4, stride: 2, padding: 1), BatchNorm2d(64), ReLU(),
-        ConvTranspose2d(64, 1, kernelSize: 4, stride: 2, padding: 1), Tanh())
+/// W4's generator: z [N, 100] → Linear 6272 → BatchNorm1d → ReLU → 128×7×7 → ConvTranspose2d(128→64, 4, s2, p1)
+/// → BatchNorm2d → ReLU → ConvTranspose2d(64→1, 4, s2, p1) → Tanh: images [N, 1, 28, 28] in (−1, 1).
+///
+/// `batchNorm: false` leaves out both batch norms, for tests that compare data-parallel training with one process:
+/// batch statistics taken per rank make the two differ by design.
+func makeGenerator(batchNorm: Bool = true) -> Sequential {
+    Sequential {
+        Linear(latentSize, 128 * 7 * 7)
+        if batchNorm { BatchNorm1d(128 * 7 * 7) }
+        ReLU()
+        Unflatten([128, 7, 7])
+        ConvTranspose2d(128, 64, kernelSize: 4, stride: 2, padding: 1)
+        if batchNorm { BatchNorm2d(64) }
+        ReLU()
+        ConvTranspose2d(64, 1, kernelSize: 4, stride: 2, padding: 1)
+        Tanh()
+    }
 }
 
 /// W4's discriminator, images [N, 1, 28, 28] → one logit per image [N, 1]: Conv2d(1→64, 4, s2, p1) → LeakyReLU 0.2

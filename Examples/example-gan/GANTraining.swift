@@ -1,4 +1,5 @@
 import Data
+import Distributed
 import ExampleSupport
 import Foundation
 import NN
@@ -38,9 +39,17 @@ struct GANConfiguration {
     var stepLimit: Int? = nil
     /// λ of the gradient penalty (WGAN-GP).
     var penaltyWeight = 10.0
+    /// The ranks to train on data-parallel, ``batchSize`` being the global batch split evenly over them; one process
+    /// when nil.
+    var group: ProcessGroup? = nil
+    /// Whether the networks use batch norm (W4 does). Tests that compare data-parallel training with one process
+    /// turn it off: each rank normalises with its own share of the batch, so with batch norm 2 ranks × B train like
+    /// 2 replicas with batch B each, not like one process with batch 2B.
+    var batchNorm = true
 
     init(loss: GANLoss = .dcgan, epochs: Int = 1, batchSize: Int = 64, learningRateG: Double? = nil,
-         learningRateD: Double? = nil, seed: UInt64 = 0, outputDirectory: String, stepLimit: Int? = nil) {
+         learningRateD: Double? = nil, seed: UInt64 = 0, outputDirectory: String, stepLimit: Int? = nil,
+         group: ProcessGroup? = nil) {
         self.loss = loss
         self.epochs = epochs
         self.batchSize = batchSize
@@ -49,11 +58,18 @@ struct GANConfiguration {
         self.seed = seed
         self.outputDirectory = outputDirectory
         self.stepLimit = stepLimit
+        self.group = group
     }
 }
 
 /// A generator, a discriminator (critic), their Adam optimisers, one fixed noise batch for sample grids,
 /// and the loss history: everything a GAN run checkpoints and resumes.
+///
+/// With ``GANConfiguration/group`` it trains data-parallel: each network has its own ``DistributedDataParallel``,
+/// synchronised after each backward that feeds its optimiser — the discriminator's in a D update, the generator's in
+/// a G update. A network that gets no gradient in an update (the generator in a D update, the frozen discriminator in
+/// a G update) is not synchronised then, so no rank waits for gradients that no rank computes. Only rank 0 logs and
+/// writes samples, plots and checkpoints; the losses recorded are the means over ranks.
 final class GANTrainer {
     let configuration: GANConfiguration
     let generator: Sequential
@@ -71,6 +87,10 @@ final class GANTrainer {
     /// Median milliseconds per batch (DCGAN: one D and one G update; WGAN-GP: one critic update, plus a
     /// generator update every ``GANLoss/criticSteps`` batches), one entry per epoch trained in this process.
     private(set) var msPerBatch: [Double] = []
+    /// The data-parallel replicas of the two networks; made when training starts, after ``resume()``, so that they
+    /// start from the restored weights.
+    private var parallelG: DistributedDataParallel?
+    private var parallelD: DistributedDataParallel?
 
     /// The number of samples in each grid (8 × 8).
     static let gridSize = 8
@@ -79,8 +99,8 @@ final class GANTrainer {
     init(_ configuration: GANConfiguration) {
         self.configuration = configuration
         RandomGenerator.manualSeed(configuration.seed)
-        generator = makeGenerator()
-        discriminator = makeDiscriminator(batchNorm: configuration.loss == .dcgan)
+        generator = makeGenerator(batchNorm: configuration.batchNorm)
+        discriminator = makeDiscriminator(batchNorm: configuration.batchNorm && configuration.loss == .dcgan)
         // Weights from a generator of the run's own, so that runs in one process (tests) do not share a sequence.
         let weights = RandomGenerator(seed: configuration.seed)
         initializeDCGANWeights(generator, generator: weights)
@@ -110,13 +130,18 @@ final class GANTrainer {
             + binaryCrossEntropyWithLogits(discriminator(fake.detach()), zeros)
         try NonFiniteCheck.loss(lossD, step: step, name: "discriminator")
         lossD.backward()
+        parallelD?.synchronizeGradients()
         try checkGradients(of: discriminator, named: "discriminator", step: step)
         optimizerD.step()
 
         optimizerG.zeroGrad()
-        let lossG = withDiscriminatorFrozen { binaryCrossEntropyWithLogits(discriminator(fake), ones) }
-        try NonFiniteCheck.loss(lossG, step: step, name: "generator")
-        lossG.backward()
+        let lossG = try withDiscriminatorFrozen {
+            let loss = binaryCrossEntropyWithLogits(discriminator(fake), ones)
+            try NonFiniteCheck.loss(loss, step: step, name: "generator")
+            loss.backward()
+            return loss
+        }
+        parallelG?.synchronizeGradients()
         try checkGradients(of: generator, named: "generator", step: step)
         optimizerG.step()
         return (lossD.value.item, lossG.value.item)
@@ -124,6 +149,10 @@ final class GANTrainer {
 
     /// One WGAN-GP critic update: `D(fake) − D(real) + λ·GP` with `epsilon` ([N, 1, 1, 1], U[0, 1]) mixing
     /// real and fake for the penalty. Returns the critic's loss.
+    ///
+    /// The penalty's input gradient (`Graph.gradients`) accumulates nothing and calls no hook; the one backward
+    /// that follows — through the penalty's recorded backward too — completes each critic weight's gradient once, so
+    /// data-parallel training all-reduces the final gradients once per update.
     ///
     /// - Throws: ``NonFiniteError`` on a NaN or infinite loss or gradient, before the optimizer step.
     func criticStep(real: Tensor, noise: Tensor, epsilon: Tensor) throws -> Double {
@@ -135,6 +164,7 @@ final class GANTrainer {
         let loss = discriminator(Variable(fake)).mean() - discriminator(Variable(real)).mean() + penalty
         try NonFiniteCheck.loss(loss, step: step, name: "critic")
         loss.backward()
+        parallelD?.synchronizeGradients()
         try checkGradients(of: discriminator, named: "critic", step: step)
         optimizerD.step()
         return loss.value.item
@@ -146,9 +176,13 @@ final class GANTrainer {
     func wganGeneratorStep(noise: Tensor) throws -> Double {
         let step = generatorLosses.count + 1
         optimizerG.zeroGrad()
-        let loss = withDiscriminatorFrozen { -discriminator(generator(Variable(noise))).mean() }
-        try NonFiniteCheck.loss(loss, step: step, name: "generator")
-        loss.backward()
+        let loss = try withDiscriminatorFrozen {
+            let loss = -discriminator(generator(Variable(noise))).mean()
+            try NonFiniteCheck.loss(loss, step: step, name: "generator")
+            loss.backward()
+            return loss
+        }
+        parallelG?.synchronizeGradients()
         try checkGradients(of: generator, named: "generator", step: step)
         optimizerG.step()
         return loss.value.item
@@ -161,14 +195,18 @@ final class GANTrainer {
         try NonFiniteCheck.gradients(parameters, step: step)
     }
 
-    /// Runs `body` with the discriminator's parameters not requiring gradients, so a generator update
-    /// back-propagates through D to its input without computing D's weight gradients (which the next
-    /// D update would zero anyway).
-    private func withDiscriminatorFrozen<T>(_ body: () -> T) -> T {
+    /// Runs `body` — a generator update's forward and backward — with the discriminator's parameters not
+    /// requiring gradients, so that backward goes through D to its input without computing D's weight gradients.
+    ///
+    /// Backward must run inside: the engine asks whether a leaf requires a gradient when backward reaches it, so a
+    /// backward after D is unfrozen would compute D's weight gradients (for the next D update to zero) and, in a
+    /// data-parallel run, hand them to D's ``DistributedDataParallel`` — a backward that no synchronisation follows,
+    /// which its next backward would find still pending.
+    private func withDiscriminatorFrozen<T>(_ body: () throws -> T) rethrows -> T {
         let parameters = discriminator.parameters()
         for p in parameters { p.requiresGrad = false }
         defer { for p in parameters { p.requiresGrad = true } }
-        return body()
+        return try body()
     }
 
     // MARK: Training
@@ -176,55 +214,99 @@ final class GANTrainer {
     /// Trains from epoch ``epochsDone`` + 1 to `configuration.epochs` on images in [0, 1] (scaled to [−1, 1]
     /// here), with a progress bar, and after each epoch writes sample grids, the loss plot and checkpoints.
     ///
+    /// Data-parallel (``GANConfiguration/group``), each rank reads its ``DistributedSampler`` share of every global
+    /// batch, and draws the noise (and WGAN-GP's mixing weights) of the whole global batch from the common seed,
+    /// keeping the rows of its own examples (``DistributedSampler/rows(of:)``): the ranks' noise differs, a run is
+    /// reproducible, and without batch norm it trains as one process with the global batch does. `afterBatch` runs
+    /// after every batch's updates, on every rank (tests check the replicas there).
+    ///
     /// - Throws: ``NonFiniteError`` at the first NaN or infinite loss or gradient (a learning rate far too
     ///   high): the epoch it happens in writes nothing, so the checkpoints of the last good epoch stay
-    ///   intact; or the error of a file that could not be written.
-    func train<D: Dataset>(on data: D, log: (String) -> Void = { print($0) }) throws where D.Element == (Tensor, Int) {
+    ///   intact; `ResumeMismatchError` when the ranks resumed after different epochs; or the error of a file that
+    ///   could not be written.
+    func train<D: Dataset>(on data: D, log: (String) -> Void = { print($0) },
+                           afterBatch: () throws -> Void = {}) throws where D.Element == (Tensor, Int) {
         let batchSize = configuration.batchSize
         precondition(data.count >= batchSize, "GANTrainer.train: \(data.count) examples make no batch of \(batchSize)")
-        let loader = DataLoader(data, batchSize: batchSize, shuffle: true, seed: configuration.seed, dropLast: true, prefetch: 2)
-        loader.epoch = epochsDone
-        let batches = min(loader.count, configuration.stepLimit ?? .max)
+        let group = configuration.group
+        let isMain = group?.isMain ?? true
+        func say(_ line: String) { if isMain { log(line) } }
+        // Each rank's share of batch k is batch k of the global size, read in one process with the same seed; with
+        // one rank this is the order of a shuffled DataLoader. Dropping the remainder before sharding keeps every
+        // global batch free of the repeats padding would add, as the single process's dropLast does.
+        let sampler = DistributedSampler(count: data.count, worldSize: group?.worldSize ?? 1, rank: group?.rank ?? 0,
+                                         seed: configuration.seed, dropLast: true)
+        precondition(batchSize % sampler.worldSize == 0, "GANTrainer.train: batch \(batchSize) does not split over \(sampler.worldSize) ranks")
+        let localBatch = batchSize / sampler.worldSize
+        let batches = min(sampler.samplesPerRank / localBatch, configuration.stepLimit ?? .max)
         let criticSteps = configuration.loss.criticSteps
+        if let group { try startDataParallel(on: group) }
         guard epochsDone < configuration.epochs else {
-            log("nothing to do: \(epochsDone) of \(configuration.epochs) epochs already done")
+            say("nothing to do: \(epochsDone) of \(configuration.epochs) epochs already done")
             return
         }
         var runningD = discriminatorLosses.last ?? 0, runningG = generatorLosses.last ?? 0
         for epoch in (epochsDone + 1)...configuration.epochs {
             // Noise depends on seed and epoch only, so a resumed run draws what an uninterrupted one would.
             let random = RandomGenerator(seed: configuration.seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(epoch))
+            let loader = DataLoader(sampler.shard(data, epoch: epoch - 1), batchSize: localBatch, dropLast: true, prefetch: 2)
             let progress = ProgressBar(total: batches, label: "epoch \(epoch)/\(configuration.epochs)")
             var times: [Double] = []
             for (step, (images, _)) in loader.enumerated() {
                 if step == batches { break }
                 let real = images * 2 - 1
-                let noise = Tensor.randn([batchSize, latentSize], generator: random)
+                let noise = sampler.rows(of: Tensor.randn([batchSize, latentSize], generator: random))
                 let start = DispatchTime.now().uptimeNanoseconds
+                var d: Double, g: Double? = nil
                 switch configuration.loss {
                 case .dcgan:
-                    let (d, g) = try dcganStep(real: real, noise: noise)
-                    record(discriminator: d, generator: g)
+                    let losses = try dcganStep(real: real, noise: noise)
+                    (d, g) = (losses.discriminator, losses.generator)
                 case .wganGP:
-                    let epsilon = Tensor.rand([batchSize, 1, 1, 1], generator: random)
-                    record(discriminator: try criticStep(real: real, noise: noise, epsilon: epsilon), generator: nil)
+                    let epsilon = sampler.rows(of: Tensor.rand([batchSize, 1, 1, 1], generator: random))
+                    d = try criticStep(real: real, noise: noise, epsilon: epsilon)
                     if (step + 1) % criticSteps == 0 {
-                        let noise = Tensor.randn([batchSize, latentSize], generator: random)
-                        record(discriminator: nil, generator: try wganGeneratorStep(noise: noise))
+                        let noise = sampler.rows(of: Tensor.randn([batchSize, latentSize], generator: random))
+                        g = try wganGeneratorStep(noise: noise)
                     }
                 }
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                if let group {
+                    // The mean of the ranks' mean losses is the loss of the global batch.
+                    let means = group.allReduce(Tensor(shape: [2], scalars: [d, g ?? 0]), .average).doubles
+                    d = means[0]
+                    g = g.map { _ in means[1] }
+                }
+                record(discriminator: d, generator: g)
+                try afterBatch()
                 runningD = movingMean(runningD, discriminatorLosses.last!, first: discriminatorLosses.count == 1)
                 if let g = generatorLosses.last { runningG = movingMean(runningG, g, first: generatorLosses.count == 1) }
-                progress.advance(metrics: ["D": runningD, "G": runningG])
+                if isMain { progress.advance(metrics: ["D": runningD, "G": runningG]) }
             }
             epochsDone = epoch
             msPerBatch.append(times.sorted()[times.count / 2])
-            log(String(format: "epoch %d: D %.4f  G %.4f  (%.1f s, %.1f ms per batch, median)", epoch, runningD, runningG,
+            say(String(format: "epoch %d: D %.4f  G %.4f  (%.1f s, %.1f ms per batch, median)", epoch, runningD, runningG,
                        progress.elapsed, msPerBatch.last!))
-            try writeOutputs(epoch: epoch)
+            if isMain { try writeOutputs(epoch: epoch) }
         }
-        log("wrote samples.png, samples-epoch-N.png, losses.png and checkpoints to \(configuration.outputDirectory)")
+        say("wrote samples.png, samples-epoch-N.png, losses.png and checkpoints to \(configuration.outputDirectory)")
+    }
+
+    /// Wraps both networks for data-parallel training over `group` (once), after checking that every rank resumed
+    /// after the same epoch.
+    private func startDataParallel(on group: ProcessGroup) throws {
+        guard parallelG == nil else { return }
+        try requireRanksResumedAlike(epochsDone, group: group, unit: "epoch",
+                                     directory: "\(configuration.outputDirectory)/\(File.checkpoints)")
+        parallelG = DistributedDataParallel(generator, group: group)
+        parallelD = DistributedDataParallel(discriminator, group: group)
+    }
+
+    /// Checks that every rank holds the same weights of both networks (see
+    /// `DistributedDataParallel.checkReplicasMatch()`); does nothing in one process or before training started.
+    func checkReplicasMatch() throws {
+        try parallelG?.checkReplicasMatch()
+        try parallelD?.checkReplicasMatch()
     }
 
     private func record(discriminator d: Double?, generator g: Double?) {

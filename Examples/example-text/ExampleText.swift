@@ -50,7 +50,9 @@ struct ExampleText: ParsableCommand {
         clipping at 5.0. It writes model.safetensors (PyTorch's names), tokenizer.json and losses.png to --output-dir and \
         prints samples; at every validation it saves a checkpoint set (model, AdamW, schedule, RNG, losses) in \
         <output-dir>/checkpoints, and --resume continues from the newest complete one. --generate N --checkpoint PATH \
-        writes N tokens from a saved model with the key/value cache.
+        writes N tokens from a saved model with the key/value cache. --distributed trains data-parallel under mpirun \
+        (`mpirun -n 2 example-text --distributed --threads 1`): --batch-size stays the global batch, split over the \
+        ranks; rank 0 evaluates, prints and saves.
         """
     )
 
@@ -75,6 +77,7 @@ struct ExampleText: ParsableCommand {
     @Option(help: "Generate N tokens from --checkpoint instead of training.") var generate: Int?
     @Option(help: "A model.safetensors written by training; tokenizer.json must be beside it.") var checkpoint: String?
     @OptionGroup var onnx: ONNXExportOptions
+    @OptionGroup var parallel: DistributedOptions
     @Option(help: "Text the samples continue.") var prompt = "\n"
     @Option(help: "Divides the logits before sampling (lower: safer, duller).") var temperature = 0.8
     @Option(name: .customLong("top-k"), help: "Sample among the K likeliest tokens only.") var topK: Int?
@@ -96,6 +99,9 @@ struct ExampleText: ParsableCommand {
         if let topK, topK <= 0 { throw ValidationError("--top-k must be positive, got \(topK)") }
         if let topP, !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1], got \(topP)") }
         guard !prompt.isEmpty else { throw ValidationError("--prompt must not be empty") }
+        if generate != nil && parallel.distributed {
+            throw ValidationError("--generate writes from a saved model without training; run it without --distributed and mpirun")
+        }
     }
 
     /// The model's defaults with the options given.
@@ -118,13 +124,15 @@ struct ExampleText: ParsableCommand {
             generateFromCheckpoint(count: generate)
             return
         }
+        var configuration = trainingConfiguration
+        configuration.group = parallel.start(globalBatchSize: configuration.batchSize)
+        let isMain = configuration.group?.isMain ?? true
         requireWritableDirectory(outputDirectory)
         let corpus = loadCorpus()
         let tokenizer = makeTokenizer(for: corpus)
         let tokens: [Int]
         do { tokens = try tokenizer.encode(corpus.text) } catch { exitWithError("\(corpus.path): \(error)") }
         let (trainTokens, validationTokens) = trainValidationSplit(tokens)
-        let configuration = trainingConfiguration
         let (context, batchSize) = (configuration.contextLength, configuration.batchSize)
         let train: LanguageModelWindows
         let validation: [(TensorIndices, TensorIndices)]
@@ -139,7 +147,8 @@ struct ExampleText: ParsableCommand {
         print("\(corpus.path): \(corpus.text.unicodeScalars.count) characters, \(tokens.count) tokens "
               + "(\(self.tokenizer.rawValue), vocabulary \(tokenizer.vocabularySize)); \(trainTokens.count) for training, "
               + "\(validationTokens.count) for validation (\(validation.count) windows evaluated)")
-        print("Kernels: \(InstructionSet.summary); \(threads) thread(s)")
+        print("Kernels: \(InstructionSet.summary); \(threads) thread(s)"
+              + (configuration.group.map { "; \($0.worldSize) ranks, \(batchSize / $0.worldSize) windows each" } ?? ""))
 
         RandomGenerator.manualSeed(seed)
         let lm = model.make(vocabularySize: tokenizer.vocabularySize, contextLength: context)
@@ -179,10 +188,14 @@ struct ExampleText: ParsableCommand {
             try trainer.train(train, validation: validation, from: firstStep, checkpoints: checkpoints, metadata: runMetadata)
         } catch let error as NonFiniteError {
             exitWithError("training diverged: \(error). Try a lower --lr.")
+        } catch let error as ResumeMismatchError {
+            exitWithError("cannot resume: \(error)")
         } catch {
             exitWithError("could not save a checkpoint set in \(outputDirectory)/checkpoints: \(error)")
         }
         if firstStep <= configuration.steps { print(String(format: "%.0f tokens/s in training", trainer.tokensPerSecond)) }
+        // Every rank holds the same model; rank 0 writes it, as it wrote the checkpoints.
+        guard isMain else { return }
 
         let modelPath = directory.appendingPathComponent("model.safetensors")
         do {

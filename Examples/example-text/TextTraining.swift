@@ -1,4 +1,5 @@
 import Data
+import Distributed
 import ExampleSupport
 import Foundation
 import NN
@@ -20,10 +21,18 @@ struct TrainingConfiguration {
     /// The validation windows evaluated each time (spread evenly over the validation text; see `validationWindows`).
     var evalWindows = 480
     var seed: UInt64 = 0
+    /// The ranks to train on data-parallel, ``batchSize`` being the global batch split evenly over them; one process
+    /// when nil.
+    var group: ProcessGroup? = nil
 }
 
 /// Trains a ``LanguageModel`` on random windows of the training tokens, measuring the validation loss on a fixed
 /// set of windows.
+///
+/// With ``TrainingConfiguration/group`` it trains data-parallel: each rank reads its ``DistributedSampler`` share of
+/// every global batch and the gradients are averaged over ranks before clipping (so every rank clips the same
+/// gradient); the model has no batch statistics, so 2 ranks × B train as 1 process × 2B does. The training loss
+/// recorded is the mean over ranks; only rank 0 evaluates, prints and saves.
 final class LanguageModelTrainer {
     let model: LanguageModel
     let configuration: TrainingConfiguration
@@ -32,6 +41,9 @@ final class LanguageModelTrainer {
     private(set) var trainLosses: [Double] = []
     private(set) var validationLosses: [(step: Int, loss: Double)] = []
     private(set) var tokensPerSecond: Double = 0
+    /// The data-parallel replica of the model; made when training starts, after a resume, so that rank 0's restored
+    /// weights are the ones broadcast.
+    private var parallel: DistributedDataParallel?
 
     init(model: LanguageModel, configuration c: TrainingConfiguration) {
         self.model = model
@@ -93,18 +105,34 @@ final class LanguageModelTrainer {
     /// Runs steps `firstStep...configuration.steps` over random windows of `train`; every `evalEvery` steps (and at
     /// the end) the loss on `validation`, then a checkpoint set in `checkpoints` (when given) with `metadata`.
     /// Resuming at `firstStep` after a set saved at `firstStep − 1` draws the batches an uninterrupted run draws.
+    /// `afterStep` runs after every optimizer step, on every rank (tests check the replicas there).
     ///
     /// - Throws: ``NonFiniteError`` when a loss or gradient stops being finite, before the optimizer uses it (and
-    ///   before anything is saved); the checkpoint directory's errors when a set cannot be written.
+    ///   before anything is saved); `ResumeMismatchError` when the ranks of a data-parallel run resumed at different
+    ///   steps; the checkpoint directory's errors when a set cannot be written.
     func train(_ train: LanguageModelWindows, validation: [(TensorIndices, TensorIndices)], from firstStep: Int = 1,
-               checkpoints: CheckpointDirectory? = nil, metadata: [String: String] = [:]) throws {
+               checkpoints: CheckpointDirectory? = nil, metadata: [String: String] = [:],
+               afterStep: () throws -> Void = {}) throws {
         let c = configuration
         precondition(firstStep >= 1, "LanguageModelTrainer.train: firstStep \(firstStep) must be at least 1")
+        let group = c.group
+        let isMain = group?.isMain ?? true
+        try requireRanksResumedAlike(firstStep, group: group, unit: "step",
+                                     directory: checkpoints?.url.path ?? "the checkpoint directory")
         guard firstStep <= c.steps else { return }
-        let loader = DataLoader(train, batchSize: c.batchSize, shuffle: true, seed: c.seed, dropLast: true)
-        var batches = loader.makeIterator()
+        if let group, parallel == nil { parallel = DistributedDataParallel(model, group: group) }
+        // With one rank, the order of a shuffled DataLoader; remainders dropped, as its dropLast does.
+        let sampler = DistributedSampler(count: train.count, worldSize: group?.worldSize ?? 1, rank: group?.rank ?? 0,
+                                         seed: c.seed, dropLast: true)
+        precondition(c.batchSize % sampler.worldSize == 0, "LanguageModelTrainer.train: batch \(c.batchSize) does not split over \(sampler.worldSize) ranks")
+        let localBatch = c.batchSize / sampler.worldSize
+        var epoch = 0
+        var batches = DataLoader(sampler.shard(train, epoch: epoch), batchSize: localBatch, dropLast: true).makeIterator()
         func nextBatch() -> (TensorIndices, TensorIndices) {
-            guard let batch = batches.next() ?? { batches = loader.makeIterator(); return batches.next() }() else {
+            if let batch = batches.next() { return batch }
+            epoch += 1
+            batches = DataLoader(sampler.shard(train, epoch: epoch), batchSize: localBatch, dropLast: true).makeIterator()
+            guard let batch = batches.next() else {
                 preconditionFailure("LanguageModelTrainer: no batch of \(c.batchSize) windows")
             }
             return batch
@@ -116,17 +144,21 @@ final class LanguageModelTrainer {
         for step in firstStep...c.steps {
             let batch = nextBatch()
             let loss = stepLoss(batch.0, batch.1)
-            let value = try NonFiniteCheck.loss(loss, step: step)
+            var value = try NonFiniteCheck.loss(loss, step: step)
             optimizer.zeroGrad()
             loss.backward()
+            parallel?.synchronizeGradients()
             try NonFiniteCheck.gradients(model.namedParameters(), step: step)
             clipGradNorm(model.parameters(), maxNorm: c.clipNorm)
             optimizer.step()
             schedule.step()
+            try afterStep()
+            // The ranks' windows hold equally many tokens, so the mean of their mean losses is the global batch's.
+            if let group { value = group.allReduce(Tensor(shape: [1], scalars: [value]), .average).doubles[0] }
             trainLosses.append(value)
             tokensPerSecond = Double((step - firstStep + 1) * c.batchSize * c.contextLength) / Date().timeIntervalSince(start)
-            progress.advance(metrics: ["loss": value, "tok/s": tokensPerSecond])
-            if step % c.evalEvery == 0 || step == c.steps {
+            if isMain { progress.advance(metrics: ["loss": value, "tok/s": tokensPerSecond]) }
+            if (step % c.evalEvery == 0 || step == c.steps) && isMain {
                 model.eval()
                 let validationLoss = self.loss(on: validation)
                 model.train()
@@ -138,6 +170,12 @@ final class LanguageModelTrainer {
             }
         }
         model.eval()
+    }
+
+    /// Checks that every rank holds the same weights (see `DistributedDataParallel.checkReplicasMatch()`); does
+    /// nothing in one process or before training started.
+    func checkReplicasMatch() throws {
+        try parallel?.checkReplicasMatch()
     }
 
     /// Training loss (mean of 50 steps) and validation loss against the step.

@@ -39,6 +39,18 @@ import NN
 ///
 /// A parameter that got no gradient in a step (unused this step) contributes zeros, and after synchronisation has the
 /// mean of the others' gradients on every rank.
+///
+/// ## Several models
+///
+/// Models trained by different optimisers — a GAN's generator and discriminator — each get their own
+/// `DistributedDataParallel`, and each backward that reaches a wrapped model's parameters must be followed by that
+/// model's ``synchronizeGradients()`` (or run in ``withoutGradientSync(_:)``), on every rank: the hooks fill the
+/// buckets during any backward, and a second backward before synchronisation is a programming error (it traps). A
+/// model that is only passed through in a step — the discriminator in the generator's update — is kept out of it by
+/// setting its parameters' `requiresGrad` to false until that step's backward has finished: backward then computes
+/// no gradient for them, calls none of their hooks, and nothing of that model needs synchronising. A model that gets
+/// no gradient at all in a step (the generator in the discriminator's update, behind `detach()`) needs nothing.
+/// ``checkReplicasMatch()`` finds a replica that went astray.
 public final class DistributedDataParallel {
     /// The model replicated on every rank.
     public let module: Module
@@ -113,6 +125,30 @@ public final class DistributedDataParallel {
         for (_, submodule) in module.namedModules() {
             for (name, _) in submodule.namedBuffers() where !name.contains(".") && submodule.integerBuffer(named: name) == nil {
                 submodule.setBuffer(named: name, to: group.broadcast(submodule.buffer(named: name)!, from: 0))
+            }
+        }
+    }
+
+    /// Checks that every rank holds bit-for-bit the same parameters, as data-parallel training keeps them; a debugging
+    /// aid for training loops (a rank that skipped ``synchronizeGradients()``, or stepped an optimizer the others did
+    /// not). Every rank must call it at the same point; it costs two all-reduces of all parameters.
+    ///
+    /// - Throws: ``DistributedError/replicasDiffer(parameter:difference:)`` on every rank, naming the first parameter
+    ///   (in `namedParameters()` order) whose values differ between ranks.
+    public func checkReplicasMatch() throws {
+        let named = module.namedParameters()
+        guard !named.isEmpty else { return }
+        // Where the smallest and largest value over ranks agree at every element, all ranks agree.
+        let flat = Tensor.concatenate(named.map { $0.variable.value.to(.float64).reshaped([-1]) }, axis: 0)
+        let (largest, smallest) = (group.allReduce(flat, .max).doubles, group.allReduce(flat, .min).doubles)
+        var offset = 0
+        for (name, variable) in named {
+            let range = offset..<(offset + variable.value.count)
+            offset = range.upperBound
+            let differing = range.filter { largest[$0] != smallest[$0] }
+            if let first = differing.first {
+                let difference = differing.map { largest[$0] - smallest[$0] }.max() ?? largest[first] - smallest[first]
+                throw DistributedError.replicasDiffer(parameter: name, difference: difference)
             }
         }
     }

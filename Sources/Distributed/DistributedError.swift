@@ -6,6 +6,9 @@ public enum DistributedError: Error, Equatable, CustomStringConvertible {
     case insufficientThreadSupport(provided: Int32)
     /// MPI was finalized before the group was asked for.
     case finalized
+    /// The replicas of a model no longer hold the same values: `parameter` differs between ranks by up to `difference`
+    /// (see ``DistributedDataParallel/checkReplicasMatch()``).
+    case replicasDiffer(parameter: String, difference: Double)
 
     public var description: String {
         switch self {
@@ -13,6 +16,8 @@ public enum DistributedError: Error, Equatable, CustomStringConvertible {
         case let .insufficientThreadSupport(provided):
             return "MPI provides thread level \(provided), below MPI_THREAD_SERIALIZED; use an MPI built with thread support"
         case .finalized: return "MPI was already finalized in this process; a process group cannot start again"
+        case let .replicasDiffer(parameter, difference):
+            return "the ranks' replicas differ: parameter \(parameter) by up to \(difference) (a rank updated it without synchronizeGradients(), or from other gradients)"
         }
     }
 }

@@ -33,4 +33,23 @@ import AutoGrad
         }
         #expect(samplers[0].indices(epoch: 0) != samplers[0].indices(epoch: 1))
     }
+
+    /// A per-example tensor drawn for the global batch follows the examples: row i of rank r's share is the row of the
+    /// global batch at the place of rank r's i-th example, so that noise pairs with the same images as in one process.
+    @Test func rowsFollowTheExamplesOfTheGlobalBatch() {
+        let count = 24, world = 3, perRank = 4, global = perRank * world
+        let loader = DataLoader(ArrayDataset(Array(0..<count).map { Tensor([Float($0)]) }), batchSize: global, shuffle: true, seed: 3)
+        let single = loader.order(epoch: 1)
+        // The "noise" of each place in the global batch of batch 1: the example index it pairs with in one process.
+        let noise = Tensor(shape: [global, 1], scalars: (0..<global).map { Float(single[global + $0]) })
+        for rank in 0..<world {
+            let sampler = DistributedSampler(count: count, worldSize: world, rank: rank, seed: 3)
+            let examples = Array(sampler.indices(epoch: 1)[perRank..<(2 * perRank)])
+            let rows = sampler.rows(of: noise)
+            #expect(rows.shape == [perRank, 1])
+            #expect(rows.floats.map { Int($0) } == examples, "rank \(rank)")
+        }
+        let one = DistributedSampler(count: count, worldSize: 1, rank: 0)
+        #expect(one.rows(of: noise) == noise)
+    }
 }

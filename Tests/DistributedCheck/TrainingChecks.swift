@@ -113,3 +113,26 @@ func saveWhileAnotherRankFails(_ group: ProcessGroup, directory: URL) throws {
     for step in 1...10_000 { try checkpoints.save(TrainingState(model: model, optimizer: optimizer), step: step) }
     throw CheckFailure(description: "rank 0 saved 10,000 sets without being stopped")
 }
+
+/// `checkReplicasMatch()` passes after data-parallel steps and, once rank 1 alone has changed one weight, fails on every
+/// rank naming that parameter.
+func checkReplicaCheck(_ group: ProcessGroup) throws {
+    let data = syntheticData()
+    let model = makeClassifier(seed: 1)
+    let parallel = DistributedDataParallel(model, group: group)
+    let optimizer = SGD(model.parameters(), learningRate: 0.1)
+    let sampler = DistributedSampler(count: data.count, worldSize: group.worldSize, rank: group.rank)
+    for batch in DataLoader(sampler.shard(data, epoch: 0), batchSize: 32).prefix(2) {
+        sgdStep(model, optimizer, batch, parallel: parallel)
+        try parallel.checkReplicasMatch()
+    }
+    let last = model.namedParameters()[2]
+    if group.rank == 1 { last.variable.value = last.variable.value + 1e-3 }
+    do {
+        try parallel.checkReplicasMatch()
+        throw CheckFailure(description: "checkReplicasMatch() missed a difference of 1e-3 in \(last.name)")
+    } catch DistributedError.replicasDiffer(let parameter, let difference) {
+        try expect(parameter == last.name && abs(difference - 1e-3) < 1e-6, "the replica check's report (\(parameter), \(difference))")
+    }
+    if group.isMain { print("replicas differ in \(last.name) as expected") }
+}

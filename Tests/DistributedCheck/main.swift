@@ -4,6 +4,7 @@
 //   distributed-check equivalence [bytes]    20 SGD steps of 2 × 32 against one process × 64, replicas identical
 //   distributed-check throw | crash | exit | stall   rank 1 fails at step 3; the job must end with an error, not hang
 //   distributed-check checkpoint <dir>       rank 0 saves every step while rank 1 throws at step 5
+//   distributed-check replicas               checkReplicasMatch() passes after steps, fails once rank 1 moves a weight
 import Data
 import Distributed
 import Foundation
@@ -17,7 +18,7 @@ struct CheckFailure: Error, CustomStringConvertible {
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let scenario = arguments.first else {
-    FileHandle.standardError.write(Data("usage: distributed-check collectives|equivalence|throw|crash|exit|stall|checkpoint <dir>\n".utf8))
+    FileHandle.standardError.write(Data("usage: distributed-check collectives|equivalence|throw|crash|exit|stall|checkpoint <dir>|replicas\n".utf8))
     exit(2)
 }
 
@@ -32,6 +33,7 @@ do {
 group.abortingOnError {
     switch scenario {
     case "collectives": try checkCollectives(group)
+    case "replicas": try checkReplicaCheck(group)
     case "equivalence": try checkEquivalence(group, bucketBytes: arguments.dropFirst().first.flatMap(Int.init) ?? 25 << 20)
     case "throw", "crash", "exit", "stall": try trainUntilFailure(group, failure: scenario)
     case "checkpoint":

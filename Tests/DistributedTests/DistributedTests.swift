@@ -1,4 +1,5 @@
 import Foundation
+import MPITestSupport
 import Testing
 import Training
 
@@ -21,6 +22,12 @@ struct DistributedTests {
         // Only rank 0 prints.
         #expect(run.output.components(separatedBy: "OK equivalence").count == 2, "\(run.output)")
         if bucketBytes == 1024 { #expect(run.output.contains("2 buckets"), "\(run.output)") }
+    }
+
+    @Test func replicaCheckFindsAParameterThatDiffers() throws {
+        let run = try mpirunCheck(["replicas"])
+        #expect(run.status == 0, "\(run.output)\(run.errors)")
+        #expect(run.output.contains("replicas differ in 2.weight as expected"), "\(run.output)")
     }
 
     /// Rank 1 throws, dies from SIGKILL, exits with status 3, or stalls outside the collectives at step 3; rank 0 keeps

@@ -12,7 +12,7 @@ private func temporaryDirectory(_ name: String) -> URL {
 }
 
 /// `count` 28×28 images in [0, 1]: a bright rectangle of random size and place on a dark background.
-private func tinyImages(count: Int, seed: UInt64 = 5) -> ArrayDataset<(Tensor, Int)> {
+func tinyImages(count: Int, seed: UInt64 = 5) -> ArrayDataset<(Tensor, Int)> {
     let random = RandomGenerator(seed: seed)
     return ArrayDataset((0..<count).map { i in
         var image = Tensor.rand([1, 28, 28], generator: random) * 0.1

@@ -7,7 +7,7 @@ import Training
 
 /// Writes a tiny Fashion-MNIST-shaped data set (IDX, gzip) whose classes are learnable: class k
 /// lights up row band k of the image.
-private func writeTinyFashionMNIST(to directory: URL, trainCount: Int = 96, testCount: Int = 40) throws {
+func writeTinyFashionMNIST(to directory: URL, trainCount: Int = 96, testCount: Int = 40) throws {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let generator = RandomGenerator(seed: 7)
     for (prefix, count) in [("train", trainCount), ("t10k", testCount)] {

@@ -61,6 +61,23 @@ public struct DistributedSampler: Sendable {
         return stride(from: rank, to: order.count, by: worldSize).map { order[$0] }
     }
 
+    /// This rank's rows of `globalBatch`, a per-example tensor that every rank draws alike for the whole global batch
+    /// (noise, mixing weights): rows `rank`, `rank + worldSize`, … — the places that this rank's examples have in the
+    /// global batch (see ``indices(epoch:)``). Each rank thus gets different values, and each example is paired with
+    /// the values one process reading the global batch would pair it with.
+    ///
+    /// ```swift
+    /// let noise = sampler.rows(of: Tensor.randn([globalBatch, 100], generator: random))   // [globalBatch / worldSize, 100]
+    /// ```
+    ///
+    /// - Precondition: `globalBatch` has at least one axis, whose length is a multiple of ``worldSize``.
+    public func rows(of globalBatch: Tensor) -> Tensor {
+        precondition(globalBatch.rank >= 1 && globalBatch.shape[0] % worldSize == 0,
+                     "DistributedSampler.rows: a global batch of shape \(globalBatch.shape) does not split over \(worldSize) ranks")
+        guard worldSize > 1 else { return globalBatch }
+        return globalBatch.sliced(axis: 0, start: rank, end: globalBatch.shape[0], step: worldSize)
+    }
+
     /// The view of `dataset` this rank reads in epoch `epoch`.
     ///
     /// - Precondition: `dataset.count` equals ``count``.

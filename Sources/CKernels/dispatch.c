@@ -85,6 +85,17 @@ void ck_gemm_u8s8s32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, pt
     CK_DISPATCH(ck_gemm_u8s8s32, m, n, k, a, lda, b, ldb, c, ldc)
 }
 
+ptrdiff_t ck_gemm_u8s8s32_depth_step(void) {
+#if defined(__x86_64__)
+    switch (ck_isa_active()) {
+    case CK_ISA_AVX512: return ck_cpu_has_vnni() ? 64 : 32;
+    case CK_ISA_AVX2: return 16;
+    default: break;
+    }
+#endif
+    return 1;
+}
+
 int ck_gemm_u8s8s32_uses_vnni(void) {
 #if defined(__x86_64__)
     return ck_isa_active() == CK_ISA_AVX512 && ck_cpu_has_vnni();

@@ -129,6 +129,11 @@ void ck_gemm_u8s8s32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, pt
 /// Whether ``ck_gemm_u8s8s32`` runs its VNNI kernel on this thread (the AVX-512 level on a CPU with VNNI).
 int ck_gemm_u8s8s32_uses_vnni(void);
 
+/// The depth (k) that ``ck_gemm_u8s8s32``'s vector loop takes per step on this thread: 64 (VNNI), 32 (AVX-512),
+/// 16 (AVX2) or 1 (generic). The rest of a row runs one byte at a time, so a caller with a short depth (a 3×3
+/// convolution of one channel: k = 9) is faster padding its rows with zero weights to a multiple of it.
+ptrdiff_t ck_gemm_u8s8s32_depth_step(void);
+
 /// `destination[j·destinationStride + i] = source[i·sourceStride + j]` for `i < rows`, `j < columns`, in
 /// blocks transposed in registers. The matrices must not overlap. Float only.
 void ck_transpose_f32(ptrdiff_t rows, ptrdiff_t columns, const float *source, ptrdiff_t sourceStride, float *destination,

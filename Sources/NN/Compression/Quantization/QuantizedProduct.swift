@@ -1,10 +1,46 @@
 import AutoGrad
 import CKernels
 
+/// How the exact 32-bit sums `Σₚ q·values[j, p]` of an int8 product become Float outputs:
+/// `y = s·scales[j]·(sum − z·rowSums[j]) + bias[j]` for activations of scale `s` and zero point `z`, with the
+/// per-output factors formed once. The dynamic Linear forms it per call (its activation map changes with each
+/// batch); the static convolution once, when its activation map is fixed.
+struct ProductDequantization {
+    /// `s·scales[j]`.
+    let scales: [Float]
+    /// `z·rowSums[j]`: the zero point's share of each output, subtracted once per output, not once per product.
+    let offsets: [Int32]
+    /// The bias, zeros for a layer without one.
+    let shifts: [Float]
+
+    init(activation: ActivationQuantization, weights: Int8Weights, bias: [Float]?) {
+        scales = weights.scales.map { $0 * activation.scale }
+        offsets = weights.rowSums.map { activation.zeroPoint * $0 }
+        shifts = bias ?? [Float](repeating: 0, count: weights.rows)
+    }
+
+    /// Writes `y[j·outputStride + i·rowStride]` for outputs `j` in `outputs` and rows `i < m` from `sums`
+    /// (`[m, outputs.count]`, row-major): a Linear's row-major output has `rowStride` = outputs and `outputStride`
+    /// 1, a convolution's channel planes `rowStride` 1 and `outputStride` = positions.
+    func apply(_ sums: UnsafePointer<Int32>, rows m: Int, outputs: Range<Int>, into y: UnsafeMutablePointer<Float>,
+               rowStride: Int, outputStride: Int) {
+        let width = outputs.count
+        scales.withUnsafeBufferPointer { s in
+            offsets.withUnsafeBufferPointer { o in
+                shifts.withUnsafeBufferPointer { b in
+                    for (column, j) in outputs.enumerated() {
+                        let (scale, offset, shift, target) = (s[j], o[j], b[j], y + j * outputStride)
+                        for i in 0..<m { target[i * rowStride] = scale * Float(sums[i * width + column] &- offset) + shift }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// `y[i, j] = s·scales[j]·(Σₚ q[i, p]·values[j, p] − z·rowSums[j]) + bias[j]` for `m` rows of `x` (row stride
-/// `weights.columns`) quantised to `q` by `activation` (scale `s`, zero point `z`): the one int8 product that the
-/// dynamic Linear and the static convolution share. The integer part runs in CKernels' `ck_gemm_u8s8s32`, exactly;
-/// the rest is one multiply-add per output.
+/// `weights.columns`) quantised to `q` by `activation` (scale `s`, zero point `z`): the dynamic Linear's product.
+/// The integer part runs in CKernels' `ck_gemm_u8s8s32`, exactly; the rest is one multiply-add per output.
 func quantizedProduct(_ x: UnsafePointer<Float>, rows m: Int, activation: ActivationQuantization,
                       weights: Int8Weights, bias: [Float]?, into y: UnsafeMutablePointer<Float>) {
     let (n, k) = (weights.rows, weights.columns)
@@ -19,19 +55,8 @@ func quantizedProduct(_ x: UnsafePointer<Float>, rows m: Int, activation: Activa
             }
         }
     }
-    let zero = activation.zeroPoint
-    let outScales = weights.scales.map { $0 * activation.scale }
-    let offsets = weights.rowSums.map { zero * $0 }
-    let shift = bias ?? [Float](repeating: 0, count: n)
+    let dequantization = ProductDequantization(activation: activation, weights: weights, bias: bias)
     sums.withUnsafeBufferPointer { c in
-        outScales.withUnsafeBufferPointer { s in
-            offsets.withUnsafeBufferPointer { o in
-                shift.withUnsafeBufferPointer { b in
-                    for i in 0..<m {
-                        for j in 0..<n { y[i * n + j] = s[j] * Float(c[i * n + j] &- o[j]) + b[j] }
-                    }
-                }
-            }
-        }
+        dequantization.apply(c.baseAddress!, rows: m, outputs: 0..<n, into: y, rowStride: n, outputStride: 1)
     }
 }

@@ -51,9 +51,21 @@ static inline void ck_u8s8_block_avx2(int MR, int NR, ptrdiff_t k, const uint8_t
         for (int i = 0; i < MR; i++)
             for (int j = 0; j < NR; j++) acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(x[i], w[j]));
     }
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++)
-            c[i * ldc + j] = ck_sum_lanes_avx2(acc[i][j]) + ck_u8s8_dot_tail(a + i * lda, b + j * ldb, p, k);
+    for (int i = 0; i < MR; i++) {
+        if (NR == 4) {
+            // The four outputs of a row reduced together: two rounds of vphaddd leave each output's sum of four
+            // lanes in both 128-bit halves, one add joins them (a separate reduction per output costs four times as
+            // many instructions, which is most of the work when k is a single step, as in a 3×3 convolution).
+            __m256i pairs = _mm256_hadd_epi32(_mm256_hadd_epi32(acc[i][0], acc[i][1]), _mm256_hadd_epi32(acc[i][2], acc[i][3]));
+            __m128i sums = _mm_add_epi32(_mm256_castsi256_si128(pairs), _mm256_extracti128_si256(pairs, 1));
+            int32_t lanes[4];
+            _mm_storeu_si128((__m128i *)lanes, sums);
+            for (int j = 0; j < 4; j++) c[i * ldc + j] = lanes[j] + ck_u8s8_dot_tail(a + i * lda, b + j * ldb, p, k);
+        } else {
+            for (int j = 0; j < NR; j++)
+                c[i * ldc + j] = ck_sum_lanes_avx2(acc[i][j]) + ck_u8s8_dot_tail(a + i * lda, b + j * ldb, p, k);
+        }
+    }
 }
 
 /// Runs BLOCK(MR, NR) over the m × n output in blocks of at most 2 × 4, each edge block with constant sizes.

@@ -20,6 +20,22 @@ struct Int8Convolution {
     /// copy serves the step of every level (a narrower level reads a prefix of each row).
     let weightPitch: Int
 
+    /// The convolution of `batch` images `[inChannels, height, width]` at `x`, quantised by `activation`, with the
+    /// sums dequantised by `dequantization` into `y` (`[batch, outChannels, Ho, Wo]`): each image's and group's
+    /// `[positions, outputs]` block is dequantised row-major into scratch, where it vectorises, and transposed into
+    /// the output planes.
+    func forEachProduct(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, activation: ActivationQuantization,
+                        layer: String, dequantization: ProductDequantization, into y: UnsafeMutablePointer<Float>) {
+        let g = geometry(height: height, width: width, layer: layer)
+        let groupOutputs = outChannels / groups
+        forEachProduct(x, batch: batch, height: height, width: width, activation: activation, layer: layer) { image, group, sums, block in
+            dequantization.apply(sums, rows: g.positions, outputs: group * groupOutputs..<(group + 1) * groupOutputs,
+                                 into: block, rowStride: groupOutputs)
+            ck_transpose_f32(g.positions, groupOutputs, block, groupOutputs,
+                             y + (image * outChannels + group * groupOutputs) * g.positions, g.positions)
+        }
+    }
+
     /// The depth `k` of the product: the taps of one group.
     var depth: Int { inChannels / groups * kernelSize.0 * kernelSize.1 }
 
@@ -64,13 +80,13 @@ struct Int8Convolution {
     }
 
     /// Quantises `batch` images `[inChannels, height, width]` at `x` by `activation` and calls
-    /// `body(image, group, sums)` with each image's and group's sums `Σ q·w` (`[positions, outChannels/groups]`,
-    /// row-major; padding reads the code of 0). The zero point's share is still in the sums: subtract
+    /// `body(image, group, sums, scratch)` with each image's and group's sums `Σ q·w` (`[positions,
+    /// outChannels/groups]`, row-major; padding reads the code of 0) and Float scratch of that size. The zero point's share is still in the sums: subtract
     /// `zeroPoint · rowSums` (``ProductDequantization`` does). Images are split over threads; `body` must only
     /// write what belongs to its image.
     func forEachProduct(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
                         activation: ActivationQuantization, layer: String,
-                        _ body: (_ image: Int, _ group: Int, _ sums: UnsafePointer<Int32>) -> Void) {
+                        _ body: (_ image: Int, _ group: Int, _ sums: UnsafePointer<Int32>, _ scratch: UnsafeMutablePointer<Float>) -> Void) {
         let g = geometry(height: height, width: width, layer: layer)
         let plane = g.paddedHeight * g.paddedWidth
         var codes = [UInt8](repeating: UInt8(activation.zeroPoint), count: batch * inChannels * plane)
@@ -97,6 +113,8 @@ struct Int8Convolution {
                     // Zeroed once: the columns past the depth are never written and meet zero weights.
                     var rows = [UInt8](repeating: 0, count: g.positions * pitch)
                     var sums = [Int32](repeating: 0, count: g.positions * groupOutputs)
+                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: g.positions * groupOutputs)
+                    defer { scratch.deallocate() }
                     rows.withUnsafeMutableBufferPointer { rows in
                         sums.withUnsafeMutableBufferPointer { sums in
                             for image in images {
@@ -106,7 +124,7 @@ struct Int8Convolution {
                                     ck_gemm_u8s8s32(g.positions, groupOutputs, pitch, rows.baseAddress!, pitch,
                                                     w.baseAddress! + group * groupOutputs * weightPitch, weightPitch,
                                                     sums.baseAddress!, groupOutputs)
-                                    body(image, group, sums.baseAddress!)
+                                    body(image, group, sums.baseAddress!, scratch)
                                 }
                             }
                         }

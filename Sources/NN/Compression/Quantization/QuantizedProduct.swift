@@ -19,18 +19,20 @@ struct ProductDequantization {
         shifts = bias ?? [Float](repeating: 0, count: weights.rows)
     }
 
-    /// Writes `y[j·outputStride + i·rowStride]` for outputs `j` in `outputs` and rows `i < m` from `sums`
-    /// (`[m, outputs.count]`, row-major): a Linear's row-major output has `rowStride` = outputs and `outputStride`
-    /// 1, a convolution's channel planes `rowStride` 1 and `outputStride` = positions.
+    /// Writes `y[i·rowStride + c]` for rows `i < m` and the outputs `j = outputs.lowerBound + c` from `sums`
+    /// (`[m, outputs.count]`, row-major). Row-major on both sides, so the loop over outputs vectorises; a
+    /// convolution, whose output planes are the transpose, transposes the result (``Int8Convolution``).
     func apply(_ sums: UnsafePointer<Int32>, rows m: Int, outputs: Range<Int>, into y: UnsafeMutablePointer<Float>,
-               rowStride: Int, outputStride: Int) {
+               rowStride: Int) {
         let width = outputs.count
         scales.withUnsafeBufferPointer { s in
             offsets.withUnsafeBufferPointer { o in
                 shifts.withUnsafeBufferPointer { b in
-                    for (column, j) in outputs.enumerated() {
-                        let (scale, offset, shift, target) = (s[j], o[j], b[j], y + j * outputStride)
-                        for i in 0..<m { target[i * rowStride] = scale * Float(sums[i * width + column] &- offset) + shift }
+                    let (s, o, b) = (s.baseAddress! + outputs.lowerBound, o.baseAddress! + outputs.lowerBound,
+                                     b.baseAddress! + outputs.lowerBound)
+                    for i in 0..<m {
+                        let (row, target) = (sums + i * width, y + i * rowStride)
+                        for c in 0..<width { target[c] = s[c] * Float(row[c] &- o[c]) + b[c] }
                     }
                 }
             }
@@ -57,6 +59,6 @@ func quantizedProduct(_ x: UnsafePointer<Float>, rows m: Int, activation: Activa
     }
     let dequantization = ProductDequantization(activation: activation, weights: weights, bias: bias)
     sums.withUnsafeBufferPointer { c in
-        dequantization.apply(c.baseAddress!, rows: m, outputs: 0..<n, into: y, rowStride: n, outputStride: 1)
+        dequantization.apply(c.baseAddress!, rows: m, outputs: 0..<n, into: y, rowStride: n)
     }
 }

@@ -71,16 +71,12 @@ public final class StaticQuantizedConv2d: Module, QuantizedLayer {
         return ConvolutionLayerSupport.batched(x, channels: inChannels, layer: "StaticQuantizedConv2d") { x in
             let (batch, height, width) = (x.shape[0], x.shape[2], x.shape[3])
             let g = convolution.geometry(height: height, width: width, layer: "StaticQuantizedConv2d")
-            let (positions, groupOutputs) = (g.positions, outChannels / groups)
             var y = Tensor.zeros([batch, outChannels, g.outputHeight, g.outputWidth], dtype: .float32)
             x.value.withUnsafeBufferPointer(as: Float.self) { source in
                 y.withUnsafeMutableBufferPointer(as: Float.self) { output in
-                    let yp = output.baseAddress!
                     convolution.forEachProduct(source.baseAddress!, batch: batch, height: height, width: width,
-                                               activation: self.input, layer: "StaticQuantizedConv2d") { image, group, sums in
-                        dequantization.apply(sums, rows: positions, outputs: group * groupOutputs..<(group + 1) * groupOutputs,
-                                             into: yp + image * outChannels * positions, rowStride: 1, outputStride: positions)
-                    }
+                                               activation: self.input, layer: "StaticQuantizedConv2d",
+                                               dequantization: dequantization, into: output.baseAddress!)
                 }
             }
             return Variable(y)
@@ -97,7 +93,7 @@ public final class StaticQuantizedConv2d: Module, QuantizedLayer {
         x.withUnsafeBufferPointer(as: Float.self) { source in
             result.withUnsafeMutableBufferPointer { result in
                 convolution.forEachProduct(source.baseAddress!, batch: batch, height: height, width: width,
-                                           activation: self.input, layer: "StaticQuantizedConv2d") { image, group, sums in
+                                           activation: self.input, layer: "StaticQuantizedConv2d") { image, group, sums, _ in
                     for o in 0..<groupOutputs {
                         for p in 0..<g.positions {
                             result[((image * outChannels) + group * groupOutputs + o) * g.positions + p] = sums[p * groupOutputs + o]

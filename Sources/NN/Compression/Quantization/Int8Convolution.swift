@@ -20,22 +20,6 @@ struct Int8Convolution {
     /// copy serves the step of every level (a narrower level reads a prefix of each row).
     let weightPitch: Int
 
-    /// The convolution of `batch` images `[inChannels, height, width]` at `x`, quantised by `activation`, with the
-    /// sums dequantised by `dequantization` into `y` (`[batch, outChannels, Ho, Wo]`): each image's and group's
-    /// `[positions, outputs]` block is dequantised row-major into scratch, where it vectorises, and transposed into
-    /// the output planes.
-    func forEachProduct(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, activation: ActivationQuantization,
-                        layer: String, dequantization: ProductDequantization, into y: UnsafeMutablePointer<Float>) {
-        let g = geometry(height: height, width: width, layer: layer)
-        let groupOutputs = outChannels / groups
-        forEachProduct(x, batch: batch, height: height, width: width, activation: activation, layer: layer) { image, group, sums, block in
-            dequantization.apply(sums, rows: g.positions, outputs: group * groupOutputs..<(group + 1) * groupOutputs,
-                                 into: block, rowStride: groupOutputs)
-            ck_transpose_f32(g.positions, groupOutputs, block, groupOutputs,
-                             y + (image * outChannels + group * groupOutputs) * g.positions, g.positions)
-        }
-    }
-
     /// The depth `k` of the product: the taps of one group.
     var depth: Int { inChannels / groups * kernelSize.0 * kernelSize.1 }
 
@@ -54,6 +38,22 @@ struct Int8Convolution {
                      "Int8Convolution.replaceWeights: \(weights.rows)×\(weights.columns) weights for a \(self.weights.rows)×\(self.weights.columns) layer")
         self.weights = weights
         paddedWeights = weights.paddedValues(pitch: weightPitch)
+    }
+
+    /// The convolution of `batch` images `[inChannels, height, width]` at `x`, quantised by `activation`, with the
+    /// sums dequantised by `dequantization` into `y` (`[batch, outChannels, Ho, Wo]`): each image's and group's
+    /// `[positions, outputs]` block is dequantised row-major into scratch, where it vectorises, and transposed into
+    /// the output planes.
+    func convolve(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, activation: ActivationQuantization,
+                  layer: String, dequantization: ProductDequantization, into y: UnsafeMutablePointer<Float>) {
+        let g = geometry(height: height, width: width, layer: layer)
+        let groupOutputs = outChannels / groups
+        forEachProduct(x, batch: batch, height: height, width: width, activation: activation, layer: layer) { image, group, sums, block in
+            dequantization.apply(sums, rows: g.positions, outputs: group * groupOutputs..<(group + 1) * groupOutputs,
+                                 into: block, rowStride: groupOutputs)
+            ck_transpose_f32(g.positions, groupOutputs, block, groupOutputs,
+                             y + (image * outChannels + group * groupOutputs) * g.positions, g.positions)
+        }
     }
 
     /// The sizes of a convolution of a `height × width` input.

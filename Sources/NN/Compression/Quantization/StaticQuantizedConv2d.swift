@@ -74,9 +74,9 @@ public final class StaticQuantizedConv2d: Module, QuantizedLayer {
             var y = Tensor.zeros([batch, outChannels, g.outputHeight, g.outputWidth], dtype: .float32)
             x.value.withUnsafeBufferPointer(as: Float.self) { source in
                 y.withUnsafeMutableBufferPointer(as: Float.self) { output in
-                    convolution.forEachProduct(source.baseAddress!, batch: batch, height: height, width: width,
-                                               activation: self.input, layer: "StaticQuantizedConv2d",
-                                               dequantization: dequantization, into: output.baseAddress!)
+                    convolution.convolve(source.baseAddress!, batch: batch, height: height, width: width,
+                                         activation: self.input, layer: "StaticQuantizedConv2d",
+                                         dequantization: dequantization, into: output.baseAddress!)
                 }
             }
             return Variable(y)

@@ -83,10 +83,58 @@ static inline void ck_u8s8_block_avx2(int MR, int NR, ptrdiff_t k, const uint8_t
         }                                                                                                    \
     }
 
+/// The depth up to which the AVX2 level multiplies by outer products (ck_u8s8_shallow_avx2) instead of dot products.
+#define CK_U8S8_SHALLOW_DEPTH 16
+
+/// A shallow product (k ≤ CK_U8S8_SHALLOW_DEPTH) by outer products: the weights of 32 outputs are packed depth-major
+/// as 16-bit pairs, each row's pair of bytes at depth (2q, 2q + 1) is broadcast, and vpmaddwd adds both exact
+/// products into each output's 32-bit lane. A dot-product kernel would end every output with a horizontal sum,
+/// which is most of the work when the depth is one vector step (a 3×3 convolution of one channel: k = 9).
+__attribute__((target("avx2")))
+static void ck_u8s8_shallow_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
+                                 ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
+    enum { BLOCK = 32, PAIRS = CK_U8S8_SHALLOW_DEPTH / 2 };
+    const ptrdiff_t pairs = (k + 1) / 2;
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += BLOCK) {
+        const ptrdiff_t width = n - j0 < BLOCK ? n - j0 : BLOCK;
+        // packed[q][j] = (b[j, 2q], b[j, 2q + 1]), zero past the depth and past the outputs.
+        int16_t packed[PAIRS][BLOCK][2] __attribute__((aligned(32)));
+        for (ptrdiff_t q = 0; q < pairs; q++)
+            for (ptrdiff_t j = 0; j < BLOCK; j++) {
+                const int8_t *row = b + (j0 + j) * ldb;
+                packed[q][j][0] = j < width ? row[2 * q] : 0;
+                packed[q][j][1] = j < width && 2 * q + 1 < k ? row[2 * q + 1] : 0;
+            }
+        for (ptrdiff_t i = 0; i < m; i++) {
+            const uint8_t *x = a + i * lda;
+            __m256i acc[BLOCK / 8];
+            for (int v = 0; v < BLOCK / 8; v++) acc[v] = _mm256_setzero_si256();
+            for (ptrdiff_t q = 0; q < pairs; q++) {
+                const uint32_t second = 2 * q + 1 < k ? x[2 * q + 1] : 0;
+                const __m256i pair = _mm256_set1_epi32((int32_t)((uint32_t)x[2 * q] | second << 16));
+                for (int v = 0; v < BLOCK / 8; v++)
+                    acc[v] = _mm256_add_epi32(acc[v], _mm256_madd_epi16(pair, _mm256_load_si256((const __m256i *)packed[q][8 * v])));
+            }
+            int32_t *out = c + i * ldc + j0;
+            if (width == BLOCK) {
+                for (int v = 0; v < BLOCK / 8; v++) _mm256_storeu_si256((__m256i *)(out + 8 * v), acc[v]);
+            } else {
+                int32_t lanes[BLOCK] __attribute__((aligned(32)));
+                for (int v = 0; v < BLOCK / 8; v++) _mm256_store_si256((__m256i *)(lanes + 8 * v), acc[v]);
+                for (ptrdiff_t j = 0; j < width; j++) out[j] = lanes[j];
+            }
+        }
+    }
+}
+
 __attribute__((target("avx2")))
 void ck_gemm_u8s8s32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
                           ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
     CK_REQUIRE(CK_ISA_AVX2, "ck_gemm_u8s8s32");
+    if (k <= CK_U8S8_SHALLOW_DEPTH) {
+        ck_u8s8_shallow_avx2(m, n, k, a, lda, b, ldb, c, ldc);
+        return;
+    }
     CK_U8S8_TILES(ck_u8s8_block_avx2)
 }
 

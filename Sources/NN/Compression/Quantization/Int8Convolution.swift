@@ -104,8 +104,7 @@ struct Int8Convolution {
             }
         }
         // Rounded up to the kernel's step on this thread: the rest of a row would run a byte at a time.
-        let step = ck_gemm_u8s8s32_depth_step()
-        let pitch = Swift.min((depth + step - 1) / step * step, weightPitch)
+        let pitch = Swift.min(ck_gemm_u8s8s32_padded_depth(depth), weightPitch)
         let groupOutputs = outChannels / groups
         codes.withUnsafeBufferPointer { codes in
             paddedWeights.withUnsafeBufferPointer { w in

@@ -30,11 +30,12 @@ struct ReportRow: Codable {
     }
 }
 
-/// The nonzero and total counts of a model's state: every floating-point entry of its state dict except masks and
-/// buffers, plus quantised layers' weights.
+/// The nonzero and total counts of a model's state: every entry of its state dict except masks, scales and zero
+/// points, plus quantised layers' weights.
 func parameterCounts(_ model: Module) -> (nonzero: Int, total: Int) {
     var nonzero = 0, total = 0
-    for (name, value) in model.quantizedStateDict() where !name.hasSuffix("_mask") && !name.hasSuffix("_scale") {
+    for (name, value) in model.quantizedStateDict()
+    where !name.hasSuffix("_mask") && !name.hasSuffix("_scale") && !name.hasSuffix("_zero_point") {
         let values = value.floatingPoint(.float64).doubles
         nonzero += values.filter { $0 != 0 }.count
         total += values.count

@@ -13,10 +13,13 @@ struct ExampleCompress: ParsableCommand {
         abstract: "Distil, prune and quantise Fashion-MNIST classifiers, and compare them (and PyTorch's) in one table.",
         discussion: """
         Trains the W2 CNN (the teacher) and a small MLP student alone and distilled (Hinton et al.), prunes the \
-        teacher to --sparsity with gradual magnitude pruning while fine-tuning (Zhu & Gupta), and quantises the \
-        Linear layers to int8 (dynamic). The table gives nonzero parameters, file size, test accuracy and latency \
-        per batch of 1 and 64 on one thread. With torch installed, Benchmarks/pytorch/compress.py loads the \
-        Swift-trained teacher into PyTorch and adds rows for its quantize_dynamic and global magnitude pruning.
+        teacher to --sparsity with gradual magnitude pruning while fine-tuning (Zhu & Gupta), removes all but \
+        --keep-channels of its convolution's channels (structured, then fine-tuned), and quantises it to int8: \
+        the Linear layers dynamically, and the convolution statically with ranges calibrated on \
+        --calibration-batches training batches. The table gives nonzero parameters, file size, test accuracy and \
+        latency per batch of 1 and 64 on one thread. With torch installed, Benchmarks/pytorch/compress.py loads \
+        the Swift-trained teachers into PyTorch and adds rows for its quantize_dynamic, its eager-mode static \
+        quantisation (x86 backend), global magnitude pruning and the channel-pruned teacher.
         """
     )
 
@@ -27,6 +30,10 @@ struct ExampleCompress: ParsableCommand {
     @Option(help: "Distillation temperature T.") var temperature = 2.0
     @Option(help: "Weight α of the soft-target term.") var alpha = 0.5
     @Option(help: "Fraction of the teacher's weights pruned.") var sparsity = 0.9
+    @Option(name: .customLong("keep-channels"), help: "Channels of the teacher's convolution kept by structured pruning.")
+    var keepChannels = 16
+    @Option(name: .customLong("calibration-batches"), help: "Training batches that calibrate the static int8 convolution.")
+    var calibrationBatches = 16
     @Option(name: .customLong("batch-size"), help: "Examples per training step.") var batchSize = 64
     @Option(name: .customLong("train-limit"), help: "Use only the first N training images.") var trainLimit: Int?
     @Option(name: .customLong("test-limit"), help: "Use only the first N test images.") var testLimit: Int?
@@ -40,12 +47,14 @@ struct ExampleCompress: ParsableCommand {
     func validate() throws {
         for (name, value) in [("--teacher-epochs", teacherEpochs), ("--student-epochs", studentEpochs),
                               ("--finetune-epochs", finetuneEpochs), ("--batch-size", batchSize),
-                              ("--student-hidden", studentHidden), ("--latency-repeats", latencyRepeats), ("--threads", threads)] {
+                              ("--student-hidden", studentHidden), ("--latency-repeats", latencyRepeats), ("--threads", threads),
+                              ("--keep-channels", keepChannels), ("--calibration-batches", calibrationBatches)] {
             guard value > 0 else { throw ValidationError("\(name) must be positive, got \(value)") }
         }
         guard temperature > 0 else { throw ValidationError("--temperature must be positive, got \(temperature)") }
         guard (0...1).contains(alpha) else { throw ValidationError("--alpha must be in [0, 1], got \(alpha)") }
         guard (0..<1).contains(sparsity) else { throw ValidationError("--sparsity must be in [0, 1), got \(sparsity)") }
+        guard keepChannels <= 32 else { throw ValidationError("--keep-channels must be at most the teacher's 32, got \(keepChannels)") }
     }
 
     func run() throws {
@@ -114,20 +123,35 @@ struct ExampleCompress: ParsableCommand {
         for target in targets { target.module.removePruning(target.name) }
         let prunedRow = try measure("teacher pruned \(Int(sparsity * 100))% (Float)", pruned, file: "teacher-pruned.safetensors")
 
+        // The teacher's convolution cut to its strongest channels (a smaller dense model), then fine-tuned.
+        let channelPruned = StructuredPruning.removeChannels(of: teacher, at: 0, keep: keepChannels, norm: .l1)
+        let oneShot = Metrics.accuracy(predicted: logits(of: channelPruned, on: testSet.images).argmax(alongAxis: 1), truth: testSet.labels)
+        print(String(format: "channel pruning to %d of 32: %.2f%% test accuracy before fine-tuning", keepChannels, oneShot * 100))
+        train(channelPruned, on: trainSet, epochs: finetuneEpochs, batchSize: batchSize, learningRate: 5e-4, seed: seed + 3,
+              label: "channels", loss: crossEntropyLoss)
+        let channelRow = try measure("teacher \(keepChannels)/32 channels (Float)", channelPruned, file: "teacher-channels.safetensors")
+
         // int8.
         let int8Teacher = quantizeDynamic(teacher)
         let int8Row = try measure("teacher int8 (dynamic Linear)", int8Teacher, file: "teacher-int8.safetensors", quantized: true)
+        let calibration = (0..<Swift.min(calibrationBatches, (trainSet.count + batchSize - 1) / batchSize)).map {
+            trainSet.images.sliced(axis: 0, start: $0 * batchSize, end: Swift.min(($0 + 1) * batchSize, trainSet.count))
+        }
+        let staticRow = try measure("teacher int8 (static conv + Linear)", quantizeStatic(teacher, calibration: calibration),
+                                    file: "teacher-int8-static.safetensors", quantized: true)
         _ = try measure("student distilled int8 (dynamic)", quantizeDynamic(distilled), file: "student-int8.safetensors",
                         quantized: true)
 
         var torchRows: [ReportRow] = []
         if torch {
-            torchRows = pytorchRows(teacher: directory.appendingPathComponent("teacher.safetensors"))
+            torchRows = pytorchRows(teacher: directory.appendingPathComponent("teacher.safetensors"),
+                                    channelPruned: directory.appendingPathComponent("teacher-channels.safetensors"),
+                                    calibrationImages: calibration.reduce(0) { $0 + $1.shape[0] })
         }
         print("\n" + ReportRow.header)
         for row in rows + torchRows { print(row.line) }
-        print(summary(teacher: teacherRow, alone: aloneRow, distilled: distilledRow, pruned: prunedRow, int8: int8Row,
-                      torch: torchRows.first { $0.model.contains("quantize_dynamic") }, tests: testSet.count))
+        print(summary(teacher: teacherRow, alone: aloneRow, distilled: distilledRow, pruned: prunedRow, channels: channelRow,
+                      int8: int8Row, staticInt8: staticRow, torch: torchRows, tests: testSet.count))
     }
 
     /// The training and test sets, cut to the limits; exits with the reader's message when they cannot be read.
@@ -146,8 +170,12 @@ struct ExampleCompress: ParsableCommand {
     }
 
     /// The targets of issue 20, each with its measured value.
-    func summary(teacher: ReportRow, alone: ReportRow, distilled: ReportRow, pruned: ReportRow, int8: ReportRow,
-                 torch: ReportRow?, tests: Int) -> String {
+    func summary(teacher: ReportRow, alone: ReportRow, distilled: ReportRow, pruned: ReportRow, channels: ReportRow,
+                 int8: ReportRow, staticInt8: ReportRow, torch: [ReportRow], tests: Int) -> String {
+        func speedup(_ row: ReportRow) -> String {
+            String(format: "%.2f× smaller, %.2f× faster at batch 1, %.2f× at 64, %+.2f points", Double(teacher.bytes) / Double(row.bytes),
+                   teacher.latency1 / row.latency1, teacher.latency64 / row.latency64, (row.accuracy - teacher.accuracy) * 100)
+        }
         func errors(_ row: ReportRow) -> Int { Int(((1 - row.accuracy) * Double(tests)).rounded()) }
         var lines = [
             "",
@@ -155,19 +183,21 @@ struct ExampleCompress: ParsableCommand {
                    (distilled.accuracy - alone.accuracy) * 100),
             String(format: "pruning: %.1f× fewer nonzero weights, %+.2f points", Double(teacher.nonzero) / Double(pruned.nonzero),
                    (pruned.accuracy - teacher.accuracy) * 100),
-            String(format: "int8: %.2f× smaller, %.2f× faster at batch 1, %.2f× at 64, %+.2f points", Double(teacher.bytes) / Double(int8.bytes),
-                   teacher.latency1 / int8.latency1, teacher.latency64 / int8.latency64, (int8.accuracy - teacher.accuracy) * 100),
+            "channel pruning: " + speedup(channels),
+            "int8 (dynamic Linear): " + speedup(int8),
+            "int8 (static conv + Linear): " + speedup(staticInt8),
         ]
-        if let torch {
-            lines.append(String(format: "int8 against PyTorch's quantize_dynamic: %.2f× at batch 1, %.2f× at 64",
-                                torch.latency1 / int8.latency1, torch.latency64 / int8.latency64))
+        for (ours, theirs) in [(int8, "quantize_dynamic"), (staticInt8, "static"), (channels, "channels")] {
+            guard let row = torch.first(where: { $0.model.contains(theirs) }) else { continue }
+            lines.append("\(ours.model) against \(row.model): PyTorch's time / ours "
+                         + String(format: "%.2f at batch 1, %.2f at 64", row.latency1 / ours.latency1, row.latency64 / ours.latency64))
         }
         return lines.joined(separator: "\n")
     }
 
     /// PyTorch's rows from Benchmarks/pytorch/compress.py on the saved teacher, or none (with the reason) when
     /// python3 cannot import torch or the script is not found.
-    func pytorchRows(teacher: URL) -> [ReportRow] {
+    func pytorchRows(teacher: URL, channelPruned: URL, calibrationImages: Int) -> [ReportRow] {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Benchmarks/pytorch/compress.py")
         guard FileManager.default.fileExists(atPath: script.path) else {
@@ -177,7 +207,8 @@ struct ExampleCompress: ParsableCommand {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         var arguments = ["python3", script.path, "--teacher", teacher.path, "--data-dir", dataDirectory,
-                         "--sparsity", "\(sparsity)", "--repeats", "\(latencyRepeats)"]
+                         "--sparsity", "\(sparsity)", "--repeats", "\(latencyRepeats)", "--channel-pruned", channelPruned.path,
+                         "--calibration-images", "\(calibrationImages)"]
         if let testLimit { arguments += ["--test-limit", "\(testLimit)"] }
         process.arguments = arguments
         let output = Pipe()

@@ -33,8 +33,10 @@ enum Int8ProductKernelTests {
 
     static func productsMatchTheIntegerLoop() {
         let generator = RandomGenerator(seed: 11)
+        // Depths up to 16 with up to 70 outputs cross AVX2's outer-product route and its 32-output blocks.
         let shapes = [(1, 1, 1), (1, 1, 15), (1, 4, 16), (2, 4, 17), (3, 5, 31), (2, 1, 33), (5, 9, 63), (4, 8, 64),
-                      (3, 7, 65), (2, 3, 100), (1, 128, 300), (7, 6, 129)]
+                      (3, 7, 65), (2, 3, 100), (1, 128, 300), (7, 6, 129), (5, 32, 9), (3, 33, 16), (4, 70, 10), (2, 7, 3),
+                      (6, 64, 8)]
         for (m, n, k) in shapes {
             let a = Tensor.uniform([m * k], low: 0, high: 256, generator: generator).floats.map { UInt8(Swift.min(255, $0)) }
             let b = Tensor.uniform([n * k], low: -128, high: 128, generator: generator).floats.map { Int8(Swift.max(-128, Swift.min(127, $0.rounded(.down)))) }

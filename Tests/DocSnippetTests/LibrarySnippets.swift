@@ -183,3 +183,20 @@ func compressionPruning(model: Sequential, step: Int) {
     for (module, name) in targets { module.removePruning(name) }
     // end snippet
 }
+
+func compressionChannelPruning(model: Sequential) -> Sequential {
+    // snippet: Sources/NN/NN.docc/Compression.md#3
+    // W2: Conv2d(1, 32, 3), ReLU, MaxPool2d(2), Flatten, Linear(5408, 128), ReLU, Linear(128, 10)
+    let smaller = StructuredPruning.removeChannels(of: model, at: 0, keep: 16)   // Conv2d(1, 16, 3), …, Linear(2704, 128)
+    // end snippet
+    return smaller
+}
+
+func compressionStaticQuantization(model: Sequential, images: Tensor, url: URL) throws -> Sequential {
+    // snippet: Sources/NN/NN.docc/Compression.md#4
+    let calibration = (0..<16).map { images.sliced(axis: 0, start: $0 * 64, end: $0 * 64 + 64) }
+    let int8 = quantizeStatic(model, calibration: calibration)
+    try int8.saveQuantized(to: url)   // I8 weights, F32 scales, input_scale and input_zero_point per convolution
+    // end snippet
+    return int8
+}

@@ -26,12 +26,15 @@ private func writeBandData(to directory: URL, count: Int) throws {
         ])
         #expect(run.status == 0, "\(run.errors)")
         for row in ["teacher CNN (Float)", "student MLP alone", "student MLP distilled", "teacher pruned 90% (Float)",
-                    "teacher int8 (dynamic Linear)", "student distilled int8 (dynamic)", "distillation:", "int8:"] {
+                    "teacher 16/32 channels (Float)", "teacher int8 (dynamic Linear)", "teacher int8 (static conv + Linear)",
+                    "student distilled int8 (dynamic)", "distillation:", "channel pruning: 2.00× smaller",
+                    "int8 (dynamic Linear):", "int8 (static conv + Linear):"] {
             #expect(run.output.contains(row), "no \"\(row)\" in:\n\(run.output)")
         }
         #expect(run.output.contains("pruned weights: 90.0%"))
         // The int8 file holds I8 weights: about a quarter of the Float teacher's.
         let size = { (name: String) in (try? FileManager.default.attributesOfItem(atPath: output.appendingPathComponent(name).path))?[.size] as? Int ?? 0 }
         #expect(size("teacher-int8.safetensors") * 3 < size("teacher.safetensors"))
+        #expect(size("teacher-int8-static.safetensors") * 3 < size("teacher.safetensors"))
     }
 }

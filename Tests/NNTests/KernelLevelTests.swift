@@ -1,9 +1,8 @@
 import Testing
 @testable import NN
 
-// BatchNorm's moments kernel (CKernels' ck_channel_moments_f32) and the row normalisation kernels (ck_row_norm_*) at
-// every instruction-set level this process has;
-// a level the CPU lacks, or that AUTOGRAD_ISA caps away, is skipped with the reason.
+// BatchNorm's moments kernel (CKernels' ck_channel_moments_f32), the row normalisation kernels (ck_row_norm_*) and the
+// static int8 convolution (ck_gemm_u8s8s32) at every instruction-set level this process has; a level the CPU lacks, or that AUTOGRAD_ISA caps away, is skipped with the reason.
 
 /// The Float BatchNorm checks, run with the kernels capped at `level`.
 private func checkBatchNormKernels(at level: InstructionSet) {
@@ -46,4 +45,25 @@ private func checkRowNormKernels(at level: InstructionSet) {
     func avx2() { checkRowNormKernels(at: .avx2) }
 
     @Test func generic() { checkRowNormKernels(at: .generic) }
+}
+
+/// The static int8 convolution (CKernels' ck_gemm_u8s8s32 at each level's depth step) against plain integer loops,
+/// run with the kernels capped at `level`.
+private func checkInt8Convolution(at level: InstructionSet) {
+    InstructionSet.withCap(level) {
+        #expect(InstructionSet.active == level)
+        let tests = StaticQuantizationTests()
+        tests.integerSumsMatchThePlainLoop()
+        tests.outputIsTheDequantisedSum()
+    }
+}
+
+@Suite struct Int8ConvolutionLevelTests {
+    @Test(.enabled(if: InstructionSet.available >= .avx512, "no AVX-512 level here: the CPU lacks it or AUTOGRAD_ISA caps it"))
+    func avx512() { checkInt8Convolution(at: .avx512) }
+
+    @Test(.enabled(if: InstructionSet.available >= .avx2, "no AVX2 level here: the CPU lacks it or AUTOGRAD_ISA caps it"))
+    func avx2() { checkInt8Convolution(at: .avx2) }
+
+    @Test func generic() { checkInt8Convolution(at: .generic) }
 }

@@ -16,6 +16,23 @@ public enum Conv2dPadding: Sendable, Equatable, ExpressibleByIntegerLiteral, Cus
     /// `.explicit(value, value)`.
     public init(integerLiteral value: Int) { self = .explicit(value, value) }
 
+    /// The zero rows above and below and columns left and right that this padding adds for a kernel of
+    /// `kernelSize` taps spaced `dilation` apart: what ``Conv2dPadding/same`` resolves to depends on both.
+    ///
+    /// - Precondition: explicit amounts are not negative.
+    public func amounts(kernelSize: (Int, Int), dilation: (Int, Int)) -> (top: Int, bottom: Int, left: Int, right: Int) {
+        switch self {
+        case .explicit(let h, let w):
+            precondition(h >= 0 && w >= 0, "Conv2dPadding: padding must not be negative, got (\(h), \(w))")
+            return (h, h, w, w)
+        case .valid:
+            return (0, 0, 0, 0)
+        case .same:
+            let totalHeight = dilation.0 * (kernelSize.0 - 1), totalWidth = dilation.1 * (kernelSize.1 - 1)
+            return (totalHeight / 2, totalHeight - totalHeight / 2, totalWidth / 2, totalWidth - totalWidth / 2)
+        }
+    }
+
     /// `"(p₀, p₁)"`, `"valid"` or `"same"`.
     public var description: String {
         switch self {
@@ -48,18 +65,11 @@ struct Conv2dOptions {
         dilationHeight = dilation.0
         dilationWidth = dilation.1
         self.groups = groups
-        switch padding {
-        case .explicit(let h, let w):
+        if case .explicit(let h, let w) = padding {
             precondition(h >= 0 && w >= 0, "\(op): padding must not be negative, got (\(h), \(w))")
-            (padTop, padBottom, padLeft, padRight) = (h, h, w, w)
-        case .valid:
-            (padTop, padBottom, padLeft, padRight) = (0, 0, 0, 0)
-        case .same:
-            precondition(stride == (1, 1), "\(op): padding .same needs stride (1, 1), got \(stride) (as PyTorch)")
-            let totalHeight = dilation.0 * (kernelSize.0 - 1), totalWidth = dilation.1 * (kernelSize.1 - 1)
-            (padTop, padBottom) = (totalHeight / 2, totalHeight - totalHeight / 2)
-            (padLeft, padRight) = (totalWidth / 2, totalWidth - totalWidth / 2)
         }
+        precondition(padding != .same || stride == (1, 1), "\(op): padding .same needs stride (1, 1), got \(stride) (as PyTorch)")
+        (padTop, padBottom, padLeft, padRight) = padding.amounts(kernelSize: kernelSize, dilation: dilation)
     }
 
     /// The geometry of a convolution with these options.

@@ -1,9 +1,10 @@
 import AutoGrad
 
-/// Structured pruning of a ``Linear`` layer's output units: the units whose weight rows have the largest L1 or L2
-/// norm are kept (PyTorch's `ln_structured` with `dim=0` chooses the same ones), and the layer and the next
-/// ``Linear`` are rebuilt smaller and dense, so the model computes the same function of the kept units with fewer
-/// parameters and faster products, unlike unstructured masks.
+/// Structured pruning of a ``Linear`` layer's output units or a ``Conv2d`` layer's output channels: the units
+/// (channels) whose weight rows (filters) have the largest L1 or L2 norm are kept (PyTorch's `ln_structured` with
+/// `dim=0` chooses the same ones), and the layer and the layers that read it are rebuilt smaller and dense, so the
+/// model computes the same function of the kept units with fewer parameters and faster products, unlike
+/// unstructured masks.
 public enum StructuredPruning {
     /// The norm that ranks units.
     public enum Norm: Sendable { case l1, l2 }
@@ -21,9 +22,17 @@ public enum StructuredPruning {
         return Array((0..<rows).sorted { (norms[$0], -$0) > (norms[$1], -$1) }.prefix(keep)).sorted()
     }
 
+    /// Whether `layer` maps each element on its own (activations, dropout), so that removing a unit or channel
+    /// before it removes exactly that unit or channel after it.
+    static func actsElementwise(_ layer: Module) -> Bool {
+        layer is ReLU || layer is LeakyReLU || layer is ELU || layer is GELU || layer is SiLU || layer is Sigmoid
+            || layer is Tanh || layer is Softplus || layer is Dropout || layer is Identity
+    }
+
     /// A copy of `model` in which the ``Linear`` at `index` keeps only its `keep` strongest output units and the
     /// next ``Linear`` only the matching inputs. The layers between must act elementwise (activations, dropout),
     /// so that dropping a unit drops exactly one input of the next Linear; the other layers are shared with `model`.
+    /// For a convolution's channels see ``removeChannels(of:at:keep:norm:)``.
     ///
     /// - Precondition: `model[index]` is a Linear, a later layer is a Linear, and only elementwise layers lie between.
     public static func removeUnits(of model: Sequential, at index: Int, keep: Int, norm: Norm = .l1) -> Sequential {
@@ -34,7 +43,7 @@ public enum StructuredPruning {
         guard let nextIndex = layers.indices.first(where: { $0 > index && layers[$0] is Linear }) else {
             preconditionFailure("StructuredPruning.removeUnits: no Linear after layer \(index) to rewire")
         }
-        for between in layers[(index + 1)..<nextIndex] where !(between is ReLU || between is Dropout || between is Identity) {
+        for between in layers[(index + 1)..<nextIndex] where !actsElementwise(between) {
             preconditionFailure("StructuredPruning.removeUnits: \(type(of: between)) between layers \(index) and \(nextIndex) is not elementwise")
         }
         let next = layers[nextIndex] as! Linear

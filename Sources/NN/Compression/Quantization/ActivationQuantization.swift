@@ -17,25 +17,36 @@ public struct ActivationQuantization: Sendable, Equatable {
         self.zeroPoint = Int32(Swift.max(0, Swift.min(255, (-low / scale).rounded())))
     }
 
-    /// A stored map.
+    /// A stored map, kept under `name_scale` and `name_zero_point`.
     ///
-    /// - Throws: ``QuantizedStateError/invalidValue(key:reason:)`` for a scale that is not positive and finite or a
-    ///   zero point outside 0…255.
+    /// - Throws: ``QuantizedStateError/invalidValue(key:reason:)``, naming the entry, for a scale that is not
+    ///   positive and finite or a zero point outside 0…255.
     public init(scale: Float, zeroPoint: Int, name: String) throws {
-        guard scale > 0, scale.isFinite else { throw QuantizedStateError.invalidValue(key: name, reason: "scale \(scale) is not positive and finite") }
-        guard (0...255).contains(zeroPoint) else { throw QuantizedStateError.invalidValue(key: name, reason: "zero point \(zeroPoint) is outside 0…255") }
+        guard scale > 0, scale.isFinite else {
+            throw QuantizedStateError.invalidValue(key: name + "_scale", reason: "scale \(scale) is not positive and finite")
+        }
+        guard (0...255).contains(zeroPoint) else {
+            throw QuantizedStateError.invalidValue(key: name + "_zero_point", reason: "zero point \(zeroPoint) is outside 0…255")
+        }
         self.scale = scale
         self.zeroPoint = Int32(zeroPoint)
     }
 
     /// The map for the range of `count` values at `x` (a dynamic quantisation's per-batch choice).
     init(rangeOf x: UnsafePointer<Float>, count: Int) {
-        var low: Float = 0, high: Float = 0
+        let (low, high) = Self.extremes(x, count: count)
+        self.init(low: low, high: high)
+    }
+
+    /// The least and greatest of `count` values at `x`, NaN skipped (its comparisons are false); `(+∞, −∞)` for
+    /// none, which ``init(low:high:)`` widens to `[0, 0]`.
+    static func extremes(_ x: UnsafePointer<Float>, count: Int) -> (low: Float, high: Float) {
+        var low = Float.infinity, high = -Float.infinity
         for i in 0..<count {
             low = x[i] < low ? x[i] : low
             high = x[i] > high ? x[i] : high
         }
-        self.init(low: low, high: high)
+        return (low, high)
     }
 
     /// Writes the codes of `count` values at `x` to `q`.

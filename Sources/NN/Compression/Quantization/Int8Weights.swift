@@ -64,6 +64,19 @@ public struct Int8Weights: Sendable, Equatable {
         self.rowSums = (0..<rows).map { j in values[j * columns..<(j + 1) * columns].reduce(Int32(0)) { $0 + Int32($1) } }
     }
 
+    /// The values with each row padded by zeros to `pitch` columns, for a product whose depth is rounded up to its
+    /// kernel's vector step (zero weights add nothing whatever the activations there).
+    ///
+    /// - Precondition: `pitch >= columns`.
+    func paddedValues(pitch: Int) -> [Int8] {
+        precondition(pitch >= columns, "Int8Weights.paddedValues: pitch \(pitch) is less than the \(columns) columns")
+        var padded = [Int8](repeating: 0, count: rows * pitch)
+        for j in 0..<rows {
+            for p in 0..<columns { padded[j * pitch + p] = values[j * columns + p] }
+        }
+        return padded
+    }
+
     /// The weights they stand for, `scales[j] · values[j, :]`, as a Float tensor.
     public func dequantized() -> Tensor {
         var out = [Float](repeating: 0, count: rows * columns)

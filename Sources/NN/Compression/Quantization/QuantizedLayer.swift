@@ -10,9 +10,10 @@ protocol QuantizedLayer: Module {
 }
 
 extension Int8Weights {
-    /// `name` (the `I8` values) and `name_scale` (the `F32` scales).
-    func storedState(prefix name: String) -> [String: StoredTensor] {
-        [name: .int8(shape: [rows, columns], values: values), name + "_scale": .float(Tensor(scales))]
+    /// `name` (the `I8` values, of `shape`: the Float weight's, `[rows, columns]` by default) and `name_scale` (the
+    /// `F32` scales).
+    func storedState(prefix name: String, shape: [Int]? = nil) -> [String: StoredTensor] {
+        [name: .int8(shape: shape ?? [rows, columns], values: values), name + "_scale": .float(Tensor(scales))]
     }
 }
 
@@ -54,9 +55,22 @@ final class QuantizedStateReader {
         return t.values[0]
     }
 
+    /// The activation map `name_scale` (`F32` scalar) and `name_zero_point` (integer scalar).
+    func activation(_ name: String) throws -> ActivationQuantization {
+        let scale = try floats(name + "_scale", shape: [])[0], zeroPoint = try integer(name + "_zero_point")
+        return try ActivationQuantization(scale: scale, zeroPoint: zeroPoint, name: join(prefix, name))
+    }
+
     /// The weights `name` (`I8`, `[rows, columns]`) with their scales `name_scale` (`F32`, `[rows]`).
     func weights(_ name: String, rows: Int, columns: Int) throws -> Int8Weights {
-        let (key, value) = try entry(name, shape: [rows, columns])
+        try weights(name, shape: [rows, columns])
+    }
+
+    /// The weights `name` (`I8` of `shape`, read as `shape[0]` rows of the other dimensions' product) with their
+    /// scales `name_scale` (`F32`, `[shape[0]]`): a convolution's `[out, in/groups, kH, kW]` weight.
+    func weights(_ name: String, shape: [Int]) throws -> Int8Weights {
+        let (rows, columns) = (shape[0], shape.dropFirst().reduce(1, *))
+        let (key, value) = try entry(name, shape: shape)
         let bytes: [Int8]
         switch value {
         case .int8(_, let values): bytes = values

@@ -1,10 +1,48 @@
 import AutoGrad
 import CKernels
 
+/// How the exact 32-bit sums `Σₚ q·values[j, p]` of an int8 product become Float outputs:
+/// `y = s·scales[j]·(sum − z·rowSums[j]) + bias[j]` for activations of scale `s` and zero point `z`, with the
+/// per-output factors formed once. The dynamic Linear forms it per call (its activation map changes with each
+/// batch); the static convolution once, when its activation map is fixed.
+struct ProductDequantization {
+    /// `s·scales[j]`.
+    let scales: [Float]
+    /// `z·rowSums[j]`: the zero point's share of each output, subtracted once per output, not once per product.
+    let offsets: [Int32]
+    /// The bias, zeros for a layer without one.
+    let shifts: [Float]
+
+    init(activation: ActivationQuantization, weights: Int8Weights, bias: [Float]?) {
+        scales = weights.scales.map { $0 * activation.scale }
+        offsets = weights.rowSums.map { activation.zeroPoint * $0 }
+        shifts = bias ?? [Float](repeating: 0, count: weights.rows)
+    }
+
+    /// Writes `y[i·rowStride + c]` for rows `i < m` and the outputs `j = outputs.lowerBound + c` from `sums`
+    /// (`[m, outputs.count]`, row-major). Row-major on both sides, so the loop over outputs vectorises; a
+    /// convolution, whose output planes are the transpose, transposes the result (``Int8Convolution``).
+    func apply(_ sums: UnsafePointer<Int32>, rows m: Int, outputs: Range<Int>, into y: UnsafeMutablePointer<Float>,
+               rowStride: Int) {
+        let width = outputs.count
+        scales.withUnsafeBufferPointer { s in
+            offsets.withUnsafeBufferPointer { o in
+                shifts.withUnsafeBufferPointer { b in
+                    let (s, o, b) = (s.baseAddress! + outputs.lowerBound, o.baseAddress! + outputs.lowerBound,
+                                     b.baseAddress! + outputs.lowerBound)
+                    for i in 0..<m {
+                        let (row, target) = (sums + i * width, y + i * rowStride)
+                        for c in 0..<width { target[c] = s[c] * Float(row[c] &- o[c]) + b[c] }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// `y[i, j] = s·scales[j]·(Σₚ q[i, p]·values[j, p] − z·rowSums[j]) + bias[j]` for `m` rows of `x` (row stride
-/// `weights.columns`) quantised to `q` by `activation` (scale `s`, zero point `z`): the one int8 product that the
-/// dynamic Linear and the static convolution share. The integer part runs in CKernels' `ck_gemm_u8s8s32`, exactly;
-/// the rest is one multiply-add per output.
+/// `weights.columns`) quantised to `q` by `activation` (scale `s`, zero point `z`): the dynamic Linear's product.
+/// The integer part runs in CKernels' `ck_gemm_u8s8s32`, exactly; the rest is one multiply-add per output.
 func quantizedProduct(_ x: UnsafePointer<Float>, rows m: Int, activation: ActivationQuantization,
                       weights: Int8Weights, bias: [Float]?, into y: UnsafeMutablePointer<Float>) {
     let (n, k) = (weights.rows, weights.columns)
@@ -19,19 +57,8 @@ func quantizedProduct(_ x: UnsafePointer<Float>, rows m: Int, activation: Activa
             }
         }
     }
-    let zero = activation.zeroPoint
-    let outScales = weights.scales.map { $0 * activation.scale }
-    let offsets = weights.rowSums.map { zero * $0 }
-    let shift = bias ?? [Float](repeating: 0, count: n)
+    let dequantization = ProductDequantization(activation: activation, weights: weights, bias: bias)
     sums.withUnsafeBufferPointer { c in
-        outScales.withUnsafeBufferPointer { s in
-            offsets.withUnsafeBufferPointer { o in
-                shift.withUnsafeBufferPointer { b in
-                    for i in 0..<m {
-                        for j in 0..<n { y[i * n + j] = s[j] * Float(c[i * n + j] &- o[j]) + b[j] }
-                    }
-                }
-            }
-        }
+        dequantization.apply(c.baseAddress!, rows: m, outputs: 0..<n, into: y, rowStride: n)
     }
 }

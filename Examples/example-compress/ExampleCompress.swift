@@ -125,7 +125,7 @@ struct ExampleCompress: ParsableCommand {
 
         // The teacher's convolution cut to its strongest channels (a smaller dense model), then fine-tuned.
         let channelPruned = StructuredPruning.removeChannels(of: teacher, at: 0, keep: keepChannels, norm: .l1)
-        let oneShot = Metrics.accuracy(predicted: logits(of: channelPruned, on: testSet.images).argmax(alongAxis: 1), truth: testSet.labels)
+        let oneShot = Metrics.accuracy(predicted: logits(of: channelPruned, on: testSet.images).argmax(axis: 1), truth: testSet.labels)
         print(String(format: "channel pruning to %d of 32: %.2f%% test accuracy before fine-tuning", keepChannels, oneShot * 100))
         train(channelPruned, on: trainSet, epochs: finetuneEpochs, batchSize: batchSize, learningRate: 5e-4, seed: seed + 3,
               label: "channels", loss: crossEntropyLoss)

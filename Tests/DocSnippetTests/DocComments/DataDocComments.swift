@@ -47,6 +47,13 @@ func distributedSamplerComment(train: LabeledTensorDataset, group: (worldSize: I
     // end snippet
 }
 
+func distributedSamplerRowsComment(sampler: DistributedSampler, globalBatch: Int, random: RandomGenerator) {
+    // snippet: Sources/Data/Core/DistributedSampler.swift#2
+    let noise = sampler.rows(of: Tensor.randn([globalBatch, 100], generator: random))   // [globalBatch / worldSize, 100]
+    // end snippet
+    _ = noise
+}
+
 func weightedRandomSamplerComment(train: LabeledTensorDataset, labels: [Int], classCounts: [Int]) {
     // snippet: Sources/Data/Core/Sampler.swift#1
     let sampler = WeightedRandomSampler(weights: labels.map { 1 / Double(classCounts[$0]) }, sampleCount: train.count)

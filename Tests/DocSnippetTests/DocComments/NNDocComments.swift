@@ -31,6 +31,44 @@ func dynamicQuantizedLinearComment() {
     _ = logits
 }
 
+func channelPruningComment(model: Sequential) {
+    // snippet: Sources/NN/Compression/Pruning/ChannelPruning.swift#1
+    // W2: Conv2d(1, 32, 3), ReLU, MaxPool2d(2), Flatten, Linear(5408, 128), ReLU, Linear(128, 10)
+    let smaller = StructuredPruning.removeChannels(of: model, at: 0, keep: 16, norm: .l2)
+    // Conv2d(1, 16, 3), …, Linear(2704, 128), …
+    // end snippet
+    _ = smaller
+}
+
+func minMaxObserverComment(calibration: [Tensor]) {
+    // snippet: Sources/NN/Compression/Quantization/MinMaxObserver.swift#1
+    var observer = MinMaxObserver()
+    for batch in calibration { observer.observe(batch) }
+    let map = observer.quantization   // scale and zero point for [min(low, 0), max(high, 0)]
+    // end snippet
+    _ = map
+}
+
+func quantizeStaticComment(model: Sequential, images: Tensor, test: Tensor) {
+    // snippet: Sources/NN/Compression/Quantization/QuantizeStatic.swift#1
+    let batches = (0..<8).map { images.sliced(axis: 0, start: $0 * 64, end: $0 * 64 + 64) }
+    let int8 = quantizeStatic(model, calibration: batches)
+    let logits = int8(Variable(test))
+    // end snippet
+    _ = logits
+}
+
+func staticQuantizedConv2dComment(images: Tensor) {
+    // snippet: Sources/NN/Compression/Quantization/StaticQuantizedConv2d.swift#1
+    let conv = Conv2d(1, 32, kernelSize: 3)
+    var observer = MinMaxObserver()
+    observer.observe(images)                                    // calibration
+    let q = StaticQuantizedConv2d(conv, input: observer.quantization)
+    let features = q(Variable(images))                          // [N, 32, 26, 26]
+    // end snippet
+    _ = features
+}
+
 // MARK: Sources/NN/Generation, Sources/NN/Init
 
 func tokenSamplerComment(lastPositionLogits: [Double]) {

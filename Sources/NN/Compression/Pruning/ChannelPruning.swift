@@ -43,8 +43,8 @@ extension StructuredPruning {
                 result[position] = resized(next, inputs: kept)
                 return Sequential(result)
             case let flatten as Flatten:
-                precondition(flatten.startDim == 1 && (flatten.endDim == -1 || flatten.endDim == 3),
-                             "StructuredPruning.removeChannels: Flatten at \(position) (dimensions \(flatten.startDim)…\(flatten.endDim)) does not flatten [C, H, W]")
+                precondition(flatten.startAxis == 1 && (flatten.endAxis == -1 || flatten.endAxis == 3),
+                             "StructuredPruning.removeChannels: Flatten at \(position) (axes \(flatten.startAxis)…\(flatten.endAxis)) does not flatten [C, H, W]")
                 guard let linearIndex = layers.indices.first(where: { $0 > position && layers[$0] is Linear }) else {
                     preconditionFailure("StructuredPruning.removeChannels: no Linear after the Flatten at \(position)")
                 }
@@ -72,10 +72,10 @@ extension StructuredPruning {
     private static func resized(_ conv: Conv2d, outputs: [Int]? = nil, inputs: [Int]? = nil) -> Conv2d {
         var weight = conv.weight.value, bias = conv.bias?.value
         if let outputs {
-            weight = weight.indexSelected(alongAxis: 0, indices: outputs)
-            bias = bias?.indexSelected(alongAxis: 0, indices: outputs)
+            weight = weight.indexSelected(axis: 0, indices: outputs)
+            bias = bias?.indexSelected(axis: 0, indices: outputs)
         }
-        if let inputs { weight = weight.indexSelected(alongAxis: 1, indices: inputs) }
+        if let inputs { weight = weight.indexSelected(axis: 1, indices: inputs) }
         // A generator of its own: the discarded initial weights should not advance the global one.
         let smaller = Conv2d(weight.shape[1], weight.shape[0], kernelSize: conv.kernelSize, stride: conv.stride,
                              padding: conv.padding, dilation: conv.dilation, bias: bias != nil, dtype: conv.weight.dtype,
@@ -89,7 +89,7 @@ extension StructuredPruning {
     private static func resized(_ linear: Linear, inputs: [Int]) -> Linear {
         let smaller = Linear(inputs.count, linear.outFeatures, bias: linear.bias != nil, dtype: linear.weight.dtype,
                              generator: RandomGenerator(seed: 0))
-        smaller.weight.value = linear.weight.value.indexSelected(alongAxis: 1, indices: inputs)
+        smaller.weight.value = linear.weight.value.indexSelected(axis: 1, indices: inputs)
         if let bias = linear.bias { smaller.bias!.value = bias.value }
         return smaller.train(linear.isTraining)
     }
@@ -102,7 +102,7 @@ extension StructuredPruning {
         // Every per-channel entry (weight, bias, running_mean, running_var) is selected; num_batches_tracked is kept.
         let state = batchNorm.storedStateDict().mapValues { value -> StoredTensor in
             guard case .float(let tensor) = value, tensor.shape == [batchNorm.numFeatures] else { return value }
-            return .float(tensor.indexSelected(alongAxis: 0, indices: channels))
+            return .float(tensor.indexSelected(axis: 0, indices: channels))
         }
         do { try smaller.loadStateDict(stored: state) } catch {
             preconditionFailure("StructuredPruning.removeChannels: BatchNorm2d state does not fit its copy: \(error)")

@@ -192,7 +192,7 @@ struct ExampleGAN: ParsableCommand {
         let file = URL(fileURLWithPath: output).appendingPathComponent("generated-\(count).png")
         do {
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try ImageGrid.write(trainer.generate(noise: noise), to: file.path, columns: columns, range: -1...1)
+            try ImageGrid.save(trainer.generate(noise: noise), to: file, columns: columns, range: -1...1)
         } catch {
             exitWithError("could not write \(file.path): \(error)")
         }

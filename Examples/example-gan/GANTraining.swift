@@ -370,9 +370,9 @@ final class GANTrainer {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let samples = generate(noise: fixedNoise)
         for name in ["samples-epoch-\(epoch).png", "samples.png"] {
-            try ImageGrid.write(samples, to: directory.appendingPathComponent(name).path, columns: Self.gridSize, range: -1...1)
+            try ImageGrid.save(samples, to: directory.appendingPathComponent(name), columns: Self.gridSize, range: -1...1)
         }
-        try plotLosses().write(to: directory.appendingPathComponent("losses.png").path)
+        try plotLosses().save(to: directory.appendingPathComponent("losses.png"))
         try saveCheckpoint()
     }
 

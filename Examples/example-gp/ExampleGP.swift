@@ -63,7 +63,7 @@ struct ExampleGP: ParsableCommand {
         do {
             let directory = (plot as NSString).deletingLastPathComponent
             if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-            try posteriorPlot(data, fit).write(to: plot)
+            try posteriorPlot(data, fit).save(to: URL(fileURLWithPath: plot))
         } catch {
             exitWithError("could not write the plot to \(plot): \(error)")
         }

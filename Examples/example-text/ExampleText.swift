@@ -200,9 +200,9 @@ struct ExampleText: ParsableCommand {
         let modelPath = directory.appendingPathComponent("model.safetensors")
         do {
             try lm.save(to: modelPath, metadata: lm.metadata)
-            try tokenizer.save(to: directory.appendingPathComponent("tokenizer.json").path)
+            try tokenizer.save(to: directory.appendingPathComponent("tokenizer.json"))
             try trainer.plot(title: "example-text: \(model.rawValue), \(self.tokenizer.rawValue)").render()
-                .write(to: directory.appendingPathComponent("losses.png").path)
+                .save(to: directory.appendingPathComponent("losses.png"))
         } catch {
             exitWithError("could not write outputs to \(outputDirectory): \(error)")
         }

@@ -13,9 +13,9 @@ import Testing
     /// Writes a whole split in `dir`: 2 records per training file (labels continuing across files), 3 for test.
     func writeSplits(_ dir: String, gzip: Bool = false) throws {
         for (k, name) in CIFAR10.fileNames(split: .train).enumerated() {
-            try records(2, first: 2 * k).write(to: (dir as NSString).appendingPathComponent(name + (gzip ? ".gz" : "")), gzip: gzip)
+            try records(2, first: 2 * k).save(to: URL(fileURLWithPath: (dir as NSString).appendingPathComponent(name + (gzip ? ".gz" : ""))), gzip: gzip)
         }
-        try records(3).write(to: (dir as NSString).appendingPathComponent("test_batch.bin"))
+        try records(3).save(to: URL(fileURLWithPath: (dir as NSString).appendingPathComponent("test_batch.bin")))
     }
 
     @Test func recordLayoutIsLabelThenRedGreenBluePlanes() throws {

@@ -14,6 +14,9 @@ struct TemporaryDirectory {
     /// `path/name`.
     func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
 
+    /// `path/name` as a file URL, for the writers' `save(to:)`.
+    func url(_ name: String) -> URL { URL(fileURLWithPath: file(name)) }
+
     /// Writes `bytes` to `path/name` and returns the full path.
     @discardableResult
     func write(_ bytes: [UInt8], to name: String) throws -> String {

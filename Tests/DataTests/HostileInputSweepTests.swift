@@ -155,8 +155,8 @@ private func bigEndian(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 
         for (images, labels) in cases {
             let dir = try TemporaryDirectory(); defer { dir.cleanup() }
             try IDXFile(dimensions: images, bytes: [UInt8](repeating: 1, count: images.reduce(1, *)))
-                .write(to: dir.file("train-images-idx3-ubyte.gz"), gzip: true)
-            try IDXFile(dimensions: [labels], bytes: [UInt8](repeating: 1, count: labels)).write(to: dir.file("train-labels-idx1-ubyte"))
+                .save(to: dir.url("train-images-idx3-ubyte.gz"), gzip: true)
+            try IDXFile(dimensions: [labels], bytes: [UInt8](repeating: 1, count: labels)).save(to: dir.url("train-labels-idx1-ubyte"))
             tried += 1
             if let e = dataError({ _ = try FashionMNIST(directory: dir.path, split: .train) }) {
                 rejected += 1

@@ -9,7 +9,7 @@ import Testing
         let file = IDXFile(dimensions: [3, 2, 5], bytes: (0..<30).map { UInt8($0 * 8) })
         // The name says nothing about compression: the reader goes by the magic bytes.
         let path = dir.file("images.idx")
-        try file.write(to: path, gzip: gzip)
+        try file.save(to: URL(fileURLWithPath: path), gzip: gzip)
         let raw = try [UInt8](Foundation.Data(contentsOf: URL(fileURLWithPath: path)))
         #expect(Zlib.isGzip(raw) == gzip)
         let back = try IDXFile(contentsOf: path, expectedDimensionCount: 3, role: "images")
@@ -59,7 +59,7 @@ import Testing
     @Test func wrongNumberOfDimensions() throws {
         let dir = try TemporaryDirectory(); defer { dir.cleanup() }
         let path = dir.file("images.gz")
-        try IDXFile(dimensions: [2, 3], bytes: [UInt8](repeating: 0, count: 6)).write(to: path, gzip: true)
+        try IDXFile(dimensions: [2, 3], bytes: [UInt8](repeating: 0, count: 6)).save(to: URL(fileURLWithPath: path), gzip: true)
         let e = try #require(dataError { _ = try IDXFile(contentsOf: path, expectedDimensionCount: 3, role: "images") })
         #expect(e == DataError(path: path, .wrongDimensionCount(expected: 3, found: 2, role: "images")))
         #expect(e.description.contains(path) && e.description.contains("expected 3, found 2"))

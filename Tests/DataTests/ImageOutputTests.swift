@@ -24,7 +24,7 @@ import Testing
     @Test func rank3AndRGBInputsAndFileOutput() throws {
         let dir = try TemporaryDirectory(); defer { dir.cleanup() }
         let path = dir.file("grid.png")
-        try ImageGrid.write(Tensor.rand([10, 28, 28]), to: path, columns: 5)
+        try ImageGrid.save(Tensor.rand([10, 28, 28]), to: URL(fileURLWithPath: path), columns: 5)
         let png = try PNGImage(contentsOf: path)
         #expect(png.width == 5 * 28 + 6 * 2 && png.height == 2 * 28 + 3 * 2 && png.colorType == .grayscale)
         let rgb = ImageGrid.make(Tensor.rand([2, 3, 4, 4]), columns: 2, rows: 3, padding: 0)
@@ -39,7 +39,7 @@ import Testing
         plot.add("train loss", y: (0..<200).map { 2.3 * Foundation.exp(-Double($0) / 50) + 0.1 })
         plot.add("test accuracy %", x: [50, 100, 150, 200], y: [0.71, 0.8, 0.84, .nan])
         let path = dir.file("plot.png")
-        try plot.write(to: path)
+        try plot.save(to: URL(fileURLWithPath: path))
         let png = try PNGImage(contentsOf: path)
         #expect(png.width == 640 && png.height == 360 && png.colorType == .rgb)
         var colours = Set<RGB>()

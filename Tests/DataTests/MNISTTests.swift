@@ -8,10 +8,10 @@ import Testing
                     labelCount: Int? = nil) throws {
         let (images, labels) = syntheticMNIST(count: count)
         let suffix = gzip ? ".gz" : ""
-        try images.write(to: dir.file("\(split.filePrefix)-images-idx3-ubyte\(suffix)"), gzip: gzip)
+        try images.save(to: dir.url("\(split.filePrefix)-images-idx3-ubyte\(suffix)"), gzip: gzip)
         let n = labelCount ?? count
         try IDXFile(dimensions: [n], bytes: Array(labels.bytes.prefix(n)) + [UInt8](repeating: 3, count: Swift.max(0, n - count)))
-            .write(to: dir.file("\(split.filePrefix)-labels-idx1-ubyte\(suffix)"), gzip: gzip)
+            .save(to: dir.url("\(split.filePrefix)-labels-idx1-ubyte\(suffix)"), gzip: gzip)
     }
 
     @Test(arguments: [false, true])
@@ -65,7 +65,7 @@ import Testing
         let dir = try TemporaryDirectory(); defer { dir.cleanup() }
         try writeSplit(dir, .train, count: 4, gzip: false)
         let images = dir.file("train-images-idx3-ubyte")
-        try IDXFile(dimensions: [4], bytes: [0, 1, 2, 3]).write(to: images)
+        try IDXFile(dimensions: [4], bytes: [0, 1, 2, 3]).save(to: URL(fileURLWithPath: images))
         let e = try #require(dataError { _ = try MNIST(directory: dir.path, split: .train) })
         #expect(e == DataError(path: images, .wrongDimensionCount(expected: 3, found: 1, role: "images")))
     }
@@ -74,7 +74,7 @@ import Testing
         let dir = try TemporaryDirectory(); defer { dir.cleanup() }
         try writeSplit(dir, .train, count: 2, gzip: false)
         let labels = dir.file("train-labels-idx1-ubyte")
-        try IDXFile(dimensions: [2], bytes: [1, 10]).write(to: labels)
+        try IDXFile(dimensions: [2], bytes: [1, 10]).save(to: URL(fileURLWithPath: labels))
         let e = try #require(dataError { _ = try MNIST(directory: dir.path, split: .train) })
         #expect(e == DataError(path: labels, .labelOutOfRange(index: 1, label: 10, classes: 10)))
     }
@@ -103,8 +103,8 @@ import Testing
 /// Data sets that would have crashed a training loop: no items, or images of another shape.
 @Suite struct MNISTShapeAndCountTests {
     func write(_ dir: TemporaryDirectory, images: IDXFile, labels: IDXFile, split: MNIST.Split = .train) throws {
-        try images.write(to: dir.file("\(split.filePrefix)-images-idx3-ubyte.gz"), gzip: true)
-        try labels.write(to: dir.file("\(split.filePrefix)-labels-idx1-ubyte.gz"), gzip: true)
+        try images.save(to: dir.url("\(split.filePrefix)-images-idx3-ubyte.gz"), gzip: true)
+        try labels.save(to: dir.url("\(split.filePrefix)-labels-idx1-ubyte.gz"), gzip: true)
     }
 
     @Test func anEmptyDataSetIsAnErrorNamingTheImagesFile() throws {

@@ -25,7 +25,7 @@ func ihdr(width: UInt8, height: UInt8, colorType: UInt8, bitDepth: UInt8 = 8, in
         let gray = PNGImage(width: 7, height: 3, colorType: .grayscale, pixels: (0..<21).map { UInt8($0 * 12) })
         let rgb = PNGImage(width: 4, height: 5, colorType: .rgb, pixels: (0..<60).map { UInt8(($0 * 37) % 256) })
         for (image, name) in [(gray, "g.png"), (rgb, "c.png")] {
-            try image.write(to: dir.file(name))
+            try image.save(to: dir.url(name))
             let back = try PNGImage(contentsOf: dir.file(name))
             #expect(back == image)
         }
@@ -135,8 +135,8 @@ func ihdr(width: UInt8, height: UInt8, colorType: UInt8, bitDepth: UInt8 = 8, in
     @Test func pngGrayscaleAndRGBToLuminance() throws {
         let dir = try TemporaryDirectory(); defer { dir.cleanup() }
         let gray = dir.file("g.png"), rgb = dir.file("c.png")
-        try PNGImage(width: 2, height: 1, colorType: .grayscale, pixels: [0, 255]).write(to: gray)
-        try PNGImage(width: 2, height: 1, colorType: .rgb, pixels: [255, 0, 0, 255, 255, 255]).write(to: rgb)
+        try PNGImage(width: 2, height: 1, colorType: .grayscale, pixels: [0, 255]).save(to: URL(fileURLWithPath: gray))
+        try PNGImage(width: 2, height: 1, colorType: .rgb, pixels: [255, 0, 0, 255, 255, 255]).save(to: URL(fileURLWithPath: rgb))
         #expect(try GrayscaleImage.load(gray).floats == [0, 1])
         let c = try GrayscaleImage.load(rgb)
         #expect(c.shape == [1, 1, 2])

@@ -37,7 +37,7 @@ private let multilingual = "naïve café — 日本語, e\u{301} (two scalars), 
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         let tokenizer = CharacterTokenizer(training: multilingual)
-        try tokenizer.save(to: dir.file("chars.json"))
+        try tokenizer.save(to: dir.url("chars.json"))
         #expect(try CharacterTokenizer(contentsOf: dir.file("chars.json")) == tokenizer)
         let loaded = try TokenizerFile.load(from: dir.file("chars.json"))
         #expect((loaded as? CharacterTokenizer) == tokenizer)
@@ -97,7 +97,7 @@ private let multilingual = "naïve café — 日本語, e\u{301} (two scalars), 
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         let bpe = ByteLevelBPETokenizer(training: "hug hug pug pun bun", vocabularySize: 1000)
-        try bpe.save(to: dir.file("bpe.json"))
+        try bpe.save(to: dir.url("bpe.json"))
         #expect(try ByteLevelBPETokenizer(contentsOf: dir.file("bpe.json")) == bpe)
         #expect((try TokenizerFile.load(from: dir.file("bpe.json")) as? ByteLevelBPETokenizer) == bpe)
         // The documented format, byte for byte.
@@ -149,8 +149,8 @@ private let multilingual = "naïve café — 日本語, e\u{301} (two scalars), 
     @Test func aFileOfTheOtherTypeIsRefused() throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
-        try CharacterTokenizer(training: "ab").save(to: dir.file("c.json"))
-        try ByteLevelBPETokenizer(training: "ab ab", vocabularySize: 257).save(to: dir.file("b.json"))
+        try CharacterTokenizer(training: "ab").save(to: dir.url("c.json"))
+        try ByteLevelBPETokenizer(training: "ab ab", vocabularySize: 257).save(to: dir.url("b.json"))
         #expect(dataError { _ = try ByteLevelBPETokenizer(contentsOf: dir.file("c.json")) }?.problem
             == .invalidTokenizerFile("\"type\" is \"characters\", expected \"byte-level-bpe\""))
         #expect(dataError { _ = try CharacterTokenizer(contentsOf: dir.file("b.json")) }?.problem

@@ -8,9 +8,9 @@ private func writeBandData(to directory: URL, count: Int) throws {
     for prefix in ["train", "t10k"] {
         var pixels = [UInt8](repeating: 20, count: count * 28 * 28)
         for i in 0..<count { for r in (2 * (i % 10))..<(2 * (i % 10) + 3) { for c in 0..<28 { pixels[i * 784 + r * 28 + c] = 230 } } }
-        try IDXFile(dimensions: [count, 28, 28], bytes: pixels).write(to: directory.appendingPathComponent("\(prefix)-images-idx3-ubyte").path)
+        try IDXFile(dimensions: [count, 28, 28], bytes: pixels).save(to: directory.appendingPathComponent("\(prefix)-images-idx3-ubyte"))
         try IDXFile(dimensions: [count], bytes: (0..<count).map { UInt8($0 % 10) })
-            .write(to: directory.appendingPathComponent("\(prefix)-labels-idx1-ubyte").path)
+            .save(to: directory.appendingPathComponent("\(prefix)-labels-idx1-ubyte"))
     }
 }
 

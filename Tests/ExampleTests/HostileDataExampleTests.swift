@@ -29,15 +29,15 @@ private func run(_ example: String, _ arguments: [String]) throws -> (reason: Pr
             let images = "\(directory)/\(prefix)-images-idx3-ubyte", labels = "\(directory)/\(prefix)-labels-idx1-ubyte"
             switch kind {
             case .noItems:
-                try IDXFile(dimensions: [0, 28, 28], bytes: []).write(to: images, gzip: true)
-                try IDXFile(dimensions: [0], bytes: []).write(to: labels, gzip: true)
+                try IDXFile(dimensions: [0, 28, 28], bytes: []).save(to: URL(fileURLWithPath: images), gzip: true)
+                try IDXFile(dimensions: [0], bytes: []).save(to: URL(fileURLWithPath: labels), gzip: true)
             case .smallImages:
-                try IDXFile(dimensions: [3, 4, 3], bytes: [UInt8](repeating: 9, count: 36)).write(to: images)
-                try IDXFile(dimensions: [3], bytes: [0, 1, 2]).write(to: labels)
+                try IDXFile(dimensions: [3, 4, 3], bytes: [UInt8](repeating: 9, count: 36)).save(to: URL(fileURLWithPath: images))
+                try IDXFile(dimensions: [3], bytes: [0, 1, 2]).save(to: URL(fileURLWithPath: labels))
             case .intMaxDimensions:
                 // 454279 × 31252369 × 649657 == Int.max
                 try Data([0, 0, 8, 3, 0, 0x06, 0xEE, 0x87, 0x01, 0xDC, 0xDF, 0x91, 0, 0x09, 0xE9, 0xB9]).write(to: URL(fileURLWithPath: images))
-                try IDXFile(dimensions: [3], bytes: [0, 1, 2]).write(to: labels)
+                try IDXFile(dimensions: [3], bytes: [0, 1, 2]).save(to: URL(fileURLWithPath: labels))
             }
         }
     }

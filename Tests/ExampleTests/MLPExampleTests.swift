@@ -21,9 +21,9 @@ func writeTinyFashionMNIST(to directory: URL, trainCount: Int = 96, testCount: I
             }
         }
         try IDXFile(dimensions: [count, 28, 28], bytes: pixels)
-            .write(to: directory.appendingPathComponent("\(prefix)-images-idx3-ubyte.gz").path, gzip: true)
+            .save(to: directory.appendingPathComponent("\(prefix)-images-idx3-ubyte.gz"), gzip: true)
         try IDXFile(dimensions: [count], bytes: labels)
-            .write(to: directory.appendingPathComponent("\(prefix)-labels-idx1-ubyte.gz").path, gzip: true)
+            .save(to: directory.appendingPathComponent("\(prefix)-labels-idx1-ubyte.gz"), gzip: true)
     }
 }
 

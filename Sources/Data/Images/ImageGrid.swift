@@ -1,3 +1,5 @@
+import Foundation
+
 /// Tiles images into one grid picture (torchvision's `make_grid` + `save_image`).
 public enum ImageGrid {
     /// `images` tiled into a grid of `rows × columns` cells, row by row, with `padding` pixels around
@@ -46,9 +48,9 @@ public enum ImageGrid {
         return PNGImage(width: width, height: height, colorType: channels == 1 ? .grayscale : .rgb, pixels: pixels)
     }
 
-    /// Tiles `images` as ``make(_:columns:rows:padding:range:padValue:)`` and writes the PNG to `path`.
-    public static func write(_ images: Tensor, to path: String, columns: Int, rows: Int? = nil, padding: Int = 2,
-                             range: ClosedRange<Double> = 0...1) throws(DataError) {
-        try make(images, columns: columns, rows: rows, padding: padding, range: range).write(to: path)
+    /// Tiles `images` as ``make(_:columns:rows:padding:range:padValue:)`` and writes the PNG to `url`.
+    public static func save(_ images: Tensor, to url: URL, columns: Int, rows: Int? = nil, padding: Int = 2,
+                            range: ClosedRange<Double> = 0...1) throws(DataError) {
+        try make(images, columns: columns, rows: rows, padding: padding, range: range).save(to: url)
     }
 }

@@ -13,7 +13,7 @@ import Foundation
 ///
 /// ```swift
 /// let gradient = PNGImage(width: 256, height: 1, colorType: .grayscale, pixels: (0...255).map(UInt8.init))
-/// try gradient.write(to: "/tmp/gradient.png")
+/// try gradient.save(to: URL(fileURLWithPath: "/tmp/gradient.png"))
 /// ```
 public struct PNGImage: Equatable, Sendable {
     /// The layout of a pixel.
@@ -85,11 +85,6 @@ public struct PNGImage: Equatable, Sendable {
     /// Writes the image as a PNG file at `url`.
     public func save(to url: URL) throws(DataError) {
         try FileIO.write(encoded(), to: url.path)
-    }
-
-    /// Writes the image as a PNG file at `path`.
-    public func write(to path: String) throws(DataError) {
-        try FileIO.write(encoded(), to: path)
     }
 
     /// Reads and validates the PNG file at `path`.

@@ -217,11 +217,6 @@ public struct Plot: Sendable {
     public func save(to url: URL) throws(DataError) {
         try render().save(to: url)
     }
-
-    /// Renders the chart and writes it as a PNG file at `path`.
-    public func write(to path: String) throws(DataError) {
-        try render().write(to: path)
-    }
 }
 
 /// The name of ``Plot`` when it drew only lines.

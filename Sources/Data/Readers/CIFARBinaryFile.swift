@@ -1,3 +1,5 @@
+import Foundation
+
 /// One file of CIFAR-10's binary version (`data_batch_1.bin` … `data_batch_5.bin`, `test_batch.bin`):
 /// a sequence of fixed-size records, each one label byte followed by a 32×32 colour image.
 ///
@@ -100,9 +102,9 @@ public struct CIFARBinaryFile: Equatable, Sendable {
         return out
     }
 
-    /// Writes the file to `path`, gzip-compressed when `gzip` is true.
-    public func write(to path: String, gzip: Bool = false) throws(DataError) {
+    /// Writes the file to `url`, gzip-compressed when `gzip` is true.
+    public func save(to url: URL, gzip: Bool = false) throws(DataError) {
         let raw = encoded()
-        try FileIO.write(gzip ? Zlib.deflate(raw, format: .gzip) : raw, to: path)
+        try FileIO.write(gzip ? Zlib.deflate(raw, format: .gzip) : raw, to: url.path)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An IDX file (the format of MNIST and Fashion-MNIST): an array of unsigned bytes with its dimensions.
 ///
 /// The format is a 4-byte magic number `0x00 0x00 type ndim`, then `ndim` big-endian 32-bit
@@ -127,9 +129,9 @@ public struct IDXFile: Equatable, Sendable {
         return out
     }
 
-    /// Writes the file to `path`, gzip-compressed when `gzip` is true.
-    public func write(to path: String, gzip: Bool = false) throws(DataError) {
+    /// Writes the file to `url`, gzip-compressed when `gzip` is true.
+    public func save(to url: URL, gzip: Bool = false) throws(DataError) {
         let raw = encoded()
-        try FileIO.write(gzip ? Zlib.deflate(raw, format: .gzip) : raw, to: path)
+        try FileIO.write(gzip ? Zlib.deflate(raw, format: .gzip) : raw, to: url.path)
     }
 }

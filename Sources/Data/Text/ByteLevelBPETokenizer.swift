@@ -1,3 +1,5 @@
+import Foundation
+
 /// Byte-level byte-pair encoding (GPT-2's tokenizer family): tokens 0–255 are the bytes of the UTF-8 text,
 /// and each learned merge joins two adjacent tokens into a new one.
 ///
@@ -23,7 +25,7 @@
 /// let bpe = ByteLevelBPETokenizer(training: corpus.text, vocabularySize: 512)
 /// let ids = bpe.encode("naïve café")        // bytes and merges, each id < 512
 /// print(bpe.decode(ids))                     // "naïve café"
-/// try bpe.save(to: "run/tokenizer.json")
+/// try bpe.save(to: URL(fileURLWithPath: "run/tokenizer.json"))
 /// ```
 public struct ByteLevelBPETokenizer: Tokenizer, Equatable {
     /// A merge: the token `left` followed by the token `right`.
@@ -148,9 +150,9 @@ public struct ByteLevelBPETokenizer: Tokenizer, Equatable {
 
     // MARK: Files
 
-    /// Writes the merges to `path` (``TokenizerFile``, type `"byte-level-bpe"`).
-    public func save(to path: String) throws(DataError) {
-        try TokenizerFile.write(type: Self.typeName, fields: ["merges": merges.map { [$0.left, $0.right] }], to: path)
+    /// Writes the merges to `url` (``TokenizerFile``, type `"byte-level-bpe"`).
+    public func save(to url: URL) throws(DataError) {
+        try TokenizerFile.write(type: Self.typeName, fields: ["merges": merges.map { [$0.left, $0.right] }], to: url.path)
     }
 
     /// The byte-level BPE tokenizer saved at `path`.

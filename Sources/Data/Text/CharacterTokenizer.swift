@@ -1,3 +1,5 @@
+import Foundation
+
 /// One token per character: the vocabulary is the sorted distinct characters of a text (nanoGPT's
 /// `shakespeare_char`).
 ///
@@ -71,9 +73,9 @@ public struct CharacterTokenizer: Tokenizer, Equatable {
         return String(scalars)
     }
 
-    /// Writes the vocabulary to `path` (``TokenizerFile``, type `"characters"`).
-    public func save(to path: String) throws(DataError) {
-        try TokenizerFile.write(type: Self.typeName, fields: ["characters": characters.map { String($0) }], to: path)
+    /// Writes the vocabulary to `url` (``TokenizerFile``, type `"characters"`).
+    public func save(to url: URL) throws(DataError) {
+        try TokenizerFile.write(type: Self.typeName, fields: ["characters": characters.map { String($0) }], to: url.path)
     }
 
     /// The character tokenizer saved at `path`.

@@ -1,3 +1,4 @@
+import Foundation
 import AutoGrad
 
 /// Maps text to token ids in `0..<vocabularySize` and back.
@@ -19,10 +20,10 @@ public protocol Tokenizer: Sendable {
     /// - Precondition: every id is in `0..<vocabularySize`.
     func decode(_ tokens: [Int]) -> String
 
-    /// Writes the tokenizer to `path` in the format of ``TokenizerFile``.
+    /// Writes the tokenizer to `url` in the format of ``TokenizerFile``.
     ///
     /// - Throws: ``DataError/Problem/unreadable(_:)`` when the file cannot be written.
-    func save(to path: String) throws(DataError)
+    func save(to url: URL) throws(DataError)
 }
 
 extension Tokenizer {

@@ -102,7 +102,7 @@ func heatMapComment() throws {
 func pngImageComment() throws {
     // snippet: Sources/Data/Images/PNGImage.swift#1
     let gradient = PNGImage(width: 256, height: 1, colorType: .grayscale, pixels: (0...255).map(UInt8.init))
-    try gradient.write(to: "/tmp/gradient.png")
+    try gradient.save(to: URL(fileURLWithPath: "/tmp/gradient.png"))
     // end snippet
 }
 
@@ -147,7 +147,7 @@ func byteLevelBPETokenizerComment(corpus: TextCorpus) throws {
     let bpe = ByteLevelBPETokenizer(training: corpus.text, vocabularySize: 512)
     let ids = bpe.encode("naïve café")        // bytes and merges, each id < 512
     print(bpe.decode(ids))                     // "naïve café"
-    try bpe.save(to: "run/tokenizer.json")
+    try bpe.save(to: URL(fileURLWithPath: "run/tokenizer.json"))
     // end snippet
 }
 

@@ -1,4 +1,4 @@
-import Foundation
+import class Foundation.FileManager
 import Data
 import Testing
 
@@ -37,7 +37,7 @@ private protocol FileWriters {
 
 private let sampleImage = PNGImage(width: 2, height: 1, colorType: .grayscale, pixels: [0, 255])
 private let samplePlot: Plot = {
-    var plot = Plot(title: "loss", width: 120, height: 80)
+    var plot = Plot(title: "loss", width: 200, height: 150)
     plot.add("train", y: [3, 2, 1])
     return plot
 }()

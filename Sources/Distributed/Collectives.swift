@@ -33,10 +33,8 @@ extension ProcessGroup {
     public func allReduce(_ tensor: Tensor, _ operation: ReduceOperation = .sum) -> Tensor {
         var result = tensor
         result.withRawElements { pointer, count, type in
-            var request = start("allReduce") {
-                MPI_Iallreduce(cmpi_in_place(), pointer, count, type, operation.mpiOperation, communicator, $0)
-            }
-            wait(&request, "allReduce")
+            var requests = startAllReduce(pointer, count, type, operation.mpiOperation, "allReduce")
+            wait(&requests, "allReduce")
         }
         return operation == .average ? result * (1 / Double(worldSize)) : result
     }

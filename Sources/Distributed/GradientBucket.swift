@@ -1,8 +1,8 @@
 import AutoGrad
 import CMPI
 
-/// A group of parameters whose gradients are all-reduced as one flat buffer, in one non-blocking `MPI_Iallreduce`
-/// launched once each of them has its gradient for the step.
+/// A group of parameters whose gradients are all-reduced as one flat buffer, in non-blocking `MPI_Iallreduce`s (pieces
+/// of ``ProcessGroup/allReducePieceBytes``) launched once each of them has its gradient for the step.
 final class GradientBucket {
     let parameters: [Variable]
     /// Where each parameter's gradient starts in the buffer, in elements.
@@ -12,7 +12,7 @@ final class GradientBucket {
     private var isReady: [Bool]
     private(set) var readyCount = 0
     private(set) var isLaunched = false
-    private var request: MPI_Request?
+    private var requests: [MPI_Request?] = []
 
     init(parameters: [Variable]) {
         self.parameters = parameters
@@ -63,18 +63,16 @@ final class GradientBucket {
         precondition(isComplete && !isLaunched)
         isLaunched = true
         buffer.withRawElements { pointer, count, type in
-            request = group.start("gradient all-reduce") {
-                MPI_Iallreduce(cmpi_in_place(), pointer, count, type, cmpi_sum(), group.communicator, $0)
-            }
+            requests = group.startAllReduce(pointer, count, type, cmpi_sum(), "gradient all-reduce")
         }
     }
 
     /// Lets MPI advance the all-reduce; true once it has completed.
-    func poll(on group: ProcessGroup) -> Bool { group.test(&request, "gradient all-reduce") }
+    func poll(on group: ProcessGroup) -> Bool { group.test(&requests, "gradient all-reduce") }
 
     /// Waits for the all-reduce, writes the mean over ranks into each parameter's `grad`, and resets for the next step.
     func finish(on group: ProcessGroup) {
-        group.wait(&request, "gradient all-reduce")
+        group.wait(&requests, "gradient all-reduce")
         let scale = 1 / Double(group.worldSize)
         for (parameter, offset) in zip(parameters, offsets) {
             let flat = buffer.sliced(axis: 0, start: offset, end: offset + parameter.value.count)

@@ -10,6 +10,14 @@ func checkCollectives(_ group: ProcessGroup) throws {
     try expect(group.allReduce(mine, .average).floats == (0..<5).map { Float(rankSum + w * $0) / Float(w) }, "allReduce average")
     try expect(group.allReduce(mine, .max).floats == (0..<5).map { Float(w + $0) }, "allReduce max")
     try expect(group.allReduce(Tensor([Double(r)]), .min).doubles == [0], "allReduce min in float64")
+    // Larger than ProcessGroup.allReducePieceBytes and not a multiple of it, so it goes as several pieces.
+    let pieces = 2 * (1 << 20) / 4 + 12_345
+    let long = Tensor((0..<pieces).map { Float(r + 1 + $0 % 1000) })
+    try expect(group.allReduce(long, .sum).floats == (0..<pieces).map { Float(rankSum + w * ($0 % 1000)) },
+               "allReduce sum of \(pieces) floats in pieces")
+    let longDouble = Tensor((0..<pieces / 2).map { Double(r + 1 + $0 % 1000) })
+    try expect(group.allReduce(longDouble, .max).doubles == (0..<pieces / 2).map { Double(w + $0 % 1000) },
+               "allReduce max of \(pieces / 2) doubles in pieces")
     let gathered = group.allGather(Tensor(shape: [2], scalars: [Double(r), Double(-r)]))
     try expect(gathered.shape == [w, 2] && gathered.doubles == (0..<w).flatMap { [Double($0), Double(-$0)] }, "allGather")
     let fromLast = group.broadcast(Tensor(shape: [2, 2], scalars: Array(repeating: Float(r), count: 4)), from: w - 1)

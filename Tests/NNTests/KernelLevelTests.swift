@@ -33,6 +33,7 @@ private func checkRowNormKernels(at level: InstructionSet) {
         tests.forwardMatchesTheComposedFormula(dtype: .float32)
         tests.fusedBackwardMatchesTheComposedGradients(dtype: .float32)
         tests.floatStatisticsStayAccurateFarFromZero()
+        tests.floatStatisticsStayAccurateWhenTheFirstElementIsAnOutlier()
         tests.rmsNormDefaultEpsIsTheDtypesMachineEpsilon()
     }
 }

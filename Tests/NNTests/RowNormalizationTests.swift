@@ -92,6 +92,17 @@ private func agree(_ a: Tensor, _ b: Tensor, tolerance: Double) -> Bool {
         #expect(agree(y, expected, tolerance: 2e-4))
     }
 
+    @Test func floatStatisticsStayAccurateWhenTheFirstElementIsAnOutlier() {
+        // The Float kernel sums about each row's first element; here that element lies 1e4 from the rest (spread 0.01),
+        // the case where the shifted sums are furthest from the centred ones.
+        var values = (Tensor.randn([8, 48], dtype: .float64, generator: RandomGenerator(seed: 5)) * 0.01).doubles
+        for r in 0..<8 { values[r * 48] = r.isMultiple(of: 2) ? 1e4 : -1e4 }
+        let x = Tensor(shape: [8, 48], scalars: values).to(.float32)
+        let y = layerNorm(Variable(x), normalizedShape: [48]).value
+        let expected = composedNorm(Variable(x.to(.float64)), rank: 1, weight: nil, bias: nil, eps: 1e-5, centered: true).value
+        #expect(agree(y, expected, tolerance: 2e-4))
+    }
+
     @Test func fusedGradientsMatchFiniteDifferences() throws {
         for (k, c) in cases.enumerated() {
             let inputs = values(c, seed: UInt64(10 + k))

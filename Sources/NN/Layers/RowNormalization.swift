@@ -147,8 +147,9 @@ func normalizationForward<S: BatchNormScalar>(
 
 /// The pointer plumbing shared by the fused normalisations' backwards: `values` are the upstream gradient, then the
 /// inputs (x, the optional weight at 1, the optional bias last) in the computing dtype. `inputGradient(g, x, weight, gx)`
-/// fills x's gradient when it is needed; `parameterGradients(g, x, weightGradient, biasGradient)` sums the weight's and
-/// the bias's (each buffer nil when not wanted, `parameterShape` elements otherwise).
+/// writes every element of x's gradient (which starts uninitialised) when it is needed;
+/// `parameterGradients(g, x, weightGradient, biasGradient)` sums the weight's and the bias's (each buffer nil when not
+/// wanted, `parameterShape` elements otherwise).
 func normalizationBackward<S: BatchNormScalar>(
     _ values: [Tensor], _: S.Type, inputs: [Variable], needed: [Bool], hasWeight: Bool, hasBias: Bool, parameterShape: [Int],
     inputGradient: (_ g: UnsafePointer<S>, _ x: UnsafePointer<S>, _ weight: UnsafePointer<S>?, _ gx: UnsafeMutablePointer<S>) -> Void,
@@ -159,7 +160,7 @@ func normalizationBackward<S: BatchNormScalar>(
     let weightIndex = hasWeight ? 1 : nil, biasIndex = hasBias ? inputs.count - 1 : nil
     var gradients: [Variable?] = Array(repeating: nil, count: inputs.count)
     if needed[0] {
-        var gx = Tensor.zeros(x.shape, dtype: x.dtype)
+        var gx = Tensor.empty(x.shape, dtype: x.dtype)
         if x.count > 0 {
             gx.withUnsafeMutableBufferPointer(as: S.self) { gx in
                 g.withUnsafeBufferPointer(as: S.self) { g in

@@ -72,26 +72,33 @@ struct GANDistributedTests {
         }
     }
 
-    /// Throws unless the data-parallel run's losses and weights are the single process's, to float rounding.
+    /// Throws unless the data-parallel run's losses are the single process's to float rounding, and its weights
+    /// within what Adam makes of that rounding.
     ///
-    /// Float sums over 2 + 2 images and over 4 round differently (the losses differ by about 1e-7). Adam turns
-    /// such differences into weight differences of about lr × (rounding ÷ gradient): tiny, unless a gradient element
-    /// is itself near rounding size, when its step may even change sign, 2·lr — so weights are allowed 1.5·lr (measured:
-    /// DCGAN 1e-7, WGAN-GP 1.6e-6; 2e-5 for DCGAN with 4 images per rank). Wrong noise rows or a missed all-reduce move the losses by 1e-3 and more.
+    /// Float sums over 2 + 2 images and over 4 round differently (the losses differ by about 1e-7). Adam divides each
+    /// gradient element by its own running size plus eps (1e-8), so an element whose gradient is itself near 1e-8 takes
+    /// a step that rounding of 1e-10 changes by a few percent of lr, and one that rounding flips takes a step the other
+    /// way: up to about 2·lr per update, more while the early bias correction lets a step exceed lr. At the native
+    /// kernels the weights agree to 1e-7 (DCGAN) and 1.6e-6 (WGAN-GP); at the generic kernels, whose sums round
+    /// differently, 42% of the DCGAN generator's first-layer weights differ by more than 1e-5, the largest by 7.7e-4
+    /// (3.9·lr after 10 updates) and the losses by 7.5e-6 by the last batch, while one backward pass of 4 images and
+    /// of 2 + 2 agree to 3e-10 at that level (the weights then feed the differences back into the losses). So the
+    /// losses are held to 1e-4 — wrong noise rows or a missed all-reduce move them by 1e-3 and more — and the weights
+    /// to 2·lr per update.
     private func compare(_ parallel: GANTrainer, _ single: GANTrainer, loss: GANLoss) throws {
         let losses = zip(parallel.discriminatorLosses + parallel.generatorLosses, single.discriminatorLosses + single.generatorLosses)
         let worstLoss = losses.map { abs($0 - $1) / max(1, abs($1)) }.max() ?? .infinity
         try requireOnRank(parallel.discriminatorLosses.count == single.discriminatorLosses.count
                     && parallel.generatorLosses.count == single.generatorLosses.count
-                    && worstLoss < 1e-5, "losses differ by \(worstLoss)")
+                    && worstLoss < 1e-4, "losses differ by \(worstLoss)")
         var worstWeight = 0.0
         for (mine, reference) in [(parallel.generator, single.generator), (parallel.discriminator, single.discriminator)] {
             for (a, b) in zip(mine.namedParameters(), reference.namedParameters()) {
-                let difference = (a.variable.value - b.variable.value).abs().max().item
-                worstWeight = max(worstWeight, difference)
+                worstWeight = max(worstWeight, (a.variable.value - b.variable.value).abs().max().item)
             }
         }
-        let tolerance = 1.5 * single.configuration.learningRateG
+        let updates = max(parallel.discriminatorLosses.count, parallel.generatorLosses.count)
+        let tolerance = 2 * Double(updates) * single.configuration.learningRateG
         try requireOnRank(worstWeight < tolerance, "weights differ by \(worstWeight), more than \(tolerance)")
         print("\(loss.rawValue): largest difference from one process: losses \(worstLoss), weights \(worstWeight)")
     }

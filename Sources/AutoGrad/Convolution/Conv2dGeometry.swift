@@ -33,6 +33,19 @@ public enum Conv2dPadding: Sendable, Equatable, ExpressibleByIntegerLiteral, Cus
         }
     }
 
+    /// The output height and width of a convolution of an `inputSize` input padded this way,
+    /// `⌊(H + pads − d·(k − 1) − 1) / s⌋ + 1` in each dimension (PyTorch's formula), and the padding's amounts.
+    ///
+    /// - Precondition: the padded input is at least as large as the dilated kernel; `op` names the caller in the
+    ///   message.
+    public func outputSize(inputSize: (Int, Int), kernelSize: (Int, Int), stride: (Int, Int), dilation: (Int, Int),
+                           op: String) -> (height: Int, width: Int, pads: (top: Int, bottom: Int, left: Int, right: Int)) {
+        let pads = amounts(kernelSize: kernelSize, dilation: dilation)
+        let size = naturalOutputSize(inputSize: inputSize, pads: pads, kernelSize: kernelSize, stride: stride,
+                                     dilation: dilation, op: op)
+        return (size.height, size.width, pads)
+    }
+
     /// `"(p₀, p₁)"`, `"valid"` or `"same"`.
     public var description: String {
         switch self {
@@ -41,6 +54,18 @@ public enum Conv2dPadding: Sendable, Equatable, ExpressibleByIntegerLiteral, Cus
         case .same: return "same"
         }
     }
+}
+
+/// `⌊(H + pads − d·(k − 1) − 1) / s⌋ + 1` in each dimension: the one place the convolution's output size is derived.
+///
+/// - Precondition: the padded input is at least as large as the dilated kernel.
+func naturalOutputSize(inputSize: (Int, Int), pads: (top: Int, bottom: Int, left: Int, right: Int), kernelSize: (Int, Int),
+                       stride: (Int, Int), dilation: (Int, Int), op: String) -> (height: Int, width: Int) {
+    let paddedHeight = inputSize.0 + pads.top + pads.bottom, paddedWidth = inputSize.1 + pads.left + pads.right
+    let extentHeight = dilation.0 * (kernelSize.0 - 1) + 1, extentWidth = dilation.1 * (kernelSize.1 - 1) + 1
+    precondition(paddedHeight >= extentHeight && paddedWidth >= extentWidth,
+                 "\(op): padded input \(paddedHeight)×\(paddedWidth) (input \(inputSize.0)×\(inputSize.1)) is smaller than the dilated kernel \(extentHeight)×\(extentWidth)")
+    return ((paddedHeight - extentHeight) / stride.0 + 1, (paddedWidth - extentWidth) / stride.1 + 1)
 }
 
 /// The hyper-parameters of a 2-D convolution that do not depend on the tensors' sizes: stride,
@@ -87,12 +112,10 @@ struct Conv2dOptions {
         precondition(inChannels % groups == 0 && outChannels % groups == 0,
                      "\(op): \(inChannels) input and \(outChannels) output channels are not both divisible by groups \(groups)")
         precondition(kernelSize.0 >= 1 && kernelSize.1 >= 1, "\(op): kernel size must be positive, got \(kernelSize)")
-        let paddedHeight = inputSize.0 + padTop + padBottom, paddedWidth = inputSize.1 + padLeft + padRight
-        let extentHeight = dilationHeight * (kernelSize.0 - 1) + 1, extentWidth = dilationWidth * (kernelSize.1 - 1) + 1
-        precondition(inputSize.0 >= 1 && inputSize.1 >= 1 && paddedHeight >= extentHeight && paddedWidth >= extentWidth,
-                     "\(op): padded input \(paddedHeight)×\(paddedWidth) (input \(inputSize.0)×\(inputSize.1)) is smaller than the dilated kernel \(extentHeight)×\(extentWidth)")
-        let naturalHeight = (paddedHeight - extentHeight) / strideHeight + 1
-        let naturalWidth = (paddedWidth - extentWidth) / strideWidth + 1
+        precondition(inputSize.0 >= 1 && inputSize.1 >= 1, "\(op): input size must be positive, got \(inputSize.0)×\(inputSize.1)")
+        let (naturalHeight, naturalWidth) = naturalOutputSize(
+            inputSize: inputSize, pads: (padTop, padBottom, padLeft, padRight), kernelSize: kernelSize,
+            stride: (strideHeight, strideWidth), dilation: (dilationHeight, dilationWidth), op: op)
         let output = outputSize ?? (naturalHeight, naturalWidth)
         precondition(output.0 >= 1 && output.0 <= naturalHeight && output.1 >= 1 && output.1 <= naturalWidth,
                      "\(op): output size \(output.0)×\(output.1) does not fit input \(inputSize.0)×\(inputSize.1) (at most \(naturalHeight)×\(naturalWidth))")

@@ -40,15 +40,14 @@ struct Int8Convolution {
         paddedWeights = weights.paddedValues(pitch: weightPitch)
     }
 
-    /// The convolution of `batch` images `[inChannels, height, width]` at `x`, quantised by `activation`, with the
-    /// sums dequantised by `dequantization` into `y` (`[batch, outChannels, Ho, Wo]`): each image's and group's
-    /// `[positions, outputs]` block is dequantised row-major into scratch, where it vectorises, and transposed into
-    /// the output planes.
-    func convolve(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, activation: ActivationQuantization,
-                  layer: String, dequantization: ProductDequantization, into y: UnsafeMutablePointer<Float>) {
-        let g = geometry(height: height, width: width, layer: layer)
+    /// The convolution of `batch` images `[inChannels, height, width]` at `x` (`g` from ``geometry(height:width:layer:)``),
+    /// quantised by `activation`, with the sums dequantised by `dequantization` into `y` (`[batch, outChannels, Ho, Wo]`,
+    /// every element written): each image's and group's `[positions, outputs]` block is dequantised row-major into
+    /// scratch, where it vectorises, and transposed into the output planes.
+    func convolve(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, _ g: Geometry,
+                  activation: ActivationQuantization, dequantization: ProductDequantization, into y: UnsafeMutablePointer<Float>) {
         let groupOutputs = outChannels / groups
-        forEachProduct(x, batch: batch, height: height, width: width, activation: activation, layer: layer) { image, group, sums, block in
+        forEachProduct(x, batch: batch, height: height, width: width, g, activation: activation) { image, group, sums, block in
             dequantization.apply(sums, rows: g.positions, outputs: group * groupOutputs..<(group + 1) * groupOutputs,
                                  into: block, rowStride: groupOutputs)
             ck_transpose_f32(g.positions, groupOutputs, block, groupOutputs,
@@ -69,25 +68,22 @@ struct Int8Convolution {
     ///
     /// - Precondition: the padded input is at least as large as the dilated kernel.
     func geometry(height: Int, width: Int, layer: String) -> Geometry {
-        let pads = padding.amounts(kernelSize: kernelSize, dilation: dilation)
-        let (paddedHeight, paddedWidth) = (height + pads.top + pads.bottom, width + pads.left + pads.right)
-        let extent = (dilation.0 * (kernelSize.0 - 1) + 1, dilation.1 * (kernelSize.1 - 1) + 1)
-        precondition(paddedHeight >= extent.0 && paddedWidth >= extent.1,
-                     "\(layer): padded input \(paddedHeight)×\(paddedWidth) (input \(height)×\(width)) is smaller than the dilated kernel \(extent.0)×\(extent.1)")
-        return Geometry(top: pads.top, left: pads.left, paddedHeight: paddedHeight, paddedWidth: paddedWidth,
-                        outputHeight: (paddedHeight - extent.0) / stride.0 + 1,
-                        outputWidth: (paddedWidth - extent.1) / stride.1 + 1)
+        let output = padding.outputSize(inputSize: (height, width), kernelSize: kernelSize, stride: stride,
+                                        dilation: dilation, op: layer)
+        let pads = output.pads
+        return Geometry(top: pads.top, left: pads.left, paddedHeight: height + pads.top + pads.bottom,
+                        paddedWidth: width + pads.left + pads.right, outputHeight: output.height, outputWidth: output.width)
     }
 
-    /// Quantises `batch` images `[inChannels, height, width]` at `x` by `activation` and calls
+    /// Quantises `batch` images `[inChannels, height, width]` at `x` (`g` from ``geometry(height:width:layer:)``) by
+    /// `activation` and calls
     /// `body(image, group, sums, scratch)` with each image's and group's sums `Σ q·w` (`[positions,
     /// outChannels/groups]`, row-major; padding reads the code of 0) and Float scratch of that size. The zero point's share is still in the sums: subtract
     /// `zeroPoint · rowSums` (``ProductDequantization`` does). Images are split over threads; `body` must only
     /// write what belongs to its image.
-    func forEachProduct(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
-                        activation: ActivationQuantization, layer: String,
+    func forEachProduct(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, _ g: Geometry,
+                        activation: ActivationQuantization,
                         _ body: (_ image: Int, _ group: Int, _ sums: UnsafePointer<Int32>, _ scratch: UnsafeMutablePointer<Float>) -> Void) {
-        let g = geometry(height: height, width: width, layer: layer)
         let plane = g.paddedHeight * g.paddedWidth
         var codes = [UInt8](repeating: UInt8(activation.zeroPoint), count: batch * inChannels * plane)
         codes.withUnsafeMutableBufferPointer { codes in

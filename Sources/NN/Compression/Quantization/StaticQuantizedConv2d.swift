@@ -71,12 +71,11 @@ public final class StaticQuantizedConv2d: Module, QuantizedLayer {
         return ConvolutionLayerSupport.batched(x, channels: inChannels, layer: "StaticQuantizedConv2d") { x in
             let (batch, height, width) = (x.shape[0], x.shape[2], x.shape[3])
             let g = convolution.geometry(height: height, width: width, layer: "StaticQuantizedConv2d")
-            var y = Tensor.zeros([batch, outChannels, g.outputHeight, g.outputWidth], dtype: .float32)
+            var y = Tensor.empty([batch, outChannels, g.outputHeight, g.outputWidth], dtype: .float32)
             x.value.withUnsafeBufferPointer(as: Float.self) { source in
                 y.withUnsafeMutableBufferPointer(as: Float.self) { output in
-                    convolution.convolve(source.baseAddress!, batch: batch, height: height, width: width,
-                                         activation: self.input, layer: "StaticQuantizedConv2d",
-                                         dequantization: dequantization, into: output.baseAddress!)
+                    convolution.convolve(source.baseAddress!, batch: batch, height: height, width: width, g,
+                                         activation: self.input, dequantization: dequantization, into: output.baseAddress!)
                 }
             }
             return Variable(y)
@@ -92,8 +91,8 @@ public final class StaticQuantizedConv2d: Module, QuantizedLayer {
         var result = [Int32](repeating: 0, count: batch * outChannels * g.positions)
         x.withUnsafeBufferPointer(as: Float.self) { source in
             result.withUnsafeMutableBufferPointer { result in
-                convolution.forEachProduct(source.baseAddress!, batch: batch, height: height, width: width,
-                                           activation: self.input, layer: "StaticQuantizedConv2d") { image, group, sums, _ in
+                convolution.forEachProduct(source.baseAddress!, batch: batch, height: height, width: width, g,
+                                           activation: self.input) { image, group, sums, _ in
                     for o in 0..<groupOutputs {
                         for p in 0..<g.positions {
                             result[((image * outChannels) + group * groupOutputs + o) * g.positions + p] = sums[p * groupOutputs + o]

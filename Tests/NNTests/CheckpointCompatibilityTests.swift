@@ -104,7 +104,7 @@ final class CheckpointMixedModel: Module {
 
     /// A model trained here loads strictly into the same PyTorch model and gives the same output; a model
     /// trained in PyTorch loads strictly here and gives PyTorch's output.
-    @Test(.enabled(if: TorchLayerReference.isAvailable, "needs python3 with torch"))
+    @Test(.enabled(if: TorchLayerReference.canExchangeSafetensors, "needs python3 with torch and safetensors"))
     func checkpointsMoveBothWaysWithPyTorch() throws {
         let ours = temporaryURL("ours.safetensors"), theirs = ours.deletingLastPathComponent().appendingPathComponent("theirs.safetensors")
         let generator = RandomGenerator(seed: 11)

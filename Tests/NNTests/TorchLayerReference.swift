@@ -15,6 +15,10 @@ enum TorchLayerReference {
         return status == 0
     }()
 
+    /// Whether `python3` can also import the `safetensors` package, which tests that exchange checkpoint files with
+    /// PyTorch need (it is not a dependency of torch; checked once).
+    static let canExchangeSafetensors: Bool = isAvailable && python(script: "import safetensors.torch", input: Data()).0 == 0
+
     /// Torch's answer to `request` (see the type's discussion), or nil when torch is unavailable.
     static func run(_ request: [String: Any]) throws -> [String: Any]? {
         guard isAvailable else { return nil }

@@ -185,6 +185,8 @@ for _t in (64, 256):
 CASES["layernorm-4096x128-fwd"] = forward((4096, 128), lambda: nn.LayerNorm(128))
 CASES["layernorm-4096x128-fwd-bwd"] = forward_backward((4096, 128), True, lambda: nn.LayerNorm(128))
 CASES["layernorm-768x128-fwd-bwd"] = forward_backward((768, 128), True, lambda: nn.LayerNorm(128))
+CASES["gelu-768x512-fwd"] = forward((768, 512), lambda: nn.GELU())
+CASES["gelu-768x512-fwd-bwd"] = forward_backward((768, 512), True, lambda: nn.GELU())
 
 
 def main():

@@ -20,35 +20,13 @@
 #error "attention_portable.h is built by attention.c, portable_avx2.c and portable_generic.c, which define CK_LEVEL and CK_LEVEL_ISA"
 #endif
 
-/// `eˣ` for eight lanes, the algorithm of Swift's `vectorizableExp` (VectorMath.swift) for Float: x clamped to
-/// [−110, 89] (NaN passes), x = k·ln 2 + r by Cody–Waite, eʳ by its Taylor polynomial to degree 7, and 2ᵏ applied
-/// as two factors built from bits, so subnormal results round once and −∞ gives 0. Within 1 ulp at every level
-/// (levels may differ in the last bit where FMA contracts the polynomial).
-static inline __attribute__((always_inline)) ck_f8 ck_attention_exp(ck_f8 x) {
-    const ck_i8 below = x < (ck_f8)-110.0f, above = x > (ck_f8)89.0f;
-    ck_i8 bits = ((ck_i8)x & ~(below | above)) | ((ck_i8)(ck_f8)-110.0f & below) | ((ck_i8)(ck_f8)89.0f & above);
-    const ck_f8 clamped = (ck_f8)bits, magic = (ck_f8)12582912.0f;
-    const ck_f8 t = clamped * (ck_f8)0x1.715476p+0f + magic, n = t - magic;
-    const ck_i8 k = (ck_i8)t - (ck_i8)magic;
-    const ck_f8 r = (clamped - n * (ck_f8)0x1.62e4p-1f) - n * (ck_f8)0x1.7f7d1cp-20f;
-    ck_f8 q = (ck_f8)(1.0f / 5040);
-    q = q * r + (ck_f8)(1.0f / 720);
-    q = q * r + (ck_f8)(1.0f / 120);
-    q = q * r + (ck_f8)(1.0f / 24);
-    q = q * r + (ck_f8)(1.0f / 6);
-    q = q * r + (ck_f8)0.5f;
-    const ck_f8 p = (ck_f8)1.0f + (r + r * r * q);
-    const ck_i8 k1 = k >> 1, k2 = k - k1;
-    return p * (ck_f8)((k1 + 127) << 23) * (ck_f8)((k2 + 127) << 23);
-}
-
 /// x[0..<n] = exp(x − m), returning their sum (lanes past n neither written nor counted).
 static inline __attribute__((always_inline)) float ck_attention_exp_row(float *x, ptrdiff_t n, float m) {
     const ck_f8 shift = (ck_f8)m;
     ck_f8 sum0 = (ck_f8)0.0f, sum1 = (ck_f8)0.0f;
     ptrdiff_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        const ck_f8 e0 = ck_attention_exp(ck_f8_load(x + i) - shift), e1 = ck_attention_exp(ck_f8_load(x + i + 8) - shift);
+        const ck_f8 e0 = ck_f8_exp(ck_f8_load(x + i) - shift), e1 = ck_f8_exp(ck_f8_load(x + i + 8) - shift);
         ck_f8_store(x + i, e0);
         ck_f8_store(x + i + 8, e1);
         sum0 += e0;
@@ -56,7 +34,7 @@ static inline __attribute__((always_inline)) float ck_attention_exp_row(float *x
     }
     for (; i < n; i += 8) {
         const ptrdiff_t lanes = n - i < 8 ? n - i : 8;
-        ck_f8 e = ck_attention_exp(ck_f8_load_first(x + i, lanes) - shift);
+        ck_f8 e = ck_f8_exp(ck_f8_load_first(x + i, lanes) - shift);
         ck_f8_store_first(x + i, e, lanes);
         for (ptrdiff_t j = lanes; j < 8; j++) e[j] = 0;
         sum0 += e;
@@ -82,7 +60,7 @@ void CK_LEVEL(ck_attention_softmax_step_f32)(float *scores, ptrdiff_t rows, ptrd
             continue;
         }
         const float previous = rowMax[r];
-        const float c = previous == m ? 1.0f : ck_attention_exp((ck_f8)(previous - m))[0];
+        const float c = previous == m ? 1.0f : ck_f8_exp((ck_f8)(previous - m))[0];
         rowSum[r] = rowSum[r] * c + ck_attention_exp_row(row, width, m);
         rowMax[r] = m;
         correction[r] = c;

@@ -74,6 +74,12 @@ void ck_sgemm_gathered(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const
     CK_DISPATCH(ck_sgemm_gathered, m, n, k, alpha, aRows, aOffsets, b, ldb, beta, c, ldc, cRows)
 }
 
+void ck_gelu_f32(const float *x, float *y, ptrdiff_t n, int tanhForm) { CK_DISPATCH(ck_gelu_f32, x, y, n, tanhForm) }
+
+void ck_gelu_backward_f32(const float *g, const float *x, float *gx, ptrdiff_t n, int tanhForm) {
+    CK_DISPATCH(ck_gelu_backward_f32, g, x, gx, n, tanhForm)
+}
+
 void ck_gemm_u8s8s32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
                      ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
 #if defined(__x86_64__)

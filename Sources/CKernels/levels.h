@@ -25,6 +25,8 @@
     void ck_sgemm_gathered_##L(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *const *aRows, \
                                const int32_t *aOffsets, const float *b, ptrdiff_t ldb, float beta, float *c,  \
                                ptrdiff_t ldc, float *const *cRows);                                           \
+    void ck_gelu_f32_##L(const float *x, float *y, ptrdiff_t n, int tanhForm);                               \
+    void ck_gelu_backward_f32_##L(const float *g, const float *x, float *gx, ptrdiff_t n, int tanhForm);      \
     void ck_attention_softmax_step_f32_##L(float *scores, ptrdiff_t rows, ptrdiff_t width, float *rowMax,     \
                                            float *rowSum, float *correction);                               \
     void ck_attention_exp_rows_f32_##L(float *scores, ptrdiff_t rows, ptrdiff_t width, const float *shift);   \

@@ -4,6 +4,7 @@
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #define CK_LEVEL(name) name##_avx2
 #define CK_LEVEL_ISA CK_ISA_AVX2
+#include "activation_portable.h"
 #include "attention_portable.h"
 #include "gemm_portable.h"
 #include "moments_portable.h"

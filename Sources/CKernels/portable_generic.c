@@ -2,6 +2,7 @@
 // level, and the only one off x86-64. CK_LEVEL names the entry points *_generic (see levels.h).
 #define CK_LEVEL(name) name##_generic
 #define CK_LEVEL_ISA CK_ISA_GENERIC
+#include "activation_portable.h"
 #include "attention_portable.h"
 #include "gemm_portable.h"
 #include "moments_portable.h"

@@ -47,4 +47,31 @@ static inline __attribute__((always_inline)) float ck_f8_sum(ck_f8 v) {
     return quarter[0] + quarter[1];
 }
 
+/// Defines `static VF NAME(VF x)`, `eˣ` in every lane of the Float vector type VF (VI: the int vector of as many
+/// lanes), the algorithm of Swift's `vectorizableExp` (VectorMath.swift) for Float: x clamped to [−110, 89] (NaN
+/// passes), x = k·ln 2 + r by Cody–Waite, eʳ by its Taylor polynomial to degree 7, and 2ᵏ applied as two factors
+/// built from bits, so subnormal results round once and −∞ gives 0. Within 1 ulp at every level (levels may differ
+/// in the last bit where FMA contracts the polynomial). A macro so a kernel can take it at its own width.
+#define CK_DEFINE_EXP(NAME, VF, VI)                                                                          \
+    static inline __attribute__((always_inline)) VF NAME(VF x) {                                             \
+        const VI below = x < (VF)-110.0f, above = x > (VF)89.0f;                                             \
+        VI bits = ((VI)x & ~(below | above)) | ((VI)(VF)-110.0f & below) | ((VI)(VF)89.0f & above);          \
+        const VF clamped = (VF)bits, magic = (VF)12582912.0f;                                                \
+        const VF t = clamped * (VF)0x1.715476p+0f + magic, n = t - magic;                                     \
+        const VI k = (VI)t - (VI)magic;                                                                       \
+        const VF r = (clamped - n * (VF)0x1.62e4p-1f) - n * (VF)0x1.7f7d1cp-20f;                              \
+        VF q = (VF)(1.0f / 5040);                                                                             \
+        q = q * r + (VF)(1.0f / 720);                                                                         \
+        q = q * r + (VF)(1.0f / 120);                                                                         \
+        q = q * r + (VF)(1.0f / 24);                                                                          \
+        q = q * r + (VF)(1.0f / 6);                                                                           \
+        q = q * r + (VF)0.5f;                                                                                 \
+        const VF p = (VF)1.0f + (r + r * r * q);                                                              \
+        const VI k1 = k >> 1, k2 = k - k1;                                                                    \
+        return p * (VF)((k1 + 127) << 23) * (VF)((k2 + 127) << 23);                                           \
+    }
+
+/// `eˣ` for eight lanes (``CK_DEFINE_EXP``).
+CK_DEFINE_EXP(ck_f8_exp, ck_f8, ck_i8)
+
 #endif

@@ -1,7 +1,7 @@
 import Testing
 @testable import NN
 
-// BatchNorm's moments kernel (CKernels' ck_channel_moments_f32), the row normalisation kernels (ck_row_norm_*) and the
+// BatchNorm's moments kernel (CKernels' ck_channel_moments_f32), the row normalisation kernels (ck_row_norm_*), GELU (ck_gelu_*) and the
 // static int8 convolution (ck_gemm_u8s8s32) at every instruction-set level this process has; a level the CPU lacks, or that AUTOGRAD_ISA caps away, is skipped with the reason.
 
 /// The Float BatchNorm checks, run with the kernels capped at `level`.
@@ -46,6 +46,27 @@ private func checkRowNormKernels(at level: InstructionSet) {
     func avx2() { checkRowNormKernels(at: .avx2) }
 
     @Test func generic() { checkRowNormKernels(at: .generic) }
+}
+
+/// The Float GELU kernels against the Double op, run with the kernels capped at `level`.
+private func checkGELUKernels(at level: InstructionSet) {
+    InstructionSet.withCap(level) {
+        #expect(InstructionSet.active == level)
+        let tests = GELUTests()
+        tests.floatKernelsMatchTheDoubleOp()
+        tests.knownValuesInFloat()
+        tests.threadedSplitMatchesSmallCalls()
+    }
+}
+
+@Suite struct GELUKernelLevelTests {
+    @Test(.enabled(if: InstructionSet.available >= .avx512, "no AVX-512 level here: the CPU lacks it or AUTOGRAD_ISA caps it"))
+    func avx512() { checkGELUKernels(at: .avx512) }
+
+    @Test(.enabled(if: InstructionSet.available >= .avx2, "no AVX2 level here: the CPU lacks it or AUTOGRAD_ISA caps it"))
+    func avx2() { checkGELUKernels(at: .avx2) }
+
+    @Test func generic() { checkGELUKernels(at: .generic) }
 }
 
 /// The static int8 convolution (CKernels' ck_gemm_u8s8s32 at each level's depth step) against plain integer loops,

@@ -37,6 +37,8 @@ import Testing
         expectRecords(Erf(), x) { erf($0) }
         expectRecords(BatchNormTraining(eps: 1e-5), x) { BatchNorm1d(4, affine: false, trackRunningStats: false, dtype: .float64)($0) }
         expectRecords(SoftplusOp(), x) { softplus($0) }
+        expectRecords(GELUOp(approximate: .none), x) { gelu($0) }
+        expectRecords(GELUOp(approximate: .tanh), x) { gelu($0, approximate: .tanh) }
         expectRecords(ClampedLog(), p) { binaryCrossEntropy($0, Variable(Tensor.full([3, 4], 0.3, dtype: .float64))) }
         let rowNorm = { (centered: Bool) in RowNormalization(normalizedRank: 1, eps: 1e-5, centered: centered, hasWeight: false, hasBias: false) }
         expectRecords(rowNorm(true), x) { layerNorm($0, normalizedShape: [4]) }

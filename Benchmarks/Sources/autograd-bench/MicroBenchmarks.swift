@@ -270,6 +270,9 @@ extension MicroCase {
         forward("layernorm-4096x128-fwd", [4096, 128], work: .bytes(2 * 4096 * 128 * float32Bytes)) { LayerNorm(normalizedShape: 128) },
         forwardBackward("layernorm-4096x128-fwd-bwd", [4096, 128], inputGrad: true, work: nil) { LayerNorm(normalizedShape: 128) },
         forwardBackward("layernorm-768x128-fwd-bwd", [768, 128], inputGrad: true, work: nil) { LayerNorm(normalizedShape: 128) },
+        // The feed-forward activation of example-text's GPT: 12 windows of 64 tokens, 512 hidden units.
+        forward("gelu-768x512-fwd", [768, 512], work: .bytes(2 * 768 * 512 * float32Bytes)) { GELU() },
+        forwardBackward("gelu-768x512-fwd-bwd", [768, 512], inputGrad: true, work: .bytes(5 * 768 * 512 * float32Bytes)) { GELU() },
     ]
     /// A 2-layer LSTM of 128 units on 50 steps of a batch of 50 (input 128). Forward: per layer the input projection and
     /// the recurrent products, 2·T·B·4H·(I + H) FLOP; backward (the input needs no gradient): the weight gradients of

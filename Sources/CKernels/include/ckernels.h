@@ -168,6 +168,17 @@ void ck_attention_softmax_step_f32(float *scores, ptrdiff_t rows, ptrdiff_t widt
 /// becomes `exp(row − shift[r])`, or 0 where `shift[r] = −∞` (a row whose keys are all hidden).
 void ck_attention_exp_rows_f32(float *scores, ptrdiff_t rows, ptrdiff_t width, const float *shift);
 
+/// GELU of `n` Float elements, `y = x·Φ(x)` with Φ the standard normal CDF (PyTorch's `approximate='none'`), or with
+/// `tanhForm` nonzero `y = ½x·(1 + tanh(√(2/π)·(x + 0.044715x³)))` (`approximate='tanh'`). Φ comes from an erfc
+/// approximation with relative error below 1.2·10⁻⁷, so far below zero it stays accurate where `1 + erf` cancels.
+/// `y` may be `x`.
+void ck_gelu_f32(const float *x, float *y, ptrdiff_t n, int tanhForm);
+
+/// The input gradient of ``ck_gelu_f32`` for output gradient `g`: `gx = g·(Φ(x) + x·φ(x))`, φ the standard normal
+/// density, or for the tanh form `gx = g·(s + x·s(1 − s)·2u′)` with `s = σ(2u)` and `u` the tanh's argument.
+/// `gx` may be `g`.
+void ck_gelu_backward_f32(const float *g, const float *x, float *gx, ptrdiff_t n, int tanhForm);
+
 /// Layer normalisation (`centered` nonzero) or RMS normalisation of `rows` contiguous Float rows of `d`: per row
 /// `μ = Σx/d` (0 when not centred) and `invstd = 1/√(Σ(x − μ)²/d + ε)` summed in Double and written to `mean[r]`
 /// and `inverseStd[r]`, then `y = (x − μ)·invstd·w + b` in Float (without `w` or `b` where NULL).

@@ -1,5 +1,6 @@
 // Activation functions on Variables. Each is built from differentiable primitives (AutoGrad's ops,
-// `erf` and the stable softplus here), so first and second derivatives come from the composition.
+// `erf` and the stable softplus here), so first and second derivatives come from the composition; GELU is one
+// fused op of its own (GELU.swift).
 // Choices at kinks follow PyTorch and are pinned by exact tests.
 
 /// `max(x, 0)`. Gradient at 0: 0.
@@ -16,25 +17,6 @@ public func leakyReLU(_ x: Variable, negativeSlope: Double = 0.01) -> Variable {
 /// a NaN gradient.
 public func elu(_ x: Variable, alpha: Double = 1) -> Variable {
     Variable.where(x.value .> 0, x, (x.clamped(max: 0).exp() - 1) * alpha)
-}
-
-/// How ``gelu(_:approximate:)`` evaluates the Gaussian CDF.
-public enum GELUApproximation: Sendable {
-    /// The exact form `x·Φ(x) = x/2·(1 + erf(x/√2))` (PyTorch's default, `approximate='none'`).
-    case none
-    /// `x/2·(1 + tanh(√(2/π)·(x + 0.044715x³)))` (`approximate='tanh'`).
-    case tanh
-}
-
-/// The Gaussian error linear unit `x·Φ(x)`, exact by default. Smooth: no kink.
-public func gelu(_ x: Variable, approximate: GELUApproximation = .none) -> Variable {
-    switch approximate {
-    case .none:
-        return x * (erf(x * (1 / 2.0.squareRoot())) + 1) * 0.5
-    case .tanh:
-        let inner = (x + x * x * x * 0.044715) * (2 / Double.pi).squareRoot()
-        return x * (inner.tanh() + 1) * 0.5
-    }
 }
 
 /// `x·σ(x)` (also called swish). Smooth.

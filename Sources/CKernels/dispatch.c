@@ -94,10 +94,13 @@ void ck_gemm_u8s8s32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, pt
 ptrdiff_t ck_gemm_u8s8s32_padded_depth(ptrdiff_t k) {
     ptrdiff_t step = 1;
 #if defined(__x86_64__)
-    switch (ck_isa_active()) {
-    case CK_ISA_AVX512: step = ck_cpu_has_vnni() ? 64 : 32; break;
-    case CK_ISA_AVX2: step = k <= 16 ? 1 : 16; break;   // up to 16, outer products take any depth (int8.c)
-    default: break;
+    // Up to CK_U8S8_SHALLOW_DEPTH, the vector levels' outer products take any depth (int8.c).
+    if (k > CK_U8S8_SHALLOW_DEPTH) {
+        switch (ck_isa_active()) {
+        case CK_ISA_AVX512: step = ck_cpu_has_vnni() ? 64 : 32; break;
+        case CK_ISA_AVX2: step = 16; break;
+        default: break;
+        }
     }
 #endif
     return (k + step - 1) / step * step;

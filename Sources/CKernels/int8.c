@@ -83,8 +83,24 @@ static inline void ck_u8s8_block_avx2(int MR, int NR, ptrdiff_t k, const uint8_t
         }                                                                                                    \
     }
 
-/// The depth up to which the AVX2 level multiplies by outer products (ck_u8s8_shallow_avx2) instead of dot products.
-#define CK_U8S8_SHALLOW_DEPTH 16
+/// Packs the weights of outputs `j0 ..< j0 + width` (width ≤ block) for a shallow product (k ≤ CK_U8S8_SHALLOW_DEPTH):
+/// step `s` of output `j` is the 32-bit lane `packed[s·block + j]`, holding depths `G·s ..< G·s + G` as 16-bit
+/// values (G = 2, for vpmaddwd) or as bytes (G = 4, for vpdpbusd); zero past the depth and past the outputs, so the
+/// lanes there add nothing.
+static inline void ck_u8s8_pack_shallow(int G, ptrdiff_t k, const int8_t *b, ptrdiff_t ldb, ptrdiff_t j0,
+                                        ptrdiff_t width, ptrdiff_t block, uint32_t *packed) {
+    const ptrdiff_t steps = (k + G - 1) / G;
+    for (ptrdiff_t s = 0; s < steps; s++)
+        for (ptrdiff_t j = 0; j < block; j++) {
+            uint32_t lane = 0;
+            for (int e = 0; e < G; e++) {
+                const ptrdiff_t p = G * s + e;
+                const uint32_t w = j < width && p < k ? (uint32_t)(int32_t)b[(j0 + j) * ldb + p] : 0;
+                lane |= G == 2 ? (w & 0xFFFF) << 16 * e : (w & 0xFF) << 8 * e;
+            }
+            packed[s * block + j] = lane;
+        }
+}
 
 /// A shallow product (k ≤ CK_U8S8_SHALLOW_DEPTH) by outer products: the weights of 32 outputs are packed depth-major
 /// as 16-bit pairs, each row's pair of bytes at depth (2q, 2q + 1) is broadcast, and vpmaddwd adds both exact
@@ -93,18 +109,12 @@ static inline void ck_u8s8_block_avx2(int MR, int NR, ptrdiff_t k, const uint8_t
 __attribute__((target("avx2")))
 static void ck_u8s8_shallow_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
                                  ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
-    enum { BLOCK = 32, PAIRS = CK_U8S8_SHALLOW_DEPTH / 2 };
+    enum { BLOCK = 32 };
     const ptrdiff_t pairs = (k + 1) / 2;
     for (ptrdiff_t j0 = 0; j0 < n; j0 += BLOCK) {
         const ptrdiff_t width = n - j0 < BLOCK ? n - j0 : BLOCK;
-        // packed[q][j] = (b[j, 2q], b[j, 2q + 1]), zero past the depth and past the outputs.
-        int16_t packed[PAIRS][BLOCK][2] __attribute__((aligned(32)));
-        for (ptrdiff_t q = 0; q < pairs; q++)
-            for (ptrdiff_t j = 0; j < BLOCK; j++) {
-                const int8_t *row = b + (j0 + j) * ldb;
-                packed[q][j][0] = j < width ? row[2 * q] : 0;
-                packed[q][j][1] = j < width && 2 * q + 1 < k ? row[2 * q + 1] : 0;
-            }
+        uint32_t packed[CK_U8S8_SHALLOW_DEPTH / 2 * BLOCK] __attribute__((aligned(32)));
+        ck_u8s8_pack_shallow(2, k, b, ldb, j0, width, BLOCK, packed);
         for (ptrdiff_t i = 0; i < m; i++) {
             const uint8_t *x = a + i * lda;
             __m256i acc[BLOCK / 8];
@@ -113,7 +123,7 @@ static void ck_u8s8_shallow_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const ui
                 const uint32_t second = 2 * q + 1 < k ? x[2 * q + 1] : 0;
                 const __m256i pair = _mm256_set1_epi32((int32_t)((uint32_t)x[2 * q] | second << 16));
                 for (int v = 0; v < BLOCK / 8; v++)
-                    acc[v] = _mm256_add_epi32(acc[v], _mm256_madd_epi16(pair, _mm256_load_si256((const __m256i *)packed[q][8 * v])));
+                    acc[v] = _mm256_add_epi32(acc[v], _mm256_madd_epi16(pair, _mm256_load_si256((const __m256i *)(packed + q * BLOCK + 8 * v))));
             }
             int32_t *out = c + i * ldc + j0;
             if (width == BLOCK) {
@@ -158,10 +168,68 @@ static inline void ck_u8s8_block_avx512(int MR, int NR, ptrdiff_t k, const uint8
             c[i * ldc + j] = _mm512_reduce_add_epi32(acc[i][j]) + ck_u8s8_dot_tail(a + i * lda, b + j * ldb, p, k);
 }
 
-__attribute__((target("avx512f,avx512bw")))
+/// vpdpbusd: four exact u8 × s8 products added into each 32-bit lane (VNNI). Not inlined into code without VNNI;
+/// ck_u8s8_shallow_avx512 calls it only where the caller has VNNI, and there it inlines.
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+static inline __m512i ck_u8s8_dpbusd(__m512i acc, __m512i x, __m512i w) { return _mm512_dpbusd_epi32(acc, x, w); }
+
+/// The rows of one block of the shallow product at AVX-512 in V registers of 16 outputs (V ≤ 4 and `vnni` constants
+/// after inlining; `width` > 16·(V − 1) outputs stored): each row's k ≤ 16 bytes are loaded once, masked, and step
+/// `s`'s 32-bit lane of them (ck_u8s8_pack_shallow's layout) is broadcast by vpermd.
+__attribute__((target("avx512f,avx512bw,avx512vl"), always_inline))
+static inline void ck_u8s8_shallow_rows_avx512(int V, int vnni, ptrdiff_t m, ptrdiff_t k, const uint8_t *a,
+                                               ptrdiff_t lda, const uint32_t *packed, ptrdiff_t width, int32_t *c,
+                                               ptrdiff_t ldc) {
+    enum { BLOCK = 64 };
+    const int G = vnni ? 4 : 2;
+    const ptrdiff_t steps = (k + G - 1) / G;
+    const __mmask16 bytes = (__mmask16)((1u << k) - 1), last = (__mmask16)((1u << (width - 16 * (V - 1))) - 1);
+    for (ptrdiff_t i = 0; i < m; i++) {
+        const __m128i row = _mm_maskz_loadu_epi8(bytes, a + i * lda);
+        // As bytes for vpdpbusd; widened to 16 bits for vpmaddwd (with both, bytes past k are zero).
+        const __m512i x = vnni ? _mm512_castsi128_si512(row) : _mm512_castsi256_si512(_mm256_cvtepu8_epi16(row));
+        __m512i acc[4];
+        for (int v = 0; v < V; v++) acc[v] = _mm512_setzero_si512();
+        for (ptrdiff_t s = 0; s < steps; s++) {
+            const __m512i lane = _mm512_permutexvar_epi32(_mm512_set1_epi32((int)s), x);
+            for (int v = 0; v < V; v++) {
+                const __m512i w = _mm512_load_si512(packed + s * BLOCK + 16 * v);
+                acc[v] = vnni ? ck_u8s8_dpbusd(acc[v], lane, w) : _mm512_add_epi32(acc[v], _mm512_madd_epi16(lane, w));
+            }
+        }
+        int32_t *out = c + i * ldc;
+        for (int v = 0; v < V - 1; v++) _mm512_storeu_si512(out + 16 * v, acc[v]);
+        _mm512_mask_storeu_epi32(out + 16 * (V - 1), last, acc[V - 1]);
+    }
+}
+
+/// ck_u8s8_shallow_avx2 in 512-bit registers, 64 outputs per block (the last in as few registers as it needs), with
+/// vpdpbusd on groups of four depths where `vnni` (the caller has VNNI), else vpmaddwd on pairs widened to 16 bits.
+__attribute__((target("avx512f,avx512bw,avx512vl"), always_inline))
+static inline void ck_u8s8_shallow_avx512(int vnni, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a,
+                                          ptrdiff_t lda, const int8_t *b, ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
+    enum { BLOCK = 64 };
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += BLOCK) {
+        const ptrdiff_t width = n - j0 < BLOCK ? n - j0 : BLOCK;
+        uint32_t packed[CK_U8S8_SHALLOW_DEPTH / 2 * BLOCK] __attribute__((aligned(64)));
+        ck_u8s8_pack_shallow(vnni ? 4 : 2, k, b, ldb, j0, width, BLOCK, packed);
+        switch ((width + 15) / 16) {
+        case 1: ck_u8s8_shallow_rows_avx512(1, vnni, m, k, a, lda, packed, width, c + j0, ldc); break;
+        case 2: ck_u8s8_shallow_rows_avx512(2, vnni, m, k, a, lda, packed, width, c + j0, ldc); break;
+        case 3: ck_u8s8_shallow_rows_avx512(3, vnni, m, k, a, lda, packed, width, c + j0, ldc); break;
+        default: ck_u8s8_shallow_rows_avx512(4, vnni, m, k, a, lda, packed, width, c + j0, ldc); break;
+        }
+    }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl")))
 void ck_gemm_u8s8s32_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
                             ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
     CK_REQUIRE(CK_ISA_AVX512, "ck_gemm_u8s8s32");
+    if (k <= CK_U8S8_SHALLOW_DEPTH) {
+        ck_u8s8_shallow_avx512(0, m, n, k, a, lda, b, ldb, c, ldc);
+        return;
+    }
     CK_U8S8_TILES(ck_u8s8_block_avx512)
 }
 
@@ -186,10 +254,14 @@ static inline void ck_u8s8_block_vnni(int MR, int NR, ptrdiff_t k, const uint8_t
             c[i * ldc + j] = _mm512_reduce_add_epi32(acc[i][j]) + ck_u8s8_dot_tail(a + i * lda, b + j * ldb, p, k);
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vnni")))
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 void ck_gemm_u8s8s32_avx512vnni(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda,
                                 const int8_t *b, ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
     CK_REQUIRE(CK_ISA_AVX512, "ck_gemm_u8s8s32");
+    if (k <= CK_U8S8_SHALLOW_DEPTH) {
+        ck_u8s8_shallow_avx512(1, m, n, k, a, lda, b, ldb, c, ldc);
+        return;
+    }
     CK_U8S8_TILES(ck_u8s8_block_vnni)
 }
 

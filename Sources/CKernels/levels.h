@@ -56,6 +56,10 @@ CK_DECLARE_LEVEL(generic)
 
 #undef CK_DECLARE_LEVEL
 
+/// The depth up to which the AVX2 and AVX-512 levels run ``ck_gemm_u8s8s32`` as outer products (int8.c) instead of
+/// dot products, so any depth runs at full speed and ``ck_gemm_u8s8s32_padded_depth`` leaves it unpadded.
+enum { CK_U8S8_SHALLOW_DEPTH = 16 };
+
 /// The shapes im2col/col2im take at every level (``ck_columns_vectorized``): a padded row of at most
 /// CK_COLUMNS_MAX_ROW floats, an output row and a kernel at most CK_COLUMNS_MAX_OUT wide.
 enum { CK_COLUMNS_MAX_ROW = 32, CK_COLUMNS_MAX_OUT = 16 };

@@ -4,8 +4,9 @@ import Testing
 
 /// CKernels' `ck_gemm_u8s8s32` against a plain integer loop, bit for bit, at the calling thread's level (the level
 /// suites in KernelLevelTests run it at every level this CPU has). Sizes cross every vector step (16 bytes with
-/// AVX2, 32 with AVX-512, 64 with VNNI) and block edge (2 rows × 4 outputs); the extreme bytes catch a kernel that
-/// saturates 16-bit pair sums, as vpmaddubsw would (255·127 + 255·127 > 32767).
+/// AVX2, 32 with AVX-512, 64 with VNNI) and block edge (2 rows × 4 outputs), and every depth of the outer-product
+/// route (k ≤ 16 with AVX2 and AVX-512: blocks of 32 or 64 outputs, registers of 8 or 16); the extreme bytes catch a
+/// kernel that saturates 16-bit pair sums, as vpmaddubsw would (255·127 + 255·127 > 32767).
 enum Int8ProductKernelTests {
     static func reference(m: Int, n: Int, k: Int, a: [UInt8], lda: Int, b: [Int8], ldb: Int) -> [Int32] {
         var c = [Int32](repeating: 0, count: m * n)
@@ -33,10 +34,13 @@ enum Int8ProductKernelTests {
 
     static func productsMatchTheIntegerLoop() {
         let generator = RandomGenerator(seed: 11)
-        // Depths up to 16 with up to 70 outputs cross AVX2's outer-product route and its 32-output blocks.
+        // Depths up to 16 with up to 70 outputs cross the outer-product route's blocks (32 outputs with AVX2, 64 with
+        // AVX-512); every depth 1...16 with 81 outputs (a full AVX-512 block, then one of 17: two registers, the second
+        // with one lane stored) and 47 (three registers, the last part-stored), so each step count and each tail of
+        // the four bytes vpdpbusd or the two vpmaddwd take at a time is exercised.
         let shapes = [(1, 1, 1), (1, 1, 15), (1, 4, 16), (2, 4, 17), (3, 5, 31), (2, 1, 33), (5, 9, 63), (4, 8, 64),
                       (3, 7, 65), (2, 3, 100), (1, 128, 300), (7, 6, 129), (5, 32, 9), (3, 33, 16), (4, 70, 10), (2, 7, 3),
-                      (6, 64, 8)]
+                      (6, 64, 8)] + (1...16).flatMap { [(3, 81, $0), (2, 47, $0)] }
         for (m, n, k) in shapes {
             let a = Tensor.uniform([m * k], low: 0, high: 256, generator: generator).floats.map { UInt8(Swift.min(255, $0)) }
             let b = Tensor.uniform([n * k], low: -128, high: 128, generator: generator).floats.map { Int8(Swift.max(-128, Swift.min(127, $0.rounded(.down)))) }

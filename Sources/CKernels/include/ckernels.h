@@ -122,17 +122,18 @@ void ck_sgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
 /// (`[n, k]`, one row per output), exactly in 32-bit integers for every byte value while `k·255·128 < 2³¹`
 /// (k ≤ 65 793): the product of dynamically quantised activations (u8 with a zero point) and symmetric int8
 /// weights. AVX2 and AVX-512 widen to 16 bits and use vpmaddwd (vpmaddubsw would saturate its pair sums);
-/// where the CPU has AVX-512 VNNI the AVX-512 level uses vpdpbusd; AVX2 runs depths up to 16 (shallow convolutions)
-/// as outer products. Every level gives the same result.
+/// where the CPU has AVX-512 VNNI the AVX-512 level uses vpdpbusd; AVX2 and AVX-512 run depths up to 16 (shallow
+/// convolutions) as outer products. Every level gives the same result.
 void ck_gemm_u8s8s32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
                      ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc);
 
 /// Whether ``ck_gemm_u8s8s32`` runs its VNNI kernel on this thread (the AVX-512 level on a CPU with VNNI).
 int ck_gemm_u8s8s32_uses_vnni(void);
 
-/// The depth to pad a product of depth `k` to (with zero weights) for ``ck_gemm_u8s8s32`` on this thread: `k`
-/// rounded up to the step of its vector loop — 64 bytes (VNNI), 32 (AVX-512), 16 (AVX2 beyond 16) — since the rest
-/// of a row runs one byte at a time; `k` itself at the generic level and for AVX2's outer-product route (k ≤ 16).
+/// The depth to pad a product of depth `k` to (with zero weights) for ``ck_gemm_u8s8s32`` on this thread: beyond 16,
+/// `k` rounded up to the step of its vector loop — 64 bytes (VNNI), 32 (AVX-512), 16 (AVX2) — since the rest of a
+/// row runs one byte at a time; `k` itself at the generic level and, at every level, up to 16, where AVX2 and
+/// AVX-512 multiply by outer products, which take any depth.
 ptrdiff_t ck_gemm_u8s8s32_padded_depth(ptrdiff_t k);
 
 /// `destination[j·destinationStride + i] = source[i·sourceStride + j]` for `i < rows`, `j < columns`, in

@@ -1,10 +1,12 @@
-// GELU's forward and backward in portable C (clang's vector extensions; see ckernels.h). Not a header to include
+// GELU's forward and backward and the LSTM step's gate arithmetic in portable C (clang's vector extensions; see
+// ckernels.h). Not a header to include
 // anywhere else: activation.c (AVX-512), portable_avx2.c and portable_generic.c each build it once, having defined
 // CK_LEVEL(name) (the level's suffix) and CK_LEVEL_ISA (the level it needs), the first two under a
 // `#pragma clang attribute` that gives every function here the level's target.
 //
 // Composed from elementwise ops, GELU took six passes forward and a dozen backward, its erf in scalar Double
-// (a sixth of a GPT training step); here each direction is one vectorised pass.
+// (a sixth of a GPT training step); here each direction is one vectorised pass. The LSTM's sigmoids and tanhs ran as
+// Swift's vectorisable functions, four lanes without FMA, a sixth of an LSTM layer's forward.
 
 // Built for baseline x86-64, a function that takes or returns an eight-lane vector warns that AVX would pass it
 // differently, even when it is static and always inlined: no call here crosses a translation unit.
@@ -20,25 +22,53 @@
 #endif
 
 // The lanes per step: eight (one ymm register, or two SSE2/NEON ones), sixteen where activation.c builds the AVX-512
-// level. GELU is a long dependent chain per element, so the CPU's window of waiting instructions limits it rather
+// level. GELU and the gates are long dependent chains per element, so the CPU's window of waiting instructions limits it rather
 // than its arithmetic; a zmm instruction carries twice the elements in one entry of that window.
-#ifndef CK_GELU_LANES
-#define CK_GELU_LANES 8
+#ifndef CK_ACT_LANES
+#define CK_ACT_LANES 8
 #endif
-typedef float ck_gelu_f __attribute__((ext_vector_type(CK_GELU_LANES)));
-typedef int ck_gelu_i __attribute__((ext_vector_type(CK_GELU_LANES)));
-CK_DEFINE_EXP(ck_gelu_exp, ck_gelu_f, ck_gelu_i)
+typedef float ck_act_f __attribute__((ext_vector_type(CK_ACT_LANES)));
+typedef int ck_act_i __attribute__((ext_vector_type(CK_ACT_LANES)));
+CK_DEFINE_EXP(ck_act_exp, ck_act_f, ck_act_i)
 
-/// The `count` elements at `p` in the first lanes (0 < count ≤ CK_GELU_LANES), the other lanes zero.
-static inline __attribute__((always_inline)) ck_gelu_f ck_gelu_load(const float *p, ptrdiff_t count) {
-    ck_gelu_f v = (ck_gelu_f)0.0f;
+/// The `count` elements at `p` in the first lanes (0 < count ≤ CK_ACT_LANES), the other lanes zero.
+static inline __attribute__((always_inline)) ck_act_f ck_act_load(const float *p, ptrdiff_t count) {
+    ck_act_f v = (ck_act_f)0.0f;
     memcpy(&v, p, (size_t)count * sizeof(float));
     return v;
 }
 
-/// Stores the first `count` lanes of `v` at `p` (0 < count ≤ CK_GELU_LANES).
-static inline __attribute__((always_inline)) void ck_gelu_store(float *p, ck_gelu_f v, ptrdiff_t count) {
+/// Stores the first `count` lanes of `v` at `p` (0 < count ≤ CK_ACT_LANES).
+static inline __attribute__((always_inline)) void ck_act_store(float *p, ck_act_f v, ptrdiff_t count) {
     memcpy(p, &v, (size_t)count * sizeof(float));
+}
+
+/// `1/(1 + e⁻ˣ)` in each lane, the algorithm of Swift's `vectorizableSigmoid`: with `e = e^−|x|` (never overflows),
+/// `1/(1 + e)` for x ≥ 0 and `e/(1 + e)` below.
+static inline __attribute__((always_inline)) ck_act_f ck_act_sigmoid(ck_act_f x) {
+    const ck_act_i negative = x < (ck_act_f)0.0f;
+    const ck_act_f e = ck_act_exp(-(ck_act_f)((ck_act_i)x & (ck_act_i)0x7fffffff));
+    const ck_act_f numerator = (ck_act_f)(((ck_act_i)e & negative) | ((ck_act_i)(ck_act_f)1.0f & ~negative));
+    return numerator / ((ck_act_f)1.0f + e);
+}
+
+/// `tanh x` in each lane, the algorithm of Swift's `vectorizableTanh` for Float: for |x| < 0.55 `x + x³·P(x²)` (its
+/// degree-4 Chebyshev fit, coefficients as VectorMath.swift's), above `1 − 2/(e^(2|x|) + 1)` with |x| capped at 20,
+/// the sign put back from x.
+static inline __attribute__((always_inline)) ck_act_f ck_act_tanh(ck_act_f x) {
+    const ck_act_i sign = (ck_act_i)x & (ck_act_i)(int)0x80000000;
+    const ck_act_f a = (ck_act_f)((ck_act_i)x & (ck_act_i)0x7fffffff), z = a * a;
+    ck_act_f p = (ck_act_f)-0x1.b13538p-8f;
+    p = p * z + (ck_act_f)0x1.5d220ep-6f;
+    p = p * z + (ck_act_f)-0x1.b9a044p-5f;
+    p = p * z + (ck_act_f)0x1.110feap-3f;
+    p = p * z + (ck_act_f)-0x1.555554p-2f;
+    const ck_act_f small = a + a * z * p;
+    const ck_act_i capped = a > (ck_act_f)20.0f;
+    const ck_act_f bounded = (ck_act_f)(((ck_act_i)a & ~capped) | ((ck_act_i)(ck_act_f)20.0f & capped));
+    const ck_act_f large = (ck_act_f)1.0f - (ck_act_f)2.0f / (ck_act_exp((ck_act_f)2.0f * bounded) + (ck_act_f)1.0f);
+    const ck_act_i useSmall = a < (ck_act_f)0.55f;
+    return (ck_act_f)((((ck_act_i)small & useSmall) | ((ck_act_i)large & ~useSmall)) | sign);
 }
 
 /// `Φ(x)`, the standard normal CDF, for each lane, and through `density` (when not NULL) `φ(x) = e^(−x²/2)/√(2π)`.
@@ -46,64 +76,86 @@ static inline __attribute__((always_inline)) void ck_gelu_store(float *p, ck_gel
 /// `Φ(−|x|) = ½·erfc(|x|/√2)`, with `erfc(z) = t·exp(−z² + P(t))`, `t = 1/(1 + z/2)` and `P` the degree-9 Chebyshev
 /// fit of Numerical Recipes (§6.2), whose relative error is below 1.2·10⁻⁷ for every z ≥ 0; then `Φ(x) = 1 − Φ(−x)`
 /// for x > 0. Taking the tail itself rather than `1 + erf` keeps Φ accurate far below zero, where `1 + erf` cancels.
-static inline __attribute__((always_inline)) ck_gelu_f ck_gelu_cdf(ck_gelu_f x, ck_gelu_f *density) {
-    const ck_gelu_i negative = x < (ck_gelu_f)0.0f;   // all bits set in the lanes below zero
-    const ck_gelu_f z = (ck_gelu_f)((ck_gelu_i)x & (ck_gelu_i)0x7fffffff) * (ck_gelu_f)0.70710678118654752f;   // |x|/√2
-    const ck_gelu_f t = (ck_gelu_f)1.0f / ((ck_gelu_f)1.0f + (ck_gelu_f)0.5f * z);
+static inline __attribute__((always_inline)) ck_act_f ck_gelu_cdf(ck_act_f x, ck_act_f *density) {
+    const ck_act_i negative = x < (ck_act_f)0.0f;   // all bits set in the lanes below zero
+    const ck_act_f z = (ck_act_f)((ck_act_i)x & (ck_act_i)0x7fffffff) * (ck_act_f)0.70710678118654752f;   // |x|/√2
+    const ck_act_f t = (ck_act_f)1.0f / ((ck_act_f)1.0f + (ck_act_f)0.5f * z);
     // P by Estrin's scheme: four independent pairs joined by t², t⁴ and t⁸, a quarter of Horner's dependent chain.
-    const ck_gelu_f t2 = t * t, t4 = t2 * t2, t8 = t4 * t4;
-    const ck_gelu_f p01 = (ck_gelu_f)-1.26551223f + t * (ck_gelu_f)1.00002368f, p23 = (ck_gelu_f)0.37409196f + t * (ck_gelu_f)0.09678418f;
-    const ck_gelu_f p45 = (ck_gelu_f)-0.18628806f + t * (ck_gelu_f)0.27886807f, p67 = (ck_gelu_f)-1.13520398f + t * (ck_gelu_f)1.48851587f;
-    const ck_gelu_f p89 = (ck_gelu_f)-0.82215223f + t * (ck_gelu_f)0.17087277f;
-    const ck_gelu_f p = (p01 + t2 * p23) + t4 * (p45 + t2 * p67) + t8 * p89;
-    const ck_gelu_f square = z * z;
-    const ck_gelu_f tail = (ck_gelu_f)0.5f * t * ck_gelu_exp(p - square);
-    if (density) *density = ck_gelu_exp(-square) * (ck_gelu_f)0.39894228040143268f;
-    return (ck_gelu_f)(((ck_gelu_i)tail & negative) | ((ck_gelu_i)((ck_gelu_f)1.0f - tail) & ~negative));
+    const ck_act_f t2 = t * t, t4 = t2 * t2, t8 = t4 * t4;
+    const ck_act_f p01 = (ck_act_f)-1.26551223f + t * (ck_act_f)1.00002368f, p23 = (ck_act_f)0.37409196f + t * (ck_act_f)0.09678418f;
+    const ck_act_f p45 = (ck_act_f)-0.18628806f + t * (ck_act_f)0.27886807f, p67 = (ck_act_f)-1.13520398f + t * (ck_act_f)1.48851587f;
+    const ck_act_f p89 = (ck_act_f)-0.82215223f + t * (ck_act_f)0.17087277f;
+    const ck_act_f p = (p01 + t2 * p23) + t4 * (p45 + t2 * p67) + t8 * p89;
+    const ck_act_f square = z * z;
+    const ck_act_f tail = (ck_act_f)0.5f * t * ck_act_exp(p - square);
+    if (density) *density = ck_act_exp(-square) * (ck_act_f)0.39894228040143268f;
+    return (ck_act_f)(((ck_act_i)tail & negative) | ((ck_act_i)((ck_act_f)1.0f - tail) & ~negative));
 }
 
 /// `σ(2u)` with `u = √(2/π)·(x + 0.044715x³)`, for each lane: GELU's tanh form `½(1 + tanh u)` written as the
 /// logistic of `2u`, which neither cancels for large negative `u` nor overflows (the exponential is clamped). Through
 /// `slope` (when not NULL) `2u′ = 2√(2/π)·(1 + 3·0.044715x²)`.
-static inline __attribute__((always_inline)) ck_gelu_f ck_gelu_tanh_gate(ck_gelu_f x, ck_gelu_f *slope) {
-    const ck_gelu_f c = (ck_gelu_f)1.5957691216057308f;   // 2√(2/π)
-    const ck_gelu_f square = x * x;
-    const ck_gelu_f twiceU = c * x * ((ck_gelu_f)1.0f + (ck_gelu_f)0.044715f * square);
-    if (slope) *slope = c * ((ck_gelu_f)1.0f + (ck_gelu_f)0.134145f * square);
-    return (ck_gelu_f)1.0f / ((ck_gelu_f)1.0f + ck_gelu_exp(-twiceU));
+static inline __attribute__((always_inline)) ck_act_f ck_gelu_tanh_gate(ck_act_f x, ck_act_f *slope) {
+    const ck_act_f c = (ck_act_f)1.5957691216057308f;   // 2√(2/π)
+    const ck_act_f square = x * x;
+    const ck_act_f twiceU = c * x * ((ck_act_f)1.0f + (ck_act_f)0.044715f * square);
+    if (slope) *slope = c * ((ck_act_f)1.0f + (ck_act_f)0.134145f * square);
+    return (ck_act_f)1.0f / ((ck_act_f)1.0f + ck_act_exp(-twiceU));
 }
 
 /// `x·Φ(x)` (exact form) or `x·σ(2u)` (tanh form) of each lane.
-static inline __attribute__((always_inline)) ck_gelu_f ck_gelu_lanes(ck_gelu_f x, int tanhForm) {
+static inline __attribute__((always_inline)) ck_act_f ck_gelu_lanes(ck_act_f x, int tanhForm) {
     return x * (tanhForm ? ck_gelu_tanh_gate(x, NULL) : ck_gelu_cdf(x, NULL));
 }
 
 /// `g·GELU′(x)` of each lane: `Φ + x·φ` (exact form) or `s + x·s(1 − s)·2u′` with `s = σ(2u)` (tanh form).
-static inline __attribute__((always_inline)) ck_gelu_f ck_gelu_gradient_lanes(ck_gelu_f g, ck_gelu_f x, int tanhForm) {
+static inline __attribute__((always_inline)) ck_act_f ck_gelu_gradient_lanes(ck_act_f g, ck_act_f x, int tanhForm) {
     if (tanhForm) {
-        ck_gelu_f slope;
-        const ck_gelu_f s = ck_gelu_tanh_gate(x, &slope);
-        return g * (s + x * s * ((ck_gelu_f)1.0f - s) * slope);
+        ck_act_f slope;
+        const ck_act_f s = ck_gelu_tanh_gate(x, &slope);
+        return g * (s + x * s * ((ck_act_f)1.0f - s) * slope);
     }
-    ck_gelu_f density;
-    const ck_gelu_f cdf = ck_gelu_cdf(x, &density);
+    ck_act_f density;
+    const ck_act_f cdf = ck_gelu_cdf(x, &density);
     return g * (cdf + x * density);
 }
 
 void CK_LEVEL(ck_gelu_f32)(const float *x, float *y, ptrdiff_t n, int tanhForm) {
     CK_REQUIRE(CK_LEVEL_ISA, "ck_gelu_f32");
-    const ptrdiff_t L = CK_GELU_LANES;
+    const ptrdiff_t L = CK_ACT_LANES;
     ptrdiff_t i = 0;
-    for (; i + L <= n; i += L) ck_gelu_store(y + i, ck_gelu_lanes(ck_gelu_load(x + i, L), tanhForm), L);
-    if (i < n) ck_gelu_store(y + i, ck_gelu_lanes(ck_gelu_load(x + i, n - i), tanhForm), n - i);
+    for (; i + L <= n; i += L) ck_act_store(y + i, ck_gelu_lanes(ck_act_load(x + i, L), tanhForm), L);
+    if (i < n) ck_act_store(y + i, ck_gelu_lanes(ck_act_load(x + i, n - i), tanhForm), n - i);
 }
 
 void CK_LEVEL(ck_gelu_backward_f32)(const float *g, const float *x, float *gx, ptrdiff_t n, int tanhForm) {
     CK_REQUIRE(CK_LEVEL_ISA, "ck_gelu_backward_f32");
-    const ptrdiff_t L = CK_GELU_LANES;
+    const ptrdiff_t L = CK_ACT_LANES;
     ptrdiff_t i = 0;
-    for (; i + L <= n; i += L) ck_gelu_store(gx + i, ck_gelu_gradient_lanes(ck_gelu_load(g + i, L), ck_gelu_load(x + i, L), tanhForm), L);
-    if (i < n) ck_gelu_store(gx + i, ck_gelu_gradient_lanes(ck_gelu_load(g + i, n - i), ck_gelu_load(x + i, n - i), tanhForm), n - i);
+    for (; i + L <= n; i += L) ck_act_store(gx + i, ck_gelu_gradient_lanes(ck_act_load(g + i, L), ck_act_load(x + i, L), tanhForm), L);
+    if (i < n) ck_act_store(gx + i, ck_gelu_gradient_lanes(ck_act_load(g + i, n - i), ck_act_load(x + i, n - i), tanhForm), n - i);
+}
+
+void CK_LEVEL(ck_lstm_gates_f32)(const float *gates, const float *cPrev, ptrdiff_t rows, ptrdiff_t n, float *activations,
+                                  float *tanhC, float *h, ptrdiff_t hStride, float *c, ptrdiff_t cStride) {
+    CK_REQUIRE(CK_LEVEL_ISA, "ck_lstm_gates_f32");
+    for (ptrdiff_t row = 0; row < rows; row++) {
+        const float *a = gates + row * 4 * n, *cp = cPrev + row * n;
+        float *act = activations + row * 4 * n, *cr = c + row * cStride, *hr = h + row * hStride, *tc = tanhC + row * n;
+        for (ptrdiff_t k = 0; k < n; k += CK_ACT_LANES) {
+            const ptrdiff_t count = n - k < CK_ACT_LANES ? n - k : CK_ACT_LANES;
+            const ck_act_f i = ck_act_sigmoid(ck_act_load(a + k, count)), f = ck_act_sigmoid(ck_act_load(a + n + k, count));
+            const ck_act_f g = ck_act_tanh(ck_act_load(a + 2 * n + k, count)), o = ck_act_sigmoid(ck_act_load(a + 3 * n + k, count));
+            const ck_act_f cell = f * ck_act_load(cp + k, count) + i * g, t = ck_act_tanh(cell);
+            ck_act_store(act + k, i, count);
+            ck_act_store(act + n + k, f, count);
+            ck_act_store(act + 2 * n + k, g, count);
+            ck_act_store(act + 3 * n + k, o, count);
+            ck_act_store(cr + k, cell, count);
+            ck_act_store(tc + k, t, count);
+            ck_act_store(hr + k, o * t, count);
+        }
+    }
 }
 
 #pragma clang diagnostic pop

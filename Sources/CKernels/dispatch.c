@@ -80,6 +80,11 @@ void ck_gelu_backward_f32(const float *g, const float *x, float *gx, ptrdiff_t n
     CK_DISPATCH(ck_gelu_backward_f32, g, x, gx, n, tanhForm)
 }
 
+void ck_lstm_gates_f32(const float *gates, const float *cPrev, ptrdiff_t rows, ptrdiff_t n, float *activations,
+                       float *tanhC, float *h, ptrdiff_t hStride, float *c, ptrdiff_t cStride) {
+    CK_DISPATCH(ck_lstm_gates_f32, gates, cPrev, rows, n, activations, tanhC, h, hStride, c, cStride)
+}
+
 void ck_gemm_u8s8s32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
                      ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
 #if defined(__x86_64__)

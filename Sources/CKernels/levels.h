@@ -27,6 +27,9 @@
                                ptrdiff_t ldc, float *const *cRows);                                           \
     void ck_gelu_f32_##L(const float *x, float *y, ptrdiff_t n, int tanhForm);                               \
     void ck_gelu_backward_f32_##L(const float *g, const float *x, float *gx, ptrdiff_t n, int tanhForm);      \
+    void ck_lstm_gates_f32_##L(const float *gates, const float *cPrev, ptrdiff_t rows, ptrdiff_t n,             \
+                               float *activations, float *tanhC, float *h, ptrdiff_t hStride, float *c,       \
+                               ptrdiff_t cStride);                                                            \
     void ck_attention_softmax_step_f32_##L(float *scores, ptrdiff_t rows, ptrdiff_t width, float *rowMax,     \
                                            float *rowSum, float *correction);                               \
     void ck_attention_exp_rows_f32_##L(float *scores, ptrdiff_t rows, ptrdiff_t width, const float *shift);   \

@@ -1,7 +1,7 @@
 import Testing
 @testable import NN
 
-// BatchNorm's moments kernel (CKernels' ck_channel_moments_f32), the row normalisation kernels (ck_row_norm_*), GELU (ck_gelu_*) and the
+// BatchNorm's moments kernel (CKernels' ck_channel_moments_f32), the row normalisation kernels (ck_row_norm_*), GELU (ck_gelu_*), the LSTM gates (ck_lstm_gates_f32) and the
 // static int8 convolution (ck_gemm_u8s8s32) at every instruction-set level this process has; a level the CPU lacks, or that AUTOGRAD_ISA caps away, is skipped with the reason.
 
 /// The Float BatchNorm checks, run with the kernels capped at `level`.
@@ -67,6 +67,24 @@ private func checkGELUKernels(at level: InstructionSet) {
     func avx2() { checkGELUKernels(at: .avx2) }
 
     @Test func generic() { checkGELUKernels(at: .generic) }
+}
+
+/// The Float LSTM gate arithmetic against Double, run with the kernels capped at `level`.
+private func checkLSTMGateKernels(at level: InstructionSet) {
+    InstructionSet.withCap(level) {
+        #expect(InstructionSet.active == level)
+        LSTMGateTests().floatGatesMatchDouble()
+    }
+}
+
+@Suite struct LSTMGateKernelLevelTests {
+    @Test(.enabled(if: InstructionSet.available >= .avx512, "no AVX-512 level here: the CPU lacks it or AUTOGRAD_ISA caps it"))
+    func avx512() { checkLSTMGateKernels(at: .avx512) }
+
+    @Test(.enabled(if: InstructionSet.available >= .avx2, "no AVX2 level here: the CPU lacks it or AUTOGRAD_ISA caps it"))
+    func avx2() { checkLSTMGateKernels(at: .avx2) }
+
+    @Test func generic() { checkLSTMGateKernels(at: .generic) }
 }
 
 /// The static int8 convolution (CKernels' ck_gemm_u8s8s32 at each level's depth step) against plain integer loops,

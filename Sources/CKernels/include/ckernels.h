@@ -180,6 +180,14 @@ void ck_gelu_f32(const float *x, float *y, ptrdiff_t n, int tanhForm);
 /// `gx` may be `g`.
 void ck_gelu_backward_f32(const float *g, const float *x, float *gx, ptrdiff_t n, int tanhForm);
 
+/// One LSTM step's gate arithmetic on `rows` rows of `n` hidden units (gate order i, f, g, o): from pre-activations
+/// `gates` (`[rows, 4n]`) and the previous cell `cPrev` (`[rows, n]`), `activations = [σ(i), σ(f), tanh(g), σ(o)]`
+/// (`[rows, 4n]`), `c = σ(f)·cPrev + σ(i)·tanh(g)`, `tanhC = tanh(c)` (`[rows, n]`) and `h = σ(o)·tanh(c)`; `h` and `c`
+/// have row strides `hStride` and `cStride`. σ and tanh are Swift's `vectorizableSigmoid`/`vectorizableTanh`
+/// algorithms (within 2.5 ulp).
+void ck_lstm_gates_f32(const float *gates, const float *cPrev, ptrdiff_t rows, ptrdiff_t n, float *activations,
+                       float *tanhC, float *h, ptrdiff_t hStride, float *c, ptrdiff_t cStride);
+
 /// Layer normalisation (`centered` nonzero) or RMS normalisation of `rows` contiguous Float rows of `d`: per row
 /// `μ = Σx/d` (0 when not centred) and `invstd = 1/√(Σ(x − μ)²/d + ε)` summed in Double and written to `mean[r]`
 /// and `inverseStd[r]`, then `y = (x − μ)·invstd·w + b` in Float (without `w` or `b` where NULL).

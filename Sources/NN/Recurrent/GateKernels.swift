@@ -1,11 +1,14 @@
 import AutoGrad
+import CKernels
 
 /// The elementwise gate arithmetic of the LSTM and GRU steps, on raw rows, shared by the step ops
 /// (``LSTMCellOp``, ``GRUCellOp``) and the whole-sequence recurrences.
 ///
 /// Every loop is a plain sweep over one row's contiguous elements with the vectorisable `sigmoid`/`tanh` of
-/// ``VectorMathScalar``, so after specialisation for Float or Double the compiler emits packed code. Rows are
-/// independent; `rows` rows of `hidden` units each are processed.
+/// ``VectorMathScalar``, so after specialisation for Float or Double the compiler emits packed code; the LSTM's
+/// Float forward runs CKernels' `ck_lstm_gates_f32` instead (the same σ and tanh, at the CPU's widest lanes with
+/// FMA, where Swift's baseline code has four lanes without). Rows are independent; `rows` rows of `hidden` units
+/// each are processed.
 enum GateKernels {
     // MARK: LSTM (gate order i, f, g, o)
 
@@ -17,6 +20,16 @@ enum GateKernels {
                                              activations: UnsafeMutablePointer<S>, tanhC: UnsafeMutablePointer<S>,
                                              h: UnsafeMutablePointer<S>, hStride: Int,
                                              c: UnsafeMutablePointer<S>, cStride: Int) {
+        if S.self == Float.self {
+            // CKernels' version at the CPU's level: the same σ and tanh, eight or sixteen lanes with FMA.
+            func floats(_ p: UnsafePointer<S>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
+            func floats(_ p: UnsafeMutablePointer<S>) -> UnsafeMutablePointer<Float> {
+                UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
+            }
+            ck_lstm_gates_f32(floats(gates), floats(cPrev), rows, n, floats(activations), floats(tanhC), floats(h), hStride,
+                              floats(c), cStride)
+            return
+        }
         for row in 0..<rows {
             let a = gates + row * 4 * n, act = activations + row * 4 * n
             S.vectorizableSigmoid(a, into: act, count: 2 * n)

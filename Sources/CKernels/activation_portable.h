@@ -4,9 +4,9 @@
 // CK_LEVEL(name) (the level's suffix) and CK_LEVEL_ISA (the level it needs), the first two under a
 // `#pragma clang attribute` that gives every function here the level's target.
 //
-// Composed from elementwise ops, GELU took six passes forward and a dozen backward, its erf in scalar Double
-// (a sixth of a GPT training step); here each direction is one vectorised pass. The LSTM's sigmoids and tanhs ran as
-// Swift's vectorisable functions, four lanes without FMA, a sixth of an LSTM layer's forward.
+// Composed from elementwise ops, GELU took six passes forward and a dozen backward, its erf in scalar Double; here
+// each direction is one vectorised pass. The LSTM's sigmoids and tanhs ran as Swift's vectorisable functions, four
+// lanes without FMA; here they run at the level's width with FMA, in the same pass as the cell update.
 
 // Built for baseline x86-64, a function that takes or returns an eight-lane vector warns that AVX would pass it
 // differently, even when it is static and always inlined: no call here crosses a translation unit.
@@ -21,11 +21,12 @@
 #error "activation_portable.h is built by activation.c, portable_avx2.c and portable_generic.c, which define CK_LEVEL and CK_LEVEL_ISA"
 #endif
 
-// The lanes per step: eight (one ymm register, or two SSE2/NEON ones), sixteen where activation.c builds the AVX-512
-// level. GELU and the gates are long dependent chains per element, so the CPU's window of waiting instructions limits it rather
-// than its arithmetic; a zmm instruction carries twice the elements in one entry of that window.
+// The lanes per step: thirty-two (four ymm registers at AVX2, eight SSE2 or NEON ones), sixty-four where
+// activation.c builds the AVX-512 level (four zmm). GELU and the gates are long dependent chains per element, and
+// several registers' worth of lanes per step keep more independent work in flight than one (measured in
+// Docs/Performance.md).
 #ifndef CK_ACT_LANES
-#define CK_ACT_LANES 8
+#define CK_ACT_LANES 32
 #endif
 typedef float ck_act_f __attribute__((ext_vector_type(CK_ACT_LANES)));
 typedef int ck_act_i __attribute__((ext_vector_type(CK_ACT_LANES)));

@@ -6,8 +6,8 @@ import CKernels
 ///
 /// Every loop is a plain sweep over one row's contiguous elements with the vectorisable `sigmoid`/`tanh` of
 /// ``VectorMathScalar``, so after specialisation for Float or Double the compiler emits packed code; the LSTM's
-/// Float forward runs CKernels' `ck_lstm_gates_f32` instead (the same σ and tanh, at the CPU's widest lanes with
-/// FMA, where Swift's baseline code has four lanes without). Rows are independent; `rows` rows of `hidden` units
+/// Float forward runs CKernels' `ck_lstm_gates_f32` instead (the same σ and tanh, several of the CPU's widest
+/// registers a step with FMA, where Swift's baseline code has four lanes without). Rows are independent; `rows` rows of `hidden` units
 /// each are processed.
 enum GateKernels {
     // MARK: LSTM (gate order i, f, g, o)
@@ -21,7 +21,7 @@ enum GateKernels {
                                              h: UnsafeMutablePointer<S>, hStride: Int,
                                              c: UnsafeMutablePointer<S>, cStride: Int) {
         if S.self == Float.self {
-            // CKernels' version at the CPU's level: the same σ and tanh, eight or sixteen lanes with FMA.
+            // CKernels' version at the CPU's level: the same σ and tanh, 32 or 64 lanes a step with FMA.
             func floats(_ p: UnsafePointer<S>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
             func floats(_ p: UnsafeMutablePointer<S>) -> UnsafeMutablePointer<Float> {
                 UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)

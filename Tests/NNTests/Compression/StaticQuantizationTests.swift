@@ -156,7 +156,9 @@ struct Int8ConvolutionCase: CustomStringConvertible {
         let int8 = quantizeStatic(model, calibration: batches)
         let first = int8[0] as! StaticQuantizedConv2d
         let second = (int8[2] as! Sequential)[0] as! StaticQuantizedConv2d
-        #expect(int8[1] === model[1] && int8[4] is DynamicQuantizedLinear && int8.parameterCount == 0)
+        // The ReLU after the first convolution is fused into it; the nested convolution has none after it.
+        #expect(first.fusion == .init(relu: true) && int8[1] is Identity && second.fusion == .init())
+        #expect(int8[4] is DynamicQuantizedLinear && int8.parameterCount == 0)
         let inputs = batches.flatMap(\.floats)
         #expect(first.input == ActivationQuantization(low: inputs.min()!, high: inputs.max()!))
         let hidden = batches.flatMap { relu(model[0](Variable($0))).value.floats }
@@ -166,6 +168,48 @@ struct Int8ConvolutionCase: CustomStringConvertible {
         let error = (int8(x).value - model(x).value).abs().max().item
         #expect(error < 0.1, "int8 and Float outputs differ by \(error)")
         #expect(int8[0](Variable(Tensor.randn([2, 8, 8]))).shape == [4, 6, 6])   // an unbatched image
+    }
+
+    /// A fused ReLU and 2 × 2 max pool give exactly the unfused layer's output through ReLU and MaxPool2d, odd output
+    /// sizes included (the last row and column dropped).
+    @Test func fusedReLUAndPoolingEqualTheLayers() {
+        let generator = RandomGenerator(seed: 38)
+        let conv = Conv2d(2, 5, kernelSize: 3, padding: 1, generator: generator)
+        let x = Tensor.randn([3, 2, 7, 6], generator: generator)
+        var observer = MinMaxObserver()
+        observer.observe(x)
+        let plain = StaticQuantizedConv2d(conv, input: observer.quantization)
+        let y = plain(Variable(x))
+        #expect(y.value.floats.contains { $0 < 0 })
+        let pool = MaxPool2d(kernelSize: 2)
+        for (fusion, expected) in [(StaticQuantizedConv2d.Fusion(relu: true), relu(y)), (.init(maxPool2x2: true), pool(y)),
+                                   (.init(relu: true, maxPool2x2: true), pool(relu(y)))] {
+            let fused = StaticQuantizedConv2d(conv, input: observer.quantization, fusing: fusion)
+            let got = fused(Variable(x))
+            #expect(got.shape == expected.shape && got.value == expected.value, "\(fusion)")
+            #expect(fused.summary.contains("fused") && !plain.summary.contains("fused"))
+        }
+        #expect(StaticQuantizedConv2d(conv, input: observer.quantization, fusing: .init(maxPool2x2: true))(Variable(x)).shape == [3, 5, 3, 3])
+    }
+
+    /// Only a ReLU or a 2 × 2 stride-2 max pool directly after a convolution in the same Sequential is fused (not a
+    /// LeakyReLU, not a 3 × 3 pool, not a ReLU after a Linear), and the fused model gives the unfused one's output.
+    @Test func quantizeStaticFusesTheLayersAfterAConvolution() {
+        let generator = RandomGenerator(seed: 39)
+        let x = Tensor.randn([3, 2, 12, 12], generator: generator)
+        let model = Sequential(Conv2d(2, 3, kernelSize: 3, generator: generator), LeakyReLU(), Conv2d(3, 3, kernelSize: 1, generator: generator),
+                               ReLU(), MaxPool2d(kernelSize: 2), ReLU(), Conv2d(3, 3, kernelSize: 1, generator: generator),
+                               MaxPool2d(kernelSize: 3), Flatten(), Linear(3 * 1 * 1, 4, generator: generator), ReLU())
+        let int8 = quantizeStatic(model, calibration: [x])
+        func conv(_ i: Int) -> StaticQuantizedConv2d { int8[i] as! StaticQuantizedConv2d }
+        #expect(conv(0).fusion == .init() && int8[1] === model[1])
+        #expect(conv(2).fusion == .init(relu: true, maxPool2x2: true) && int8[3] is Identity && int8[4] is Identity)
+        #expect(int8[5] === model[5] && conv(6).fusion == .init() && int8[7] === model[7])
+        #expect(int8[9] is DynamicQuantizedLinear && int8[10] === model[10])
+        let unfused = Sequential(StaticQuantizedConv2d(model[0] as! Conv2d, input: conv(0).input), model[1],
+                                 StaticQuantizedConv2d(model[2] as! Conv2d, input: conv(2).input), ReLU(), MaxPool2d(kernelSize: 2),
+                                 model[5], StaticQuantizedConv2d(model[6] as! Conv2d, input: conv(6).input), model[7], model[8], int8[9], model[10])
+        #expect(int8(Variable(x)).value == unfused(Variable(x)).value)
     }
 
     /// A small W2-like model, quantised statically.

@@ -42,16 +42,36 @@ struct Int8Convolution {
 
     /// The convolution of `batch` images `[inChannels, height, width]` at `x` (`g` from ``geometry(height:width:layer:)``),
     /// quantised by `activation`, with the sums dequantised by `dequantization` into `y` (`[batch, outChannels, Ho, Wo]`,
-    /// every element written): each image's and group's `[positions, outputs]` block is dequantised row-major into
-    /// scratch, where it vectorises, and transposed into the output planes.
+    /// or with `maxPool2x2` the maxima of its 2 × 2 windows at stride 2, `[batch, outChannels, ⌊Ho/2⌋, ⌊Wo/2⌋]`; every
+    /// element written): each image's and group's `[positions, outputs]` block is dequantised row-major into scratch,
+    /// where it vectorises, pooled there row by row, and transposed into the output planes.
     func convolve(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, _ g: Geometry,
-                  activation: ActivationQuantization, dequantization: ProductDequantization, into y: UnsafeMutablePointer<Float>) {
+                  activation: ActivationQuantization, dequantization: ProductDequantization, maxPool2x2: Bool = false,
+                  into y: UnsafeMutablePointer<Float>) {
         let groupOutputs = outChannels / groups
+        let planeSize = maxPool2x2 ? (g.outputHeight / 2) * (g.outputWidth / 2) : g.positions
         forEachProduct(x, batch: batch, height: height, width: width, g, activation: activation) { image, group, sums, block in
             dequantization.apply(sums, rows: g.positions, outputs: group * groupOutputs..<(group + 1) * groupOutputs,
                                  into: block, rowStride: groupOutputs)
-            ck_transpose_f32(g.positions, groupOutputs, block, groupOutputs,
-                             y + (image * outChannels + group * groupOutputs) * g.positions, g.positions)
+            if maxPool2x2 { poolInPlace(block, g, width: groupOutputs) }
+            ck_transpose_f32(planeSize, groupOutputs, block, groupOutputs,
+                             y + (image * outChannels + group * groupOutputs) * planeSize, planeSize)
+        }
+    }
+
+    /// Replaces the first `⌊Ho/2⌋·⌊Wo/2⌋` rows of `block` (`[Ho·Wo, width]`, row-major by output position) with the
+    /// maxima of the 2 × 2 windows at stride 2. In place: pooled row `r = a·⌊Wo/2⌋ + b` reads rows from
+    /// `2a·Wo + 2b ≥ r` on, which no earlier pooled row has written.
+    private func poolInPlace(_ block: UnsafeMutablePointer<Float>, _ g: Geometry, width: Int) {
+        let (pooledHeight, pooledWidth, rowLength) = (g.outputHeight / 2, g.outputWidth / 2, g.outputWidth)
+        for a in 0..<pooledHeight {
+            for b in 0..<pooledWidth {
+                let top = block + (2 * a * rowLength + 2 * b) * width, bottom = top + rowLength * width
+                let target = block + (a * pooledWidth + b) * width
+                for c in 0..<width {
+                    target[c] = Swift.max(Swift.max(top[c], top[width + c]), Swift.max(bottom[c], bottom[width + c]))
+                }
+            }
         }
     }
 

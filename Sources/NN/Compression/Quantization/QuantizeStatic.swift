@@ -3,6 +3,10 @@ import AutoGrad
 /// A copy of `model` with every ``Conv2d`` replaced by a ``StaticQuantizedConv2d`` whose input map comes from
 /// calibration, and every ``Linear`` by a ``DynamicQuantizedLinear`` — PyTorch's eager-mode static post-training
 /// quantisation (`prepare`, calibration passes, `convert`) with a `MinMaxObserver` on each convolution's input.
+/// The layers right after a convolution in the same ``Sequential`` that only clamp or pool its output — a ``ReLU``,
+/// a ``MaxPool2d`` of 2 × 2 windows at stride 2 without padding, or both in either order — are fused into it (PyTorch's
+/// `fuse_modules` fuses the ReLU): the convolution applies them as it dequantises its output, and ``Identity`` layers
+/// take their places.
 ///
 /// `model` runs once per calibration batch, in evaluation mode and without recording, while a ``MinMaxObserver``
 /// collects the range of each convolution's input; the copy then quantises with those ranges. Its Linear layers
@@ -22,14 +26,16 @@ import AutoGrad
 ///   of `model` was reached by it.
 public func quantizeStatic<Batches: Sequence<Tensor>>(_ model: Sequential, calibration: Batches) -> Sequential {
     let observers = calibrate(model, calibration)
-    return replacingLayers(of: model) { layer in
+    return replacingLayers(of: model) { layer, following in
         switch layer {
         case let conv as Conv2d:
             guard let observer = observers[ObjectIdentifier(conv)], observer.batches > 0 else {
                 preconditionFailure("quantizeStatic: calibration never reached Conv2d(\(conv.summary))")
             }
-            return StaticQuantizedConv2d(conv, input: observer.quantization)
-        case let linear as Linear: return DynamicQuantizedLinear(linear)
+            let fusion = StaticQuantizedConv2d.Fusion(following: following)
+            return LayerReplacement(layer: StaticQuantizedConv2d(conv, input: observer.quantization, fusing: fusion),
+                                    absorbed: fusion.layerCount)
+        case let linear as Linear: return LayerReplacement(layer: DynamicQuantizedLinear(linear), absorbed: 0)
         default: return nil
         }
     }

@@ -2,8 +2,8 @@ import AutoGrad
 import CKernels
 
 /// How the exact 32-bit sums `Σₚ q·values[j, p]` of an int8 product become Float outputs:
-/// `y = s·scales[j]·(sum − z·rowSums[j]) + bias[j]` for activations of scale `s` and zero point `z`, with the
-/// per-output factors formed once. The dynamic Linear forms it per call (its activation map changes with each
+/// `y = max(s·scales[j]·(sum − z·rowSums[j]) + bias[j], floor)` for activations of scale `s` and zero point `z`
+/// (`floor` is −∞, or 0 for a fused ReLU), with the per-output factors formed once. The dynamic Linear forms it per call (its activation map changes with each
 /// batch); the static convolution once, when its activation map is fixed.
 struct ProductDequantization {
     /// `s·scales[j]`.
@@ -12,11 +12,14 @@ struct ProductDequantization {
     let offsets: [Int32]
     /// The bias, zeros for a layer without one.
     let shifts: [Float]
+    /// The least output: −∞, or 0 where a ReLU is fused.
+    let floor: Float
 
-    init(activation: ActivationQuantization, weights: Int8Weights, bias: [Float]?) {
+    init(activation: ActivationQuantization, weights: Int8Weights, bias: [Float]?, floor: Float = -.infinity) {
         scales = weights.scales.map { $0 * activation.scale }
         offsets = weights.rowSums.map { activation.zeroPoint * $0 }
         shifts = bias ?? [Float](repeating: 0, count: weights.rows)
+        self.floor = floor
     }
 
     /// Writes `y[i·rowStride + c]` for rows `i < m` and the outputs `j = outputs.lowerBound + c` from `sums`
@@ -30,9 +33,10 @@ struct ProductDequantization {
                 shifts.withUnsafeBufferPointer { b in
                     let (s, o, b) = (s.baseAddress! + outputs.lowerBound, o.baseAddress! + outputs.lowerBound,
                                      b.baseAddress! + outputs.lowerBound)
+                    let floor = floor
                     for i in 0..<m {
                         let (row, target) = (sums + i * width, y + i * rowStride)
-                        for c in 0..<width { target[c] = s[c] * Float(row[c] &- o[c]) + b[c] }
+                        for c in 0..<width { target[c] = Swift.max(s[c] * Float(row[c] &- o[c]) + b[c], floor) }
                     }
                 }
             }

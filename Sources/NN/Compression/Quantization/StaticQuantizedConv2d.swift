@@ -28,6 +28,43 @@ public final class StaticQuantizedConv2d: Module, QuantizedLayer {
     public private(set) var input: ActivationQuantization
     /// The output's scale, zero-point share and bias per channel, fixed with ``input``.
     private var dequantization: ProductDequantization
+    /// What the layer applies to its output beyond the convolution: the ReLU and 2 × 2 max pooling that followed it in
+    /// the Float model, applied as each output is dequantised, which saves passes over the output (PyTorch fuses the
+    /// ReLU as `ConvReLU2d`).
+    public let fusion: Fusion
+
+    /// The layers after a convolution that ``StaticQuantizedConv2d`` can apply itself.
+    public struct Fusion: Sendable, Equatable {
+        /// `max(y, 0)` (a ``ReLU``).
+        public var relu: Bool
+        /// The maximum of each 2 × 2 window at stride 2, no padding, the last odd row or column dropped (a
+        /// ``MaxPool2d`` with kernel size 2 and the default stride): output `[N, C, ⌊Ho/2⌋, ⌊Wo/2⌋]`.
+        public var maxPool2x2: Bool
+
+        public init(relu: Bool = false, maxPool2x2: Bool = false) {
+            self.relu = relu
+            self.maxPool2x2 = maxPool2x2
+        }
+
+        /// The fusion of the leading `layers` the layer can apply: a ``ReLU``, a 2 × 2 ``MaxPool2d`` at stride 2
+        /// without padding, or both in either order (the maximum and the clamp commute).
+        init(following layers: ArraySlice<Module>) {
+            self.init()
+            for layer in layers {
+                if type(of: layer) == ReLU.self && !relu {
+                    relu = true
+                } else if let pool = layer as? MaxPool2d, !maxPool2x2, pool.kernelSize == (2, 2), pool.stride == (2, 2),
+                          pool.padding == (0, 0) {
+                    maxPool2x2 = true
+                } else {
+                    break
+                }
+            }
+        }
+
+        /// How many layers this fusion applies.
+        var layerCount: Int { (relu ? 1 : 0) + (maxPool2x2 ? 1 : 0) }
+    }
 
     /// The quantised filters: `outChannels` rows of `inChannels/groups · kH · kW`.
     public var weights: Int8Weights { convolution.weights }
@@ -46,11 +83,12 @@ public final class StaticQuantizedConv2d: Module, QuantizedLayer {
     /// Number of channel groups.
     public var groups: Int { convolution.groups }
 
-    /// The quantised counterpart of `conv` (its current weight and bias) for inputs mapped by `input`.
+    /// The quantised counterpart of `conv` (its current weight and bias) for inputs mapped by `input`, followed by
+    /// the layers `fusing` names.
     ///
     /// - Precondition: one group's taps `inChannels/groups · kH · kW` are at most 65 793, where 32-bit sums of
     ///   255 · 128 products stop being exact.
-    public init(_ conv: Conv2d, input: ActivationQuantization) {
+    public init(_ conv: Conv2d, input: ActivationQuantization, fusing: Fusion = Fusion()) {
         let shape = conv.weight.shape
         precondition(shape[1] * shape[2] * shape[3] <= 65_793,
                      "StaticQuantizedConv2d: weight of shape \(shape) has more taps per output than 32-bit sums hold exactly")
@@ -58,24 +96,30 @@ public final class StaticQuantizedConv2d: Module, QuantizedLayer {
         convolution = Int8Convolution(conv, weights: weights)
         bias = conv.bias?.value.floats
         self.input = input
-        dequantization = ProductDequantization(activation: input, weights: weights, bias: bias)
+        fusion = fusing
+        dequantization = ProductDequantization(activation: input, weights: weights, bias: bias, floor: fusing.relu ? 0 : -.infinity)
         super.init()
     }
 
-    /// The convolution of `x` in int8, dequantised, plus the bias.
+    /// The convolution of `x` in int8, dequantised, plus the bias, then the ``fusion``'s ReLU and pooling.
     ///
     /// - Precondition: `x` is `float32`, `[N, inChannels, H, W]` or `[inChannels, H, W]`, and its padded size is at
-    ///   least the dilated kernel.
+    ///   least the dilated kernel; with pooling, the convolution's output is at least 2 × 2.
     public override func forward(_ x: Variable) -> Variable {
         precondition(x.value.dtype == .float32, "StaticQuantizedConv2d: input must be float32, got \(x.value.dtype) of shape \(x.shape)")
         return ConvolutionLayerSupport.batched(x, channels: inChannels, layer: "StaticQuantizedConv2d") { x in
             let (batch, height, width) = (x.shape[0], x.shape[2], x.shape[3])
             let g = convolution.geometry(height: height, width: width, layer: "StaticQuantizedConv2d")
-            var y = Tensor.empty([batch, outChannels, g.outputHeight, g.outputWidth], dtype: .float32)
+            let pooled = fusion.maxPool2x2
+            precondition(!pooled || (g.outputHeight >= 2 && g.outputWidth >= 2),
+                         "StaticQuantizedConv2d: a fused 2×2 max pool needs an output of at least 2×2, got \(g.outputHeight)×\(g.outputWidth) for input \(x.shape)")
+            let shape = pooled ? [batch, outChannels, g.outputHeight / 2, g.outputWidth / 2] : [batch, outChannels, g.outputHeight, g.outputWidth]
+            var y = Tensor.empty(shape, dtype: .float32)
             x.value.withUnsafeBufferPointer(as: Float.self) { source in
                 y.withUnsafeMutableBufferPointer(as: Float.self) { output in
                     convolution.convolve(source.baseAddress!, batch: batch, height: height, width: width, g,
-                                         activation: self.input, dequantization: dequantization, into: output.baseAddress!)
+                                         activation: self.input, dequantization: dequantization, maxPool2x2: pooled,
+                                         into: output.baseAddress!)
                 }
             }
             return Variable(y)
@@ -120,12 +164,13 @@ public final class StaticQuantizedConv2d: Module, QuantizedLayer {
         if bias != nil { bias = try state.floats("bias", count: outChannels) }
         input = try state.activation("input")
         convolution.replaceWeights(weights)
-        dequantization = ProductDequantization(activation: input, weights: weights, bias: bias)
+        dequantization = ProductDequantization(activation: input, weights: weights, bias: bias, floor: fusion.relu ? 0 : -.infinity)
     }
 
     public override var summary: String {
         "\(inChannels), \(outChannels), kernelSize: \(kernelSize), stride: \(stride), padding: \(padding)"
             + (dilation == (1, 1) ? "" : ", dilation: \(dilation)") + (groups == 1 ? "" : ", groups: \(groups)")
             + ", bias: \(bias != nil), int8, input scale: \(input.scale), zero point: \(input.zeroPoint)"
+            + (fusion.relu ? ", fused ReLU" : "") + (fusion.maxPool2x2 ? ", fused 2×2 max pool" : "")
     }
 }

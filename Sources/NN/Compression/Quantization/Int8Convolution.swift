@@ -44,34 +44,26 @@ struct Int8Convolution {
     /// quantised by `activation`, with the sums dequantised by `dequantization` into `y` (`[batch, outChannels, Ho, Wo]`,
     /// or with `maxPool2x2` the maxima of its 2 × 2 windows at stride 2, `[batch, outChannels, ⌊Ho/2⌋, ⌊Wo/2⌋]`; every
     /// element written): each image's and group's `[positions, outputs]` block is dequantised row-major into scratch,
-    /// where it vectorises, pooled there row by row, and transposed into the output planes.
+    /// where it vectorises, and transposed into the output planes — or, to be pooled, into planes in scratch that
+    /// CKernels' 2 × 2 max pool reads into the output, so the full-size output is never written.
     func convolve(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, _ g: Geometry,
                   activation: ActivationQuantization, dequantization: ProductDequantization, maxPool2x2: Bool = false,
                   into y: UnsafeMutablePointer<Float>) {
         let groupOutputs = outChannels / groups
-        let planeSize = maxPool2x2 ? (g.outputHeight / 2) * (g.outputWidth / 2) : g.positions
-        forEachProduct(x, batch: batch, height: height, width: width, g, activation: activation) { image, group, sums, block in
+        let (pooledHeight, pooledWidth) = (g.outputHeight / 2, g.outputWidth / 2)
+        forEachProduct(x, batch: batch, height: height, width: width, g, activation: activation) { image, group, sums, scratch in
             dequantization.apply(sums, rows: g.positions, outputs: group * groupOutputs..<(group + 1) * groupOutputs,
-                                 into: block, rowStride: groupOutputs)
-            if maxPool2x2 { poolInPlace(block, g, width: groupOutputs) }
-            ck_transpose_f32(planeSize, groupOutputs, block, groupOutputs,
-                             y + (image * outChannels + group * groupOutputs) * planeSize, planeSize)
-        }
-    }
-
-    /// Replaces the first `⌊Ho/2⌋·⌊Wo/2⌋` rows of `block` (`[Ho·Wo, width]`, row-major by output position) with the
-    /// maxima of the 2 × 2 windows at stride 2. In place: pooled row `r = a·⌊Wo/2⌋ + b` reads rows from
-    /// `2a·Wo + 2b ≥ r` on, which no earlier pooled row has written.
-    private func poolInPlace(_ block: UnsafeMutablePointer<Float>, _ g: Geometry, width: Int) {
-        let (pooledHeight, pooledWidth, rowLength) = (g.outputHeight / 2, g.outputWidth / 2, g.outputWidth)
-        for a in 0..<pooledHeight {
-            for b in 0..<pooledWidth {
-                let top = block + (2 * a * rowLength + 2 * b) * width, bottom = top + rowLength * width
-                let target = block + (a * pooledWidth + b) * width
-                for c in 0..<width {
-                    target[c] = Swift.max(Swift.max(top[c], top[width + c]), Swift.max(bottom[c], bottom[width + c]))
-                }
+                                 into: scratch, rowStride: groupOutputs)
+            let firstPlane = image * outChannels + group * groupOutputs
+            guard maxPool2x2 else {
+                ck_transpose_f32(g.positions, groupOutputs, scratch, groupOutputs, y + firstPlane * g.positions, g.positions)
+                return
             }
+            let planes = scratch + g.positions * groupOutputs
+            ck_transpose_f32(g.positions, groupOutputs, scratch, groupOutputs, planes, g.positions)
+            let pooled = ck_max_pool_2x2_f32(planes, groupOutputs, g.outputHeight, g.outputWidth, pooledHeight, pooledWidth,
+                                             y + firstPlane * pooledHeight * pooledWidth, nil)
+            precondition(pooled != 0, "Int8Convolution: an output plane of \(g.outputHeight)×\(g.outputWidth) is too large to pool")
         }
     }
 
@@ -98,7 +90,7 @@ struct Int8Convolution {
     /// Quantises `batch` images `[inChannels, height, width]` at `x` (`g` from ``geometry(height:width:layer:)``) by
     /// `activation` and calls
     /// `body(image, group, sums, scratch)` with each image's and group's sums `Σ q·w` (`[positions,
-    /// outChannels/groups]`, row-major; padding reads the code of 0) and Float scratch of that size. The zero point's share is still in the sums: subtract
+    /// outChannels/groups]`, row-major; padding reads the code of 0) and Float scratch of twice that size. The zero point's share is still in the sums: subtract
     /// `zeroPoint · rowSums` (``ProductDequantization`` does). Images are split over threads; `body` must only
     /// write what belongs to its image.
     func forEachProduct(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, _ g: Geometry,
@@ -128,7 +120,7 @@ struct Int8Convolution {
                     // Zeroed once: the columns past the depth are never written and meet zero weights.
                     var rows = [UInt8](repeating: 0, count: g.positions * pitch)
                     var sums = [Int32](repeating: 0, count: g.positions * groupOutputs)
-                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: g.positions * groupOutputs)
+                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * g.positions * groupOutputs)
                     defer { scratch.deallocate() }
                     rows.withUnsafeMutableBufferPointer { rows in
                         sums.withUnsafeMutableBufferPointer { sums in

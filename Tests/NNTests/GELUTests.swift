@@ -56,6 +56,17 @@ private func geluAndGradient(_ x: [Double], _ g: [Double], approximate: GELUAppr
         }
     }
 
+    /// NaN stays NaN, +∞ stays +∞ (PyTorch's float64 GELU agrees; its float32 exact form gives NaN there), and −∞ gives
+    /// NaN (−∞·0, as PyTorch's), in both dtypes and both forms.
+    @Test func nonFiniteInputs() {
+        for dtype in [DType.float32, .float64] {
+            for approximate in [GELUApproximation.none, .tanh] {
+                let y = geluAndGradient([.nan, .infinity, -.infinity], [1, 1, 1], approximate: approximate, dtype: dtype).y
+                #expect(y[0].isNaN && y[1] == .infinity && y[2].isNaN, "\(dtype) \(approximate): \(y)")
+            }
+        }
+    }
+
     /// A tensor large enough to split over threads gives the same elements as the same values one at a time.
     @Test func threadedSplitMatchesSmallCalls() {
         let x = Tensor.randn([300, 401], generator: RandomGenerator(seed: 3)) * 3

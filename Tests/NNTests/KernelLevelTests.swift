@@ -55,6 +55,7 @@ private func checkGELUKernels(at level: InstructionSet) {
         let tests = GELUTests()
         tests.floatKernelsMatchTheDoubleOp()
         tests.knownValuesInFloat()
+        tests.nonFiniteInputs()
         tests.threadedSplitMatchesSmallCalls()
     }
 }

@@ -2,14 +2,17 @@
 #define CKERNELS_H
 // Loops that Swift's baseline x86-64 code (SSE2, four Float lanes) runs slowly: the optimisers' elementwise
 // loops, a Float matrix product with in-place, gathered and by-row operands, a transpose, im2col/col2im,
-// BatchNorm's moments, 2×2 max pooling, attention's softmax rows and layer/RMS normalisation of rows. Every kernel exists at three instruction-set levels — AVX-512,
+// BatchNorm's moments, 2×2 max pooling, attention's softmax rows, layer/RMS normalisation of rows, GELU, the LSTM
+// step's gates and the exact int8 product. Every kernel exists at three instruction-set levels — AVX-512,
 // AVX2 + FMA, and generic C that the compiler vectorises for any target (aarch64 included) — and every entry
 // point below runs at this thread's active level (``ck_isa_active``), chosen in one place (cpu.c) from the
 // CPU's features, the `AUTOGRAD_ISA` cap and a thread's own cap. The AVX-512 code is written with
 // intrinsics (gemm.c, planes.c, transpose.c, moments.c, pooling.c); the other two levels are one portable
 // source per family (*_portable.h, clang's vector extensions), all built twice (portable_avx2.c,
-// portable_generic.c). The attention rows and row norms have no intrinsics: their portable source is built a
-// third time with the AVX-512 target (attention.c, rownorm.c).
+// portable_generic.c). The attention rows, row norms and activations have no intrinsics: their portable source is
+// built a third time with the AVX-512 target (attention.c, rownorm.c, activation.c); the activations take their vector
+// width from the level (CK_ACT_LANES). The int8 product (int8.c) is written with intrinsics at AVX2 and AVX-512 and in
+// plain C for generic.
 //
 // Swift has no way to build one function for several instruction sets. The optimiser loops divide and
 // take square roots per element, and the divider and square-root unit are four times as wide with

@@ -159,4 +159,29 @@ void CK_LEVEL(ck_lstm_gates_f32)(const float *gates, const float *cPrev, ptrdiff
     }
 }
 
+void CK_LEVEL(ck_lstm_gates_backward_f32)(const float *gh, ptrdiff_t ghStride, const float *gc, ptrdiff_t gcStride,
+                                           const float *activations, const float *tanhC, const float *cPrev, ptrdiff_t rows,
+                                           ptrdiff_t n, float *dGates, float *dCPrev) {
+    CK_REQUIRE(CK_LEVEL_ISA, "ck_lstm_gates_backward_f32");
+    const ck_act_f one = (ck_act_f)1.0f;
+    for (ptrdiff_t row = 0; row < rows; row++) {
+        const float *act = activations + row * 4 * n, *tc = tanhC + row * n, *cp = cPrev + row * n;
+        const float *ghr = gh + row * ghStride, *gcr = gc + row * gcStride;
+        float *d = dGates + row * 4 * n, *dcp = dCPrev + row * n;
+        for (ptrdiff_t k = 0; k < n; k += CK_ACT_LANES) {
+            const ptrdiff_t count = n - k < CK_ACT_LANES ? n - k : CK_ACT_LANES;
+            const ck_act_f i = ck_act_load(act + k, count), f = ck_act_load(act + n + k, count);
+            const ck_act_f g = ck_act_load(act + 2 * n + k, count), o = ck_act_load(act + 3 * n + k, count);
+            const ck_act_f t = ck_act_load(tc + k, count), dh = ck_act_load(ghr + k, count);
+            // Every load of this step (gc's included) comes before the stores: dCPrev may be gc itself.
+            const ck_act_f dc = ck_act_load(gcr + k, count) + dh * o * (one - t * t), previous = ck_act_load(cp + k, count);
+            ck_act_store(d + k, dc * g * i * (one - i), count);
+            ck_act_store(d + n + k, dc * previous * f * (one - f), count);
+            ck_act_store(d + 2 * n + k, dc * i * (one - g * g), count);
+            ck_act_store(d + 3 * n + k, dh * t * o * (one - o), count);
+            ck_act_store(dcp + k, dc * f, count);
+        }
+    }
+}
+
 #pragma clang diagnostic pop

@@ -85,6 +85,12 @@ void ck_lstm_gates_f32(const float *gates, const float *cPrev, ptrdiff_t rows, p
     CK_DISPATCH(ck_lstm_gates_f32, gates, cPrev, rows, n, activations, tanhC, h, hStride, c, cStride)
 }
 
+void ck_lstm_gates_backward_f32(const float *gh, ptrdiff_t ghStride, const float *gc, ptrdiff_t gcStride,
+                                const float *activations, const float *tanhC, const float *cPrev, ptrdiff_t rows,
+                                ptrdiff_t n, float *dGates, float *dCPrev) {
+    CK_DISPATCH(ck_lstm_gates_backward_f32, gh, ghStride, gc, gcStride, activations, tanhC, cPrev, rows, n, dGates, dCPrev)
+}
+
 void ck_gemm_u8s8s32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
                      ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
 #if defined(__x86_64__)

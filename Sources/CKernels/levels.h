@@ -30,6 +30,9 @@
     void ck_lstm_gates_f32_##L(const float *gates, const float *cPrev, ptrdiff_t rows, ptrdiff_t n,             \
                                float *activations, float *tanhC, float *h, ptrdiff_t hStride, float *c,       \
                                ptrdiff_t cStride);                                                            \
+    void ck_lstm_gates_backward_f32_##L(const float *gh, ptrdiff_t ghStride, const float *gc, ptrdiff_t gcStride, \
+                                        const float *activations, const float *tanhC, const float *cPrev,      \
+                                        ptrdiff_t rows, ptrdiff_t n, float *dGates, float *dCPrev);           \
     void ck_attention_softmax_step_f32_##L(float *scores, ptrdiff_t rows, ptrdiff_t width, float *rowMax,     \
                                            float *rowSum, float *correction);                               \
     void ck_attention_exp_rows_f32_##L(float *scores, ptrdiff_t rows, ptrdiff_t width, const float *shift);   \

@@ -1,8 +1,8 @@
 import Testing
 @testable import NN
 
-// The LSTM step's gate arithmetic on Float rows (CKernels' ck_lstm_gates_f32, at every level through
-// LSTMGateKernelLevelTests) against the same arithmetic in Double.
+// The LSTM step's gate arithmetic on Float rows (CKernels' ck_lstm_gates_f32 and ck_lstm_gates_backward_f32, at every
+// level through LSTMGateKernelLevelTests) against the same arithmetic in Double.
 
 @Suite struct LSTMGateTests {
     /// Every output of the Float gates is within a few Float roundings of the Double ones, over pre-activations from
@@ -35,6 +35,23 @@ import Testing
         #expect(worst(float.tanhC, double.tanhC) <= 5e-7, "tanh(c)")
         #expect(worst(float.h, double.h) <= 5e-7, "h")
         #expect(worst(float.c, double.c) <= 2e-6, "c")
+        // The backward, from the Double forward's activations (so both dtypes start from the same values), with
+        // strided gh and with dCPrev written over gc, as the recurrence does.
+        let gh: [Double] = (0..<(rows * (n + 2))).map { Double(($0 * 7_727) % 301 - 150) / 60 }
+        let gc: [Double] = (0..<(rows * n)).map { Double(($0 * 3_571) % 201 - 100) / 40 }
+        func backward<S: TensorScalar>(_: S.Type) -> (dGates: [Double], dCPrev: [Double]) {
+            let (act, tc, cp, ghs) = (double.activations.map { S($0) }, double.tanhC.map { S($0) }, cPrev.map { S($0) }, gh.map { S($0) })
+            var dGates = [S](repeating: 0, count: rows * 4 * n), carry = gc.map { S($0) }
+            carry.withUnsafeMutableBufferPointer { carry in
+                GateKernels.lstmBackward(gh: ghs, ghStride: n + 2, gc: UnsafePointer(carry.baseAddress!), gcStride: n, activations: act,
+                                         tanhC: tc, cPrev: cp, rows: rows, hidden: n, dGates: &dGates, dCPrev: carry.baseAddress!)
+            }
+            return (dGates.map { Double($0) }, carry.map { Double($0) })
+        }
+        let floatBackward = backward(Float.self), doubleBackward = backward(Double.self)
+        #expect(worst(floatBackward.dGates, doubleBackward.dGates) <= 2e-6, "dGates")
+        #expect(worst(floatBackward.dCPrev, doubleBackward.dCPrev) <= 2e-6, "dCPrev")
+        #expect(doubleBackward.dCPrev != gc, "dCPrev written over gc")
         // tanh of a tiny g keeps its relative accuracy (a form like 2σ(2x) − 1 would lose it).
         let tinyTanh = [Float(1e-6), -1e-6].map { x -> Float in
             var act = [Float](repeating: 0, count: 4), tc: Float = 0, h: Float = 0, c: Float = 0

@@ -3,7 +3,7 @@
 // Loops that Swift's baseline x86-64 code (SSE2, four Float lanes) runs slowly: the optimisers' elementwise
 // loops, a Float matrix product with in-place, gathered and by-row operands, a transpose, im2col/col2im,
 // BatchNorm's moments, 2×2 max pooling, attention's softmax rows, layer/RMS normalisation of rows, GELU, the LSTM
-// step's gates and the exact int8 product. Every kernel exists at three instruction-set levels — AVX-512,
+// step's gates (forward and backward) and the exact int8 product. Every kernel exists at three instruction-set levels — AVX-512,
 // AVX2 + FMA, and generic C that the compiler vectorises for any target (aarch64 included) — and every entry
 // point below runs at this thread's active level (``ck_isa_active``), chosen in one place (cpu.c) from the
 // CPU's features, the `AUTOGRAD_ISA` cap and a thread's own cap. The AVX-512 code is written with
@@ -190,6 +190,14 @@ void ck_gelu_backward_f32(const float *g, const float *x, float *gx, ptrdiff_t n
 /// algorithms (within 2.5 ulp).
 void ck_lstm_gates_f32(const float *gates, const float *cPrev, ptrdiff_t rows, ptrdiff_t n, float *activations,
                        float *tanhC, float *h, ptrdiff_t hStride, float *c, ptrdiff_t cStride);
+
+/// The gradients of ``ck_lstm_gates_f32`` from `gh = ∂L/∂h` and `gc = ∂L/∂c` (row strides `ghStride`, `gcStride`): with
+/// `δc = gc + gh·σ(o)·(1 − tanh²c)`, `dGates = [δc·tanh(g)·σ(i)(1 − σ(i)), δc·cPrev·σ(f)(1 − σ(f)), δc·σ(i)·(1 − tanh²g),
+/// gh·tanh(c)·σ(o)(1 − σ(o))]` (`[rows, 4n]`) and `dCPrev = δc·σ(f)` (`[rows, n]`; it may be `gc` itself, with
+/// `gcStride == n`).
+void ck_lstm_gates_backward_f32(const float *gh, ptrdiff_t ghStride, const float *gc, ptrdiff_t gcStride,
+                                const float *activations, const float *tanhC, const float *cPrev, ptrdiff_t rows,
+                                ptrdiff_t n, float *dGates, float *dCPrev);
 
 /// Layer normalisation (`centered` nonzero) or RMS normalisation of `rows` contiguous Float rows of `d`: per row
 /// `μ = Σx/d` (0 when not centred) and `invstd = 1/√(Σ(x − μ)²/d + ε)` summed in Double and written to `mean[r]`

@@ -10,14 +10,6 @@ import CKernels
 // with FMA, at the CPU's level): the Swift loops below took every element through Double in SSE2's two lanes, and
 // LayerNorm [4096, 128] forward and backward ran 3× PyTorch's time at one thread.
 
-/// `p` as a Float pointer; only where the caller checked that `S` is Float.
-@inline(__always)
-private func floats<S>(_ p: UnsafePointer<S>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
-@inline(__always)
-private func floats<S>(_ p: UnsafeMutablePointer<S>) -> UnsafeMutablePointer<Float> {
-    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
-}
-
 /// `Σ f(p[i])` for `i` in `0..<n`, in Double, eight lanes at a time; `f` maps eight widened elements.
 @inline(__always)
 func rowSum<S: BatchNormScalar>(_ p: UnsafePointer<S>, _ n: Int, _ f: (SIMD8<Double>) -> SIMD8<Double>) -> Double {

@@ -6,9 +6,9 @@ import CKernels
 ///
 /// Every loop is a plain sweep over one row's contiguous elements with the vectorisable `sigmoid`/`tanh` of
 /// ``VectorMathScalar``, so after specialisation for Float or Double the compiler emits packed code; the LSTM's
-/// Float forward runs CKernels' `ck_lstm_gates_f32` instead (the same σ and tanh, several of the CPU's widest
-/// registers a step with FMA, where Swift's baseline code has four lanes without). Rows are independent; `rows` rows of `hidden` units
-/// each are processed.
+/// Float forward and backward run CKernels' `ck_lstm_gates_f32` and `ck_lstm_gates_backward_f32` instead (the same
+/// σ and tanh, several of the CPU's widest registers a step with FMA, where Swift's baseline code has four lanes
+/// without). Rows are independent; `rows` rows of `hidden` units each are processed.
 enum GateKernels {
     // MARK: LSTM (gate order i, f, g, o)
 
@@ -22,10 +22,6 @@ enum GateKernels {
                                              c: UnsafeMutablePointer<S>, cStride: Int) {
         if S.self == Float.self {
             // CKernels' version at the CPU's level: the same σ and tanh, 32 or 64 lanes a step with FMA.
-            func floats(_ p: UnsafePointer<S>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
-            func floats(_ p: UnsafeMutablePointer<S>) -> UnsafeMutablePointer<Float> {
-                UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
-            }
             ck_lstm_gates_f32(floats(gates), floats(cPrev), rows, n, floats(activations), floats(tanhC), floats(h), hStride,
                               floats(c), cStride)
             return
@@ -51,6 +47,12 @@ enum GateKernels {
                                               activations: UnsafePointer<S>, tanhC: UnsafePointer<S>, cPrev: UnsafePointer<S>,
                                               rows: Int, hidden n: Int,
                                               dGates: UnsafeMutablePointer<S>, dCPrev: UnsafeMutablePointer<S>) {
+        if S.self == Float.self {
+            // CKernels' version at the CPU's level, 32 or 64 lanes a step with FMA.
+            ck_lstm_gates_backward_f32(floats(gh), ghStride, floats(gc), gcStride, floats(activations), floats(tanhC), floats(cPrev),
+                                       rows, n, floats(dGates), floats(dCPrev))
+            return
+        }
         for row in 0..<rows {
             let act = activations + row * 4 * n, tc = tanhC + row * n, cp = cPrev + row * n, d = dGates + row * 4 * n
             let ghr = gh + row * ghStride, gcr = gc + row * gcStride, dcp = dCPrev + row * n

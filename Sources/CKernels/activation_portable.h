@@ -35,13 +35,16 @@ CK_DEFINE_EXP(ck_act_exp, ck_act_f, ck_act_i)
 /// The `count` elements at `p` in the first lanes (0 < count ≤ CK_ACT_LANES), the other lanes zero.
 static inline __attribute__((always_inline)) ck_act_f ck_act_load(const float *p, ptrdiff_t count) {
     ck_act_f v = (ck_act_f)0.0f;
-    memcpy(&v, p, (size_t)count * sizeof(float));
+    // A whole step copies a constant size, which compiles to vector loads; only a partial one copies `count`.
+    if (count >= CK_ACT_LANES) memcpy(&v, p, sizeof v);
+    else memcpy(&v, p, (size_t)count * sizeof(float));
     return v;
 }
 
 /// Stores the first `count` lanes of `v` at `p` (0 < count ≤ CK_ACT_LANES).
 static inline __attribute__((always_inline)) void ck_act_store(float *p, ck_act_f v, ptrdiff_t count) {
-    memcpy(p, &v, (size_t)count * sizeof(float));
+    if (count >= CK_ACT_LANES) memcpy(p, &v, sizeof v);
+    else memcpy(p, &v, (size_t)count * sizeof(float));
 }
 
 /// `1/(1 + e⁻ˣ)` in each lane, the algorithm of Swift's `vectorizableSigmoid`: with `e = e^−|x|` (never overflows),
@@ -94,14 +97,14 @@ static inline __attribute__((always_inline)) ck_act_f ck_gelu_cdf(ck_act_f x, ck
 }
 
 /// `σ(2u)` with `u = √(2/π)·(x + 0.044715x³)`, for each lane: GELU's tanh form `½(1 + tanh u)` written as the
-/// logistic of `2u`, which neither cancels for large negative `u` nor overflows (the exponential is clamped). Through
+/// logistic of `2u` (``ck_act_sigmoid``), which neither cancels for large negative `u` nor overflows. Through
 /// `slope` (when not NULL) `2u′ = 2√(2/π)·(1 + 3·0.044715x²)`.
 static inline __attribute__((always_inline)) ck_act_f ck_gelu_tanh_gate(ck_act_f x, ck_act_f *slope) {
     const ck_act_f c = (ck_act_f)1.5957691216057308f;   // 2√(2/π)
     const ck_act_f square = x * x;
     const ck_act_f twiceU = c * x * ((ck_act_f)1.0f + (ck_act_f)0.044715f * square);
     if (slope) *slope = c * ((ck_act_f)1.0f + (ck_act_f)0.134145f * square);
-    return (ck_act_f)1.0f / ((ck_act_f)1.0f + ck_act_exp(-twiceU));
+    return ck_act_sigmoid(twiceU);
 }
 
 /// `x·Φ(x)` (exact form) or `x·σ(2u)` (tanh form) of each lane.

@@ -83,12 +83,15 @@ struct GELUOp: FusedBackwardOp {
             let density = (x.squared() * -0.5).exp() * (1 / (2 * Double.pi).squareRoot())
             return [g * (cdf + x * density)]
         case .tanh:
-            let c = 2 * (2 / Double.pi).squareRoot()
+            let c = Self.twiceTanhScale
             let s = ((x + x * x * x * 0.044715) * c).sigmoid()
             let slope = (x.squared() * (3 * 0.044715) + 1) * c
             return [g * (s + x * s * (1 - s) * slope)]
         }
     }
+
+    /// `2√(2/π)`: `2u = 2√(2/π)·(x + 0.044715x³)` in the tanh form.
+    private static let twiceTanhScale = 2 * (2 / Double.pi).squareRoot()
 
     private var tanhForm: Int32 { approximate == .tanh ? 1 : 0 }
 
@@ -107,14 +110,14 @@ struct GELUOp: FusedBackwardOp {
         case .none:
             return 0.5 * Foundation.erfc(-x / 2.0.squareRoot()) + x * Foundation.exp(-0.5 * x * x) / (2 * Double.pi).squareRoot()
         case .tanh:
-            let s = logisticOfTwiceU(x), c = 2 * (2 / Double.pi).squareRoot()
+            let s = logisticOfTwiceU(x), c = Self.twiceTanhScale
             return s + x * s * (1 - s) * c * (1 + 3 * 0.044715 * x * x)
         }
     }
 
     /// `σ(2u) = ½(1 + tanh u)`, `u = √(2/π)·(x + 0.044715x³)`.
     private func logisticOfTwiceU(_ x: Double) -> Double {
-        1 / (1 + Foundation.exp(-2 * (2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
+        1 / (1 + Foundation.exp(-Self.twiceTanhScale * (x + 0.044715 * x * x * x)))
     }
 
     /// Splits `count` elements over threads; GELU's exponentials make each element worth several of a plain add.

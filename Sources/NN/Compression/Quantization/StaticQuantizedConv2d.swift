@@ -64,6 +64,9 @@ public final class StaticQuantizedConv2d: Module, QuantizedLayer {
 
         /// How many layers this fusion applies.
         var layerCount: Int { (relu ? 1 : 0) + (maxPool2x2 ? 1 : 0) }
+
+        /// The least output the dequantisation lets through: 0 with the ReLU, else −∞.
+        var outputFloor: Float { relu ? 0 : -.infinity }
     }
 
     /// The quantised filters: `outChannels` rows of `inChannels/groups · kH · kW`.
@@ -97,7 +100,7 @@ public final class StaticQuantizedConv2d: Module, QuantizedLayer {
         bias = conv.bias?.value.floats
         self.input = input
         fusion = fusing
-        dequantization = ProductDequantization(activation: input, weights: weights, bias: bias, floor: fusing.relu ? 0 : -.infinity)
+        dequantization = ProductDequantization(activation: input, weights: weights, bias: bias, floor: fusing.outputFloor)
         super.init()
     }
 
@@ -164,7 +167,7 @@ public final class StaticQuantizedConv2d: Module, QuantizedLayer {
         if bias != nil { bias = try state.floats("bias", count: outChannels) }
         input = try state.activation("input")
         convolution.replaceWeights(weights)
-        dequantization = ProductDequantization(activation: input, weights: weights, bias: bias, floor: fusion.relu ? 0 : -.infinity)
+        dequantization = ProductDequantization(activation: input, weights: weights, bias: bias, floor: fusion.outputFloor)
     }
 
     public override var summary: String {

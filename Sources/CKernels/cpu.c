@@ -71,6 +71,19 @@ int ck_cpu_has_vnni(void) {
 #endif
 }
 
+/// Whether this thread has VNNI turned off.
+static __thread int ck_thread_no_vnni = 0;
+
+int ck_vnni_active(void) { return ck_isa_active() == CK_ISA_AVX512 && ck_cpu_has_vnni() && !ck_thread_no_vnni; }
+
+int ck_vnni_set_thread_disabled(int disabled) {
+    int previous = ck_thread_no_vnni;
+    ck_thread_no_vnni = disabled != 0;
+    return previous;
+}
+
+int ck_vnni_thread_disabled(void) { return ck_thread_no_vnni; }
+
 /// This thread's cap; −1 when none.
 static __thread int ck_thread_cap = -1;
 

@@ -14,4 +14,8 @@ void ck_require_isa(int level, const char *entry);
 /// Whether the CPU has AVX-512 VNNI (vpdpbusd), which only the 8-bit product uses, within the AVX-512 level.
 int ck_cpu_has_vnni(void);
 
+/// Whether the 8-bit product runs its VNNI kernel on this thread: the AVX-512 level is active, the CPU has VNNI, and
+/// the thread has not turned it off (``ck_vnni_set_thread_disabled``).
+int ck_vnni_active(void);
+
 #endif

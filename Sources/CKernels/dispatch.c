@@ -94,7 +94,7 @@ void ck_lstm_gates_backward_f32(const float *gh, ptrdiff_t ghStride, const float
 void ck_gemm_u8s8s32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
                      ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
 #if defined(__x86_64__)
-    if (ck_isa_active() == CK_ISA_AVX512 && ck_cpu_has_vnni()) {
+    if (ck_vnni_active()) {
         ck_gemm_u8s8s32_avx512vnni(m, n, k, a, lda, b, ldb, c, ldc);
         return;
     }
@@ -108,7 +108,7 @@ ptrdiff_t ck_gemm_u8s8s32_padded_depth(ptrdiff_t k) {
     // Up to CK_U8S8_SHALLOW_DEPTH, the vector levels' outer products take any depth (int8.c).
     if (k > CK_U8S8_SHALLOW_DEPTH) {
         switch (ck_isa_active()) {
-        case CK_ISA_AVX512: step = ck_cpu_has_vnni() ? 64 : 32; break;
+        case CK_ISA_AVX512: step = ck_vnni_active() ? 64 : 32; break;
         case CK_ISA_AVX2: step = 16; break;
         default: break;
         }
@@ -119,10 +119,17 @@ ptrdiff_t ck_gemm_u8s8s32_padded_depth(ptrdiff_t k) {
 
 int ck_gemm_u8s8s32_uses_vnni(void) {
 #if defined(__x86_64__)
-    return ck_isa_active() == CK_ISA_AVX512 && ck_cpu_has_vnni();
+    return ck_vnni_active();
 #else
     return 0;
 #endif
+}
+
+void ck_dequantize_planes_s32(const int32_t *sums, ptrdiff_t sumStride, ptrdiff_t height, ptrdiff_t width, ptrdiff_t n,
+                              const float *scales, const int32_t *offsets, const float *shifts, float floor,
+                              int maxPool2x2, float *planes) {
+    CK_DISPATCH(ck_dequantize_planes_s32, sums, sumStride, height, width, n, scales, offsets, shifts, floor, maxPool2x2,
+                planes)
 }
 
 void ck_transpose_f32(ptrdiff_t rows, ptrdiff_t columns, const float *source, ptrdiff_t sourceStride, float *destination,

@@ -35,21 +35,24 @@ static inline int32_t ck_sum_lanes_avx2(__m256i v) {
     return _mm_cvtsi128_si32(s);
 }
 
-/// A block of `MR` rows of A by `NR` rows of B (MR ≤ 2, NR ≤ 4, constants after inlining), 16 bytes per step:
-/// both widened to 16 bits, then vpmaddwd adds pairs of exact products (at most 2·255·128) into 32-bit lanes.
+/// A block of `MR` rows of A by `NR` rows of B (MR ≤ 3, NR ≤ 4, constants after inlining), 16 bytes per step:
+/// both widened to 16 bits, then vpmaddwd adds pairs of exact products (at most 2·255·128) into 32-bit lanes. Each
+/// row of B is widened and used at once, so the 12 sums, 3 rows of A and one of B fill AVX2's 16 registers: the
+/// widening shares its ports with vpmaddwd, and a third row of A makes each widened row of B serve one more product.
 __attribute__((target("avx2"), always_inline))
 static inline void ck_u8s8_block_avx2(int MR, int NR, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
                                       ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
-    __m256i acc[2][4];
+    __m256i acc[3][4];
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NR; j++) acc[i][j] = _mm256_setzero_si256();
     ptrdiff_t p = 0;
     for (; p + 16 <= k; p += 16) {
-        __m256i x[2], w[4];
+        __m256i x[3];
         for (int i = 0; i < MR; i++) x[i] = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(a + i * lda + p)));
-        for (int j = 0; j < NR; j++) w[j] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + j * ldb + p)));
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NR; j++) acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(x[i], w[j]));
+        for (int j = 0; j < NR; j++) {
+            const __m256i w = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + j * ldb + p)));
+            for (int i = 0; i < MR; i++) acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(x[i], w));
+        }
     }
     for (int i = 0; i < MR; i++) {
         if (NR == 4) {
@@ -68,13 +71,16 @@ static inline void ck_u8s8_block_avx2(int MR, int NR, ptrdiff_t k, const uint8_t
     }
 }
 
-/// Runs BLOCK(MR, NR) over the m × n output in blocks of at most 2 × 4, each edge block with constant sizes.
+/// Runs BLOCK(MR, NR) over the m × n output in blocks of at most 3 × 4, each edge block with constant sizes.
 #define CK_U8S8_TILES(BLOCK)                                                                                 \
-    for (ptrdiff_t i = 0; i < m; i += 2) {                                                                  \
+    for (ptrdiff_t i = 0; i < m; i += 3) {                                                                  \
         const uint8_t *ai = a + i * lda;                                                                     \
         int32_t *ci = c + i * ldc;                                                                           \
         ptrdiff_t j = 0;                                                                                     \
-        if (m - i >= 2) {                                                                                    \
+        if (m - i >= 3) {                                                                                    \
+            for (; j + 4 <= n; j += 4) BLOCK(3, 4, k, ai, lda, b + j * ldb, ldb, ci + j, ldc);               \
+            for (; j < n; j++) BLOCK(3, 1, k, ai, lda, b + j * ldb, ldb, ci + j, ldc);                       \
+        } else if (m - i == 2) {                                                                             \
             for (; j + 4 <= n; j += 4) BLOCK(2, 4, k, ai, lda, b + j * ldb, ldb, ci + j, ldc);               \
             for (; j < n; j++) BLOCK(2, 1, k, ai, lda, b + j * ldb, ldb, ci + j, ldc);                       \
         } else {                                                                                             \
@@ -152,12 +158,12 @@ void ck_gemm_u8s8s32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *
 __attribute__((target("avx512f,avx512bw"), always_inline))
 static inline void ck_u8s8_block_avx512(int MR, int NR, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
                                         ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
-    __m512i acc[2][4];
+    __m512i acc[3][4];
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NR; j++) acc[i][j] = _mm512_setzero_si512();
     ptrdiff_t p = 0;
     for (; p + 32 <= k; p += 32) {
-        __m512i x[2], w[4];
+        __m512i x[3], w[4];
         for (int i = 0; i < MR; i++) x[i] = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(a + i * lda + p)));
         for (int j = 0; j < NR; j++) w[j] = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(b + j * ldb + p)));
         for (int i = 0; i < MR; i++)
@@ -238,12 +244,12 @@ void ck_gemm_u8s8s32_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t
 __attribute__((target("avx512f,avx512bw,avx512vnni"), always_inline))
 static inline void ck_u8s8_block_vnni(int MR, int NR, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
                                       ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
-    __m512i acc[2][4];
+    __m512i acc[3][4];
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NR; j++) acc[i][j] = _mm512_setzero_si512();
     ptrdiff_t p = 0;
     for (; p + 64 <= k; p += 64) {
-        __m512i x[2], w[4];
+        __m512i x[3], w[4];
         for (int i = 0; i < MR; i++) x[i] = _mm512_loadu_si512((const void *)(a + i * lda + p));
         for (int j = 0; j < NR; j++) w[j] = _mm512_loadu_si512((const void *)(b + j * ldb + p));
         for (int i = 0; i < MR; i++)

@@ -6,6 +6,7 @@
 #define CK_LEVEL_ISA CK_ISA_AVX2
 #include "activation_portable.h"
 #include "attention_portable.h"
+#include "dequantize_portable.h"
 #include "gemm_portable.h"
 #include "moments_portable.h"
 #include "planes_portable.h"

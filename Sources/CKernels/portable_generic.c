@@ -4,6 +4,7 @@
 #define CK_LEVEL_ISA CK_ISA_GENERIC
 #include "activation_portable.h"
 #include "attention_portable.h"
+#include "dequantize_portable.h"
 #include "gemm_portable.h"
 #include "moments_portable.h"
 #include "planes_portable.h"

@@ -47,6 +47,26 @@ static inline __attribute__((always_inline)) float ck_f8_sum(ck_f8 v) {
     return quarter[0] + quarter[1];
 }
 
+/// Transposes the 8 × 8 block whose row r is `v[r]`: afterwards `v[c]` holds column c (lane r of it from row r).
+static inline __attribute__((always_inline)) void ck_f8_transpose(ck_f8 v[8]) {
+    // Pairs of rows interleaved, then pairs of pairs, then the 128-bit halves swapped between rows four apart.
+    ck_f8 a[8], b[8];
+    for (int r = 0; r < 8; r += 2) {
+        a[r] = __builtin_shufflevector(v[r], v[r + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        a[r + 1] = __builtin_shufflevector(v[r], v[r + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    for (int r = 0; r < 8; r += 4)
+        for (int e = 0; e < 2; e++) {
+            b[r + 2 * e] = __builtin_shufflevector(a[r + e], a[r + e + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+            b[r + 2 * e + 1] = __builtin_shufflevector(a[r + e], a[r + e + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        }
+    // b[r + e] (r = 0, 4; e < 4): column e of rows r ..< r + 4 in its lower half, column e + 4 in its upper one.
+    for (int e = 0; e < 4; e++) {
+        v[e] = __builtin_shufflevector(b[e], b[e + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        v[e + 4] = __builtin_shufflevector(b[e], b[e + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+}
+
 /// Defines `static VF NAME(VF x)`, `eˣ` in every lane of the Float vector type VF (VI: the int vector of as many
 /// lanes), the algorithm of Swift's `vectorizableExp` (VectorMath.swift) for Float: x clamped to [−110, 89] (NaN
 /// passes), x = k·ln 2 + r by Cody–Waite, eʳ by its Taylor polynomial to degree 7, and 2ᵏ applied as two factors

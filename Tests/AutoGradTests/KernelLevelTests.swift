@@ -19,11 +19,17 @@ enum KernelCheck: String, CaseIterable, CustomTestStringConvertible, Sendable {
             switch self {
             case .products: ProductKernelTests.everyProductMatchesTheTripleLoop()
             case .int8Products:
-                // The VNNI kernel runs in the AVX-512 level only where the CPU has VNNI; say which one ran.
-                if level == .avx512 && ck_gemm_u8s8s32_uses_vnni() == 0 {
+                // The VNNI kernel runs in the AVX-512 level only where the CPU has VNNI; say which one ran. Where it
+                // does, the vpmaddwd kernel runs too, with VNNI turned off.
+                if level == .avx512 && !InstructionSet.vnniActive {
                     print("note: no AVX-512 VNNI on this CPU: the AVX-512 level ran the vpmaddwd kernel")
                 }
                 Int8ProductKernelTests.productsMatchTheIntegerLoop()
+                InstructionSet.withoutVNNI {
+                    // Without VNNI, a depth past the outer products pads to 32 bytes (AVX2, AVX-512) instead of 64.
+                    #expect(!InstructionSet.vnniActive && ck_gemm_u8s8s32_padded_depth(17) == (level == .generic ? 17 : 32))
+                    Int8ProductKernelTests.productsMatchTheIntegerLoop()
+                }
             case .packedProducts:
                 for transposeA in [false, true] { ProductKernelTests.largeUntransposedProductPacks(transposeA: transposeA) }
             case .gatheredProducts: ProductKernelTests.gatheredProductMatchesTheTripleLoop()

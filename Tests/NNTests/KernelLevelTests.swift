@@ -89,13 +89,15 @@ private func checkLSTMGateKernels(at level: InstructionSet) {
 }
 
 /// The static int8 convolution (CKernels' ck_gemm_u8s8s32 at each level's depth step) against plain integer loops,
-/// run with the kernels capped at `level`.
+/// and its dequantisation into planes (ck_dequantize_planes_s32) against the row-major Swift loop, run with the
+/// kernels capped at `level`.
 private func checkInt8Convolution(at level: InstructionSet) {
     InstructionSet.withCap(level) {
         #expect(InstructionSet.active == level)
         let tests = StaticQuantizationTests()
         tests.integerSumsMatchThePlainLoop()
         tests.outputIsTheDequantisedSum()
+        tests.planesMatchTheRowMajorDequantisation()
     }
 }
 
@@ -107,4 +109,13 @@ private func checkInt8Convolution(at level: InstructionSet) {
     func avx2() { checkInt8Convolution(at: .avx2) }
 
     @Test func generic() { checkInt8Convolution(at: .generic) }
+
+    /// The AVX-512 level's vpmaddwd route, which a CPU without VNNI runs, on this CPU too.
+    @Test(.enabled(if: InstructionSet.available >= .avx512, "no AVX-512 level here: the CPU lacks it or AUTOGRAD_ISA caps it"))
+    func avx512WithoutVNNI() {
+        InstructionSet.withoutVNNI {
+            #expect(!InstructionSet.vnniActive)
+            checkInt8Convolution(at: .avx512)
+        }
+    }
 }

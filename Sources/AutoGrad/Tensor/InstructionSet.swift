@@ -53,6 +53,19 @@ public enum InstructionSet: Int, Comparable, CaseIterable, CustomStringConvertib
         return try body()
     }
 
+    /// Whether the 8-bit integer product runs its AVX-512 VNNI kernel (vpdpbusd) on this thread: the AVX-512 level is
+    /// active, the CPU has VNNI, and ``withoutVNNI(_:)`` has not turned it off.
+    public static var vnniActive: Bool { ck_gemm_u8s8s32_uses_vnni() != 0 }
+
+    /// Runs `body` with the 8-bit product's VNNI kernel off on this thread and on the pool threads that run its
+    /// parallel parts, so the AVX-512 level takes its vpmaddwd route as on a CPU without VNNI, then restores the
+    /// previous setting. Changes nothing below AVX-512 or on a CPU without VNNI.
+    public static func withoutVNNI<Result>(_ body: () throws -> Result) rethrows -> Result {
+        let previous = ck_vnni_set_thread_disabled(1)
+        defer { ck_vnni_set_thread_disabled(previous) }
+        return try body()
+    }
+
     /// A one-line description for logs and benchmark headers, e.g. `"avx2 (CPU: avx512, AUTOGRAD_ISA=avx2)"`.
     public static var summary: String {
         let active = InstructionSet.active, cpu = supported

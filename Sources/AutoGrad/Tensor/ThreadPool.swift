@@ -38,6 +38,8 @@ final class ThreadPool: @unchecked Sendable {
     private var body: ((Int) -> Void)?
     /// The submitter's instruction-set cap (see ``InstructionSet/withCap(_:_:)``), which its parts run under.
     private var jobCap: Int32 = -1
+    /// The submitter's VNNI setting (``InstructionSet/withoutVNNI(_:)``), handed on like ``jobCap``.
+    private var jobWithoutVNNI: Int32 = 0
     /// Workers `0..<activeWorkers` take part; the others leave their loop at the next generation.
     /// Atomic because ``threadCount`` is read from any thread; written only while the pool is held.
     private let active = Atomic<Int>(0)
@@ -139,6 +141,7 @@ final class ThreadPool: @unchecked Sendable {
             self.body = escapable
             partCount = parts
             jobCap = ck_isa_thread_cap()
+            jobWithoutVNNI = ck_vnni_thread_disabled()
             publish()
             escapable(0)
             waitForWorkers(count: activeWorkers, exiting: 0)
@@ -185,7 +188,9 @@ final class ThreadPool: @unchecked Sendable {
             // Part index + 1: the submitter runs part 0.
             if index + 1 < partCount, let body {
                 let previous = ck_isa_set_thread_cap(jobCap)
+                let previousVNNI = ck_vnni_set_thread_disabled(jobWithoutVNNI)
                 body(index + 1)
+                ck_vnni_set_thread_disabled(previousVNNI)
                 ck_isa_set_thread_cap(previous)
             }
             finished.add(1, ordering: .releasing)

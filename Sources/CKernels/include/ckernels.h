@@ -46,6 +46,14 @@ int ck_isa_set_thread_cap(int level);
 /// The calling thread's cap, −1 when none.
 int ck_isa_thread_cap(void);
 
+/// Turns the 8-bit product's VNNI kernel off (nonzero) or back on (0) on the calling thread and returns the previous
+/// setting, so the AVX-512 level's vpmaddwd route can be tested on a CPU with VNNI. Swift's thread pool hands it on
+/// with the cap.
+int ck_vnni_set_thread_disabled(int disabled);
+
+/// Whether the calling thread has VNNI turned off (``ck_vnni_set_thread_disabled``).
+int ck_vnni_thread_disabled(void);
+
 /// The level's name: `"avx512"`, `"avx2"` or `"generic"`.
 const char *ck_isa_name(int level);
 
@@ -138,6 +146,18 @@ int ck_gemm_u8s8s32_uses_vnni(void);
 /// row runs one byte at a time; `k` itself at the generic level and, at every level, up to 16, where AVX2 and
 /// AVX-512 multiply by outer products, which take any depth.
 ptrdiff_t ck_gemm_u8s8s32_padded_depth(ptrdiff_t k);
+
+/// The Float output planes of a quantised convolution from its 32-bit sums: for the `height × width` output positions
+/// `p` (row-major), whose sums for outputs `j < n` are `sums[p·sumStride + j]`,
+/// `planes[j·P + p] = max(scales[j]·(sums[p, j] − offsets[j]) + shifts[j], floor)` (P = height·width), rounded
+/// after the product and again after the sum (no fused multiply-add, so every level gives the same result). With
+/// `maxPool2x2` nonzero, position `p` of the `⌊height/2⌋ × ⌊width/2⌋` output takes the largest sum of its 2 × 2
+/// window at stride 2 (the last odd row or column dropped) — the 2 × 2 max pooling of the planes, exactly, when
+/// every scale is positive (the map is then non-decreasing) — and P is the pooled plane's size. Transposes in
+/// registers, eight positions by eight outputs at a time.
+void ck_dequantize_planes_s32(const int32_t *sums, ptrdiff_t sumStride, ptrdiff_t height, ptrdiff_t width, ptrdiff_t n,
+                              const float *scales, const int32_t *offsets, const float *shifts, float floor,
+                              int maxPool2x2, float *planes);
 
 /// `destination[j·destinationStride + i] = source[i·sourceStride + j]` for `i < rows`, `j < columns`, in
 /// blocks transposed in registers. The matrices must not overlap. Float only.

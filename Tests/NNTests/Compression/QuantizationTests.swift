@@ -24,6 +24,22 @@ import Testing
         #expect(q == [0, 64, 65, 255, 255])   // 7 is clamped
     }
 
+    /// The range a dynamic map is chosen from skips NaN and is the plain fold's at every count around the sixteen
+    /// lanes it runs in, with the extremes and NaNs in the vector part and in the tail.
+    @Test func extremesSkipNaNAndMatchThePlainFold() {
+        let g = RandomGenerator(seed: 23)
+        for count in [0, 1, 15, 16, 17, 47, 100] {
+            var x = Tensor.randn([count], generator: g).floats
+            for (index, value) in [(3, Float.nan), (count - 1, .nan), (count / 2, -9), (count - 2, 11), (20, .infinity)]
+            where index >= 0 && index < count { x[index] = value }
+            let plain = x.filter { !$0.isNaN }
+            let (low, high) = ActivationQuantization.extremes(x, count: count)
+            #expect(low == (plain.min() ?? .infinity) && high == (plain.max() ?? -.infinity), "\(count) values")
+        }
+        let nans = [Float](repeating: .nan, count: 33)
+        #expect(ActivationQuantization.extremes(nans, count: 33) == (.infinity, -.infinity))
+    }
+
     /// The layer against the same arithmetic in Double (quantised activations and weights, exact sums), and
     /// against the Float layer within the quantisation error.
     @Test func dynamicLinearMatchesTheDequantisedProduct() {

@@ -33,6 +33,11 @@ struct Int8ConvolutionCase: CustomStringConvertible {
                             dilation: (1, 1), groups: 1, batch: 1, height: 6, width: 6),
         Int8ConvolutionCase(inChannels: 20, outChannels: 4, kernelSize: (4, 4), stride: (3, 3), padding: 1,
                             dilation: (1, 1), groups: 1, batch: 2, height: 10, width: 10),
+        // Taps a kernel row apart or more than 8 wide: the unfold copies these a byte at a time.
+        Int8ConvolutionCase(inChannels: 2, outChannels: 3, kernelSize: (2, 3), stride: (1, 1), padding: 1,
+                            dilation: (1, 2), groups: 1, batch: 2, height: 6, width: 9),
+        Int8ConvolutionCase(inChannels: 1, outChannels: 9, kernelSize: (1, 9), stride: (2, 1), padding: .valid,
+                            dilation: (1, 1), groups: 1, batch: 2, height: 5, width: 12),
     ]
 }
 
@@ -131,6 +136,49 @@ struct Int8ConvolutionCase: CustomStringConvertible {
                 // Each product is off by at most half a step of each factor (and the product of those halves).
                 let bound = depth * (s / 2 * largestWeight + scale / 2 * largestInput + s * scale / 4) + 1e-5
                 #expect(Swift.abs(Double(value) - Double(float[index])) <= bound, "\(example) at \(index) against Float")
+            }
+        }
+    }
+
+    /// The dequantisation into planes (CKernels' `ck_dequantize_planes_s32`), pooled or not, equals the row-major
+    /// Swift loop's outputs transposed — and pooled as Floats — exactly, for output counts around the kernel's 8 × 8
+    /// blocks, odd plane sizes, and outputs that start past the first.
+    @Test func planesMatchTheRowMajorDequantisation() {
+        let generator = RandomGenerator(seed: 42)
+        for (outputs, height, width) in [(1, 1, 1), (5, 3, 3), (8, 4, 4), (13, 7, 6), (32, 5, 9), (19, 2, 17), (3, 16, 2)] {
+            let (first, positions) = (2, height * width)
+            let weights = Int8Weights(quantizing: Tensor.randn([first + outputs + 1, 7], generator: generator))
+            let bias = Tensor.randn([first + outputs + 1], generator: generator).floats
+            let sums = (Tensor.randn([positions * outputs], generator: generator) * 30_000).floats.map { Int32($0) }
+            for floor in [-Float.infinity, 0] {
+                let dequantization = ProductDequantization(activation: ActivationQuantization(low: -2, high: 3), weights: weights,
+                                                           bias: bias, floor: floor)
+                var rows = [Float](repeating: .nan, count: positions * outputs)
+                sums.withUnsafeBufferPointer { sums in
+                    dequantization.apply(sums.baseAddress!, rows: positions, outputs: first..<first + outputs, into: &rows,
+                                         rowStride: outputs)
+                }
+                for pooled in [false, true] {
+                    let (planeHeight, planeWidth) = pooled ? (height / 2, width / 2) : (height, width)
+                    var expected = [Float](repeating: 0, count: outputs * planeHeight * planeWidth)
+                    for c in 0..<outputs {
+                        for i in 0..<planeHeight {
+                            for j in 0..<planeWidth {
+                                let window = pooled ? [(2 * i, 2 * j), (2 * i, 2 * j + 1), (2 * i + 1, 2 * j), (2 * i + 1, 2 * j + 1)] : [(i, j)]
+                                expected[(c * planeHeight + i) * planeWidth + j] = window.map { rows[($0.0 * width + $0.1) * outputs + c] }.max()!
+                            }
+                        }
+                    }
+                    var planes = [Float](repeating: .nan, count: expected.count + 1)
+                    sums.withUnsafeBufferPointer { sums in
+                        planes.withUnsafeMutableBufferPointer { planes in
+                            dequantization.applyToPlanes(sums.baseAddress!, height: height, width: width, outputs: first..<first + outputs,
+                                                         maxPool2x2: pooled, into: planes.baseAddress!)
+                        }
+                    }
+                    #expect(Array(planes.prefix(expected.count)) == expected && planes.last!.isNaN,
+                            "\(outputs) outputs, \(height)×\(width), floor \(floor), pooled \(pooled) at \(InstructionSet.active)")
+                }
             }
         }
     }

@@ -43,27 +43,18 @@ struct Int8Convolution {
     /// The convolution of `batch` images `[inChannels, height, width]` at `x` (`g` from ``geometry(height:width:layer:)``),
     /// quantised by `activation`, with the sums dequantised by `dequantization` into `y` (`[batch, outChannels, Ho, Wo]`,
     /// or with `maxPool2x2` the maxima of its 2 × 2 windows at stride 2, `[batch, outChannels, ⌊Ho/2⌋, ⌊Wo/2⌋]`; every
-    /// element written): each image's and group's `[positions, outputs]` block is dequantised row-major into scratch,
-    /// where it vectorises, and transposed into the output planes — or, to be pooled, into planes in scratch that
-    /// CKernels' 2 × 2 max pool reads into the output, so the full-size output is never written.
+    /// element written): each image's and group's `[positions, outputs]` block of sums goes straight into its output
+    /// planes (``ProductDequantization/applyToPlanes(_:height:width:outputs:maxPool2x2:into:)``), pooled on the sums,
+    /// so the full-size output is never written.
     func convolve(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, _ g: Geometry,
                   activation: ActivationQuantization, dequantization: ProductDequantization, maxPool2x2: Bool = false,
                   into y: UnsafeMutablePointer<Float>) {
         let groupOutputs = outChannels / groups
-        let (pooledHeight, pooledWidth) = (g.outputHeight / 2, g.outputWidth / 2)
-        forEachProduct(x, batch: batch, height: height, width: width, g, activation: activation) { image, group, sums, scratch in
-            dequantization.apply(sums, rows: g.positions, outputs: group * groupOutputs..<(group + 1) * groupOutputs,
-                                 into: scratch, rowStride: groupOutputs)
-            let firstPlane = image * outChannels + group * groupOutputs
-            guard maxPool2x2 else {
-                ck_transpose_f32(g.positions, groupOutputs, scratch, groupOutputs, y + firstPlane * g.positions, g.positions)
-                return
-            }
-            let planes = scratch + g.positions * groupOutputs
-            ck_transpose_f32(g.positions, groupOutputs, scratch, groupOutputs, planes, g.positions)
-            let pooled = ck_max_pool_2x2_f32(planes, groupOutputs, g.outputHeight, g.outputWidth, pooledHeight, pooledWidth,
-                                             y + firstPlane * pooledHeight * pooledWidth, nil)
-            precondition(pooled != 0, "Int8Convolution: an output plane of \(g.outputHeight)×\(g.outputWidth) is too large to pool")
+        let planeSize = maxPool2x2 ? (g.outputHeight / 2) * (g.outputWidth / 2) : g.positions
+        forEachProduct(x, batch: batch, height: height, width: width, g, activation: activation) { image, group, sums in
+            dequantization.applyToPlanes(sums, height: g.outputHeight, width: g.outputWidth,
+                                         outputs: group * groupOutputs..<(group + 1) * groupOutputs, maxPool2x2: maxPool2x2,
+                                         into: y + (image * outChannels + group * groupOutputs) * planeSize)
         }
     }
 
@@ -89,15 +80,16 @@ struct Int8Convolution {
 
     /// Quantises `batch` images `[inChannels, height, width]` at `x` (`g` from ``geometry(height:width:layer:)``) by
     /// `activation` and calls
-    /// `body(image, group, sums, scratch)` with each image's and group's sums `Σ q·w` (`[positions,
-    /// outChannels/groups]`, row-major; padding reads the code of 0) and Float scratch of twice that size. The zero point's share is still in the sums: subtract
+    /// `body(image, group, sums)` with each image's and group's sums `Σ q·w` (`[positions, outChannels/groups]`,
+    /// row-major; padding reads the code of 0). The zero point's share is still in the sums: subtract
     /// `zeroPoint · rowSums` (``ProductDequantization`` does). Images are split over threads; `body` must only
     /// write what belongs to its image.
     func forEachProduct(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, _ g: Geometry,
                         activation: ActivationQuantization,
-                        _ body: (_ image: Int, _ group: Int, _ sums: UnsafePointer<Int32>, _ scratch: UnsafeMutablePointer<Float>) -> Void) {
+                        _ body: (_ image: Int, _ group: Int, _ sums: UnsafePointer<Int32>) -> Void) {
         let plane = g.paddedHeight * g.paddedWidth
-        var codes = [UInt8](repeating: UInt8(activation.zeroPoint), count: batch * inChannels * plane)
+        // With the slack ``unfold(_:_:into:pitch:)``'s 8-byte reads run into past the last plane.
+        var codes = [UInt8](repeating: UInt8(activation.zeroPoint), count: batch * inChannels * plane + Self.unfoldSlack)
         codes.withUnsafeMutableBufferPointer { codes in
             let q = codes.baseAddress!
             if g.paddedHeight == height && g.paddedWidth == width {
@@ -117,11 +109,10 @@ struct Int8Convolution {
         codes.withUnsafeBufferPointer { codes in
             paddedWeights.withUnsafeBufferPointer { w in
                 Parallel.forEachPart(batch, work: batch * g.positions * (depth + outChannels)) { images in
-                    // Zeroed once: the columns past the depth are never written and meet zero weights.
-                    var rows = [UInt8](repeating: 0, count: g.positions * pitch)
+                    // Zeroed once; the columns past the depth meet zero weights, so what ``unfold(_:_:into:pitch:)``
+                    // writes there adds nothing. The slack takes its last 8-byte copy's overrun.
+                    var rows = [UInt8](repeating: 0, count: g.positions * pitch + Self.unfoldSlack)
                     var sums = [Int32](repeating: 0, count: g.positions * groupOutputs)
-                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * g.positions * groupOutputs)
-                    defer { scratch.deallocate() }
                     rows.withUnsafeMutableBufferPointer { rows in
                         sums.withUnsafeMutableBufferPointer { sums in
                             for image in images {
@@ -131,7 +122,7 @@ struct Int8Convolution {
                                     ck_gemm_u8s8s32(g.positions, groupOutputs, pitch, rows.baseAddress!, pitch,
                                                     w.baseAddress! + group * groupOutputs * weightPitch, weightPitch,
                                                     sums.baseAddress!, groupOutputs)
-                                    body(image, group, sums.baseAddress!, scratch)
+                                    body(image, group, sums.baseAddress!)
                                 }
                             }
                         }
@@ -141,11 +132,43 @@ struct Int8Convolution {
         }
     }
 
+    /// The bytes past the codes and the rows that ``unfold(_:_:into:pitch:)``'s 8-byte copies may read or write.
+    private static let unfoldSlack = 8
+
     /// im2row of one group's padded planes at `codes`: row `i·Wo + j` gets the tap `(c, a, b)` at column
     /// `(c·kH + a)·kW + b`, read at `(i·s₀ + a·d₀, j·s₁ + b·d₁)` of plane `c`. The padding is in the planes, so no
-    /// read needs a bounds test.
+    /// read needs a bounds test. Columns past the depth may be written (they meet zero weights), and the 8 bytes after
+    /// the last plane and after the last row may be read and written.
     private func unfold(_ codes: UnsafePointer<UInt8>, _ g: Geometry, into rows: UnsafeMutablePointer<UInt8>, pitch: Int) {
         let plane = g.paddedHeight * g.paddedWidth
+        if dilation.1 == 1 && kernelSize.1 <= Self.unfoldSlack {
+            // A kernel row's taps are adjacent in the plane and in the row, so each goes as one 8-byte copy. Rows are
+            // written in order and each row's kernel rows in order, so the bytes a copy writes past its taps are
+            // overwritten by the next copy, or fall in the columns past the depth or in the slack.
+            // Where each kernel row (c, a) starts, relative to the window's origin. The offsets below are all inside
+            // the planes and the rows, so the loop does without overflow checks.
+            let kernelRows = (0..<(inChannels / groups)).flatMap { c in
+                (0..<kernelSize.0).map { a in c * plane + a * dilation.0 * g.paddedWidth }
+            }
+            let (source, target, width) = (UnsafeRawPointer(codes), UnsafeMutableRawPointer(rows), kernelSize.1)
+            kernelRows.withUnsafeBufferPointer { kernelRows in
+                var row = 0
+                for i in 0..<g.outputHeight {
+                    var origin = i &* stride.0 &* g.paddedWidth
+                    for _ in 0..<g.outputWidth {
+                        var column = row
+                        for start in kernelRows {
+                            target.storeBytes(of: source.loadUnaligned(fromByteOffset: origin &+ start, as: UInt64.self),
+                                              toByteOffset: column, as: UInt64.self)
+                            column &+= width
+                        }
+                        origin &+= stride.1
+                        row &+= pitch
+                    }
+                }
+            }
+            return
+        }
         for c in 0..<(inChannels / groups) {
             for a in 0..<kernelSize.0 {
                 for b in 0..<kernelSize.1 {

@@ -24,7 +24,7 @@ struct ProductDequantization {
 
     /// Writes `y[i·rowStride + c]` for rows `i < m` and the outputs `j = outputs.lowerBound + c` from `sums`
     /// (`[m, outputs.count]`, row-major). Row-major on both sides, so the loop over outputs vectorises; a
-    /// convolution, whose output planes are the transpose, transposes the result (``Int8Convolution``).
+    /// convolution, whose outputs are planes, takes ``applyToPlanes(_:height:width:outputs:maxPool2x2:into:)``.
     func apply(_ sums: UnsafePointer<Int32>, rows m: Int, outputs: Range<Int>, into y: UnsafeMutablePointer<Float>,
                rowStride: Int) {
         let width = outputs.count
@@ -38,6 +38,24 @@ struct ProductDequantization {
                         let (row, target) = (sums + i * width, y + i * rowStride)
                         for c in 0..<width { target[c] = Swift.max(s[c] * Float(row[c] &- o[c]) + b[c], floor) }
                     }
+                }
+            }
+        }
+    }
+
+    /// Writes the planes `planes[c·P + p]` of the outputs `j = outputs.lowerBound + c` from the sums of a
+    /// convolution's `height × width` output positions (`sums`: `[height·width, outputs.count]`, row-major), or with
+    /// `maxPool2x2` their 2 × 2 max pooling at stride 2 (P = ⌊height/2⌋·⌊width/2⌋), which is taken on the sums (the
+    /// scales are positive, so the map is non-decreasing and the result is the pooling of the outputs, exactly).
+    /// CKernels' `ck_dequantize_planes_s32` transposes in registers; each element is what ``apply(_:rows:outputs:into:rowStride:)`` gives.
+    func applyToPlanes(_ sums: UnsafePointer<Int32>, height: Int, width: Int, outputs: Range<Int>, maxPool2x2: Bool,
+                       into planes: UnsafeMutablePointer<Float>) {
+        scales.withUnsafeBufferPointer { s in
+            offsets.withUnsafeBufferPointer { o in
+                shifts.withUnsafeBufferPointer { b in
+                    ck_dequantize_planes_s32(sums, outputs.count, height, width, outputs.count, s.baseAddress! + outputs.lowerBound,
+                                             o.baseAddress! + outputs.lowerBound, b.baseAddress! + outputs.lowerBound, floor,
+                                             maxPool2x2 ? 1 : 0, planes)
                 }
             }
         }

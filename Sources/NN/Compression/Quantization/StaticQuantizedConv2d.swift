@@ -139,7 +139,7 @@ public final class StaticQuantizedConv2d: Module, QuantizedLayer {
         x.withUnsafeBufferPointer(as: Float.self) { source in
             result.withUnsafeMutableBufferPointer { result in
                 convolution.forEachProduct(source.baseAddress!, batch: batch, height: height, width: width, g,
-                                           activation: self.input) { image, group, sums, _ in
+                                           activation: self.input) { image, group, sums in
                     for o in 0..<groupOutputs {
                         for p in 0..<g.positions {
                             result[((image * outChannels) + group * groupOutputs + o) * g.positions + p] = sums[p * groupOutputs + o]

@@ -1,0 +1,10 @@
+// The AVX-512 level of the dequantisation of 8-bit products into planes (dequantize_portable.h, see ckernels.h): the
+// portable source built with the AVX-512 target; the AVX2 and generic levels are built by portable_avx2.c and
+// portable_generic.c.
+#if defined(__x86_64__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma"))), apply_to = function)
+#define CK_LEVEL(name) name##_avx512
+#define CK_LEVEL_ISA CK_ISA_AVX512
+#include "dequantize_portable.h"
+#pragma clang attribute pop
+#endif

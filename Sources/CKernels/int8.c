@@ -24,6 +24,12 @@ void ck_gemm_u8s8s32_generic(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_
         for (ptrdiff_t j = 0; j < n; j++) c[i * ldc + j] = ck_u8s8_dot_tail(a + i * lda, b + j * ldb, 0, k);
 }
 
+void ck_gemm_u7s8s32_generic(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
+                             ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
+    CK_REQUIRE(CK_ISA_GENERIC, "ck_gemm_u7s8s32");
+    ck_gemm_u8s8s32_generic(m, n, k, a, lda, b, ldb, c, ldc);
+}
+
 #if defined(__x86_64__)
 
 /// The sum of the eight 32-bit lanes.
@@ -33,6 +39,28 @@ static inline int32_t ck_sum_lanes_avx2(__m256i v) {
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
     return _mm_cvtsi128_si32(s);
+}
+
+/// Writes the sums of a block of `MR` rows of A by `NR` rows of B from the AVX2 lanes `acc` (each lane a partial sum
+/// over depths `< p`), with depths `p ..< k` added one at a time.
+__attribute__((target("avx2"), always_inline))
+static inline void ck_u8s8_finish_avx2(int MR, int NR, __m256i acc[3][4], ptrdiff_t p, ptrdiff_t k, const uint8_t *a,
+                                       ptrdiff_t lda, const int8_t *b, ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
+    for (int i = 0; i < MR; i++) {
+        if (NR == 4) {
+            // The four outputs of a row reduced together: two rounds of vphaddd leave each output's sum of four
+            // lanes in both 128-bit halves, one add joins them (a separate reduction per output costs four times as
+            // many instructions, which is most of the work when k is a single step, as in a 3×3 convolution).
+            __m256i pairs = _mm256_hadd_epi32(_mm256_hadd_epi32(acc[i][0], acc[i][1]), _mm256_hadd_epi32(acc[i][2], acc[i][3]));
+            __m128i sums = _mm_add_epi32(_mm256_castsi256_si128(pairs), _mm256_extracti128_si256(pairs, 1));
+            int32_t lanes[4];
+            _mm_storeu_si128((__m128i *)lanes, sums);
+            for (int j = 0; j < 4; j++) c[i * ldc + j] = lanes[j] + ck_u8s8_dot_tail(a + i * lda, b + j * ldb, p, k);
+        } else {
+            for (int j = 0; j < NR; j++)
+                c[i * ldc + j] = ck_sum_lanes_avx2(acc[i][j]) + ck_u8s8_dot_tail(a + i * lda, b + j * ldb, p, k);
+        }
+    }
 }
 
 /// A block of `MR` rows of A by `NR` rows of B (MR ≤ 3, NR ≤ 4, constants after inlining), 16 bytes per step:
@@ -54,21 +82,30 @@ static inline void ck_u8s8_block_avx2(int MR, int NR, ptrdiff_t k, const uint8_t
             for (int i = 0; i < MR; i++) acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(x[i], w));
         }
     }
-    for (int i = 0; i < MR; i++) {
-        if (NR == 4) {
-            // The four outputs of a row reduced together: two rounds of vphaddd leave each output's sum of four
-            // lanes in both 128-bit halves, one add joins them (a separate reduction per output costs four times as
-            // many instructions, which is most of the work when k is a single step, as in a 3×3 convolution).
-            __m256i pairs = _mm256_hadd_epi32(_mm256_hadd_epi32(acc[i][0], acc[i][1]), _mm256_hadd_epi32(acc[i][2], acc[i][3]));
-            __m128i sums = _mm_add_epi32(_mm256_castsi256_si128(pairs), _mm256_extracti128_si256(pairs, 1));
-            int32_t lanes[4];
-            _mm_storeu_si128((__m128i *)lanes, sums);
-            for (int j = 0; j < 4; j++) c[i * ldc + j] = lanes[j] + ck_u8s8_dot_tail(a + i * lda, b + j * ldb, p, k);
-        } else {
-            for (int j = 0; j < NR; j++)
-                c[i * ldc + j] = ck_sum_lanes_avx2(acc[i][j]) + ck_u8s8_dot_tail(a + i * lda, b + j * ldb, p, k);
+    ck_u8s8_finish_avx2(MR, NR, acc, p, k, a, lda, b, ldb, c, ldc);
+}
+
+/// ck_u8s8_block_avx2 for A below 128 (7-bit codes), 32 bytes per step and no widening: vpmaddubsw adds pairs of
+/// products into 16-bit lanes, exactly, since two products of at most 127·128 sum to at most 32 512 < 2¹⁵, and
+/// vpmaddwd by ones adds pairs of those into 32-bit lanes.
+__attribute__((target("avx2"), always_inline))
+static inline void ck_u7s8_block_avx2(int MR, int NR, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
+                                      ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i acc[3][4];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) acc[i][j] = _mm256_setzero_si256();
+    ptrdiff_t p = 0;
+    for (; p + 32 <= k; p += 32) {
+        __m256i x[3];
+        for (int i = 0; i < MR; i++) x[i] = _mm256_loadu_si256((const __m256i *)(a + i * lda + p));
+        for (int j = 0; j < NR; j++) {
+            const __m256i w = _mm256_loadu_si256((const __m256i *)(b + j * ldb + p));
+            for (int i = 0; i < MR; i++)
+                acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(_mm256_maddubs_epi16(x[i], w), ones));
         }
     }
+    ck_u8s8_finish_avx2(MR, NR, acc, p, k, a, lda, b, ldb, c, ldc);
 }
 
 /// Runs BLOCK(MR, NR) over the m × n output in blocks of at most 3 × 4, each edge block with constant sizes.
@@ -154,6 +191,26 @@ void ck_gemm_u8s8s32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *
     CK_U8S8_TILES(ck_u8s8_block_avx2)
 }
 
+__attribute__((target("avx2")))
+void ck_gemm_u7s8s32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
+                          ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
+    CK_REQUIRE(CK_ISA_AVX2, "ck_gemm_u7s8s32");
+    if (k <= CK_U8S8_SHALLOW_DEPTH) {
+        ck_u8s8_shallow_avx2(m, n, k, a, lda, b, ldb, c, ldc);
+        return;
+    }
+    CK_U8S8_TILES(ck_u7s8_block_avx2)
+}
+
+/// ck_u8s8_finish_avx2 for 512-bit lanes.
+__attribute__((target("avx512f,avx512bw"), always_inline))
+static inline void ck_u8s8_finish_avx512(int MR, int NR, __m512i acc[3][4], ptrdiff_t p, ptrdiff_t k, const uint8_t *a,
+                                         ptrdiff_t lda, const int8_t *b, ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++)
+            c[i * ldc + j] = _mm512_reduce_add_epi32(acc[i][j]) + ck_u8s8_dot_tail(a + i * lda, b + j * ldb, p, k);
+}
+
 /// ck_u8s8_block_avx2 with 32 bytes per step in 512-bit registers (vpmaddwd needs AVX-512 BW).
 __attribute__((target("avx512f,avx512bw"), always_inline))
 static inline void ck_u8s8_block_avx512(int MR, int NR, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
@@ -169,9 +226,28 @@ static inline void ck_u8s8_block_avx512(int MR, int NR, ptrdiff_t k, const uint8
         for (int i = 0; i < MR; i++)
             for (int j = 0; j < NR; j++) acc[i][j] = _mm512_add_epi32(acc[i][j], _mm512_madd_epi16(x[i], w[j]));
     }
+    ck_u8s8_finish_avx512(MR, NR, acc, p, k, a, lda, b, ldb, c, ldc);
+}
+
+/// ck_u7s8_block_avx2 in 512-bit registers, 64 bytes per step.
+__attribute__((target("avx512f,avx512bw"), always_inline))
+static inline void ck_u7s8_block_avx512(int MR, int NR, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
+                                        ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
+    const __m512i ones = _mm512_set1_epi16(1);
+    __m512i acc[3][4];
     for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++)
-            c[i * ldc + j] = _mm512_reduce_add_epi32(acc[i][j]) + ck_u8s8_dot_tail(a + i * lda, b + j * ldb, p, k);
+        for (int j = 0; j < NR; j++) acc[i][j] = _mm512_setzero_si512();
+    ptrdiff_t p = 0;
+    for (; p + 64 <= k; p += 64) {
+        __m512i x[3];
+        for (int i = 0; i < MR; i++) x[i] = _mm512_loadu_si512((const void *)(a + i * lda + p));
+        for (int j = 0; j < NR; j++) {
+            const __m512i w = _mm512_loadu_si512((const void *)(b + j * ldb + p));
+            for (int i = 0; i < MR; i++)
+                acc[i][j] = _mm512_add_epi32(acc[i][j], _mm512_madd_epi16(_mm512_maddubs_epi16(x[i], w), ones));
+        }
+    }
+    ck_u8s8_finish_avx512(MR, NR, acc, p, k, a, lda, b, ldb, c, ldc);
 }
 
 /// vpdpbusd: four exact u8 × s8 products added into each 32-bit lane (VNNI). Not inlined into code without VNNI;
@@ -237,6 +313,17 @@ void ck_gemm_u8s8s32_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t
         return;
     }
     CK_U8S8_TILES(ck_u8s8_block_avx512)
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+void ck_gemm_u7s8s32_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
+                            ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
+    CK_REQUIRE(CK_ISA_AVX512, "ck_gemm_u7s8s32");
+    if (k <= CK_U8S8_SHALLOW_DEPTH) {
+        ck_u8s8_shallow_avx512(0, m, n, k, a, lda, b, ldb, c, ldc);
+        return;
+    }
+    CK_U8S8_TILES(ck_u7s8_block_avx512)
 }
 
 /// ck_u8s8_block_avx512 with VNNI: vpdpbusd adds four exact u8 × s8 products into each 32-bit lane with no

@@ -48,6 +48,8 @@
                                                  double *biasGradient);                                      \
     void ck_gemm_u8s8s32_##L(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda,           \
                              const int8_t *b, ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc);                       \
+    void ck_gemm_u7s8s32_##L(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda,           \
+                             const int8_t *b, ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc);                       \
     void ck_dequantize_planes_s32_##L(const int32_t *sums, ptrdiff_t sumStride, ptrdiff_t height, ptrdiff_t width,  \
                                       ptrdiff_t n, const float *scales, const int32_t *offsets,             \
                                       const float *shifts, float floor, int maxPool2x2, float *planes);     \

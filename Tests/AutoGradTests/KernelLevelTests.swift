@@ -25,10 +25,12 @@ enum KernelCheck: String, CaseIterable, CustomTestStringConvertible, Sendable {
                     print("note: no AVX-512 VNNI on this CPU: the AVX-512 level ran the vpmaddwd kernel")
                 }
                 Int8ProductKernelTests.productsMatchTheIntegerLoop()
+                Int8ProductKernelTests.sevenBitProductsMatchTheIntegerLoop()
                 InstructionSet.withoutVNNI {
                     // Without VNNI, a depth past the outer products pads to 32 bytes (AVX2, AVX-512) instead of 64.
                     #expect(!InstructionSet.vnniActive && ck_gemm_u8s8s32_padded_depth(17) == (level == .generic ? 17 : 32))
                     Int8ProductKernelTests.productsMatchTheIntegerLoop()
+                    Int8ProductKernelTests.sevenBitProductsMatchTheIntegerLoop()
                 }
             case .packedProducts:
                 for transposeA in [false, true] { ProductKernelTests.largeUntransposedProductPacks(transposeA: transposeA) }

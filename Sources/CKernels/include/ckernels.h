@@ -138,6 +138,13 @@ void ck_sgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
 void ck_gemm_u8s8s32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
                      ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc);
 
+/// ``ck_gemm_u8s8s32`` for `a` below 128 (7-bit activation codes, PyTorch's `reduce_range`), the same exact sums:
+/// AVX2 and AVX-512 without VNNI then multiply bytes as they are with vpmaddubsw, whose 16-bit pair sums cannot
+/// saturate (2·127·128 < 2¹⁵), twice the products per instruction of widening to 16 bits. A byte of 128 or more in
+/// `a` gives wrong sums at those levels.
+void ck_gemm_u7s8s32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
+                     ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc);
+
 /// Whether ``ck_gemm_u8s8s32`` runs its VNNI kernel on this thread (the AVX-512 level on a CPU with VNNI).
 int ck_gemm_u8s8s32_uses_vnni(void);
 

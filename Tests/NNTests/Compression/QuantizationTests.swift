@@ -22,6 +22,11 @@ import Testing
         var q = [UInt8](repeating: 0, count: x.count)
         signed.quantize(x, &q, count: x.count)
         #expect(q == [0, 64, 65, 255, 255])   // 7 is clamped
+        // Seven bits (a dynamic Linear's map): half the steps of twice the size, codes up to 127.
+        let seven = ActivationQuantization(low: -1, high: 3, largestCode: 127)
+        #expect(seven.zeroPoint == 32 && seven.scale == 4 / 127 && seven.largestCode == 127)
+        seven.quantize(x, &q, count: x.count)
+        #expect(q == [0, 32, 32, 127, 127])
     }
 
     /// The range a dynamic map is chosen from skips NaN and is the plain fold's at every count around the sixteen
@@ -50,7 +55,7 @@ import Testing
             let x = Tensor.randn([batch, inFeatures], generator: g)
             let y = q(Variable(x)).value.floats
             let xs = x.floats
-            let map = ActivationQuantization(low: xs.min()!, high: xs.max()!)
+            let map = ActivationQuantization(low: xs.min()!, high: xs.max()!, largestCode: 127)
             var codes = [UInt8](repeating: 0, count: xs.count)
             map.quantize(xs, &codes, count: xs.count)
             let w = q.weights

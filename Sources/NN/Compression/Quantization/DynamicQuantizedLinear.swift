@@ -2,8 +2,10 @@ import AutoGrad
 
 /// A ``Linear`` layer with int8 weights and activations quantised per call (PyTorch's
 /// `torch.ao.nn.quantized.dynamic.Linear`): `y ≈ x·Wᵀ + b` with `W` stored as ``Int8Weights`` (per-output-channel
-/// symmetric scales), `x` mapped to unsigned bytes by the range of the whole batch (``ActivationQuantization``),
-/// the product summed exactly in 32-bit integers, and `b` kept in Float.
+/// symmetric scales), `x` mapped to 7-bit codes (0…127) by the range of the whole batch (``ActivationQuantization``,
+/// PyTorch's `reduce_range` on x86), the product summed exactly in 32-bit integers, and `b` kept in Float. Seven bits
+/// let AVX2 multiply the bytes as they are (CKernels' `ck_gemm_u7s8s32`), twice as fast as widening them, at every
+/// level with the same result.
 ///
 /// Inference only: the output carries no gradient (quantisation's rounding has none worth following; train the
 /// Float layer, then quantise). Shapes are ``Linear``'s: input `[…, inFeatures]`, output `[…, outFeatures]`.
@@ -42,7 +44,7 @@ public final class DynamicQuantizedLinear: Module, QuantizedLayer {
         x.value.withUnsafeBufferPointer(as: Float.self) { input in
             y.withUnsafeMutableBufferPointer(as: Float.self) { output in
                 guard let xp = input.baseAddress, let yp = output.baseAddress else { return }
-                quantizedProduct(xp, rows: rows, activation: ActivationQuantization(rangeOf: xp, count: input.count),
+                quantizedProduct(xp, rows: rows, activation: ActivationQuantization(rangeOf: xp, count: input.count, largestCode: 127),
                                  weights: weights, bias: bias, into: yp)
             }
         }

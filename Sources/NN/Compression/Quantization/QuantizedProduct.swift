@@ -64,7 +64,8 @@ struct ProductDequantization {
 
 /// `y[i, j] = s·scales[j]·(Σₚ q[i, p]·values[j, p] − z·rowSums[j]) + bias[j]` for `m` rows of `x` (row stride
 /// `weights.columns`) quantised to `q` by `activation` (scale `s`, zero point `z`): the dynamic Linear's product.
-/// The integer part runs in CKernels' `ck_gemm_u8s8s32`, exactly; the rest is one multiply-add per output.
+/// The integer part runs in CKernels' `ck_gemm_u7s8s32` for a 7-bit map, else `ck_gemm_u8s8s32`, exactly; the rest is
+/// one multiply-add per output.
 func quantizedProduct(_ x: UnsafePointer<Float>, rows m: Int, activation: ActivationQuantization,
                       weights: Int8Weights, bias: [Float]?, into y: UnsafeMutablePointer<Float>) {
     let (n, k) = (weights.rows, weights.columns)
@@ -75,7 +76,11 @@ func quantizedProduct(_ x: UnsafePointer<Float>, rows m: Int, activation: Activa
         activation.quantize(x, q.baseAddress!, count: m * k)
         weights.values.withUnsafeBufferPointer { w in
             sums.withUnsafeMutableBufferPointer { c in
-                ck_gemm_u8s8s32(m, n, k, q.baseAddress!, k, w.baseAddress!, k, c.baseAddress!, n)
+                if activation.largestCode <= 127 {
+                    ck_gemm_u7s8s32(m, n, k, q.baseAddress!, k, w.baseAddress!, k, c.baseAddress!, n)
+                } else {
+                    ck_gemm_u8s8s32(m, n, k, q.baseAddress!, k, w.baseAddress!, k, c.baseAddress!, n)
+                }
             }
         }
     }

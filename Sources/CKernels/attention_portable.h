@@ -3,9 +3,9 @@
 // defined CK_LEVEL(name) (the level's suffix) and CK_LEVEL_ISA (the level it needs), the first two under a
 // `#pragma clang attribute` that gives every function here the level's target.
 //
-// Swift's baseline code runs the vectorisable exponential four lanes at a time without FMA; here it runs eight
-// (one ymm register with AVX2 + FMA or AVX-512, two SSE2 or NEON registers at the generic level), and the maximum,
-// the exponentials and their sum take one call per block of rows instead of three per row.
+// Swift's baseline code runs the vectorisable exponential four lanes at a time without FMA; here it runs a row's
+// whole steps at CK_ATT_LANES lanes (below) and the rest eight at a time, and the maximum, the exponentials and their
+// sum take one call per block of rows instead of three per row.
 
 // Built for baseline x86-64, a function that takes or returns an eight-lane vector warns that AVX would pass it
 // differently, even when it is static and always inlined: no call here crosses a translation unit.
@@ -20,11 +20,49 @@
 #error "attention_portable.h is built by attention.c, portable_avx2.c and portable_generic.c, which define CK_LEVEL and CK_LEVEL_ISA"
 #endif
 
+// The lanes of a row's whole steps: thirty-two (four ymm registers at AVX2, eight SSE2 or NEON ones), sixty-four
+// where attention.c builds the AVX-512 level (four zmm). The exponential is a long dependent chain per element, and
+// several registers' worth of lanes per step keep more independent work in flight; the rest of a row goes eight at a
+// time.
+#ifndef CK_ATT_LANES
+#define CK_ATT_LANES 32
+#endif
+typedef float ck_att_f __attribute__((ext_vector_type(CK_ATT_LANES)));
+typedef int ck_att_i __attribute__((ext_vector_type(CK_ATT_LANES)));
+CK_DEFINE_EXP(ck_att_exp, ck_att_f, ck_att_i)
+
+/// The sum of the lanes, eight at a time, then pairwise.
+static inline __attribute__((always_inline)) float ck_att_sum(ck_att_f v) {
+    float lanes[CK_ATT_LANES];
+    memcpy(lanes, &v, sizeof v);
+    ck_f8 sum = (ck_f8)0.0f;
+    for (int k = 0; k < CK_ATT_LANES; k += 8) sum += ck_f8_load(lanes + k);
+    return ck_f8_sum(sum);
+}
+
+/// The lanes folded to eight by their maxima.
+static inline __attribute__((always_inline)) ck_f8 ck_att_max8(ck_att_f v) {
+    float lanes[CK_ATT_LANES];
+    memcpy(lanes, &v, sizeof v);
+    ck_f8 folded = ck_f8_load(lanes);
+    for (int k = 8; k < CK_ATT_LANES; k += 8) folded = __builtin_elementwise_max(folded, ck_f8_load(lanes + k));
+    return folded;
+}
+
 /// x[0..<n] = exp(x − m), returning their sum (lanes past n neither written nor counted).
 static inline __attribute__((always_inline)) float ck_attention_exp_row(float *x, ptrdiff_t n, float m) {
     const ck_f8 shift = (ck_f8)m;
     ck_f8 sum0 = (ck_f8)0.0f, sum1 = (ck_f8)0.0f;
     ptrdiff_t i = 0;
+    const ck_att_f wideShift = (ck_att_f)m;
+    ck_att_f wideSum = (ck_att_f)0.0f;
+    for (; i + CK_ATT_LANES <= n; i += CK_ATT_LANES) {
+        ck_att_f v;
+        memcpy(&v, x + i, sizeof v);
+        v = ck_att_exp(v - wideShift);
+        memcpy(x + i, &v, sizeof v);
+        wideSum += v;
+    }
     for (; i + 16 <= n; i += 16) {
         const ck_f8 e0 = ck_f8_exp(ck_f8_load(x + i) - shift), e1 = ck_f8_exp(ck_f8_load(x + i + 8) - shift);
         ck_f8_store(x + i, e0);
@@ -39,7 +77,7 @@ static inline __attribute__((always_inline)) float ck_attention_exp_row(float *x
         for (ptrdiff_t j = lanes; j < 8; j++) e[j] = 0;
         sum0 += e;
     }
-    return ck_f8_sum(sum0 + sum1);
+    return ck_att_sum(wideSum) + ck_f8_sum(sum0 + sum1);
 }
 
 void CK_LEVEL(ck_attention_softmax_step_f32)(float *scores, ptrdiff_t rows, ptrdiff_t width, float *rowMax,
@@ -47,8 +85,14 @@ void CK_LEVEL(ck_attention_softmax_step_f32)(float *scores, ptrdiff_t rows, ptrd
     CK_REQUIRE(CK_LEVEL_ISA, "ck_attention_softmax_step_f32");
     for (ptrdiff_t r = 0; r < rows; r++) {
         float *row = scores + r * width;
-        ck_f8 lanes = (ck_f8)(-__builtin_inff());
+        ck_att_f wide = (ck_att_f)(-__builtin_inff());
         ptrdiff_t i = 0;
+        for (; i + CK_ATT_LANES <= width; i += CK_ATT_LANES) {
+            ck_att_f v;
+            memcpy(&v, row + i, sizeof v);
+            wide = __builtin_elementwise_max(wide, v);
+        }
+        ck_f8 lanes = ck_att_max8(wide);
         for (; i + 8 <= width; i += 8) lanes = __builtin_elementwise_max(lanes, ck_f8_load(row + i));
         float m = rowMax[r];
         for (int j = 0; j < 8; j++) m = lanes[j] > m ? lanes[j] : m;

@@ -75,6 +75,8 @@ import Testing
             ([2, 3, 7, 5], [2, 3, 19, 5], [2, 3, 19, 3], .allowed(hidden), false),
             ([3, 37, 8], [3, 37, 8], [3, 37, 6], nil, true),
             ([2, 70, 4], [2, 40, 4], [2, 40, 9], nil, false),
+            // Rows of scores wider than the kernels' whole steps (64 lanes at AVX-512, 32 below), with a tail.
+            ([1, 6, 8], [1, 139, 8], [1, 139, 5], nil, false),
         ]
         for (index, c) in cases.enumerated() {
             let seed = UInt64(200 + 10 * index)

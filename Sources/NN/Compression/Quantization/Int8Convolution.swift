@@ -145,6 +145,7 @@ struct Int8Convolution {
             // A kernel row's taps are adjacent in the plane and in the row, so each goes as one 8-byte copy. Rows are
             // written in order and each row's kernel rows in order, so the bytes a copy writes past its taps are
             // overwritten by the next copy, or fall in the columns past the depth or in the slack.
+            //
             // Where each kernel row (c, a) starts, relative to the window's origin. The offsets below are all inside
             // the planes and the rows, so the loop does without overflow checks.
             let kernelRows = (0..<(inChannels / groups)).flatMap { c in

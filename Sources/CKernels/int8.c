@@ -1,10 +1,12 @@
 // The 8-bit integer product (see ckernels.h) at every level. Each level is written here rather than as a portable
 // source: the exact u8 × s8 product needs vpmaddwd on values widened to 16 bits (AVX2, AVX-512) or vpdpbusd (VNNI),
 // which clang's vector extensions do not express, and vpmaddubsw, which they might reach, saturates its 16-bit
-// pair sums (255·127 + 255·127 > 32767). Every level sums exactly in 32-bit integers, so every level gives the
-// same result.
+// pair sums (255·127 + 255·127 > 32767). The generic level is portable C whose pairs of widened products the
+// compiler turns into pmaddwd (SSE2) or NEON's widening multiply-adds. Every level sums exactly in 32-bit integers,
+// so every level gives the same result.
 #include "levels.h"
 #include "cpu.h"
+#include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -17,11 +19,73 @@ static inline int32_t ck_u8s8_dot_tail(const uint8_t *a, const int8_t *b, ptrdif
     return sum;
 }
 
+/// Runs BLOCK(MR, NR) over the m × n output in blocks of at most 3 × 4, each edge block with constant sizes.
+#define CK_U8S8_TILES(BLOCK)                                                                                 \
+    for (ptrdiff_t i = 0; i < m; i += 3) {                                                                  \
+        const uint8_t *ai = a + i * lda;                                                                     \
+        int32_t *ci = c + i * ldc;                                                                           \
+        ptrdiff_t j = 0;                                                                                     \
+        if (m - i >= 3) {                                                                                    \
+            for (; j + 4 <= n; j += 4) BLOCK(3, 4, k, ai, lda, b + j * ldb, ldb, ci + j, ldc);               \
+            for (; j < n; j++) BLOCK(3, 1, k, ai, lda, b + j * ldb, ldb, ci + j, ldc);                       \
+        } else if (m - i == 2) {                                                                             \
+            for (; j + 4 <= n; j += 4) BLOCK(2, 4, k, ai, lda, b + j * ldb, ldb, ci + j, ldc);               \
+            for (; j < n; j++) BLOCK(2, 1, k, ai, lda, b + j * ldb, ldb, ci + j, ldc);                       \
+        } else {                                                                                             \
+            for (; j + 4 <= n; j += 4) BLOCK(1, 4, k, ai, lda, b + j * ldb, ldb, ci + j, ldc);               \
+            for (; j < n; j++) BLOCK(1, 1, k, ai, lda, b + j * ldb, ldb, ci + j, ldc);                       \
+        }                                                                                                    \
+    }
+
+typedef uint8_t ck_u8s8_u8x8 __attribute__((ext_vector_type(8)));
+typedef int8_t ck_u8s8_s8x8 __attribute__((ext_vector_type(8)));
+typedef int16_t ck_u8s8_i16x8 __attribute__((ext_vector_type(8)));
+typedef int32_t ck_u8s8_i32x4 __attribute__((ext_vector_type(4)));
+
+/// The sums of adjacent pairs of exact products of `x` and `w`: the pattern compilers turn into pmaddwd (SSE2) or
+/// NEON's widening multiply-adds.
+static inline __attribute__((always_inline)) ck_u8s8_i32x4 ck_u8s8_pair_sums(ck_u8s8_i16x8 x, ck_u8s8_i16x8 w) {
+    const ck_u8s8_i32x4 xe = __builtin_convertvector(__builtin_shufflevector(x, x, 0, 2, 4, 6), ck_u8s8_i32x4);
+    const ck_u8s8_i32x4 xo = __builtin_convertvector(__builtin_shufflevector(x, x, 1, 3, 5, 7), ck_u8s8_i32x4);
+    const ck_u8s8_i32x4 we = __builtin_convertvector(__builtin_shufflevector(w, w, 0, 2, 4, 6), ck_u8s8_i32x4);
+    const ck_u8s8_i32x4 wo = __builtin_convertvector(__builtin_shufflevector(w, w, 1, 3, 5, 7), ck_u8s8_i32x4);
+    return xe * we + xo * wo;
+}
+
+/// ck_u8s8_block_avx2 in portable C (clang's vector extensions, SSE2 or NEON), 8 bytes per step: both widened to 16
+/// bits and multiplied by pairs into 32-bit lanes (ck_u8s8_pair_sums).
+static inline __attribute__((always_inline)) void ck_u8s8_block_generic(int MR, int NR, ptrdiff_t k, const uint8_t *a,
+                                                                        ptrdiff_t lda, const int8_t *b, ptrdiff_t ldb,
+                                                                        int32_t *c, ptrdiff_t ldc) {
+    ck_u8s8_i32x4 acc[3][4];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) acc[i][j] = (ck_u8s8_i32x4)0;
+    ptrdiff_t p = 0;
+    for (; p + 8 <= k; p += 8) {
+        ck_u8s8_i16x8 x[3];
+        for (int i = 0; i < MR; i++) {
+            ck_u8s8_u8x8 bytes;
+            memcpy(&bytes, a + i * lda + p, sizeof bytes);
+            x[i] = __builtin_convertvector(bytes, ck_u8s8_i16x8);
+        }
+        for (int j = 0; j < NR; j++) {
+            ck_u8s8_s8x8 bytes;
+            memcpy(&bytes, b + j * ldb + p, sizeof bytes);
+            const ck_u8s8_i16x8 w = __builtin_convertvector(bytes, ck_u8s8_i16x8);
+            for (int i = 0; i < MR; i++) acc[i][j] += ck_u8s8_pair_sums(x[i], w);
+        }
+    }
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) {
+            const ck_u8s8_i32x4 v = acc[i][j];
+            c[i * ldc + j] = (v[0] + v[1]) + (v[2] + v[3]) + ck_u8s8_dot_tail(a + i * lda, b + j * ldb, p, k);
+        }
+}
+
 void ck_gemm_u8s8s32_generic(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
                              ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
     CK_REQUIRE(CK_ISA_GENERIC, "ck_gemm_u8s8s32");
-    for (ptrdiff_t i = 0; i < m; i++)
-        for (ptrdiff_t j = 0; j < n; j++) c[i * ldc + j] = ck_u8s8_dot_tail(a + i * lda, b + j * ldb, 0, k);
+    CK_U8S8_TILES(ck_u8s8_block_generic)
 }
 
 void ck_gemm_u7s8s32_generic(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
@@ -107,24 +171,6 @@ static inline void ck_u7s8_block_avx2(int MR, int NR, ptrdiff_t k, const uint8_t
     }
     ck_u8s8_finish_avx2(MR, NR, acc, p, k, a, lda, b, ldb, c, ldc);
 }
-
-/// Runs BLOCK(MR, NR) over the m × n output in blocks of at most 3 × 4, each edge block with constant sizes.
-#define CK_U8S8_TILES(BLOCK)                                                                                 \
-    for (ptrdiff_t i = 0; i < m; i += 3) {                                                                  \
-        const uint8_t *ai = a + i * lda;                                                                     \
-        int32_t *ci = c + i * ldc;                                                                           \
-        ptrdiff_t j = 0;                                                                                     \
-        if (m - i >= 3) {                                                                                    \
-            for (; j + 4 <= n; j += 4) BLOCK(3, 4, k, ai, lda, b + j * ldb, ldb, ci + j, ldc);               \
-            for (; j < n; j++) BLOCK(3, 1, k, ai, lda, b + j * ldb, ldb, ci + j, ldc);                       \
-        } else if (m - i == 2) {                                                                             \
-            for (; j + 4 <= n; j += 4) BLOCK(2, 4, k, ai, lda, b + j * ldb, ldb, ci + j, ldc);               \
-            for (; j < n; j++) BLOCK(2, 1, k, ai, lda, b + j * ldb, ldb, ci + j, ldc);                       \
-        } else {                                                                                             \
-            for (; j + 4 <= n; j += 4) BLOCK(1, 4, k, ai, lda, b + j * ldb, ldb, ci + j, ldc);               \
-            for (; j < n; j++) BLOCK(1, 1, k, ai, lda, b + j * ldb, ldb, ci + j, ldc);                       \
-        }                                                                                                    \
-    }
 
 /// Packs the weights of outputs `j0 ..< j0 + width` (width ≤ block) for a shallow product (k ≤ CK_U8S8_SHALLOW_DEPTH):
 /// step `s` of output `j` is the 32-bit lane `packed[s·block + j]`, holding depths `G·s ..< G·s + G` as 16-bit

@@ -5,7 +5,7 @@
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma"))), apply_to = function)
 #define CK_LEVEL(name) name##_avx512
 #define CK_LEVEL_ISA CK_ISA_AVX512
-#define CK_ATT_LANES 64
+#define CK_WIDE_LANES 64
 #include "attention_portable.h"
 #pragma clang attribute pop
 #endif

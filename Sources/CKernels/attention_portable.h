@@ -4,7 +4,7 @@
 // `#pragma clang attribute` that gives every function here the level's target.
 //
 // Swift's baseline code runs the vectorisable exponential four lanes at a time without FMA; here it runs a row's
-// whole steps at CK_ATT_LANES lanes (below) and the rest eight at a time, and the maximum, the exponentials and their
+// whole steps at CK_WIDE_LANES lanes (below) and the rest eight at a time, and the maximum, the exponentials and their
 // sum take one call per block of rows instead of three per row.
 
 // Built for baseline x86-64, a function that takes or returns an eight-lane vector warns that AVX would pass it
@@ -20,32 +20,24 @@
 #error "attention_portable.h is built by attention.c, portable_avx2.c and portable_generic.c, which define CK_LEVEL and CK_LEVEL_ISA"
 #endif
 
-// The lanes of a row's whole steps: thirty-two (four ymm registers at AVX2, eight SSE2 or NEON ones), sixty-four
-// where attention.c builds the AVX-512 level (four zmm). The exponential is a long dependent chain per element, and
-// several registers' worth of lanes per step keep more independent work in flight; the rest of a row goes eight at a
-// time.
-#ifndef CK_ATT_LANES
-#define CK_ATT_LANES 32
-#endif
-typedef float ck_att_f __attribute__((ext_vector_type(CK_ATT_LANES)));
-typedef int ck_att_i __attribute__((ext_vector_type(CK_ATT_LANES)));
-CK_DEFINE_EXP(ck_att_exp, ck_att_f, ck_att_i)
+// A row's whole steps run CK_WIDE_LANES lanes (vector.h): the exponential is a long dependent chain per element.
+// The rest of a row goes eight at a time.
 
 /// The sum of the lanes, eight at a time, then pairwise.
-static inline __attribute__((always_inline)) float ck_att_sum(ck_att_f v) {
-    float lanes[CK_ATT_LANES];
+static inline __attribute__((always_inline)) float ck_att_sum(ck_wide_f v) {
+    float lanes[CK_WIDE_LANES];
     memcpy(lanes, &v, sizeof v);
     ck_f8 sum = (ck_f8)0.0f;
-    for (int k = 0; k < CK_ATT_LANES; k += 8) sum += ck_f8_load(lanes + k);
+    for (int k = 0; k < CK_WIDE_LANES; k += 8) sum += ck_f8_load(lanes + k);
     return ck_f8_sum(sum);
 }
 
 /// The lanes folded to eight by their maxima.
-static inline __attribute__((always_inline)) ck_f8 ck_att_max8(ck_att_f v) {
-    float lanes[CK_ATT_LANES];
+static inline __attribute__((always_inline)) ck_f8 ck_att_max8(ck_wide_f v) {
+    float lanes[CK_WIDE_LANES];
     memcpy(lanes, &v, sizeof v);
     ck_f8 folded = ck_f8_load(lanes);
-    for (int k = 8; k < CK_ATT_LANES; k += 8) folded = __builtin_elementwise_max(folded, ck_f8_load(lanes + k));
+    for (int k = 8; k < CK_WIDE_LANES; k += 8) folded = __builtin_elementwise_max(folded, ck_f8_load(lanes + k));
     return folded;
 }
 
@@ -54,12 +46,12 @@ static inline __attribute__((always_inline)) float ck_attention_exp_row(float *x
     const ck_f8 shift = (ck_f8)m;
     ck_f8 sum0 = (ck_f8)0.0f, sum1 = (ck_f8)0.0f;
     ptrdiff_t i = 0;
-    const ck_att_f wideShift = (ck_att_f)m;
-    ck_att_f wideSum = (ck_att_f)0.0f;
-    for (; i + CK_ATT_LANES <= n; i += CK_ATT_LANES) {
-        ck_att_f v;
+    const ck_wide_f wideShift = (ck_wide_f)m;
+    ck_wide_f wideSum = (ck_wide_f)0.0f;
+    for (; i + CK_WIDE_LANES <= n; i += CK_WIDE_LANES) {
+        ck_wide_f v;
         memcpy(&v, x + i, sizeof v);
-        v = ck_att_exp(v - wideShift);
+        v = ck_wide_exp(v - wideShift);
         memcpy(x + i, &v, sizeof v);
         wideSum += v;
     }
@@ -85,10 +77,10 @@ void CK_LEVEL(ck_attention_softmax_step_f32)(float *scores, ptrdiff_t rows, ptrd
     CK_REQUIRE(CK_LEVEL_ISA, "ck_attention_softmax_step_f32");
     for (ptrdiff_t r = 0; r < rows; r++) {
         float *row = scores + r * width;
-        ck_att_f wide = (ck_att_f)(-__builtin_inff());
+        ck_wide_f wide = (ck_wide_f)(-__builtin_inff());
         ptrdiff_t i = 0;
-        for (; i + CK_ATT_LANES <= width; i += CK_ATT_LANES) {
-            ck_att_f v;
+        for (; i + CK_WIDE_LANES <= width; i += CK_WIDE_LANES) {
+            ck_wide_f v;
             memcpy(&v, row + i, sizeof v);
             wide = __builtin_elementwise_max(wide, v);
         }

@@ -104,13 +104,11 @@ void ck_gemm_u8s8s32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, pt
 
 void ck_gemm_u7s8s32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
                      ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
-#if defined(__x86_64__)
     // vpdpbusd sums four products in 32 bits: exact for every byte, as fast for 7-bit ones.
     if (ck_vnni_active()) {
-        ck_gemm_u8s8s32_avx512vnni(m, n, k, a, lda, b, ldb, c, ldc);
+        ck_gemm_u8s8s32(m, n, k, a, lda, b, ldb, c, ldc);
         return;
     }
-#endif
     CK_DISPATCH(ck_gemm_u7s8s32, m, n, k, a, lda, b, ldb, c, ldc)
 }
 

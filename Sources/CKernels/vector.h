@@ -94,4 +94,17 @@ static inline __attribute__((always_inline)) void ck_f8_transpose(ck_f8 v[8]) {
 /// `eˣ` for eight lanes (``CK_DEFINE_EXP``).
 CK_DEFINE_EXP(ck_f8_exp, ck_f8, ck_i8)
 
+// The lanes per step of the kernels whose elements are long dependent chains (GELU, the LSTM gates, attention's
+// exponentials): thirty-two (four ymm registers at AVX2, eight SSE2 or NEON ones), sixty-four where the file that
+// builds the AVX-512 level defines CK_WIDE_LANES so before including (four zmm). Several registers' worth of lanes
+// per step keep more independent work in flight than one (measured in Docs/Performance.md).
+#ifndef CK_WIDE_LANES
+#define CK_WIDE_LANES 32
+#endif
+typedef float ck_wide_f __attribute__((ext_vector_type(CK_WIDE_LANES)));
+typedef int ck_wide_i __attribute__((ext_vector_type(CK_WIDE_LANES)));
+
+/// `eˣ` for CK_WIDE_LANES lanes (``CK_DEFINE_EXP``).
+CK_DEFINE_EXP(ck_wide_exp, ck_wide_f, ck_wide_i)
+
 #endif

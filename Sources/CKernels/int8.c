@@ -127,50 +127,44 @@ static inline void ck_u8s8_finish_avx2(int MR, int NR, __m256i acc[3][4], ptrdif
     }
 }
 
-/// A block of `MR` rows of A by `NR` rows of B (MR ≤ 3, NR ≤ 4, constants after inlining), 16 bytes per step:
-/// both widened to 16 bits, then vpmaddwd adds pairs of exact products (at most 2·255·128) into 32-bit lanes. Each
-/// row of B is widened and used at once, so the 12 sums, 3 rows of A and one of B fill AVX2's 16 registers: the
-/// widening shares its ports with vpmaddwd, and a third row of A makes each widened row of B serve one more product.
+/// A block of `MR` rows of A by `NR` rows of B (MR ≤ 3, NR ≤ 4 and `sevenBit` constants after inlining):
+/// - any bytes of A: 16 bytes per step, both widened to 16 bits, then vpmaddwd adds pairs of exact products (at most
+///   2·255·128) into 32-bit lanes;
+/// - `sevenBit` (A below 128): 32 bytes per step and no widening: vpmaddubsw adds pairs of products into 16-bit lanes,
+///   exactly, since two products of at most 127·128 sum to at most 32 512 < 2¹⁵, and vpmaddwd by ones adds pairs of
+///   those into 32-bit lanes.
+/// Each row of B is loaded and used at once, so the 12 sums, 3 rows of A and one of B fill AVX2's 16 registers: the
+/// widening shares its ports with vpmaddwd, and a third row of A makes each row of B serve one more product.
 __attribute__((target("avx2"), always_inline))
-static inline void ck_u8s8_block_avx2(int MR, int NR, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
-                                      ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
+static inline void ck_u8s8_block_avx2(int sevenBit, int MR, int NR, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda,
+                                      const int8_t *b, ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    const ptrdiff_t step = sevenBit ? 32 : 16;
     __m256i acc[3][4];
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NR; j++) acc[i][j] = _mm256_setzero_si256();
     ptrdiff_t p = 0;
-    for (; p + 16 <= k; p += 16) {
+    for (; p + step <= k; p += step) {
         __m256i x[3];
-        for (int i = 0; i < MR; i++) x[i] = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(a + i * lda + p)));
+        for (int i = 0; i < MR; i++)
+            x[i] = sevenBit ? _mm256_loadu_si256((const __m256i *)(a + i * lda + p))
+                            : _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(a + i * lda + p)));
         for (int j = 0; j < NR; j++) {
-            const __m256i w = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + j * ldb + p)));
-            for (int i = 0; i < MR; i++) acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(x[i], w));
+            const __m256i w = sevenBit ? _mm256_loadu_si256((const __m256i *)(b + j * ldb + p))
+                                       : _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + j * ldb + p)));
+            for (int i = 0; i < MR; i++) {
+                const __m256i pairs = sevenBit ? _mm256_madd_epi16(_mm256_maddubs_epi16(x[i], w), ones)
+                                               : _mm256_madd_epi16(x[i], w);
+                acc[i][j] = _mm256_add_epi32(acc[i][j], pairs);
+            }
         }
     }
     ck_u8s8_finish_avx2(MR, NR, acc, p, k, a, lda, b, ldb, c, ldc);
 }
 
-/// ck_u8s8_block_avx2 for A below 128 (7-bit codes), 32 bytes per step and no widening: vpmaddubsw adds pairs of
-/// products into 16-bit lanes, exactly, since two products of at most 127·128 sum to at most 32 512 < 2¹⁵, and
-/// vpmaddwd by ones adds pairs of those into 32-bit lanes.
-__attribute__((target("avx2"), always_inline))
-static inline void ck_u7s8_block_avx2(int MR, int NR, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
-                                      ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256i acc[3][4];
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++) acc[i][j] = _mm256_setzero_si256();
-    ptrdiff_t p = 0;
-    for (; p + 32 <= k; p += 32) {
-        __m256i x[3];
-        for (int i = 0; i < MR; i++) x[i] = _mm256_loadu_si256((const __m256i *)(a + i * lda + p));
-        for (int j = 0; j < NR; j++) {
-            const __m256i w = _mm256_loadu_si256((const __m256i *)(b + j * ldb + p));
-            for (int i = 0; i < MR; i++)
-                acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(_mm256_maddubs_epi16(x[i], w), ones));
-        }
-    }
-    ck_u8s8_finish_avx2(MR, NR, acc, p, k, a, lda, b, ldb, c, ldc);
-}
+/// ck_u8s8_block_avx2 for any bytes of A, and for A below 128, as CK_U8S8_TILES's blocks.
+#define CK_U8S8_BLOCK_AVX2(...) ck_u8s8_block_avx2(0, __VA_ARGS__)
+#define CK_U7S8_BLOCK_AVX2(...) ck_u8s8_block_avx2(1, __VA_ARGS__)
 
 /// Packs the weights of outputs `j0 ..< j0 + width` (width ≤ block) for a shallow product (k ≤ CK_U8S8_SHALLOW_DEPTH):
 /// step `s` of output `j` is the 32-bit lane `packed[s·block + j]`, holding depths `G·s ..< G·s + G` as 16-bit
@@ -234,7 +228,7 @@ void ck_gemm_u8s8s32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *
         ck_u8s8_shallow_avx2(m, n, k, a, lda, b, ldb, c, ldc);
         return;
     }
-    CK_U8S8_TILES(ck_u8s8_block_avx2)
+    CK_U8S8_TILES(CK_U8S8_BLOCK_AVX2)
 }
 
 __attribute__((target("avx2")))
@@ -245,7 +239,7 @@ void ck_gemm_u7s8s32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t *
         ck_u8s8_shallow_avx2(m, n, k, a, lda, b, ldb, c, ldc);
         return;
     }
-    CK_U8S8_TILES(ck_u7s8_block_avx2)
+    CK_U8S8_TILES(CK_U7S8_BLOCK_AVX2)
 }
 
 /// ck_u8s8_finish_avx2 for 512-bit lanes.
@@ -257,44 +251,38 @@ static inline void ck_u8s8_finish_avx512(int MR, int NR, __m512i acc[3][4], ptrd
             c[i * ldc + j] = _mm512_reduce_add_epi32(acc[i][j]) + ck_u8s8_dot_tail(a + i * lda, b + j * ldb, p, k);
 }
 
-/// ck_u8s8_block_avx2 with 32 bytes per step in 512-bit registers (vpmaddwd needs AVX-512 BW).
+/// ck_u8s8_block_avx2 in 512-bit registers (vpmaddwd and vpmaddubsw need AVX-512 BW): 32 bytes per step, or 64 with
+/// `sevenBit`.
 __attribute__((target("avx512f,avx512bw"), always_inline))
-static inline void ck_u8s8_block_avx512(int MR, int NR, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
-                                        ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
-    __m512i acc[3][4];
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++) acc[i][j] = _mm512_setzero_si512();
-    ptrdiff_t p = 0;
-    for (; p + 32 <= k; p += 32) {
-        __m512i x[3], w[4];
-        for (int i = 0; i < MR; i++) x[i] = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(a + i * lda + p)));
-        for (int j = 0; j < NR; j++) w[j] = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(b + j * ldb + p)));
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NR; j++) acc[i][j] = _mm512_add_epi32(acc[i][j], _mm512_madd_epi16(x[i], w[j]));
-    }
-    ck_u8s8_finish_avx512(MR, NR, acc, p, k, a, lda, b, ldb, c, ldc);
-}
-
-/// ck_u7s8_block_avx2 in 512-bit registers, 64 bytes per step.
-__attribute__((target("avx512f,avx512bw"), always_inline))
-static inline void ck_u7s8_block_avx512(int MR, int NR, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda, const int8_t *b,
-                                        ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
+static inline void ck_u8s8_block_avx512(int sevenBit, int MR, int NR, ptrdiff_t k, const uint8_t *a, ptrdiff_t lda,
+                                        const int8_t *b, ptrdiff_t ldb, int32_t *c, ptrdiff_t ldc) {
     const __m512i ones = _mm512_set1_epi16(1);
+    const ptrdiff_t step = sevenBit ? 64 : 32;
     __m512i acc[3][4];
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NR; j++) acc[i][j] = _mm512_setzero_si512();
     ptrdiff_t p = 0;
-    for (; p + 64 <= k; p += 64) {
+    for (; p + step <= k; p += step) {
         __m512i x[3];
-        for (int i = 0; i < MR; i++) x[i] = _mm512_loadu_si512((const void *)(a + i * lda + p));
+        for (int i = 0; i < MR; i++)
+            x[i] = sevenBit ? _mm512_loadu_si512((const void *)(a + i * lda + p))
+                            : _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(a + i * lda + p)));
         for (int j = 0; j < NR; j++) {
-            const __m512i w = _mm512_loadu_si512((const void *)(b + j * ldb + p));
-            for (int i = 0; i < MR; i++)
-                acc[i][j] = _mm512_add_epi32(acc[i][j], _mm512_madd_epi16(_mm512_maddubs_epi16(x[i], w), ones));
+            const __m512i w = sevenBit ? _mm512_loadu_si512((const void *)(b + j * ldb + p))
+                                       : _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(b + j * ldb + p)));
+            for (int i = 0; i < MR; i++) {
+                const __m512i pairs = sevenBit ? _mm512_madd_epi16(_mm512_maddubs_epi16(x[i], w), ones)
+                                               : _mm512_madd_epi16(x[i], w);
+                acc[i][j] = _mm512_add_epi32(acc[i][j], pairs);
+            }
         }
     }
     ck_u8s8_finish_avx512(MR, NR, acc, p, k, a, lda, b, ldb, c, ldc);
 }
+
+/// ck_u8s8_block_avx512 for any bytes of A, and for A below 128, as CK_U8S8_TILES's blocks.
+#define CK_U8S8_BLOCK_AVX512(...) ck_u8s8_block_avx512(0, __VA_ARGS__)
+#define CK_U7S8_BLOCK_AVX512(...) ck_u8s8_block_avx512(1, __VA_ARGS__)
 
 /// vpdpbusd: four exact u8 × s8 products added into each 32-bit lane (VNNI). Not inlined into code without VNNI;
 /// ck_u8s8_shallow_avx512 calls it only where the caller has VNNI, and there it inlines.
@@ -358,7 +346,7 @@ void ck_gemm_u8s8s32_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t
         ck_u8s8_shallow_avx512(0, m, n, k, a, lda, b, ldb, c, ldc);
         return;
     }
-    CK_U8S8_TILES(ck_u8s8_block_avx512)
+    CK_U8S8_TILES(CK_U8S8_BLOCK_AVX512)
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vl")))
@@ -369,7 +357,7 @@ void ck_gemm_u7s8s32_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint8_t
         ck_u8s8_shallow_avx512(0, m, n, k, a, lda, b, ldb, c, ldc);
         return;
     }
-    CK_U8S8_TILES(ck_u7s8_block_avx512)
+    CK_U8S8_TILES(CK_U7S8_BLOCK_AVX512)
 }
 
 /// ck_u8s8_block_avx512 with VNNI: vpdpbusd adds four exact u8 × s8 products into each 32-bit lane with no

@@ -88,7 +88,7 @@ struct Int8Convolution {
                         activation: ActivationQuantization,
                         _ body: (_ image: Int, _ group: Int, _ sums: UnsafePointer<Int32>) -> Void) {
         let plane = g.paddedHeight * g.paddedWidth
-        // With the slack ``unfold(_:_:into:pitch:)``'s 8-byte reads run into past the last plane.
+        // With the slack ``unfold(_:_:kernelRows:into:pitch:)``'s 8-byte reads run into past the last plane.
         var codes = [UInt8](repeating: UInt8(activation.zeroPoint), count: batch * inChannels * plane + Self.unfoldSlack)
         codes.withUnsafeMutableBufferPointer { codes in
             let q = codes.baseAddress!
@@ -106,10 +106,11 @@ struct Int8Convolution {
         // Rounded up to the kernel's step on this thread: the rest of a row would run a byte at a time.
         let pitch = Swift.min(ck_gemm_u8s8s32_padded_depth(depth), weightPitch)
         let groupOutputs = outChannels / groups
+        let kernelRows = kernelRowOffsets(g)
         codes.withUnsafeBufferPointer { codes in
             paddedWeights.withUnsafeBufferPointer { w in
                 Parallel.forEachPart(batch, work: batch * g.positions * (depth + outChannels)) { images in
-                    // Zeroed once; the columns past the depth meet zero weights, so what ``unfold(_:_:into:pitch:)``
+                    // Zeroed once; the columns past the depth meet zero weights, so what ``unfold(_:_:kernelRows:into:pitch:)``
                     // writes there adds nothing. The slack takes its last 8-byte copy's overrun.
                     var rows = [UInt8](repeating: 0, count: g.positions * pitch + Self.unfoldSlack)
                     var sums = [Int32](repeating: 0, count: g.positions * groupOutputs)
@@ -118,7 +119,7 @@ struct Int8Convolution {
                             for image in images {
                                 for group in 0..<groups {
                                     let channels = codes.baseAddress! + (image * inChannels + group * (inChannels / groups)) * plane
-                                    unfold(channels, g, into: rows.baseAddress!, pitch: pitch)
+                                    unfold(channels, g, kernelRows: kernelRows, into: rows.baseAddress!, pitch: pitch)
                                     ck_gemm_u8s8s32(g.positions, groupOutputs, pitch, rows.baseAddress!, pitch,
                                                     w.baseAddress! + group * groupOutputs * weightPitch, weightPitch,
                                                     sums.baseAddress!, groupOutputs)
@@ -132,25 +133,31 @@ struct Int8Convolution {
         }
     }
 
-    /// The bytes past the codes and the rows that ``unfold(_:_:into:pitch:)``'s 8-byte copies may read or write.
+    /// Where each kernel row `(c, a)` of a group starts in its padded planes, relative to a window's origin:
+    /// `c·plane + a·d₀·paddedWidth`, in the order of the row's columns.
+    private func kernelRowOffsets(_ g: Geometry) -> [Int] {
+        let plane = g.paddedHeight * g.paddedWidth
+        return (0..<(inChannels / groups)).flatMap { c in
+            (0..<kernelSize.0).map { a in c * plane + a * dilation.0 * g.paddedWidth }
+        }
+    }
+
+    /// The bytes past the codes and the rows that ``unfold(_:_:kernelRows:into:pitch:)``'s 8-byte copies may read or write.
     private static let unfoldSlack = 8
 
     /// im2row of one group's padded planes at `codes`: row `i·Wo + j` gets the tap `(c, a, b)` at column
     /// `(c·kH + a)·kW + b`, read at `(i·s₀ + a·d₀, j·s₁ + b·d₁)` of plane `c`. The padding is in the planes, so no
     /// read needs a bounds test. Columns past the depth may be written (they meet zero weights), and the 8 bytes after
     /// the last plane and after the last row may be read and written.
-    private func unfold(_ codes: UnsafePointer<UInt8>, _ g: Geometry, into rows: UnsafeMutablePointer<UInt8>, pitch: Int) {
-        let plane = g.paddedHeight * g.paddedWidth
+    ///
+    /// `kernelRows` is ``kernelRowOffsets(_:)`` of `g`.
+    private func unfold(_ codes: UnsafePointer<UInt8>, _ g: Geometry, kernelRows: [Int], into rows: UnsafeMutablePointer<UInt8>,
+                        pitch: Int) {
         if dilation.1 == 1 && kernelSize.1 <= Self.unfoldSlack {
             // A kernel row's taps are adjacent in the plane and in the row, so each goes as one 8-byte copy. Rows are
             // written in order and each row's kernel rows in order, so the bytes a copy writes past its taps are
-            // overwritten by the next copy, or fall in the columns past the depth or in the slack.
-            //
-            // Where each kernel row (c, a) starts, relative to the window's origin. The offsets below are all inside
-            // the planes and the rows, so the loop does without overflow checks.
-            let kernelRows = (0..<(inChannels / groups)).flatMap { c in
-                (0..<kernelSize.0).map { a in c * plane + a * dilation.0 * g.paddedWidth }
-            }
+            // overwritten by the next copy, or fall in the columns past the depth or in the slack. The offsets below
+            // are all inside the planes and the rows, so the loop does without overflow checks.
             let (source, target, width) = (UnsafeRawPointer(codes), UnsafeMutableRawPointer(rows), kernelSize.1)
             kernelRows.withUnsafeBufferPointer { kernelRows in
                 var row = 0
@@ -174,7 +181,7 @@ struct Int8Convolution {
             for a in 0..<kernelSize.0 {
                 for b in 0..<kernelSize.1 {
                     let column = (c * kernelSize.0 + a) * kernelSize.1 + b
-                    let tap = codes + c * plane + a * dilation.0 * g.paddedWidth + b * dilation.1
+                    let tap = codes + kernelRows[c * kernelSize.0 + a] + b * dilation.1
                     for i in 0..<g.outputHeight {
                         let source = tap + i * stride.0 * g.paddedWidth
                         let target = rows + i * g.outputWidth * pitch + column

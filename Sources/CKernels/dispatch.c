@@ -162,8 +162,9 @@ void ck_row_norm_f32(const float *x, float *y, ptrdiff_t rows, ptrdiff_t d, doub
 }
 
 void ck_row_norm_input_gradient_f32(const float *g, const float *x, const float *weight, float *gx, ptrdiff_t rows,
-                                    ptrdiff_t d, int centered, const double *mean, const double *inverseStd) {
-    CK_DISPATCH(ck_row_norm_input_gradient_f32, g, x, weight, gx, rows, d, centered, mean, inverseStd)
+                                    ptrdiff_t d, int centered, const double *mean, const double *inverseStd,
+                                    float *blockSums) {
+    CK_DISPATCH(ck_row_norm_input_gradient_f32, g, x, weight, gx, rows, d, centered, mean, inverseStd, blockSums)
 }
 
 void ck_row_norm_parameter_gradients_f32(const float *g, const float *x, ptrdiff_t rows, ptrdiff_t d, const double *mean,

@@ -41,7 +41,7 @@
                              double *inverseStd);                                                            \
     void ck_row_norm_input_gradient_f32_##L(const float *g, const float *x, const float *weight, float *gx,  \
                                             ptrdiff_t rows, ptrdiff_t d, int centered, const double *mean,   \
-                                            const double *inverseStd);                                       \
+                                            const double *inverseStd, float *blockSums);                     \
     void ck_row_norm_parameter_gradients_f32_##L(const float *g, const float *x, ptrdiff_t rows, ptrdiff_t d, \
                                                  const double *mean, const double *inverseStd,               \
                                                  ptrdiff_t start, ptrdiff_t count, double *weightGradient,   \

@@ -34,6 +34,8 @@ private func checkRowNormKernels(at level: InstructionSet) {
         tests.fusedBackwardMatchesTheComposedGradients(dtype: .float32)
         tests.floatStatisticsStayAccurateFarFromZero()
         tests.floatStatisticsStayAccurateWhenTheFirstElementIsAnOutlier()
+        tests.floatParameterGradientsAreTheSameWithOrWithoutTheInputGradient()
+        tests.floatParameterGradientsDoNotDependOnHowTheWorkIsSplit()
         tests.rmsNormDefaultEpsIsTheDtypesMachineEpsilon()
     }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Testing
 @testable import NN
 
@@ -142,6 +143,69 @@ private func agree(_ a: Tensor, _ b: Tensor, tolerance: Double) -> Bool {
                 #expect(agree(recorded[i].value, composed[i].value, tolerance: recordedTolerance), "\(c) \(dtype) input \(i)")
             }
         }
+    }
+
+    @Test func floatParameterGradientsAreTheSameWithOrWithoutTheInputGradient() {
+        // Float rows sum the weight and bias gradients in the input gradient's pass when x needs a gradient, and in
+        // their own pass otherwise; both sum Float blocks of rows and add the blocks in Double, in the same order,
+        // so the totals agree to the bit. Row counts that are not multiples of a block, and rows with tails.
+        let shapes = [[200, 37], [130, 128], [3, 9]]
+        for (k, shape) in shapes.enumerated() {
+            for centered in [true, false] {
+                let c = Case(shape: shape, rank: 1, weight: true, bias: centered, centered: centered)
+                let inputs = values(c, dtype: .float32, seed: UInt64(60 + k))
+                let seed = Tensor.randn(shape, dtype: .float32, generator: RandomGenerator(seed: UInt64(70 + k)))
+                func parameterGradients(inputNeedsGradient: Bool) -> [[Double]] {
+                    let variables = inputs.enumerated().map { Variable($0.element, requiresGrad: $0.offset > 0 || inputNeedsGradient) }
+                    let parameters = Array(variables.dropFirst())
+                    return Graph.gradients(of: function(c, fused: true)(variables), withRespectTo: parameters, seed: seed)
+                        .map(\.value.doubles)
+                }
+                #expect(parameterGradients(inputNeedsGradient: true) == parameterGradients(inputNeedsGradient: false), "\(c)")
+            }
+        }
+    }
+
+    @Test func floatParameterGradientsDoNotDependOnHowTheWorkIsSplit() {
+        // Threads split the input gradient's rows at block boundaries and the parameter pass's columns anywhere: the
+        // kernels called on such parts give the totals of one call over everything, to the bit.
+        let (rows, d) = (200, 37), blockRows = Int(CK_ROW_NORM_BLOCK_ROWS)
+        let x = Tensor.randn([rows, d], dtype: .float32, generator: RandomGenerator(seed: 80)).floats
+        let g = Tensor.randn([rows, d], dtype: .float32, generator: RandomGenerator(seed: 81)).floats
+        var mean = [Double](repeating: 0, count: rows), inverseStd = mean, y = x
+        ck_row_norm_f32(x, &y, rows, d, 1e-5, nil, nil, 1, &mean, &inverseStd)
+        func columnTotals(splitAt split: Int) -> [Double] {
+            var weight = [Double](repeating: .nan, count: d), bias = weight
+            for (start, end) in [(0, split), (split, d)] {
+                weight.withUnsafeMutableBufferPointer { w in
+                    bias.withUnsafeMutableBufferPointer { b in
+                        ck_row_norm_parameter_gradients_f32(g, x, rows, d, mean, inverseStd, start, end - start, w.baseAddress, b.baseAddress)
+                    }
+                }
+            }
+            return weight + bias
+        }
+        func blockTotals(splitAtBlock split: Int) -> [Double] {
+            let blocks = (rows + blockRows - 1) / blockRows
+            var sums = [Float](repeating: .nan, count: blocks * 2 * d), gx = x
+            for (first, end) in [(0, split), (split, blocks)] where first < end {
+                let firstRow = first * blockRows, count = Swift.min(end * blockRows, rows) - firstRow
+                sums.withUnsafeMutableBufferPointer { s in
+                    gx.withUnsafeMutableBufferPointer { gx in
+                        ck_row_norm_input_gradient_f32(Array(g[(firstRow * d)...]), Array(x[(firstRow * d)...]), nil, gx.baseAddress! + firstRow * d,
+                                                       count, d, 1, Array(mean[firstRow...]), Array(inverseStd[firstRow...]),
+                                                       s.baseAddress! + first * 2 * d)
+                    }
+                }
+            }
+            let weight = (0..<d).map { j in (0..<blocks).reduce(0.0) { $0 + Double(sums[$1 * 2 * d + j]) } }
+            let bias = (0..<d).map { j in (0..<blocks).reduce(0.0) { $0 + Double(sums[$1 * 2 * d + d + j]) } }
+            return weight + bias
+        }
+        let reference = columnTotals(splitAt: d)
+        #expect(!reference.contains { $0.isNaN })
+        for split in [0, 5, 8, 33] { #expect(columnTotals(splitAt: split) == reference, "columns split at \(split)") }
+        for split in [0, 1, 2, 4] { #expect(blockTotals(splitAtBlock: split) == reference, "rows split at block \(split)") }
     }
 
     @Test func layerNormOfAKnownRow() {

@@ -227,19 +227,31 @@ void ck_lstm_gates_backward_f32(const float *gh, ptrdiff_t ghStride, const float
                                 ptrdiff_t n, float *dGates, float *dCPrev);
 
 /// Layer normalisation (`centered` nonzero) or RMS normalisation of `rows` contiguous Float rows of `d`: per row
-/// `μ = Σx/d` (0 when not centred) and `invstd = 1/√(Σ(x − μ)²/d + ε)` summed in Double and written to `mean[r]`
-/// and `inverseStd[r]`, then `y = (x − μ)·invstd·w + b` in Float (without `w` or `b` where NULL).
+/// `μ = Σx/d` (0 when not centred) and `invstd = 1/√(Σ(x − μ)²/d + ε)`, summed in Float by the corrected two-pass
+/// algorithm (in Double for a row whose Float sums overflow) and written to `mean[r]` and `inverseStd[r]`, then
+/// `y = (x − μ)·invstd·w + b` in Float (without `w` or `b` where NULL).
 void ck_row_norm_f32(const float *x, float *y, ptrdiff_t rows, ptrdiff_t d, double eps, const float *weight,
                      const float *bias, int centered, double *mean, double *inverseStd);
 
 /// The input gradient of ``ck_row_norm_f32`` for output gradient `g`: with `gw = g·w` (`g` where `weight` is NULL)
 /// and `x̂ = (x − μ)·invstd`, `∂x = invstd·(gw − mean(gw) − x̂·mean(gw·x̂))` (no `mean(gw)` term when not centred);
-/// the row means summed in Double.
+/// the row means summed in Float (in Double for a row whose Float sums overflow).
+///
+/// With `blockSums` (not NULL), the same pass also sums the parameter gradients' terms: for each block of
+/// ``CK_ROW_NORM_BLOCK_ROWS`` rows from the first, `2·d` Floats at `blockSums + block·2d`, `Σ g·x̂` over the block's
+/// rows then `Σ g`. Added in Double in block order these are ``ck_row_norm_parameter_gradients_f32``'s totals to the
+/// bit, provided `x` starts at a multiple of the block size in the whole tensor.
 void ck_row_norm_input_gradient_f32(const float *g, const float *x, const float *weight, float *gx, ptrdiff_t rows,
-                                    ptrdiff_t d, int centered, const double *mean, const double *inverseStd);
+                                    ptrdiff_t d, int centered, const double *mean, const double *inverseStd,
+                                    float *blockSums);
+
+/// The rows of one block of the row normalisation's parameter-gradient sums.
+#define CK_ROW_NORM_BLOCK_ROWS 64
 
 /// The weight and bias gradients of ``ck_row_norm_f32`` for columns `start ..< start + count`: `∂w = Σ_rows g·x̂` and
-/// `∂b = Σ_rows g`, in Double, rows added in order (either destination may be NULL).
+/// `∂b = Σ_rows g`, each summed in Float over blocks of ``CK_ROW_NORM_BLOCK_ROWS`` rows from the first and the blocks
+/// added in Double, in order, so a column's total does not depend on how the columns are split (either destination
+/// may be NULL).
 void ck_row_norm_parameter_gradients_f32(const float *g, const float *x, ptrdiff_t rows, ptrdiff_t d, const double *mean,
                                          const double *inverseStd, ptrdiff_t start, ptrdiff_t count,
                                          double *weightGradient, double *biasGradient);

@@ -81,7 +81,10 @@ final class GroupNormalization: FusedBackwardOp {
         let layout = layout(values[1].shape)
         return normalizationBackward(
             values, S.self, inputs: inputs, needed: needed, hasWeight: hasWeight, hasBias: hasBias, parameterShape: [layout.channels],
-            inputGradient: { GroupNormKernels.inputGradient($0, $1, weight: $2, into: $3, layout, mean: mean, inverseStd: inverseStd) },
+            inputGradient: { g, x, w, gx, _, _ in
+                GroupNormKernels.inputGradient(g, x, weight: w, into: gx, layout, mean: mean, inverseStd: inverseStd)
+                return false
+            },
             parameterGradients: {
                 GroupNormKernels.parameterGradients($0, $1, layout, mean: mean, inverseStd: inverseStd, weightGradient: $2, biasGradient: $3)
             })

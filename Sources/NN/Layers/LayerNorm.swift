@@ -7,7 +7,8 @@ import AutoGrad
 ///
 /// Gradients, with `x̂ = (x − μ)/√(σ² + ε)` and `gw = g·w` per row:
 /// `∂/∂x = (gw − mean(gw) − x̂·mean(gw·x̂)) / √(σ² + ε)`, `∂/∂w = Σ g·x̂`, `∂/∂b = Σ g` (sums over the leading positions).
-/// The statistics are taken in Double for Float inputs; the backward is fused, and differentiable again when
+/// Float inputs take their statistics in Float by the corrected two-pass algorithm, accurate for rows far from
+/// zero; the backward is fused, and differentiable again when
 /// recorded (`createGraph: true`), so second-order gradients work.
 ///
 /// Shapes: `x` `[*, normalizedShape]`, `weight` and `bias` `normalizedShape` (either may be nil); the output has `x`'s

@@ -5,10 +5,9 @@ import CKernels
 // `rows` contiguous rows of `d` elements (the normalised trailing dimensions flattened); every row is normalised
 // on its own, so the forward and the input gradient split over threads by rows, and the weight and bias gradients
 // (sums over rows) split by columns: every part writes only what it owns, and the sums are in a fixed order.
-// Sums accumulate in Double, eight lanes at a time (Float elements widened on load), as the batch-norm kernels do.
-// Float rows run CKernels' row-norm kernels instead (statistics and row sums in Double, elementwise passes in Float
-// with FMA, at the CPU's level): the Swift loops below took every element through Double in SSE2's two lanes, and
-// LayerNorm [4096, 128] forward and backward ran 3× PyTorch's time at one thread.
+// Double rows run the loops below, whose sums accumulate in Double eight lanes at a time. Float rows run CKernels'
+// row-norm kernels at the CPU's level, all in Float with FMA (statistics by the corrected two-pass algorithm, the
+// parameter gradients summed in Float over blocks of rows and in Double across them; see ckernels.h).
 
 /// `Σ f(p[i])` for `i` in `0..<n`, in Double, eight lanes at a time; `f` maps eight widened elements.
 @inline(__always)
@@ -62,8 +61,8 @@ struct RowLayout {
 
 enum RowNormKernels {
     /// Normalises every row: `μ = Σx/d` (0 when not centred), `invstd = 1/√(Σ(x − μ)²/d + ε)`,
-    /// `y = (x − μ)·invstd·w + b` (without `w`, `b` when nil): statistics in Double; `y` in Double and rounded once for
-    /// Double rows, in Float for Float rows (CKernels).
+    /// `y = (x − μ)·invstd·w + b` (without `w`, `b` when nil): for Double rows all in Double; for Float rows in Float
+    /// (CKernels' `ck_row_norm_f32`).
     /// Writes each row's `μ` and `invstd` to `mean` and `inverseStd`.
     static func forward<S: BatchNormScalar>(_ x: UnsafePointer<S>, into y: UnsafeMutablePointer<S>, _ layout: RowLayout, eps: Double,
                                             weight: UnsafePointer<S>?, bias: UnsafePointer<S>?,
@@ -98,18 +97,44 @@ enum RowNormKernels {
 
     /// The input gradient, row by row: with `gw = g·w` (`g` without a weight) and `x̂ = (x − μ)·invstd`,
     /// `∂x = invstd·(gw − mean(gw) − x̂·mean(gw·x̂))`, the `mean(gw)` term only when centred.
+    ///
+    /// For Float rows, when either parameter gradient is wanted (its buffer not nil), the same pass over `g` and `x`
+    /// sums them too, bit for bit as ``parameterGradients(_:_:_:mean:inverseStd:weightGradient:biasGradient:)``
+    /// would, and the result is true; otherwise it is false and the buffers are untouched.
+    @discardableResult
     static func inputGradient<S: BatchNormScalar>(_ g: UnsafePointer<S>, _ x: UnsafePointer<S>, weight: UnsafePointer<S>?,
                                                   into gx: UnsafeMutablePointer<S>, _ layout: RowLayout,
-                                                  mean: UnsafePointer<Double>, inverseStd: UnsafePointer<Double>) {
+                                                  mean: UnsafePointer<Double>, inverseStd: UnsafePointer<Double>,
+                                                  weightGradient: UnsafeMutablePointer<Double>? = nil,
+                                                  biasGradient: UnsafeMutablePointer<Double>? = nil) -> Bool {
         let d = layout.d, scale = 1 / Double(d)
         if S.self == Float.self {
-            Parallel.forEachPart(layout.rows, work: 2 * layout.rows * d) { part in
-                let first = part.lowerBound * d
-                ck_row_norm_input_gradient_f32(floats(g) + first, floats(x) + first, weight.map(floats), floats(gx) + first,
-                                               part.count, d, layout.centered ? 1 : 0, mean + part.lowerBound,
-                                               inverseStd + part.lowerBound)
+            let summing = weightGradient != nil || biasGradient != nil
+            // Threads take whole blocks of the parameter sums (CKernels' CK_ROW_NORM_BLOCK_ROWS rows), so every
+            // block's partial sums are the same however many threads there are.
+            let blockRows = Int(CK_ROW_NORM_BLOCK_ROWS), blocks = (layout.rows + blockRows - 1) / blockRows
+            var blockSums = [Float](repeating: 0, count: summing ? blocks * 2 * d : 0)
+            blockSums.withUnsafeMutableBufferPointer { blockSums in
+                Parallel.forEachPart(blocks, work: 2 * layout.rows * d) { part in
+                    let firstRow = part.lowerBound * blockRows, first = firstRow * d
+                    let rows = Swift.min(part.upperBound * blockRows, layout.rows) - firstRow
+                    ck_row_norm_input_gradient_f32(floats(g) + first, floats(x) + first, weight.map(floats), floats(gx) + first,
+                                                   rows, d, layout.centered ? 1 : 0, mean + firstRow, inverseStd + firstRow,
+                                                   summing ? blockSums.baseAddress! + part.lowerBound * 2 * d : nil)
+                }
             }
-            return
+            guard summing else { return false }
+            // The blocks added in Double, in order, as ck_row_norm_parameter_gradients_f32 adds them.
+            for j in 0..<d {
+                var weightTotal = 0.0, biasTotal = 0.0
+                for block in 0..<blocks {
+                    weightTotal += Double(blockSums[block * 2 * d + j])
+                    biasTotal += Double(blockSums[block * 2 * d + d + j])
+                }
+                weightGradient?[j] = weightTotal
+                biasGradient?[j] = biasTotal
+            }
+            return true
         }
         Parallel.forEachPart(layout.rows, work: 2 * layout.rows * d) { part in
             for r in part {
@@ -138,6 +163,7 @@ enum RowNormKernels {
                 }
             }
         }
+        return false
     }
 
     /// The weight and bias gradients, `∂w = Σ_rows g·x̂` and `∂b = Σ_rows g`, each `d` long, in Double; either may

@@ -82,7 +82,10 @@ final class RowNormalization: FusedBackwardOp {
         let layout = layout(values[1].shape)
         return normalizationBackward(
             values, S.self, inputs: inputs, needed: needed, hasWeight: hasWeight, hasBias: hasBias, parameterShape: Array(values[1].shape.suffix(normalizedRank)),
-            inputGradient: { RowNormKernels.inputGradient($0, $1, weight: $2, into: $3, layout, mean: mean, inverseStd: inverseStd) },
+            inputGradient: {
+                RowNormKernels.inputGradient($0, $1, weight: $2, into: $3, layout, mean: mean, inverseStd: inverseStd,
+                                             weightGradient: $4, biasGradient: $5)
+            },
             parameterGradients: {
                 RowNormKernels.parameterGradients($0, $1, layout, mean: mean, inverseStd: inverseStd, weightGradient: $2, biasGradient: $3)
             })
@@ -146,51 +149,51 @@ func normalizationForward<S: BatchNormScalar>(
 }
 
 /// The pointer plumbing shared by the fused normalisations' backwards: `values` are the upstream gradient, then the
-/// inputs (x, the optional weight at 1, the optional bias last) in the computing dtype. `inputGradient(g, x, weight, gx)`
-/// writes every element of x's gradient (which starts uninitialised) when it is needed;
-/// `parameterGradients(g, x, weightGradient, biasGradient)` sums the weight's and the bias's (each buffer nil when not
-/// wanted, `parameterShape` elements otherwise).
+/// inputs (x, the optional weight at 1, the optional bias last) in the computing dtype.
+/// `inputGradient(g, x, weight, gx, weightGradient, biasGradient)` writes every element of x's gradient (which starts
+/// uninitialised) when it is needed, and returns whether it also summed the parameter gradients into the two
+/// buffers (each nil when not wanted, `parameterShape` elements otherwise), as a kernel that reads `g` and `x` once
+/// for both may; `parameterGradients(g, x, weightGradient, biasGradient)` sums them otherwise.
 func normalizationBackward<S: BatchNormScalar>(
     _ values: [Tensor], _: S.Type, inputs: [Variable], needed: [Bool], hasWeight: Bool, hasBias: Bool, parameterShape: [Int],
-    inputGradient: (_ g: UnsafePointer<S>, _ x: UnsafePointer<S>, _ weight: UnsafePointer<S>?, _ gx: UnsafeMutablePointer<S>) -> Void,
+    inputGradient: (_ g: UnsafePointer<S>, _ x: UnsafePointer<S>, _ weight: UnsafePointer<S>?, _ gx: UnsafeMutablePointer<S>,
+                    _ weightGradient: UnsafeMutablePointer<Double>?, _ biasGradient: UnsafeMutablePointer<Double>?) -> Bool,
     parameterGradients: (_ g: UnsafePointer<S>, _ x: UnsafePointer<S>, _ weightGradient: UnsafeMutablePointer<Double>?,
                          _ biasGradient: UnsafeMutablePointer<Double>?) -> Void
 ) -> [Variable?] {
     let g = values[0], x = values[1]
     let weightIndex = hasWeight ? 1 : nil, biasIndex = hasBias ? inputs.count - 1 : nil
     var gradients: [Variable?] = Array(repeating: nil, count: inputs.count)
-    if needed[0] {
-        var gx = Tensor.empty(x.shape, dtype: x.dtype)
-        if x.count > 0 {
-            gx.withUnsafeMutableBufferPointer(as: S.self) { gx in
-                g.withUnsafeBufferPointer(as: S.self) { g in
-                    x.withUnsafeBufferPointer(as: S.self) { x in
-                        withOptionalPointer(weightIndex.map { values[1 + $0] }, S.self) { w in
-                            inputGradient(g.baseAddress!, x.baseAddress!, w, gx.baseAddress!)
-                        }
-                    }
-                }
-            }
-        }
-        gradients[0] = Variable(gx.to(inputs[0].dtype))
-    }
     let wantsWeight = weightIndex.map { needed[$0] } ?? false, wantsBias = biasIndex.map { needed[$0] } ?? false
-    if wantsWeight || wantsBias {
-        var gw = [Double](repeating: 0, count: parameterShape.reduce(1, *)), gb = gw
-        if x.count > 0 {
-            g.withUnsafeBufferPointer(as: S.self) { g in
-                x.withUnsafeBufferPointer(as: S.self) { x in
-                    gw.withUnsafeMutableBufferPointer { gw in
-                        gb.withUnsafeMutableBufferPointer { gb in
-                            parameterGradients(g.baseAddress!, x.baseAddress!, wantsWeight ? gw.baseAddress! : nil,
-                                               wantsBias ? gb.baseAddress! : nil)
+    var gw = [Double](repeating: 0, count: wantsWeight || wantsBias ? parameterShape.reduce(1, *) : 0), gb = gw
+    var parametersSummed = false
+    if x.count > 0 {
+        g.withUnsafeBufferPointer(as: S.self) { g in
+            x.withUnsafeBufferPointer(as: S.self) { x in
+                gw.withUnsafeMutableBufferPointer { gw in
+                    gb.withUnsafeMutableBufferPointer { gb in
+                        let weightGradient = wantsWeight ? gw.baseAddress! : nil, biasGradient = wantsBias ? gb.baseAddress! : nil
+                        if needed[0] {
+                            var gx = Tensor.empty(values[1].shape, dtype: values[1].dtype)
+                            gx.withUnsafeMutableBufferPointer(as: S.self) { gx in
+                                withOptionalPointer(weightIndex.map { values[1 + $0] }, S.self) { w in
+                                    parametersSummed = inputGradient(g.baseAddress!, x.baseAddress!, w, gx.baseAddress!,
+                                                                     weightGradient, biasGradient)
+                                }
+                            }
+                            gradients[0] = Variable(gx.to(inputs[0].dtype))
+                        }
+                        if (wantsWeight || wantsBias) && !parametersSummed {
+                            parameterGradients(g.baseAddress!, x.baseAddress!, weightGradient, biasGradient)
                         }
                     }
                 }
             }
         }
-        if wantsWeight, let i = weightIndex { gradients[i] = Variable(Tensor(shape: parameterShape, scalars: gw, dtype: inputs[i].dtype)) }
-        if wantsBias, let i = biasIndex { gradients[i] = Variable(Tensor(shape: parameterShape, scalars: gb, dtype: inputs[i].dtype)) }
+    } else if needed[0] {
+        gradients[0] = Variable(Tensor.empty(x.shape, dtype: x.dtype).to(inputs[0].dtype))
     }
+    if wantsWeight, let i = weightIndex { gradients[i] = Variable(Tensor(shape: parameterShape, scalars: gw, dtype: inputs[i].dtype)) }
+    if wantsBias, let i = biasIndex { gradients[i] = Variable(Tensor(shape: parameterShape, scalars: gb, dtype: inputs[i].dtype)) }
     return gradients
 }

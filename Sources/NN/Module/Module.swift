@@ -86,14 +86,16 @@ open class Module {
     func directMembers() -> [(name: String, member: Member)] {
         var mirrors: [Mirror] = []
         var next: Mirror? = Mirror(reflecting: self)
-        while let mirror = next {
+        // Module's own stored properties (the mode, the registrations, the hooks) are never members: its mirror is
+        // not walked.
+        while let mirror = next, mirror.subjectType != Module.self {
             mirrors.append(mirror)
             next = mirror.superclassMirror
         }
         var members: [(name: String, member: Member)] = []
         for mirror in mirrors.reversed() {
             for child in mirror.children {
-                guard let label = child.label, !label.hasPrefix("$") else { continue }
+                guard let label = child.label, !label.hasPrefix("$"), !Self.isPlainValue(child.value) else { continue }
                 // Property wrappers store their box as `_name`.
                 let wrapped = label.hasPrefix("_") ? String(label.dropFirst()) : label
                 switch child.value {
@@ -112,6 +114,15 @@ open class Module {
             guard case .parameter(let box) = entry.member, let mask = box.mask else { return [entry] }
             return [(entry.name + "_orig", entry.member), (entry.name + "_mask", .buffer(mask))]
         }
+    }
+
+    /// Whether `value` is of a type no member can have: the numbers, flags and shapes that layers keep beside their
+    /// members. Comparing its type is far cheaper than the casts to each kind of member that would all fail.
+    private static func isPlainValue(_ value: Any) -> Bool {
+        let type = ObjectIdentifier(Swift.type(of: value))
+        return type == ObjectIdentifier(Int.self) || type == ObjectIdentifier(Double.self) || type == ObjectIdentifier(Bool.self)
+            || type == ObjectIdentifier([Int].self) || type == ObjectIdentifier(Float.self) || type == ObjectIdentifier(String.self)
+            || type == ObjectIdentifier(DType.self)
     }
 
     private func register(_ name: String, _ member: Member, kind: String) {
@@ -205,12 +216,21 @@ open class Module {
 
     /// This module and all modules below it, pre-order, each listed once; the root's name is `""`.
     public func namedModules() -> [(name: String, module: Module)] {
+        modulesWithMembers().map { ($0.name, $0.module) }
+    }
+
+    /// ``namedModules()`` with each module's direct members: every module is reflected once, for both the walk and
+    /// what the caller looks for in it.
+    final func modulesWithMembers() -> [(name: String, module: Module, members: [(name: String, member: Member)])] {
         var seen: Set<ObjectIdentifier> = []
-        var result: [(name: String, module: Module)] = []
+        var result: [(name: String, module: Module, members: [(name: String, member: Member)])] = []
         func visit(_ module: Module, _ prefix: String) {
             guard seen.insert(ObjectIdentifier(module)).inserted else { return }
-            result.append((prefix, module))
-            for (name, child) in module.namedChildren() { visit(child, join(prefix, name)) }
+            let members = module.directMembers()
+            result.append((prefix, module, members))
+            for entry in members {
+                if case .module(let child) = entry.member { visit(child, join(prefix, entry.name)) }
+            }
         }
         visit(self, "")
         return result
@@ -223,8 +243,8 @@ open class Module {
     public func namedParameters() -> [(name: String, variable: Variable)] {
         var seen: Set<ObjectIdentifier> = []
         var result: [(name: String, variable: Variable)] = []
-        for (prefix, module) in namedModules() {
-            for (name, member) in module.directMembers() {
+        for (prefix, _, members) in modulesWithMembers() {
+            for (name, member) in members {
                 guard case .parameter(let box) = member, let v = box.variable,
                       seen.insert(ObjectIdentifier(v)).inserted else { continue }
                 result.append((join(prefix, name), v))
@@ -238,8 +258,8 @@ open class Module {
 
     /// Every buffer with its dotted name, each module visited once; integer buffers are given as `float64`.
     public func namedBuffers() -> [(name: String, tensor: Tensor)] {
-        namedModules().flatMap { prefix, module in
-            module.directMembers().compactMap { entry -> (name: String, tensor: Tensor)? in
+        modulesWithMembers().flatMap { prefix, _, members in
+            members.compactMap { entry -> (name: String, tensor: Tensor)? in
                 switch entry.member {
                 case .buffer(let box): return (join(prefix, entry.name), box.wrappedValue)
                 case .integerBuffer(let box): return (join(prefix, entry.name), Tensor(box.wrappedValue, dtype: .float64))
@@ -274,8 +294,8 @@ open class Module {
     /// integer buffers stay integers, as PyTorch's `Module.to(dtype)` leaves `torch.long` buffers alone).
     @discardableResult
     public func to(_ dtype: DType) -> Self {
-        for module in modules() {
-            for (_, member) in module.directMembers() {
+        for (_, _, members) in modulesWithMembers() {
+            for (_, member) in members {
                 switch member {
                 case .parameter(let box): if let v = box.variable { v.value = v.value.to(dtype); v.grad = v.grad?.to(dtype) }
                 case .buffer(let box): box.wrappedValue = box.wrappedValue.to(dtype)

@@ -23,13 +23,13 @@
 // A row's whole steps run CK_WIDE_LANES lanes (vector.h): the exponential is a long dependent chain per element.
 // The rest of a row goes eight at a time.
 
-/// The sum of the lanes, eight at a time, then pairwise.
-static inline __attribute__((always_inline)) float ck_att_sum(ck_wide_f v) {
+/// The lanes folded to eight by their sums.
+static inline __attribute__((always_inline)) ck_f8 ck_att_sum8(ck_wide_f v) {
     float lanes[CK_WIDE_LANES];
     memcpy(lanes, &v, sizeof v);
-    ck_f8 sum = (ck_f8)0.0f;
-    for (int k = 0; k < CK_WIDE_LANES; k += 8) sum += ck_f8_load(lanes + k);
-    return ck_f8_sum(sum);
+    ck_f8 sum = ck_f8_load(lanes);
+    for (int k = 8; k < CK_WIDE_LANES; k += 8) sum += ck_f8_load(lanes + k);
+    return sum;
 }
 
 /// The lanes folded to eight by their maxima.
@@ -41,8 +41,45 @@ static inline __attribute__((always_inline)) ck_f8 ck_att_max8(ck_wide_f v) {
     return folded;
 }
 
-/// x[0..<n] = exp(x − m), returning their sum (lanes past n neither written nor counted).
-static inline __attribute__((always_inline)) float ck_attention_exp_row(float *x, ptrdiff_t n, float m) {
+/// The rows a softmax step takes together: a row's maximum, its exponentials' sum and its correction end in
+/// horizontal reductions and an exponential, a chain of latencies longer than a short row's own work. Eight rows'
+/// lanes are transposed and reduced in one go (lane k row k), and their corrections take one vector exponential.
+enum { CK_ATT_ROWS = 8 };
+
+/// Lane k: the maximum of the lanes of `v[k]` (`v` is overwritten).
+static inline __attribute__((always_inline)) ck_f8 ck_att_lane_maxima(ck_f8 v[CK_ATT_ROWS]) {
+    ck_f8_transpose(v);
+    return __builtin_elementwise_max(__builtin_elementwise_max(__builtin_elementwise_max(v[0], v[1]), __builtin_elementwise_max(v[2], v[3])),
+                                     __builtin_elementwise_max(__builtin_elementwise_max(v[4], v[5]), __builtin_elementwise_max(v[6], v[7])));
+}
+
+/// Lane k: the sum of the lanes of `v[k]` (`v` is overwritten).
+static inline __attribute__((always_inline)) ck_f8 ck_att_lane_sums(ck_f8 v[CK_ATT_ROWS]) {
+    ck_f8_transpose(v);
+    return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+}
+
+/// The maximum of a row of `width` scores, as eight lanes to be folded (lanes past the row are −∞).
+static inline __attribute__((always_inline)) ck_f8 ck_att_row_max_lanes(const float *row, ptrdiff_t width) {
+    ck_wide_f wide = (ck_wide_f)(-__builtin_inff());
+    ptrdiff_t i = 0;
+    for (; i + CK_WIDE_LANES <= width; i += CK_WIDE_LANES) {
+        ck_wide_f v;
+        memcpy(&v, row + i, sizeof v);
+        wide = __builtin_elementwise_max(wide, v);
+    }
+    ck_f8 lanes = ck_att_max8(wide);
+    for (; i + 8 <= width; i += 8) lanes = __builtin_elementwise_max(lanes, ck_f8_load(row + i));
+    if (i < width) {
+        const ck_i8 lane = {0, 1, 2, 3, 4, 5, 6, 7}, present = lane < (ck_i8)(int)(width - i);
+        const ck_f8 v = ck_f8_load_first(row + i, width - i);
+        lanes = __builtin_elementwise_max(lanes, (ck_f8)(((ck_i8)v & present) | ((ck_i8)(ck_f8)(-__builtin_inff()) & ~present)));
+    }
+    return lanes;
+}
+
+/// x[0..<n] = exp(x − m), returning their sum as eight lanes to be added (lanes past n neither written nor counted).
+static inline __attribute__((always_inline)) ck_f8 ck_attention_exp_row(float *x, ptrdiff_t n, float m) {
     const ck_f8 shift = (ck_f8)m;
     ck_f8 sum0 = (ck_f8)0.0f, sum1 = (ck_f8)0.0f;
     ptrdiff_t i = 0;
@@ -69,37 +106,43 @@ static inline __attribute__((always_inline)) float ck_attention_exp_row(float *x
         for (ptrdiff_t j = lanes; j < 8; j++) e[j] = 0;
         sum0 += e;
     }
-    return ck_att_sum(wideSum) + ck_f8_sum(sum0 + sum1);
+    return ck_att_sum8(wideSum) + (sum0 + sum1);
 }
 
 void CK_LEVEL(ck_attention_softmax_step_f32)(float *scores, ptrdiff_t rows, ptrdiff_t width, float *rowMax,
                                              float *rowSum, float *correction) {
     CK_REQUIRE(CK_LEVEL_ISA, "ck_attention_softmax_step_f32");
-    for (ptrdiff_t r = 0; r < rows; r++) {
-        float *row = scores + r * width;
-        ck_wide_f wide = (ck_wide_f)(-__builtin_inff());
-        ptrdiff_t i = 0;
-        for (; i + CK_WIDE_LANES <= width; i += CK_WIDE_LANES) {
-            ck_wide_f v;
-            memcpy(&v, row + i, sizeof v);
-            wide = __builtin_elementwise_max(wide, v);
+    const float infinity = __builtin_inff();
+    for (ptrdiff_t r0 = 0; r0 < rows; r0 += CK_ATT_ROWS) {
+        const ptrdiff_t n = rows - r0 < CK_ATT_ROWS ? rows - r0 : CK_ATT_ROWS;
+        // The places past the last row repeat it; only the first n rows are written.
+        float *row[CK_ATT_ROWS];
+        ck_f8 lanes[CK_ATT_ROWS];
+        for (ptrdiff_t k = 0; k < CK_ATT_ROWS; k++) {
+            row[k] = scores + (r0 + (k < n ? k : n - 1)) * width;
+            lanes[k] = ck_att_row_max_lanes(row[k], width);
         }
-        ck_f8 lanes = ck_att_max8(wide);
-        for (; i + 8 <= width; i += 8) lanes = __builtin_elementwise_max(lanes, ck_f8_load(row + i));
-        float m = rowMax[r];
-        for (int j = 0; j < 8; j++) m = lanes[j] > m ? lanes[j] : m;
-        for (; i < width; i++) m = row[i] > m ? row[i] : m;
-        if (m == -__builtin_inff()) {
-            // Every key so far is hidden: weights 0, the running state stays empty.
-            for (ptrdiff_t c = 0; c < width; c++) row[c] = 0;
-            correction[r] = 1;
-            continue;
+        const ck_f8 previous = ck_f8_load_first(rowMax + r0, n), blockMax = ck_att_lane_maxima(lanes);
+        const ck_f8 m = __builtin_elementwise_max(previous, blockMax);
+        // exp(previous − m), exactly 1 where the maximum did not grow (−∞ − −∞ would be NaN).
+        const ck_i8 unchanged = previous == m;
+        const ck_f8 c = (ck_f8)(((ck_i8)ck_f8_exp(previous - m) & ~unchanged) | ((ck_i8)(ck_f8)1.0f & unchanged));
+        for (ptrdiff_t k = 0; k < CK_ATT_ROWS; k++) {
+            if (k < n && m[k] != -infinity) lanes[k] = ck_attention_exp_row(row[k], width, m[k]);
+            else lanes[k] = (ck_f8)0.0f;
         }
-        const float previous = rowMax[r];
-        const float c = previous == m ? 1.0f : ck_f8_exp((ck_f8)(previous - m))[0];
-        rowSum[r] = rowSum[r] * c + ck_attention_exp_row(row, width, m);
-        rowMax[r] = m;
-        correction[r] = c;
+        const ck_f8 sums = ck_att_lane_sums(lanes);
+        for (ptrdiff_t k = 0; k < n; k++) {
+            if (m[k] == -infinity) {
+                // Every key so far is hidden: weights 0, the running state stays empty.
+                for (ptrdiff_t col = 0; col < width; col++) row[k][col] = 0;
+                correction[r0 + k] = 1;
+                continue;
+            }
+            rowSum[r0 + k] = rowSum[r0 + k] * c[k] + sums[k];
+            rowMax[r0 + k] = m[k];
+            correction[r0 + k] = c[k];
+        }
     }
 }
 

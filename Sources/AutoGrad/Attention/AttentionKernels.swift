@@ -6,10 +6,12 @@ import Foundation
 // running row maximum (the online softmax: earlier output rows are rescaled when the maximum grows), and the block's
 // weights multiplied into the output with `P_blk · v_blk`. The backward makes the same blocks again from q, k and
 // the saved per-row log-sum-exp instead of keeping the weights. Products go through `gemm` (one call per block,
-// on the calling thread inside a split loop), every one with both operands untransposed: kᵀ, vᵀ and the blocks'
-// transposes are copied into scratch first (a small fraction of a product's work), because small Float products of
-// that form run CKernels' unpacked kernel, while a transposed operand sends them to OpenBLAS, which packs both
-// operands and zeroes `c` in a separate pass (measured: half the time of attention-t64-fwd-bwd went to that). The
+// on the calling thread inside a split loop), none with a transposed second operand: kᵀ and vᵀ are copied into
+// scratch first (a small fraction of a product's work), because small Float products run CKernels' unpacked kernel
+// only with b as it is, while a transposed b sends them to OpenBLAS, which packs both operands and zeroes `c` in a
+// separate pass (measured: half the time of attention-t64-fwd-bwd went to that). The unpacked kernel reads a
+// transposed first operand, so the backward's products with a block's transpose (∂v = Pᵀ·g, ∂k = ∂Sᵀ·q) take the
+// block as it is (Docs/Performance.md). The
 // softmax rows of Float blocks run CKernels' attention kernels (eight-lane exponentials with FMA). The problems
 // (and in the forward, their query blocks) split over the thread pool. Results never depend on the thread count:
 // each output row is written by one thread, always with the same blocks.
@@ -228,12 +230,12 @@ enum AttentionKernels {
         let (qb, kb) = route.blocks(tq: tq, tk: tk)
         let wantsScores = queryGradient != nil || keyGradient != nil
         let work = layout.batch * tq * tk * (2 * e + 2 * ev)
-        let blockScratch = qb * kb, scratchCount = 4 * blockScratch + tk * (e + ev) + tq
+        let blockScratch = qb * kb, scratchCount = 3 * blockScratch + tk * (e + ev) + tq
         // Keys' and values' gradients add up over every query block, so a problem stays on one thread.
         Parallel.forEachPart(layout.batch, work: work) { problems in
             withUnsafeTemporaryAllocation(of: T.self, capacity: scratchCount) { scratch in
-                let p = scratch.baseAddress!, dp = p + blockScratch, dropped = dp + blockScratch, transposed = dropped + blockScratch
-                let keysT = transposed + blockScratch, valuesT = keysT + tk * e, rowDot = valuesT + tk * ev
+                let p = scratch.baseAddress!, dp = p + blockScratch, dropped = dp + blockScratch
+                let keysT = dropped + blockScratch, valuesT = keysT + tk * e, rowDot = valuesT + tk * ev
                 for b in problems {
                     let q = x.query + layout.queryOffsets[b], k = x.key + layout.keyOffsets[b], v = x.value + layout.valueOffsets[b]
                     let gb = g + b * tq * ev, lse = logSumExp + b * tq
@@ -270,8 +272,7 @@ enum AttentionKernels {
                                 weights = UnsafePointer(dropped)
                             }
                             if let gv = valueGradient, ev > 0 {
-                                transposeMatrix(rows: n, columns: w, weights, stride: w, into: transposed, stride: n)
-                                gemm(transposeA: false, transposeB: false, m: w, n: ev, k: n, alpha: 1, UnsafePointer(transposed), lda: n,
+                                gemm(transposeA: true, transposeB: false, m: w, n: ev, k: n, alpha: 1, weights, lda: w,
                                      gb + i0 * ev, ldb: ev, beta: 1, gv + (b * tk + j0) * ev, ldc: ev)
                             }
                             if wantsScores {
@@ -296,9 +297,8 @@ enum AttentionKernels {
                                          lda: w, k + j0 * e, ldb: e, beta: 1, gq + (b * tq + i0) * e, ldc: e)
                                 }
                                 if let gk = keyGradient {
-                                    transposeMatrix(rows: n, columns: w, UnsafePointer(dp), stride: w, into: transposed, stride: n)
-                                    gemm(transposeA: false, transposeB: false, m: w, n: e, k: n, alpha: T(layout.scale),
-                                         UnsafePointer(transposed), lda: n, q + i0 * e, ldb: e, beta: 1, gk + (b * tk + j0) * e, ldc: e)
+                                    gemm(transposeA: true, transposeB: false, m: w, n: e, k: n, alpha: T(layout.scale),
+                                         UnsafePointer(dp), lda: w, q + i0 * e, ldb: e, beta: 1, gk + (b * tk + j0) * e, ldc: e)
                                 }
                             }
                             j0 += w

@@ -39,10 +39,11 @@ static inline __attribute__((always_inline)) void ck_act_store(float *p, ck_wide
 }
 
 /// `1/(1 + e⁻ˣ)` in each lane, the algorithm of Swift's `vectorizableSigmoid`: with `e = e^−|x|` (never overflows),
-/// `1/(1 + e)` for x ≥ 0 and `e/(1 + e)` below.
+/// `1/(1 + e)` for x ≥ 0 and `e/(1 + e)` below; `e` is 0 below Float's normal range (vector.h's nonpositive
+/// exponential), so σ(x) is 0 below x ≈ −87.3 rather than a subnormal number.
 static inline __attribute__((always_inline)) ck_wide_f ck_act_sigmoid(ck_wide_f x) {
     const ck_wide_i negative = x < (ck_wide_f)0.0f;
-    const ck_wide_f e = ck_wide_exp(-(ck_wide_f)((ck_wide_i)x & (ck_wide_i)0x7fffffff));
+    const ck_wide_f e = ck_wide_exp_nonpositive(-(ck_wide_f)((ck_wide_i)x & (ck_wide_i)0x7fffffff));
     const ck_wide_f numerator = (ck_wide_f)(((ck_wide_i)e & negative) | ((ck_wide_i)(ck_wide_f)1.0f & ~negative));
     return numerator / ((ck_wide_f)1.0f + e);
 }
@@ -70,7 +71,9 @@ static inline __attribute__((always_inline)) ck_wide_f ck_act_tanh(ck_wide_f x) 
 ///
 /// `Φ(−|x|) = ½·erfc(|x|/√2)`, with `erfc(z) = t·exp(−z² + P(t))`, `t = 1/(1 + z/2)` and `P` the degree-9 Chebyshev
 /// fit of Numerical Recipes (§6.2), whose relative error is below 1.2·10⁻⁷ for every z ≥ 0; then `Φ(x) = 1 − Φ(−x)`
-/// for x > 0. Taking the tail itself rather than `1 + erf` keeps Φ accurate far below zero, where `1 + erf` cancels.
+/// for x > 0. Taking the tail itself rather than `1 + erf` keeps Φ accurate far below zero, where `1 + erf` cancels,
+/// down to where it leaves Float's normal range (x ≈ −13): the exponentials' arguments are at most about 0, so they
+/// take vector.h's nonpositive exponential.
 static inline __attribute__((always_inline)) ck_wide_f ck_gelu_cdf(ck_wide_f x, ck_wide_f *density) {
     const ck_wide_i negative = x < (ck_wide_f)0.0f;   // all bits set in the lanes below zero
     const ck_wide_f z = (ck_wide_f)((ck_wide_i)x & (ck_wide_i)0x7fffffff) * (ck_wide_f)0.70710678118654752f;   // |x|/√2
@@ -82,8 +85,8 @@ static inline __attribute__((always_inline)) ck_wide_f ck_gelu_cdf(ck_wide_f x, 
     const ck_wide_f p89 = (ck_wide_f)-0.82215223f + t * (ck_wide_f)0.17087277f;
     const ck_wide_f p = (p01 + t2 * p23) + t4 * (p45 + t2 * p67) + t8 * p89;
     const ck_wide_f square = z * z;
-    const ck_wide_f tail = (ck_wide_f)0.5f * t * ck_wide_exp(p - square);
-    if (density) *density = ck_wide_exp(-square) * (ck_wide_f)0.39894228040143268f;
+    const ck_wide_f tail = (ck_wide_f)0.5f * t * ck_wide_exp_nonpositive(p - square);
+    if (density) *density = ck_wide_exp_nonpositive(-square) * (ck_wide_f)0.39894228040143268f;
     return (ck_wide_f)(((ck_wide_i)tail & negative) | ((ck_wide_i)((ck_wide_f)1.0f - tail) & ~negative));
 }
 

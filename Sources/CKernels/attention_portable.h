@@ -79,6 +79,7 @@ static inline __attribute__((always_inline)) ck_f8 ck_att_row_max_lanes(const fl
 }
 
 /// x[0..<n] = exp(x − m), returning their sum as eight lanes to be added (lanes past n neither written nor counted).
+/// Every x − m is at most 0 (m is at least the row's maximum), so the exponential is vector.h's nonpositive one.
 static inline __attribute__((always_inline)) ck_f8 ck_attention_exp_row(float *x, ptrdiff_t n, float m) {
     const ck_f8 shift = (ck_f8)m;
     ck_f8 sum0 = (ck_f8)0.0f, sum1 = (ck_f8)0.0f;
@@ -88,12 +89,12 @@ static inline __attribute__((always_inline)) ck_f8 ck_attention_exp_row(float *x
     for (; i + CK_WIDE_LANES <= n; i += CK_WIDE_LANES) {
         ck_wide_f v;
         memcpy(&v, x + i, sizeof v);
-        v = ck_wide_exp(v - wideShift);
+        v = ck_wide_exp_nonpositive(v - wideShift);
         memcpy(x + i, &v, sizeof v);
         wideSum += v;
     }
     for (; i + 16 <= n; i += 16) {
-        const ck_f8 e0 = ck_f8_exp(ck_f8_load(x + i) - shift), e1 = ck_f8_exp(ck_f8_load(x + i + 8) - shift);
+        const ck_f8 e0 = ck_f8_exp_nonpositive(ck_f8_load(x + i) - shift), e1 = ck_f8_exp_nonpositive(ck_f8_load(x + i + 8) - shift);
         ck_f8_store(x + i, e0);
         ck_f8_store(x + i + 8, e1);
         sum0 += e0;
@@ -101,7 +102,7 @@ static inline __attribute__((always_inline)) ck_f8 ck_attention_exp_row(float *x
     }
     for (; i < n; i += 8) {
         const ptrdiff_t lanes = n - i < 8 ? n - i : 8;
-        ck_f8 e = ck_f8_exp(ck_f8_load_first(x + i, lanes) - shift);
+        ck_f8 e = ck_f8_exp_nonpositive(ck_f8_load_first(x + i, lanes) - shift);
         ck_f8_store_first(x + i, e, lanes);
         for (ptrdiff_t j = lanes; j < 8; j++) e[j] = 0;
         sum0 += e;

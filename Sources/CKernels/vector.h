@@ -67,6 +67,21 @@ static inline __attribute__((always_inline)) void ck_f8_transpose(ck_f8 v[8]) {
     }
 }
 
+/// `eʳ·2ᵏ` apart from the scaling, for CK_DEFINE_EXP and CK_DEFINE_EXP_NONPOSITIVE: declares `k` (VI) and `p` (VF,
+/// `eʳ`) from `clamped` (VF), with x = k·ln 2 + r by Cody–Waite and eʳ by its Taylor polynomial to degree 7.
+#define CK_EXP_REDUCED(VF, VI, clamped)                                                                       \
+    const VF ckMagic = (VF)12582912.0f;                                                                       \
+    const VF ckT = (clamped) * (VF)0x1.715476p+0f + ckMagic, ckN = ckT - ckMagic;                            \
+    const VI k = (VI)ckT - (VI)ckMagic;                                                                       \
+    const VF ckR = ((clamped) - ckN * (VF)0x1.62e4p-1f) - ckN * (VF)0x1.7f7d1cp-20f;                          \
+    VF ckQ = (VF)(1.0f / 5040);                                                                               \
+    ckQ = ckQ * ckR + (VF)(1.0f / 720);                                                                       \
+    ckQ = ckQ * ckR + (VF)(1.0f / 120);                                                                       \
+    ckQ = ckQ * ckR + (VF)(1.0f / 24);                                                                        \
+    ckQ = ckQ * ckR + (VF)(1.0f / 6);                                                                         \
+    ckQ = ckQ * ckR + (VF)0.5f;                                                                               \
+    const VF p = (VF)1.0f + (ckR + ckR * ckR * ckQ);
+
 /// Defines `static VF NAME(VF x)`, `eˣ` in every lane of the Float vector type VF (VI: the int vector of as many
 /// lanes), the algorithm of Swift's `vectorizableExp` (VectorMath.swift) for Float: x clamped to [−110, 89] (NaN
 /// passes), x = k·ln 2 + r by Cody–Waite, eʳ by its Taylor polynomial to degree 7, and 2ᵏ applied as two factors
@@ -76,23 +91,28 @@ static inline __attribute__((always_inline)) void ck_f8_transpose(ck_f8 v[8]) {
     static inline __attribute__((always_inline)) VF NAME(VF x) {                                             \
         const VI below = x < (VF)-110.0f, above = x > (VF)89.0f;                                             \
         VI bits = ((VI)x & ~(below | above)) | ((VI)(VF)-110.0f & below) | ((VI)(VF)89.0f & above);          \
-        const VF clamped = (VF)bits, magic = (VF)12582912.0f;                                                \
-        const VF t = clamped * (VF)0x1.715476p+0f + magic, n = t - magic;                                     \
-        const VI k = (VI)t - (VI)magic;                                                                       \
-        const VF r = (clamped - n * (VF)0x1.62e4p-1f) - n * (VF)0x1.7f7d1cp-20f;                              \
-        VF q = (VF)(1.0f / 5040);                                                                             \
-        q = q * r + (VF)(1.0f / 720);                                                                         \
-        q = q * r + (VF)(1.0f / 120);                                                                         \
-        q = q * r + (VF)(1.0f / 24);                                                                          \
-        q = q * r + (VF)(1.0f / 6);                                                                           \
-        q = q * r + (VF)0.5f;                                                                                 \
-        const VF p = (VF)1.0f + (r + r * r * q);                                                              \
+        CK_EXP_REDUCED(VF, VI, (VF)bits)                                                                      \
         const VI k1 = k >> 1, k2 = k - k1;                                                                    \
         return p * (VF)((k1 + 127) << 23) * (VF)((k2 + 127) << 23);                                           \
     }
 
+/// Defines `static VF NAME(VF x)`, `eˣ` for x ≤ 0 (softmax weights, whose scores are shifted by at least their
+/// maximum; `e^−|x|`; a normal tail): CK_DEFINE_EXP's polynomial, but results below Float's normal range
+/// (x < −87.3365) are 0 and 2ᵏ is one factor built from bits, which saves the upper clamp and half the scaling.
+/// There is no upper clamp: x may be a little above 0, never near 88.7. NaN passes; −∞ gives 0. Equal to
+/// CK_DEFINE_EXP's result for every x ≥ −87.3365 up to there.
+#define CK_DEFINE_EXP_NONPOSITIVE(NAME, VF, VI)                                                              \
+    static inline __attribute__((always_inline)) VF NAME(VF x) {                                             \
+        const VI below = x < (VF)-87.336548f;                                                                     \
+        CK_EXP_REDUCED(VF, VI, (VF)(((VI)x & ~below) | ((VI)(VF)-87.336548f & below)))                            \
+        return (VF)((VI)(p * (VF)((k + 127) << 23)) & ~below);                                                \
+    }
+
 /// `eˣ` for eight lanes (``CK_DEFINE_EXP``).
 CK_DEFINE_EXP(ck_f8_exp, ck_f8, ck_i8)
+
+/// `eˣ` for x ≤ 0, eight lanes (``CK_DEFINE_EXP_NONPOSITIVE``).
+CK_DEFINE_EXP_NONPOSITIVE(ck_f8_exp_nonpositive, ck_f8, ck_i8)
 
 // The lanes per step of the kernels whose elements are long dependent chains (GELU, the LSTM gates, attention's
 // exponentials): thirty-two (four ymm registers at AVX2, eight SSE2 or NEON ones), sixty-four where the file that
@@ -106,5 +126,8 @@ typedef int ck_wide_i __attribute__((ext_vector_type(CK_WIDE_LANES)));
 
 /// `eˣ` for CK_WIDE_LANES lanes (``CK_DEFINE_EXP``).
 CK_DEFINE_EXP(ck_wide_exp, ck_wide_f, ck_wide_i)
+
+/// `eˣ` for x ≤ 0, CK_WIDE_LANES lanes (``CK_DEFINE_EXP_NONPOSITIVE``).
+CK_DEFINE_EXP_NONPOSITIVE(ck_wide_exp_nonpositive, ck_wide_f, ck_wide_i)
 
 #endif

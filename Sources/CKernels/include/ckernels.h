@@ -191,12 +191,14 @@ void ck_sgemm_rows(int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alph
 /// `width`), in place: per row, `m = max(rowMax[r], max(row))`; the row becomes `exp(row − m)`,
 /// `correction[r] = exp(rowMax[r] − m)` (the factor for what earlier blocks summed), `rowSum[r] = rowSum[r]·correction[r]
 /// + Σ row`, `rowMax[r] = m`. A row with `m = −∞` (every key so far hidden) becomes 0 with correction 1, its state
-/// unchanged. The exponential is Swift's `vectorizableExp` (within 1 ulp); sums are in Float, in lanes.
+/// unchanged. The exponential is Swift's `vectorizableExp` (within 1 ulp), except that weights below Float's normal
+/// range (a score more than 87.3365 below the maximum) are 0; sums are in Float, in lanes.
 void ck_attention_softmax_step_f32(float *scores, ptrdiff_t rows, ptrdiff_t width, float *rowMax, float *rowSum,
                                    float *correction);
 
 /// Attention's weights made again from their scores, in place: row `r` of `rows` (each `width` long, stride `width`)
-/// becomes `exp(row − shift[r])`, or 0 where `shift[r] = −∞` (a row whose keys are all hidden).
+/// becomes `exp(row − shift[r])`, or 0 where `shift[r] = −∞` (a row whose keys are all hidden); `shift[r]` is at least
+/// the row's maximum, and weights below Float's normal range are 0, as in ``ck_attention_softmax_step_f32``.
 void ck_attention_exp_rows_f32(float *scores, ptrdiff_t rows, ptrdiff_t width, const float *shift);
 
 /// GELU of `n` Float elements, `y = x·Φ(x)` with Φ the standard normal CDF (PyTorch's `approximate='none'`), or with

@@ -319,6 +319,17 @@ void CK_LEVEL(ck_row_norm_input_gradient_f32)(const float *g, const float *x, co
     }
 }
 
+/// `total[0 ..< 8] += v`, widened to Double.
+static inline __attribute__((always_inline)) void ck_rownorm_add_widened(double *total, ck_f8 v) {
+    ck_d4 lo, hi;
+    memcpy(&lo, total, sizeof lo);
+    memcpy(&hi, total + 4, sizeof hi);
+    lo += ck_rownorm_low(v);
+    hi += ck_rownorm_high(v);
+    memcpy(total, &lo, sizeof lo);
+    memcpy(total + 4, &hi, sizeof hi);
+}
+
 /// Columns `j ..< j + 8·(groups − 1) + lanes` of the parameter gradients over the `n` rows from `firstRow`: Float
 /// sums of `g·x̂` and `g` in registers, added to the Double totals at the end. `m`, `mLow` and `s` are the rows' μ
 /// as two Floats and their invstd. Each Float sum takes the same operations in the same order as the input
@@ -342,23 +353,8 @@ ck_rownorm_parameter_block(const float *g, const float *x, ptrdiff_t d, ptrdiff_
     for (int e = 0; e < groups; e++) {
         double *wTotal = weightGradient ? weightGradient + j + 8 * e : NULL, *bTotal = biasGradient ? biasGradient + j + 8 * e : NULL;
         if (lanes >= 8) {
-            ck_d4 lo, hi;
-            if (wTotal) {
-                memcpy(&lo, wTotal, sizeof lo);
-                memcpy(&hi, wTotal + 4, sizeof hi);
-                lo += ck_rownorm_low(w[e]);
-                hi += ck_rownorm_high(w[e]);
-                memcpy(wTotal, &lo, sizeof lo);
-                memcpy(wTotal + 4, &hi, sizeof hi);
-            }
-            if (bTotal) {
-                memcpy(&lo, bTotal, sizeof lo);
-                memcpy(&hi, bTotal + 4, sizeof hi);
-                lo += ck_rownorm_low(b[e]);
-                hi += ck_rownorm_high(b[e]);
-                memcpy(bTotal, &lo, sizeof lo);
-                memcpy(bTotal + 4, &hi, sizeof hi);
-            }
+            if (wTotal) ck_rownorm_add_widened(wTotal, w[e]);
+            if (bTotal) ck_rownorm_add_widened(bTotal, b[e]);
         } else {
             for (ptrdiff_t l = 0; l < lanes; l++) {
                 if (wTotal) wTotal[l] += (double)w[e][l];

@@ -41,6 +41,8 @@ private func pattern(_ shape: [Int], _ bits: String) -> Tensor {
             ("T = 1", operands([2, 1, 4], [2, 1, 4], [2, 1, 3], seed: 19), nil, false),
             ("T = 1, causal", operands([1, 1, 2], [1, 1, 2], [1, 1, 1], seed: 22), nil, true),
             ("one key per query", operands([4, 2], [1, 2], [1, 3], seed: 25), nil, false),
+            // Value rows of 45 = 32 + 8 + 5: the backward's row dot products (g·o) take every lane loop and the tail.
+            ("wide value rows", operands([1, 3, 4], [1, 4, 4], [1, 4, 45], seed: 28), nil, false),
         ]
         for (label, inputs, mask, causal) in cases {
             for route in [AttentionRoute.materialized, smallBlocks] {

@@ -244,11 +244,7 @@ enum AttentionKernels {
                         transposeMatrix(rows: tk, columns: ev, v, stride: ev, into: valuesT, stride: tk)
                         // D_i = Σ_c g_ic·o_ic = Σ_j P_ij·∂P_ij: the softmax's row term, from the output instead of the weights.
                         let ob = output + b * tq * ev
-                        for i in 0..<tq {
-                            var s: T = 0
-                            for c in 0..<ev { s += gb[i * ev + c] * ob[i * ev + c] }
-                            rowDot[i] = s
-                        }
+                        for i in 0..<tq { rowDot[i] = ReductionKernels.laneDot(gb + i * ev, ob + i * ev, ev) }
                     }
                     var i0 = 0
                     while i0 < tq {

@@ -67,6 +67,23 @@ enum ReductionKernels {
         return s
     }
 
+    /// `Σ p[i]·q[i]` over `0..<n` in T, over 32 lanes as ``laneSum(_:_:)`` adds: four independent chains instead of
+    /// one dependent add per element.
+    @inline(__always)
+    static func laneDot<T: TensorScalar & SIMDScalar>(_ p: UnsafePointer<T>, _ q: UnsafePointer<T>, _ n: Int) -> T {
+        var a0 = SIMD8<T>(), a1 = a0, a2 = a0, a3 = a0
+        var i = 0
+        while i &+ 32 <= n {
+            a0 += load(p, i) * load(q, i); a1 += load(p, i &+ 8) * load(q, i &+ 8)
+            a2 += load(p, i &+ 16) * load(q, i &+ 16); a3 += load(p, i &+ 24) * load(q, i &+ 24)
+            i &+= 32
+        }
+        while i &+ 8 <= n { a0 += load(p, i) * load(q, i); i &+= 8 }
+        var s = ((a0 + a1) + (a2 + a3)).sum()
+        while i < n { s += p[i] * q[i]; i &+= 1 }
+        return s
+    }
+
     /// `Σ p[0..<n]`: blocks of `sumBlock` summed by ``laneSum(_:_:)``, block sums added in Double.
     @inline(__always)
     static func contiguousSum<T: TensorScalar & SIMDScalar>(_ p: UnsafePointer<T>, _ n: Int) -> Double {

@@ -71,7 +71,7 @@ static inline __attribute__((always_inline)) ck_f8 ck_att_row_max_lanes(const fl
     ck_f8 lanes = ck_att_max8(wide);
     for (; i + 8 <= width; i += 8) lanes = __builtin_elementwise_max(lanes, ck_f8_load(row + i));
     if (i < width) {
-        const ck_i8 lane = {0, 1, 2, 3, 4, 5, 6, 7}, present = lane < (ck_i8)(int)(width - i);
+        const ck_i8 present = ck_f8_first_lanes(width - i);
         const ck_f8 v = ck_f8_load_first(row + i, width - i);
         lanes = __builtin_elementwise_max(lanes, (ck_f8)(((ck_i8)v & present) | ((ck_i8)(ck_f8)(-__builtin_inff()) & ~present)));
     }

@@ -36,12 +36,6 @@ static inline __attribute__((always_inline)) ck_d4 ck_rownorm_high(ck_f8 v) {
     return __builtin_convertvector(__builtin_shufflevector(v, v, 4, 5, 6, 7), ck_d4);
 }
 
-/// All bits set in lanes `0 ..< count` (0 ≤ count ≤ 8), zero in the others.
-static inline __attribute__((always_inline)) ck_i8 ck_rownorm_first_lanes(ptrdiff_t count) {
-    const ck_i8 lane = {0, 1, 2, 3, 4, 5, 6, 7};
-    return lane < (ck_i8)(int)count;
-}
-
 /// The rows the forward and the input gradient take together: each row's statistics end in horizontal sums, a
 /// division and a square root, a chain of latencies longer than the row's own work. Eight rows' partial sums are
 /// transposed and added in one go (lane k the sum of row k), and their scalars computed in two Double vectors.
@@ -102,7 +96,7 @@ static inline __attribute__((always_inline)) ck_f8 ck_rownorm_square_lanes(const
     }
     if (i < d) {
         // The lanes past the row load as zero, which is not zero once shifted: they are cleared.
-        const ck_f8 c = (ck_f8)((ck_i8)(ck_f8_load_first(x + i, d - i) - s) & ck_rownorm_first_lanes(d - i));
+        const ck_f8 c = (ck_f8)((ck_i8)(ck_f8_load_first(x + i, d - i) - s) & ck_f8_first_lanes(d - i));
         sum1 += c;
         square1 = c * c + square1;
     }
@@ -239,11 +233,10 @@ static inline __attribute__((always_inline)) ck_f8 ck_rownorm_gradient_lanes(con
     return (sums[0] + sums[1]) + (sums[2] + sums[3]);
 }
 
-/// The rows the parameter gradients sum in Float before adding the block to their Double totals (ckernels.h): few
-/// enough that a Float sum keeps nearly all of Float's precision, and the block's rows stay in the L2 cache while
-/// every column block of ``ck_row_norm_parameter_gradients_f32`` reads them.
-enum { CK_ROWNORM_ROW_BLOCK = CK_ROW_NORM_BLOCK_ROWS };
-_Static_assert(CK_ROWNORM_ROW_BLOCK % CK_ROWNORM_ROWS == 0, "an eight-row block must lie in one parameter block");
+// CK_ROW_NORM_BLOCK_ROWS (ckernels.h), the rows the parameter gradients sum in Float before adding the block to their
+// Double totals: few enough that a Float sum keeps nearly all of Float's precision, and the block's rows stay in the
+// L2 cache while every column block of ck_row_norm_parameter_gradients_f32 reads them.
+_Static_assert(CK_ROW_NORM_BLOCK_ROWS % CK_ROWNORM_ROWS == 0, "an eight-row block must lie in one parameter block");
 
 /// Rows `0 ..< n` (0 < n ≤ 8) of ``ck_row_norm_input_gradient_f32``.
 /// With `partial` (not NULL), also adds each row's `g·x̂` and `g` to `partial[0 ..< d]` and `partial[d ..< 2d]`, in
@@ -311,9 +304,9 @@ void CK_LEVEL(ck_row_norm_input_gradient_f32)(const float *g, const float *x, co
     CK_REQUIRE(CK_LEVEL_ISA, "ck_row_norm_input_gradient_f32");
     for (ptrdiff_t r = 0; r < rows; r += CK_ROWNORM_ROWS) {
         const ptrdiff_t n = rows - r < CK_ROWNORM_ROWS ? rows - r : CK_ROWNORM_ROWS;
-        // Each eight-row block lies in one block of CK_ROWNORM_ROW_BLOCK rows, whose partial sums start at zero.
-        float *partial = blockSums ? blockSums + (r / CK_ROWNORM_ROW_BLOCK) * 2 * d : NULL;
-        if (partial && r % CK_ROWNORM_ROW_BLOCK == 0) memset(partial, 0, (size_t)(2 * d) * sizeof(float));
+        // Each eight-row block lies in one block of CK_ROW_NORM_BLOCK_ROWS rows, whose partial sums start at zero.
+        float *partial = blockSums ? blockSums + (r / CK_ROW_NORM_BLOCK_ROWS) * 2 * d : NULL;
+        if (partial && r % CK_ROW_NORM_BLOCK_ROWS == 0) memset(partial, 0, (size_t)(2 * d) * sizeof(float));
         ck_rownorm_input_gradient_block(g + r * d, x + r * d, weight, gx + r * d, n, d, centered, mean + r,
                                         inverseStd + r, partial);
     }
@@ -375,9 +368,9 @@ void CK_LEVEL(ck_row_norm_parameter_gradients_f32)(const float *g, const float *
     }
     // Blocks of rows at fixed places, each summed in Float and then added to the Double totals in order: every
     // column's total is the same however the columns are split over threads.
-    float m[CK_ROWNORM_ROW_BLOCK], mLow[CK_ROWNORM_ROW_BLOCK], s[CK_ROWNORM_ROW_BLOCK];
-    for (ptrdiff_t firstRow = 0; firstRow < rows; firstRow += CK_ROWNORM_ROW_BLOCK) {
-        const ptrdiff_t n = rows - firstRow < CK_ROWNORM_ROW_BLOCK ? rows - firstRow : CK_ROWNORM_ROW_BLOCK;
+    float m[CK_ROW_NORM_BLOCK_ROWS], mLow[CK_ROW_NORM_BLOCK_ROWS], s[CK_ROW_NORM_BLOCK_ROWS];
+    for (ptrdiff_t firstRow = 0; firstRow < rows; firstRow += CK_ROW_NORM_BLOCK_ROWS) {
+        const ptrdiff_t n = rows - firstRow < CK_ROW_NORM_BLOCK_ROWS ? rows - firstRow : CK_ROW_NORM_BLOCK_ROWS;
         for (ptrdiff_t k = 0; k < n; k++) {
             const double mu = mean[firstRow + k];
             m[k] = (float)mu;

@@ -40,6 +40,12 @@ static inline __attribute__((always_inline)) void ck_f8_store_first(float *p, ck
     if (count > 0) memcpy(p, lanes, (size_t)count * sizeof(float));
 }
 
+/// All bits set in lanes `0 ..< count` (0 ≤ count ≤ 8), zero in the others: the lanes a partial load filled.
+static inline __attribute__((always_inline)) ck_i8 ck_f8_first_lanes(ptrdiff_t count) {
+    const ck_i8 lane = {0, 1, 2, 3, 4, 5, 6, 7};
+    return lane < (ck_i8)(int)count;
+}
+
 /// The sum of the lanes, pairwise.
 static inline __attribute__((always_inline)) float ck_f8_sum(ck_f8 v) {
     ck_f8 half = v + __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3);

@@ -84,6 +84,17 @@ int ck_vnni_set_thread_disabled(int disabled) {
 
 int ck_vnni_thread_disabled(void) { return ck_thread_no_vnni; }
 
+/// Whether this thread runs a part of a thread-pool job.
+static __thread int ck_thread_pool_part = 0;
+
+int ck_thread_set_in_pool_part(int inPart) {
+    int previous = ck_thread_pool_part;
+    ck_thread_pool_part = inPart != 0;
+    return previous;
+}
+
+int ck_thread_in_pool_part(void) { return ck_thread_pool_part; }
+
 /// This thread's cap; −1 when none.
 static __thread int ck_thread_cap = -1;
 

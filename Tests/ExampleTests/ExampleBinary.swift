@@ -17,3 +17,31 @@ func runExampleBinary(_ name: String, _ arguments: [String]) throws -> (status: 
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
 }
+
+/// The environment variable that names the one test a child started by ``runTestInOwnProcess(_:)`` is to run.
+let childTestVariable = "AUTOGRAD_EXAMPLE_TEST_CHILD"
+
+/// Whether this process is the child started to run `test` (the condition of that test's `.enabled(if:)` trait).
+func runsAsChild(_ test: String) -> Bool { ProcessInfo.processInfo.environment[childTestVariable] == test }
+
+/// Runs this test binary again, only the test `test` (which is enabled by ``runsAsChild(_:)``), and returns its exit
+/// status and output.
+///
+/// Resumed training is compared with an uninterrupted run bit for bit there, in a process of its own: with other tests
+/// computing at the same time (and some changing `BLAS.threadCount`), matrix products may be split over threads
+/// differently, which moves the last bits of a Float result, and training carries such differences far. Adam's first
+/// step moves every weight by about ±lr whatever the size of its gradient, so a gradient that rounding flips in sign
+/// moves a weight by 2·lr: no tolerance of rounding size would hold in a shared process.
+func runTestInOwnProcess(_ test: String) throws -> (status: Int32, output: String) {
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    child.arguments = ["--testing-library", "swift-testing", "--filter", test]
+    child.environment = ProcessInfo.processInfo.environment.merging([childTestVariable: test]) { $1 }
+    let output = Pipe()
+    child.standardOutput = output
+    child.standardError = output
+    try child.run()
+    let text = output.fileHandleForReading.readDataToEndOfFile()
+    child.waitUntilExit()
+    return (child.terminationStatus, String(decoding: text, as: UTF8.self))
+}

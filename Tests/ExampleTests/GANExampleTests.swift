@@ -32,23 +32,6 @@ private func assignParameters(_ values: [Variable], to critic: Sequential) {
     precondition(next.next() == nil, "assignParameters: more values than parameters")
 }
 
-private let resumeChildVariable = "GAN_EXAMPLE_RESUME_CHILD"
-
-/// Runs this test binary again, only the test `test`, with `environment` added; its exit status and its output.
-private func runSelf(test: String, environment: [String: String]) throws -> (status: Int32, output: String) {
-    let child = Process()
-    child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    child.arguments = ["--testing-library", "swift-testing", "--filter", test]
-    child.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let output = Pipe()
-    child.standardOutput = output
-    child.standardError = output
-    try child.run()
-    let text = output.fileHandleForReading.readDataToEndOfFile()
-    child.waitUntilExit()
-    return (child.terminationStatus, String(decoding: text, as: UTF8.self))
-}
-
 /// Runs the example-gan binary built next to the tests.
 private func runExample(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
     try runExampleBinary("example-gan", arguments)
@@ -199,19 +182,14 @@ private func runExample(_ arguments: [String]) throws -> (status: Int32, output:
     }
 
     /// 1 epoch, then `--resume` to 2, ends where 2 uninterrupted epochs end, bit for bit: losses, both networks
-    /// (batch-norm statistics included) and both optimisers.
-    ///
-    /// It runs in a process of its own (this test binary, started again to run only `childComparesResumedRun`):
-    /// with other tests computing at the same time, matrix products may be split over threads differently, which
-    /// moves the last bits of a float32 result, and a GAN carries such differences far — Adam's first step moves
-    /// every weight by about ±lr whatever the size of its gradient, so a gradient that rounding flips in sign moves
-    /// a weight by 2·lr — so no tolerance of rounding size (example-mlp's 1e-5) would hold in a shared process.
+    /// (batch-norm statistics included) and both optimisers. It runs in a process of its own (see
+    /// ``runTestInOwnProcess(_:)``).
     @Test func resumingMatchesAnUninterruptedRun() throws {
-        let run = try runSelf(test: "childComparesResumedRun", environment: [resumeChildVariable: "1"])
+        let run = try runTestInOwnProcess("childComparesResumedRun")
         #expect(run.status == 0, "the child's comparison failed:\n\(run.output.suffix(4000))")
     }
 
-    @Test(.enabled(if: ProcessInfo.processInfo.environment[resumeChildVariable] != nil, "runs only as the child of resumingMatchesAnUninterruptedRun"))
+    @Test(.enabled(if: runsAsChild("childComparesResumedRun"), "runs only as the child of resumingMatchesAnUninterruptedRun"))
     func childComparesResumedRun() throws {
         let root = temporaryDirectory("resume-equal")
         defer { try? FileManager.default.removeItem(at: root) }

@@ -11,7 +11,11 @@ let gemmSplitWork = 1 << 18
 /// `op(a)` is `[m, k]`, `op(b)` is `[k, n]`, `c` is `[m, n]`. The split is along the larger of `m`
 /// and `n`, into blocks that are multiples of 16 wide (whole register tiles of the kernels): each
 /// thread computes a block of `c` with one single-threaded product call. Inside a part of another split
-/// loop (a convolution's batch part) the product runs whole on its thread. Visible to the package's other modules
+/// loop (a convolution's batch part) the product runs whole on its thread. Which of the two happens depends
+/// only on the shapes, ``BLAS/threadCount`` and the calling code: the blocks round differently from one whole
+/// product (smaller blocks take other kernels), so a product split only when the pool is free would change
+/// its last bits with whatever other threads of the process compute. When another thread holds the pool,
+/// the blocks run one after another here. Visible to the package's other modules
 /// for kernels that run many small products on buffers of their own (NN's recurrences, one product per time step).
 package func gemm<T: TensorScalar>(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: T = 1,
                            _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
@@ -19,7 +23,7 @@ package func gemm<T: TensorScalar>(transposeA: Bool, transposeB: Bool, m: Int, n
     let threads = BLAS.threadCount
     let splitRows = m > n
     let blocks = Swift.min(threads, (splitRows ? m : n) / 16)
-    guard blocks > 1, m * n * k >= gemmSplitWork, !ThreadPool.shared.isBusy else {
+    guard blocks > 1, m * n * k >= gemmSplitWork, !ThreadPool.isInsidePart else {
         gemmCall(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a, lda: lda, b, ldb: ldb,
                  beta: beta, c, ldc: ldc)
         return

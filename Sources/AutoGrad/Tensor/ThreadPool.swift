@@ -57,8 +57,14 @@ final class ThreadPool: @unchecked Sendable {
         init(_ run: @escaping () -> Void) { self.run = run }
     }
 
-    /// Whether a job is running: a loop asked to split now would run on its own thread.
+    /// Whether a job is running: a loop asked to split now would run its parts on its own thread.
     var isBusy: Bool { busy.load(ordering: .relaxed) }
+
+    /// Whether the calling thread runs a part of a job of more than one part, on a worker or on the submitting
+    /// thread, with the pool or without it. It depends only on the calling code, never on other threads, so
+    /// a decision made from it (a matrix product runs whole inside a split loop) gives the same bits
+    /// whatever else the process runs.
+    static var isInsidePart: Bool { ck_thread_in_pool_part() != 0 }
 
     /// The number of threads a job can use, the submitting thread included.
     var threadCount: Int { activeWorkers + 1 }
@@ -125,16 +131,21 @@ final class ThreadPool: @unchecked Sendable {
     }
 
     /// Runs `body(part)` for `part` in `0..<parts` (`parts ≤ threadCount`), on the pool when it is
-    /// free, else on the calling thread. Returns when every part has run.
+    /// free, else on the calling thread. Returns when every part has run. With more than one part, each
+    /// part runs marked as one (``isInsidePart``) wherever it runs.
     func run(parts: Int, _ body: (Int) -> Void) {
+        guard parts > 1 else {
+            if parts == 1 { body(0) }
+            return
+        }
         // The size is read only while the pool is held, so a concurrent resize cannot change it meanwhile.
-        guard parts > 1, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
-            for part in 0..<parts { body(part) }
+        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            Self.runMarked { for part in 0..<parts { body(part) } }
             return
         }
         defer { busy.store(false, ordering: .releasing) }
         guard parts <= threadCount else {
-            for part in 0..<parts { body(part) }
+            Self.runMarked { for part in 0..<parts { body(part) } }
             return
         }
         withoutActuallyEscaping(body) { escapable in
@@ -143,10 +154,17 @@ final class ThreadPool: @unchecked Sendable {
             jobCap = ck_isa_thread_cap()
             jobWithoutVNNI = ck_vnni_thread_disabled()
             publish()
-            escapable(0)
+            Self.runMarked { escapable(0) }
             waitForWorkers(count: activeWorkers, exiting: 0)
             self.body = nil
         }
+    }
+
+    /// Runs `body` with the calling thread marked as running a part (``isInsidePart``).
+    private static func runMarked(_ body: () -> Void) {
+        let previous = ck_thread_set_in_pool_part(1)
+        defer { ck_thread_set_in_pool_part(previous) }
+        body()
     }
 
     // MARK: Submitter side
@@ -189,7 +207,7 @@ final class ThreadPool: @unchecked Sendable {
             if index + 1 < partCount, let body {
                 let previous = ck_isa_set_thread_cap(jobCap)
                 let previousVNNI = ck_vnni_set_thread_disabled(jobWithoutVNNI)
-                body(index + 1)
+                Self.runMarked { body(index + 1) }
                 ck_vnni_set_thread_disabled(previousVNNI)
                 ck_isa_set_thread_cap(previous)
             }

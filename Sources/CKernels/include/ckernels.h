@@ -54,6 +54,15 @@ int ck_vnni_set_thread_disabled(int disabled);
 /// Whether the calling thread has VNNI turned off (``ck_vnni_set_thread_disabled``).
 int ck_vnni_thread_disabled(void);
 
+/// Marks the calling thread as running a part of one of Swift's thread-pool jobs (nonzero) or not (0) and returns
+/// the previous mark. Swift keeps it here because it has no thread-local storage of its own: a matrix product asks
+/// whether it runs inside a split loop (it then runs whole on its thread) without asking whether the pool is free,
+/// which depends on what other threads do.
+int ck_thread_set_in_pool_part(int inPart);
+
+/// Whether the calling thread runs a part of a thread-pool job (``ck_thread_set_in_pool_part``).
+int ck_thread_in_pool_part(void);
+
 /// The level's name: `"avx512"`, `"avx2"` or `"generic"`.
 const char *ck_isa_name(int level);
 

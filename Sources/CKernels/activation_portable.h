@@ -40,7 +40,8 @@ static inline __attribute__((always_inline)) void ck_act_store(float *p, ck_wide
 
 /// `1/(1 + e⁻ˣ)` in each lane, the algorithm of Swift's `vectorizableSigmoid`: with `e = e^−|x|` (never overflows),
 /// `1/(1 + e)` for x ≥ 0 and `e/(1 + e)` below; `e` is 0 below Float's normal range (vector.h's nonpositive
-/// exponential), so σ(x) is 0 below x ≈ −87.3 rather than a subnormal number.
+/// exponential), so σ(x) is 0 below x ≈ −87.3 rather than a subnormal number, except at the AVX-512 level, whose
+/// exponential gives the subnormal numbers there.
 static inline __attribute__((always_inline)) ck_wide_f ck_act_sigmoid(ck_wide_f x) {
     const ck_wide_i negative = x < (ck_wide_f)0.0f;
     const ck_wide_f e = ck_wide_exp_nonpositive(-(ck_wide_f)((ck_wide_i)x & (ck_wide_i)0x7fffffff));

@@ -156,6 +156,15 @@ void ck_attention_exp_rows_f32(float *scores, ptrdiff_t rows, ptrdiff_t width, c
     CK_DISPATCH(ck_attention_exp_rows_f32, scores, rows, width, shift)
 }
 
+void ck_attention_scale_rows_f32(float *x, ptrdiff_t rows, ptrdiff_t width, const float *factor) {
+    CK_DISPATCH(ck_attention_scale_rows_f32, x, rows, width, factor)
+}
+
+void ck_attention_score_gradient_f32(float *gradient, const float *weights, ptrdiff_t rows, ptrdiff_t width,
+                                     const float *rowDot, const float *dropout, ptrdiff_t dropoutStride) {
+    CK_DISPATCH(ck_attention_score_gradient_f32, gradient, weights, rows, width, rowDot, dropout, dropoutStride)
+}
+
 void ck_row_norm_f32(const float *x, float *y, ptrdiff_t rows, ptrdiff_t d, double eps, const float *weight,
                      const float *bias, int centered, double *mean, double *inverseStd) {
     CK_DISPATCH(ck_row_norm_f32, x, y, rows, d, eps, weight, bias, centered, mean, inverseStd)

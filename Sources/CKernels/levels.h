@@ -36,6 +36,9 @@
     void ck_attention_softmax_step_f32_##L(float *scores, ptrdiff_t rows, ptrdiff_t width, float *rowMax,     \
                                            float *rowSum, float *correction);                               \
     void ck_attention_exp_rows_f32_##L(float *scores, ptrdiff_t rows, ptrdiff_t width, const float *shift);   \
+    void ck_attention_scale_rows_f32_##L(float *x, ptrdiff_t rows, ptrdiff_t width, const float *factor);     \
+    void ck_attention_score_gradient_f32_##L(float *gradient, const float *weights, ptrdiff_t rows, ptrdiff_t width, \
+                                             const float *rowDot, const float *dropout, ptrdiff_t dropoutStride); \
     void ck_row_norm_f32_##L(const float *x, float *y, ptrdiff_t rows, ptrdiff_t d, double eps,              \
                              const float *weight, const float *bias, int centered, double *mean,             \
                              double *inverseStd);                                                            \

@@ -46,6 +46,14 @@ static inline __attribute__((always_inline)) ck_i8 ck_f8_first_lanes(ptrdiff_t c
     return lane < (ck_i8)(int)count;
 }
 
+/// The larger of a and b in each lane of any vector type (b where either is NaN): one max instruction, where
+/// __builtin_elementwise_max's NaN rule costs a compare and a blend more. Each argument is evaluated once.
+#define ck_vector_max(a, b)                                                                                   \
+    ({                                                                                                        \
+        const __typeof__(a) ckMaxA = (a), ckMaxB = (b);                                                       \
+        ckMaxA > ckMaxB ? ckMaxA : ckMaxB;                                                                    \
+    })
+
 /// The sum of the lanes, pairwise.
 static inline __attribute__((always_inline)) float ck_f8_sum(ck_f8 v) {
     ck_f8 half = v + __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3);
@@ -133,7 +141,45 @@ typedef int ck_wide_i __attribute__((ext_vector_type(CK_WIDE_LANES)));
 /// `eˣ` for CK_WIDE_LANES lanes (``CK_DEFINE_EXP``).
 CK_DEFINE_EXP(ck_wide_exp, ck_wide_f, ck_wide_i)
 
+#if defined(CK_WIDE_EXP_SCALEF)
+// The AVX-512 builds (CK_WIDE_LANES 64) define CK_WIDE_EXP_SCALEF: their ck_wide_exp_nonpositive scales by 2ⁿ with
+// vscalefps, one instruction for the integer add, shift and multiply of the portable form, and it rounds results
+// below Float's normal range once, so the clamp is a single max and no mask is needed.
+#if CK_WIDE_LANES != 64
+#error "CK_WIDE_EXP_SCALEF needs CK_WIDE_LANES 64"
+#endif
+typedef float ck_f16 __attribute__((ext_vector_type(16)));
+typedef float ck_zmm_f __attribute__((vector_size(64)));
+
+/// p·2ⁿ in each lane of sixteen (n integral), rounded once.
+static inline __attribute__((always_inline)) ck_f16 ck_f16_scalef(ck_f16 p, ck_f16 n) {
+    return (ck_f16)__builtin_ia32_scalefps512_mask((ck_zmm_f)p, (ck_zmm_f)n, (ck_zmm_f)p, (unsigned short)0xFFFF, 4);
+}
+
+/// `eˣ` for x ≤ 0, sixty-four lanes: CK_DEFINE_EXP_NONPOSITIVE's contract, except that results below Float's normal
+/// range are the subnormals (within one subnormal step of libm's) rather than 0. x is clamped below at −110, where
+/// the result rounds to 0, so −∞ gives 0; NaN passes.
+static inline __attribute__((always_inline)) ck_wide_f ck_wide_exp_nonpositive(ck_wide_f x) {
+    const ck_wide_f clamped = ck_vector_max((ck_wide_f)-110.0f, x);
+    CK_EXP_REDUCED(ck_wide_f, ck_wide_i, clamped)
+    (void)k;
+#define CK_SLICE16(v, i) __builtin_shufflevector(v, v, 16 * i, 16 * i + 1, 16 * i + 2, 16 * i + 3, 16 * i + 4, 16 * i + 5, \
+    16 * i + 6, 16 * i + 7, 16 * i + 8, 16 * i + 9, 16 * i + 10, 16 * i + 11, 16 * i + 12, 16 * i + 13, 16 * i + 14, 16 * i + 15)
+    const ck_f16 e0 = ck_f16_scalef(CK_SLICE16(p, 0), CK_SLICE16(ckN, 0)), e1 = ck_f16_scalef(CK_SLICE16(p, 1), CK_SLICE16(ckN, 1));
+    const ck_f16 e2 = ck_f16_scalef(CK_SLICE16(p, 2), CK_SLICE16(ckN, 2)), e3 = ck_f16_scalef(CK_SLICE16(p, 3), CK_SLICE16(ckN, 3));
+#undef CK_SLICE16
+    typedef float ck_f32 __attribute__((ext_vector_type(32)));
+    const ck_f32 low = __builtin_shufflevector(e0, e1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+                                               20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
+    const ck_f32 high = __builtin_shufflevector(e2, e3, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+                                                20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
+    return __builtin_shufflevector(low, high, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+                                   22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44,
+                                   45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63);
+}
+#else
 /// `eˣ` for x ≤ 0, CK_WIDE_LANES lanes (``CK_DEFINE_EXP_NONPOSITIVE``).
 CK_DEFINE_EXP_NONPOSITIVE(ck_wide_exp_nonpositive, ck_wide_f, ck_wide_i)
+#endif
 
 #endif

@@ -46,6 +46,7 @@ enum KernelCheck: String, CaseIterable, CustomTestStringConvertible, Sendable {
             case .attentionRows:
                 AttentionKernelTests.exponentialsMatchLibm()
                 AttentionKernelTests.softmaxStepKeepsTheRunningState()
+                AttentionKernelTests.aNaNScoreMakesOnlyItsRowNaN()
                 AttentionKernelTests.floatAttentionMatchesDouble()
             }
         }

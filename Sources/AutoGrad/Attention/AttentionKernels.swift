@@ -144,6 +144,40 @@ enum AttentionKernels {
         }
     }
 
+    /// Row `r` of `rows` (each `width` long) multiplied by `factor[r]`, in place.
+    @inline(__always)
+    static func scaleRows<T: TensorScalar>(_ x: UnsafeMutablePointer<T>, rows: Int, width: Int, by factor: UnsafePointer<T>) {
+        if T.self == Float.self {
+            ck_attention_scale_rows_f32(x.reinterpreted(as: Float.self), rows, width, factor.reinterpreted(as: Float.self))
+            return
+        }
+        for r in 0..<rows {
+            let row = x + r * width, f = factor[r]
+            for c in 0..<width { row[c] *= f }
+        }
+    }
+
+    /// The scores' gradient `∂S = P ∘ (∂P ∘ M − D)` in place of ∂P (`gradient`), rows of `width` (see
+    /// `ck_attention_score_gradient_f32`): `dropout`'s row `r` (the multipliers M) at `dropout + r·dropoutStride`.
+    @inline(__always)
+    static func scoreGradient<T: TensorScalar>(_ gradient: UnsafeMutablePointer<T>, weights: UnsafePointer<T>, rows: Int, width: Int,
+                                               rowDot: UnsafePointer<T>, dropout: UnsafePointer<T>?, dropoutStride: Int) {
+        if T.self == Float.self {
+            ck_attention_score_gradient_f32(gradient.reinterpreted(as: Float.self), weights.reinterpreted(as: Float.self), rows, width,
+                                            rowDot.reinterpreted(as: Float.self), dropout?.reinterpreted(as: Float.self), dropoutStride)
+            return
+        }
+        for r in 0..<rows {
+            let pr = weights + r * width, dr = gradient + r * width, d = rowDot[r]
+            if let dropout {
+                let m = dropout + r * dropoutStride
+                for c in 0..<width { dr[c] = pr[c] * (dr[c] * m[c] - d) }
+            } else {
+                for c in 0..<width { dr[c] = pr[c] * (dr[c] - d) }
+            }
+        }
+    }
+
     /// The output `[batch, tq, ev]` and per-row `log Σ exp(scores)` `[batch, tq]` (−∞ for a row whose keys are all
     /// masked; its output row is 0, as PyTorch gives).
     static func forward<T: TensorScalar & SIMDScalar>(_ layout: AttentionLayout, _ x: AttentionOperands<T>, route: AttentionRoute,
@@ -176,10 +210,11 @@ enum AttentionKernels {
         let (tq, tk, e, ev) = (layout.tq, layout.tk, layout.e, layout.ev)
         let q = x.query + layout.queryOffsets[b] + i0 * e, k = x.key + layout.keyOffsets[b], v = x.value + layout.valueOffsets[b]
         let o = output + (b * tq + i0) * ev
-        o.update(repeating: 0, count: n * ev)
         rowMax.update(repeating: -T.infinity, count: n)
         rowSum.update(repeating: 0, count: n)
         let keyEnd = layout.isCausal ? Swift.min(tk, i0 + n) : tk
+        // The first key block writes the output rows (β = 0) and needs no correction: nothing came before it.
+        if keyEnd == 0 { o.update(repeating: 0, count: n * ev) }
         var j0 = 0
         while j0 < keyEnd {
             let w = Swift.min(kb, keyEnd - j0)
@@ -190,10 +225,7 @@ enum AttentionKernels {
                 for r in 0..<n { mask(scores + r * w, layout, x, problem: b, query: i0 + r, firstKey: j0, width: w) }
             }
             softmaxStep(scores, rows: n, width: w, rowMax: rowMax, rowSum: rowSum, correction: correction)
-            for r in 0..<n where correction[r] != 1 {
-                let out = o + r * ev, c = correction[r]
-                for col in 0..<ev { out[col] *= c }
-            }
+            if j0 > 0 { scaleRows(o, rows: n, width: ev, by: correction) }
             if let dropout = x.dropout {
                 for r in 0..<n {
                     let row = scores + r * w, d = dropout + (b * tq + i0 + r) * tk + j0
@@ -202,25 +234,25 @@ enum AttentionKernels {
             }
             if ev > 0 {
                 gemm(transposeA: false, transposeB: false, m: n, n: ev, k: w, alpha: 1, UnsafePointer(scores), lda: w,
-                     v + j0 * ev, ldb: ev, beta: 1, o, ldc: ev)
+                     v + j0 * ev, ldb: ev, beta: j0 == 0 ? 0 : 1, o, ldc: ev)
             }
             j0 += w
         }
+        // The rows' logarithms in one vectorised pass (into `correction`, no longer needed), then their factors 1/Σ
+        // (1 for a row whose keys are all hidden: its weights were 0).
+        T.vectorizableLog(rowSum, into: correction, count: n)
+        let lse = logSumExp + b * tq + i0
         for r in 0..<n {
-            let lse = logSumExp + b * tq + i0 + r
-            guard rowSum[r] > 0 else {
-                lse.pointee = -T.infinity
-                continue
-            }
-            lse.pointee = rowMax[r] + T.log(rowSum[r])
-            let inverse = 1 / rowSum[r], out = o + r * ev
-            for c in 0..<ev { out[c] *= inverse }
+            let visible = rowSum[r] > 0
+            lse[r] = visible ? rowMax[r] + correction[r] : -T.infinity
+            correction[r] = visible ? 1 / rowSum[r] : 1
         }
+        scaleRows(o, rows: n, width: ev, by: correction)
     }
 
     /// The gradients of the forward's inputs for output gradient `g` `[batch, tq, ev]`, recomputing the weights
-    /// from q, k and `logSumExp`; each non-nil destination (`[batch, tq, e]`, `[batch, tk, e]`, `[batch, tk, ev]`)
-    /// must hold zeros.
+    /// from q, k and `logSumExp`, into each non-nil destination (`[batch, tq, e]`, `[batch, tk, e]`, `[batch, tk, ev]`),
+    /// whose contents are overwritten.
     static func backward<T: TensorScalar & SIMDScalar>(
         _ layout: AttentionLayout, _ x: AttentionOperands<T>, route: AttentionRoute,
         output: UnsafePointer<T>, logSumExp: UnsafePointer<T>, gradient g: UnsafePointer<T>,
@@ -239,6 +271,10 @@ enum AttentionKernels {
                 for b in problems {
                     let q = x.query + layout.queryOffsets[b], k = x.key + layout.keyOffsets[b], v = x.value + layout.valueOffsets[b]
                     let gb = g + b * tq * ev, lse = logSumExp + b * tq
+                    // The products below add into the problem's gradient rows.
+                    queryGradient?.advanced(by: b * tq * e).update(repeating: 0, count: tq * e)
+                    keyGradient?.advanced(by: b * tk * e).update(repeating: 0, count: tk * e)
+                    valueGradient?.advanced(by: b * tk * ev).update(repeating: 0, count: tk * ev)
                     transposeMatrix(rows: tk, columns: e, k, stride: e, into: keysT, stride: tk)
                     if wantsScores {
                         transposeMatrix(rows: tk, columns: ev, v, stride: ev, into: valuesT, stride: tk)
@@ -279,15 +315,8 @@ enum AttentionKernels {
                                     dp.update(repeating: 0, count: n * w)
                                 }
                                 // ∂S = P ∘ (∂P − D), with ∂P the weights' gradient before dropout.
-                                for r in 0..<n {
-                                    let pr = p + r * w, dr = dp + r * w, d = rowDot[i0 + r]
-                                    if let dropout = x.dropout {
-                                        let m = dropout + (b * tq + i0 + r) * tk + j0
-                                        for c in 0..<w { dr[c] = pr[c] * (dr[c] * m[c] - d) }
-                                    } else {
-                                        for c in 0..<w { dr[c] = pr[c] * (dr[c] - d) }
-                                    }
-                                }
+                                scoreGradient(dp, weights: p, rows: n, width: w, rowDot: rowDot + i0,
+                                              dropout: x.dropout.map { $0 + (b * tq + i0) * tk + j0 }, dropoutStride: tk)
                                 if let gq = queryGradient {
                                     gemm(transposeA: false, transposeB: false, m: n, n: e, k: w, alpha: T(layout.scale), UnsafePointer(dp),
                                          lda: w, k + j0 * e, ldb: e, beta: 1, gq + (b * tq + i0) * e, ldc: e)

@@ -139,8 +139,12 @@ final class ScaledDotProductAttention: Op {
         let dtype = output.dtype
         let values = inputs.map { $0.value.to(dtype) }, g = gradient.value.to(dtype), additive = mask?.additive(dtype: dtype)
         let shapes = [layout.batchShape + [layout.tq, layout.e], layout.batchShape + [layout.tk, layout.e], layout.batchShape + [layout.tk, layout.ev]]
-        let results = (0..<3).map { needed[$0] ? Tensor.zeros(shapes[$0], dtype: dtype) : nil }
-        if layout.batch > 0 && layout.tq > 0 && layout.tk > 0 {
+        // The kernels zero each problem's rows where they accumulate them (while they are in cache); with nothing to
+        // compute, the gradients are zeros.
+        let computes = layout.batch > 0 && layout.tq > 0 && layout.tk > 0
+        let results = (0..<3).map { needed[$0] ? (computes ? Tensor(uninitializedShape: shapes[$0], dtype: dtype)
+                                                          : Tensor.zeros(shapes[$0], dtype: dtype)) : nil }
+        if computes {
             _ = BLAS.prepared
             switch dtype {
             case .float32: run(Float.self, values, additive) { layout, x in

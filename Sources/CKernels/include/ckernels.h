@@ -201,7 +201,8 @@ void ck_sgemm_rows(int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alph
 /// `correction[r] = exp(rowMax[r] − m)` (the factor for what earlier blocks summed), `rowSum[r] = rowSum[r]·correction[r]
 /// + Σ row`, `rowMax[r] = m`. A row with `m = −∞` (every key so far hidden) becomes 0 with correction 1, its state
 /// unchanged. The exponential is Swift's `vectorizableExp` (within 1 ulp), except that weights below Float's normal
-/// range (a score more than 87.3365 below the maximum) are 0; sums are in Float, in lanes.
+/// range (a score more than 87.3365 below the maximum) are 0, or at the AVX-512 level the subnormal numbers; sums are
+/// in Float, in lanes.
 void ck_attention_softmax_step_f32(float *scores, ptrdiff_t rows, ptrdiff_t width, float *rowMax, float *rowSum,
                                    float *correction);
 
@@ -209,6 +210,17 @@ void ck_attention_softmax_step_f32(float *scores, ptrdiff_t rows, ptrdiff_t widt
 /// becomes `exp(row − shift[r])`, or 0 where `shift[r] = −∞` (a row whose keys are all hidden); `shift[r]` is at least
 /// the row's maximum, and weights below Float's normal range are 0, as in ``ck_attention_softmax_step_f32``.
 void ck_attention_exp_rows_f32(float *scores, ptrdiff_t rows, ptrdiff_t width, const float *shift);
+
+/// Row `r` of `rows` (each `width` long, stride `width`) multiplied by `factor[r]`, in place: the forward's output
+/// rows by their correction and by 1/Σ.
+void ck_attention_scale_rows_f32(float *x, ptrdiff_t rows, ptrdiff_t width, const float *factor);
+
+/// The scores' gradient from the weights' in place, `∂S = P ∘ (∂P ∘ M − D)`, for `rows` rows of `width` (stride
+/// `width`): `gradient` holds ∂P = g·Vᵀ (the gradient of the weights after dropout) and becomes ∂S; `weights` are
+/// P before dropout; `rowDot[r]` is D = Σ_c g·o of the row; `dropout` (NULL without) holds the multipliers M, row
+/// `r` at `dropout + r·dropoutStride`.
+void ck_attention_score_gradient_f32(float *gradient, const float *weights, ptrdiff_t rows, ptrdiff_t width,
+                                     const float *rowDot, const float *dropout, ptrdiff_t dropoutStride);
 
 /// GELU of `n` Float elements, `y = x·Φ(x)` with Φ the standard normal CDF (PyTorch's `approximate='none'`), or with
 /// `tanhForm` nonzero `y = ½x·(1 + tanh(√(2/π)·(x + 0.044715x³)))` (`approximate='tanh'`). Φ comes from an erfc

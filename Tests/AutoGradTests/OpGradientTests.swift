@@ -330,6 +330,8 @@ private func checkUnary(_ label: String, _ domain: Domain = .any, secondOrder: B
     @Test func batchedAndBroadcast() {
         check("batched", [2, 3, 4], [2, 4, 5])
         check("batch against matrix", [2, 3, 4], [4, 2])
+        check("stack of batches against matrixᵀ", [2, 2, 3, 4], [5, 4], transposeB: true)
+        check("batchᵀ against matrix (not folded)", [2, 4, 3], [4, 2], transposeA: true)
         check("matrix against batch", [3, 4], [2, 4, 2])
         check("broadcast batch dimensions", [2, 1, 3, 4], [3, 4, 2])
         check("broadcast batch with transposeB", [1, 2, 3, 4], [2, 1, 5, 4], transposeB: true)

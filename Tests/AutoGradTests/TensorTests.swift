@@ -496,6 +496,9 @@ private extension Naive {
         ([4], [4, 5], false, false), ([3, 4], [4], false, false), ([4], [4], false, false), ([4], [2, 4, 3], false, false),
         ([2, 3, 4], [4], false, false), ([4, 3], [4], true, false), ([4], [5, 4], false, true), ([1, 1], [1, 1], false, false),
         ([64, 33], [33, 17], false, false),
+        // Stacks against one matrix: one product of all the rows (unless a is transposed).
+        ([2, 3, 5, 4], [6, 4], false, true), ([2, 4, 3], [4, 5], true, false), ([2, 0, 4], [4, 3], false, false),
+        ([3, 2, 0], [0, 5], false, false),
     ]
 
     @Test(arguments: [DType.float64, .float32])

@@ -254,6 +254,12 @@ extension Variable {
     /// and the added dimension is removed from the result. For `C = A·B`: ∂/∂A = g·Bᵀ, ∂/∂B = Aᵀ·g.
     public static func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, transposeB: Bool = false) -> Variable {
         precondition(a.rank >= 1 && b.rank >= 1, "matmul: operands need rank ≥ 1, got shapes \(a.shape) and \(b.shape)")
+        if let rows = Tensor.foldedRows(a.shape, b.shape, transposeA: transposeA, transposeB: transposeB) {
+            // A stack of matrices times one matrix: one product of all their rows (as PyTorch does), so the
+            // gradients are one product each too, instead of one per matrix and a sum over them for b's.
+            return MatMul(transposeA: false, transposeB: transposeB)(a.reshaped([rows, a.shape[a.rank - 1]]), b)
+                .reshaped(Array(a.shape.dropLast()) + [transposeB ? b.shape[0] : b.shape[1]])
+        }
         let a2 = a.rank == 1 ? a.reshaped(transposeA ? [-1, 1] : [1, -1]) : a
         let b2 = b.rank == 1 ? b.reshaped(transposeB ? [1, -1] : [-1, 1]) : b
         let product = MatMul(transposeA: transposeA, transposeB: transposeB)(a2, b2)

@@ -8,6 +8,10 @@ extension Tensor {
     /// `cblas_sgemm`/`cblas_dgemm` as flags, never copied.
     public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
         precondition(a.rank >= 1 && b.rank >= 1, "matmul: operands need rank ≥ 1, got shapes \(a.shape) and \(b.shape)")
+        if let rows = foldedRows(a.shape, b.shape, transposeA: transposeA, transposeB: transposeB) {
+            let product = matmul2(a.reshaped([rows, a.shape[a.rank - 1]]), b, transposeA: false, transposeB: transposeB)
+            return product.reshaped(Array(a.shape.dropLast()) + [product.shape[1]])
+        }
         let vectorA = a.rank == 1, vectorB = b.rank == 1
         let a2 = vectorA ? a.reshaped(transposeA ? [a.count, 1] : [1, a.count]) : a
         let b2 = vectorB ? b.reshaped(transposeB ? [1, b.count] : [b.count, 1]) : b
@@ -19,6 +23,15 @@ extension Tensor {
             out.setShape(s)
         }
         return out
+    }
+
+    /// The number of rows when `a` (`[..., m, k]`, rank > 2, not transposed) times the matrix `b` is computed as one
+    /// product of all of `a`'s rows, `[batch·m, k] · op(b)`; nil when the product is not of that form (or is empty,
+    /// or its inner dimensions differ, which the batched route reports with the original shapes).
+    static func foldedRows(_ a: [Int], _ b: [Int], transposeA: Bool, transposeB: Bool) -> Int? {
+        guard a.count > 2, b.count == 2, !transposeA, let k = a.last, k > 0, k == (transposeB ? b[1] : b[0]) else { return nil }
+        let rows = a.dropLast().reduce(1, *)
+        return rows > 0 ? rows : nil
     }
 
     private static func matmul2(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -> Tensor {

@@ -306,6 +306,62 @@ private func checkUnary(_ label: String, _ domain: Domain = .any, secondOrder: B
     }
 }
 
+/// `Variable.linear`: x·Wᵀ + b as one op (rows of any rank of x), its gradients in every order, the edge shapes, and
+/// PyTorch's `torch.nn.functional.linear`.
+@Suite struct LinearOpTests {
+    private static let shapes: [(label: String, x: [Int], out: Int)] = [
+        ("rows", [3, 4], 5), ("vector", [4], 2), ("stack", [2, 3, 4], 3), ("one feature out", [3, 4], 1),
+    ]
+
+    @Test func gradientsMatchFiniteDifferences() {
+        for (i, c) in Self.shapes.enumerated() {
+            let inputs = [sample(c.x, seed: 300 + UInt64(i)), sample([c.out, c.x.last!], seed: 310 + UInt64(i)),
+                          sample([c.out], seed: 320 + UInt64(i))]
+            expectGradients("linear, \(c.label)", inputs, secondOrder: true) { Variable.linear($0[0], weight: $0[1], bias: $0[2]) }
+            expectGradients("linear without bias, \(c.label)", Array(inputs.prefix(2)), secondOrder: true) {
+                Variable.linear($0[0], weight: $0[1])
+            }
+        }
+    }
+
+    /// No rows: an empty output and zero gradients for the weight and bias; no in-features: the bias in every row.
+    @Test func emptyShapes() {
+        let w = Variable(sample([3, 4], seed: 330), requiresGrad: true), b = Variable(Tensor([1.0, -2, 0.5]), requiresGrad: true)
+        let none = Variable.linear(Variable(Tensor.zeros([0, 4]), requiresGrad: true), weight: w, bias: b)
+        #expect(none.shape == [0, 3])
+        none.sum().backward()
+        #expect(w.grad?.shape == [3, 4] && w.grad!.doubles.allSatisfy { $0 == 0 })
+        #expect(b.grad?.shape == [3] && b.grad!.doubles.allSatisfy { $0 == 0 })
+        let flat = Variable.linear(Variable(Tensor.zeros([2, 0])), weight: Variable(Tensor.zeros([3, 0])), bias: b)
+        #expect(flat.value.doubles == [1, -2, 0.5, 1, -2, 0.5])
+    }
+
+    /// Float rows (the product adds onto the bias rows) against Double.
+    @Test func floatMatchesDouble() {
+        let x = sample([70, 33], seed: 340), w = sample([17, 33], seed: 341), b = sample([17], seed: 342)
+        let double = Variable.linear(Variable(x), weight: Variable(w), bias: Variable(b)).value
+        let float = Variable.linear(Variable(x.to(.float32)), weight: Variable(w.to(.float32)), bias: Variable(b.to(.float32))).value
+        #expect(float.dtype == .float32)
+        #expect(mismatch(float, double, atol: 1e-5, rtol: 1e-5) == nil)
+    }
+
+    @Test(.enabled(if: TorchReference.isAvailable, TorchReference.skipReason))
+    func matchesTorch() throws {
+        let expression = "torch.nn.functional.linear(x[0], x[1], x[2])"
+        try compareWithTorch([
+            TorchComparison(expression, [sample([3, 4], seed: 350), sample([5, 4], seed: 351), sample([5], seed: 352)], seed: 353) {
+                Variable.linear($0[0], weight: $0[1], bias: $0[2])
+            },
+            TorchComparison(expression, [sample([2, 3, 4], seed: 354), sample([2, 4], seed: 355), sample([2], seed: 356)], seed: 357) {
+                Variable.linear($0[0], weight: $0[1], bias: $0[2])
+            },
+            TorchComparison("torch.nn.functional.linear(x[0], x[1])", [sample([4], seed: 358), sample([3, 4], seed: 359)], seed: 360) {
+                Variable.linear($0[0], weight: $0[1])
+            },
+        ])
+    }
+}
+
 @Suite struct MatMulGradientTests {
     private func check(_ label: String, _ a: [Int], _ b: [Int], transposeA: Bool = false, transposeB: Bool = false,
                        sourceLocation: SourceLocation = #_sourceLocation) {

@@ -106,6 +106,9 @@ import Testing
         expectRecords(Gather.self, [a]) { $0[0].gathered(axis: 1, indices: TensorIndices(shape: [3, 1], values: [3, 0, 2])) }
         expectRecords(IndexSelect.self, [a]) { $0[0].indexSelected(axis: 0, indices: [2, 0, 2]) }
         expectRecords(MatMul.self, [a, b]) { Variable.matmul($0[0], $0[1], transposeB: true) }
+        expectRecords(LinearOp.self, [a, b, Tensor(shape: [3], scalars: [0.5, -1, 2], dtype: .float64)]) {
+            Variable.linear($0[0], weight: $0[1], bias: $0[2])
+        }
     }
 
     @Test func adjointsAppearInGradientGraphs() {

@@ -52,6 +52,23 @@ func clippingParameters(dtype: DType = .float64) -> [Variable] {
         #expect(parameters[0].grad!.floats == [Float(3 * c), Float(-4 * c)])
     }
 
+    /// Gradients long enough for the eight-lane sums, with a tail: the norms match a plain sum in Double of the
+    /// Float values (the lanes only reorder the additions).
+    @Test(arguments: [1.0, 2.0])
+    func longGradientsMatchAPlainSum(normType: Double) {
+        let counts = [1003, 8, 5]
+        let parameters = counts.enumerated().map { index, count in
+            let values = (0..<count).map { Float(sin(Double($0 * 7 + index))) * 3 }
+            let parameter = Variable(Tensor.zeros([count], dtype: .float32), requiresGrad: true)
+            parameter.grad = Tensor(shape: [count], scalars: values.map(Double.init), dtype: .float32)
+            return parameter
+        }
+        let plain = parameters.flatMap { $0.grad!.floats }.reduce(0.0) { $0 + pow(Swift.abs(Double($1)), normType) }
+        let expected = pow(plain, 1 / normType)
+        let norm = clipGradNorm(parameters, maxNorm: 1e9, normType: normType)
+        #expect(Swift.abs(norm - expected) <= 1e-12 * expected, "norm \(norm), plain sum \(expected)")
+    }
+
     @Test func noGradientsGiveZero() {
         #expect(clipGradNorm([Variable(Tensor([1.0]), requiresGrad: true)], maxNorm: 1) == 0)
     }

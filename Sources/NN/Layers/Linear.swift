@@ -43,8 +43,7 @@ public final class Linear: Module {
     public override func forward(_ x: Variable) -> Variable {
         precondition(x.rank >= 1 && x.shape.last == inFeatures,
                      "Linear: input of shape \(x.shape) does not end in inFeatures \(inFeatures)")
-        let product = Variable.matmul(x, weight, transposeB: true)
-        return bias.map { product + $0 } ?? product
+        return Variable.linear(x, weight: weight, bias: bias)
     }
 
     public override var summary: String { "in: \(inFeatures), out: \(outFeatures), bias: \(bias != nil)" }

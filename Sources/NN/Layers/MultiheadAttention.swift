@@ -152,8 +152,7 @@ public final class MultiheadAttention: Module {
         let e = embedDim
         func bias(_ part: Int) -> Variable? { in_proj_bias?.sliced(axis: 0, start: part * e, end: (part + 1) * e) }
         func project(_ x: Variable, _ weight: Variable, _ bias: Variable?) -> Variable {
-            let y = Variable.matmul(batchMajor(x), weight, transposeB: true)
-            return bias.map { y + $0 } ?? y
+            Variable.linear(batchMajor(x), weight: weight, bias: bias)
         }
         let q: Variable, k: Variable, v: Variable
         if let packed = in_proj_weight, query === key && key === value {

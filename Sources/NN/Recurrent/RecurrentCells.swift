@@ -45,15 +45,10 @@ struct RecurrentWeights {
     }
 
     /// `x·W_ihᵀ + b_ih` over the last dimension of `x`.
-    func inputProjection(_ x: Variable) -> Variable { affine(x, weightIH, biasIH) }
+    func inputProjection(_ x: Variable) -> Variable { Variable.linear(x, weight: weightIH, bias: biasIH) }
 
     /// `h·W_hhᵀ + b_hh` over the last dimension of `h`.
-    func hiddenProjection(_ h: Variable) -> Variable { affine(h, weightHH, biasHH) }
-
-    private func affine(_ x: Variable, _ w: Variable, _ b: Variable?) -> Variable {
-        let product = Variable.matmul(x, w, transposeB: true)
-        return b.map { product + $0 } ?? product
-    }
+    func hiddenProjection(_ h: Variable) -> Variable { Variable.linear(h, weight: weightHH, bias: biasHH) }
 }
 
 /// What every recurrent cell holds: PyTorch's four parameters (`weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`) for `G`

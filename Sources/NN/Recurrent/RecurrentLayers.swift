@@ -59,8 +59,7 @@ struct RecurrentStack {
                 let index = layer * directions + direction, w = weights[index]
                 // b_hh only adds for the RNN and LSTM, so it joins the one product's bias; the GRU's scales with r.
                 let inputBias = kind == .gru ? w.biasIH : w.biasIH.map { $0 + w.biasHH! }
-                var projected = Variable.matmul(flat, w.weightIH, transposeB: true)
-                if let inputBias { projected = projected + inputBias }
+                let projected = Variable.linear(flat, weight: w.weightIH, bias: inputBias)
                 let result = recurrence(kind, projected: projected.reshaped([steps, batch, kind.gates * hiddenSize]),
                                         weightHH: w.weightHH, biasHH: w.biasHH, h0: unpacked(h0, part: index),
                                         c0: c0.map { unpacked($0, part: index) }, reverse: direction == 1)

@@ -33,15 +33,24 @@ func runsAsChild(_ test: String) -> Bool { ProcessInfo.processInfo.environment[c
 /// step moves every weight by about ±lr whatever the size of its gradient, so a gradient that rounding flips in sign
 /// moves a weight by 2·lr: no tolerance of rounding size would hold in a shared process.
 func runTestInOwnProcess(_ test: String) throws -> (status: Int32, output: String) {
-    let child = Process()
-    child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    child.arguments = ["--testing-library", "swift-testing", "--filter", test]
-    child.environment = ProcessInfo.processInfo.environment.merging([childTestVariable: test]) { $1 }
+    try runCombiningOutput(URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
+                           ["--testing-library", "swift-testing", "--filter", test],
+                           environment: ProcessInfo.processInfo.environment.merging([childTestVariable: test]) { $1 })
+}
+
+/// Runs `executable` with `arguments` (and `environment` when given, else this process's); returns its exit status and
+/// its standard output and standard error together.
+func runCombiningOutput(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws
+    -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    if let environment { process.environment = environment }
     let output = Pipe()
-    child.standardOutput = output
-    child.standardError = output
-    try child.run()
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
     let text = output.fileHandleForReading.readDataToEndOfFile()
-    child.waitUntilExit()
-    return (child.terminationStatus, String(decoding: text, as: UTF8.self))
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: text, as: UTF8.self))
 }

@@ -201,14 +201,5 @@ private func torchIsImportable() -> Bool {
 
 /// Runs `python3 -c script`; returns its exit status and standard output followed by standard error.
 func pythonOutput(_ script: String) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script]
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    try runCombiningOutput(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script])
 }

@@ -36,7 +36,9 @@ struct LinearOp: Op {
                                                          n: Int, k: Int, m: Int) {
         _ = BLAS.prepared
         let pb = b.storage.pointer(T.self), po = out.storage.pointer(T.self)
-        for row in 0..<n { (po + row * m).update(from: pb, count: m) }
+        Parallel.forEachPart(n, work: n * m) { rows in
+            for row in rows { (po + row * m).update(from: pb, count: m) }
+        }
         // No inner dimension: the output is the bias rows (and BLAS refuses a leading dimension of 0).
         guard n > 0, m > 0, k > 0 else { return }
         gemm(transposeA: false, transposeB: true, m: n, n: m, k: k, x.storage.pointer(T.self), lda: k,

@@ -122,38 +122,39 @@ import Testing
     /// A product large enough to split gives the same bits when another thread holds the pool (its blocks then run
     /// one after another on the calling thread) as when the pool is free, so training does not change with what
     /// else the process computes. One whole product (inside a part of a split loop) rounds differently: the halves
-    /// run the unpacked kernel, the whole one the packed kernel (or OpenBLAS), which sums the depth in slices.
-    @Test(.enabled(if: BLAS.threadCount >= 2, "needs at least two threads (BLAS.threadCount is 1 on this machine)"))
-    func productIsTheSameWhetherOrNotThePoolIsFree() throws {
+    /// run the unpacked kernel, the whole one the packed kernel (or OpenBLAS), which sums the depth in slices. The
+    /// products are split for two threads whatever `BLAS.threadCount` other suites set meanwhile.
+    @Test func productIsTheSameWhetherOrNotThePoolIsFree() throws {
         let g = RandomGenerator(seed: 21)
         // 16 × 2048 × 4352 is past the unpacked kernels' 2²⁷ multiply-adds; each half of its columns is within it.
-        let a = Tensor.randn([16, 4352], generator: g), b = Tensor.randn([4352, 2048], generator: g)
-        for attempt in 1...5 {
-            let threads = BLAS.threadCount
-            let free = Tensor.matmul(a, b)
-            var whole = free
-            ThreadPool.shared.run(parts: 2) { part in if part == 0 { whole = Tensor.matmul(a, b) } }
-            let held = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
-            let holder = Thread {
-                ThreadPool.shared.run(parts: 2) { part in
-                    guard part == 0 else { return }
-                    held.signal()
-                    release.wait()
-                }
-                done.signal()
-            }
-            holder.start()
-            held.wait()
-            #expect(ThreadPool.shared.isBusy)
-            let whileHeld = Tensor.matmul(a, b)
-            release.signal()
-            done.wait()
-            // Another suite may have changed the thread count meanwhile, which splits the products differently.
-            guard BLAS.threadCount == threads, threads >= 2 else { continue }
-            #expect(whileHeld == free, "the product changed while another thread held the pool (attempt \(attempt))")
-            #expect(whole != free, "the test's shapes no longer tell a split product from a whole one")
-            return
+        let (m, n, k) = (16, 2048, 4352)
+        let a = Tensor.randn([m, k], generator: g).floats, b = Tensor.randn([k, n], generator: g).floats
+        func product() -> [Float] {
+            var c = [Float](repeating: .nan, count: m * n)
+            gemm(transposeA: false, transposeB: false, m: m, n: n, k: k, a, lda: k, b, ldb: n, beta: 0, &c, ldc: n, threads: 2)
+            return c
         }
-        Issue.record("the thread count kept changing during the test")
+        let free = product()
+        var whole: [Float] = []
+        ThreadPool.shared.run(parts: 2) { part in if part == 0 { whole = product() } }
+        let held = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        let holder = Thread {
+            ThreadPool.shared.run(parts: 2) { part in
+                guard part == 0 else { return }
+                held.signal()
+                release.wait()
+            }
+            done.signal()
+        }
+        holder.start()
+        held.wait()
+        #expect(ThreadPool.shared.isBusy)
+        let whileHeld = product()
+        release.signal()
+        done.wait()
+        // Compared outside #expect, which would print every element of a failing pair.
+        let sameWhileHeld = whileHeld == free, wholeDiffers = whole != free
+        #expect(sameWhileHeld, "the product changed while another thread held the pool")
+        #expect(wholeDiffers, "the test's shapes no longer tell a split product from a whole one")
     }
 }

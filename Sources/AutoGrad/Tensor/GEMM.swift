@@ -17,10 +17,14 @@ let gemmSplitWork = 1 << 18
 /// its last bits with whatever other threads of the process compute. When another thread holds the pool,
 /// the blocks run one after another here. Visible to the package's other modules
 /// for kernels that run many small products on buffers of their own (NN's recurrences, one product per time step).
+///
+/// `threads` (``BLAS/threadCount`` when nil) sets the blocks; tests pass it to be independent of the global setting.
 package func gemm<T: TensorScalar>(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: T = 1,
                            _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
-                           beta: T, _ c: UnsafeMutablePointer<T>, ldc: Int) {
-    let threads = BLAS.threadCount
+                           beta: T, _ c: UnsafeMutablePointer<T>, ldc: Int, threads: Int? = nil) {
+    // Before any split: preparing resizes the pool, which waits for the pool, which a split holds.
+    _ = BLAS.prepared
+    let threads = threads ?? BLAS.threadCount
     let splitRows = m > n
     let blocks = Swift.min(threads, (splitRows ? m : n) / 16)
     guard blocks > 1, m * n * k >= gemmSplitWork, !ThreadPool.isInsidePart else {

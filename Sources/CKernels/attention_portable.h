@@ -16,29 +16,26 @@
 #include "cpu.h"
 #include "vector.h"
 
-typedef float ck_att_f32 __attribute__((ext_vector_type(32)));
-typedef float ck_att_f16 __attribute__((ext_vector_type(16)));
-
 // A wide vector's lanes fold to eight in registers, low half against high half (a fold through memory stalls on
 // the stores: measured, it cost about as much as the exponentials of a 64-wide row). FOLD(v, op) is eight lanes.
 #if CK_WIDE_LANES == 64
 #define CK_ATT_HALVES_64(v, low, high)                                                                              \
-    const ck_att_f32 low = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, \
+    const ck_f32 low = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, \
         18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);                                                   \
-    const ck_att_f32 high = __builtin_shufflevector(v, v, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, \
+    const ck_f32 high = __builtin_shufflevector(v, v, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, \
         47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63);
-#define CK_ATT_FOLD_TO_32(v, op, out) CK_ATT_HALVES_64(v, wideLow, wideHigh) const ck_att_f32 out = op(wideLow, wideHigh);
+#define CK_ATT_FOLD_TO_32(v, op, out) CK_ATT_HALVES_64(v, wideLow, wideHigh) const ck_f32 out = op(wideLow, wideHigh);
 #elif CK_WIDE_LANES == 32
-#define CK_ATT_FOLD_TO_32(v, op, out) const ck_att_f32 out = v;
+#define CK_ATT_FOLD_TO_32(v, op, out) const ck_f32 out = v;
 #else
 #error "attention_portable.h folds 32 or 64 lanes"
 #endif
 #define CK_ATT_FOLD(v, op)                                                                                          \
     CK_ATT_FOLD_TO_32(v, op, v32)                                                                                   \
-    const ck_att_f16 v32Low = __builtin_shufflevector(v32, v32, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
-    const ck_att_f16 v32High = __builtin_shufflevector(v32, v32, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, \
+    const ck_f16 v32Low = __builtin_shufflevector(v32, v32, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
+    const ck_f16 v32High = __builtin_shufflevector(v32, v32, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, \
         29, 30, 31);                                                                                                \
-    const ck_att_f16 v16 = op(v32Low, v32High);                                                                     \
+    const ck_f16 v16 = op(v32Low, v32High);                                                                     \
     const ck_f8 v16Low = __builtin_shufflevector(v16, v16, 0, 1, 2, 3, 4, 5, 6, 7);                                  \
     const ck_f8 v16High = __builtin_shufflevector(v16, v16, 8, 9, 10, 11, 12, 13, 14, 15);
 #define CK_ATT_ADD(a, b) ((a) + (b))

@@ -10,6 +10,9 @@
 typedef float ck_f8 __attribute__((ext_vector_type(8)));
 typedef double ck_d4 __attribute__((ext_vector_type(4)));
 typedef int ck_i8 __attribute__((ext_vector_type(8)));
+/// Sixteen and thirty-two Float lanes: the halves and quarters of the wide vectors below, as kernels split them.
+typedef float ck_f16 __attribute__((ext_vector_type(16)));
+typedef float ck_f32 __attribute__((ext_vector_type(32)));
 
 static inline __attribute__((always_inline)) ck_f8 ck_f8_load(const float *p) {
     ck_f8 v;
@@ -148,7 +151,6 @@ CK_DEFINE_EXP(ck_wide_exp, ck_wide_f, ck_wide_i)
 #if CK_WIDE_LANES != 64
 #error "CK_WIDE_EXP_SCALEF needs CK_WIDE_LANES 64"
 #endif
-typedef float ck_f16 __attribute__((ext_vector_type(16)));
 typedef float ck_zmm_f __attribute__((vector_size(64)));
 
 /// p·2ⁿ in each lane of sixteen (n integral), rounded once.
@@ -168,7 +170,6 @@ static inline __attribute__((always_inline)) ck_wide_f ck_wide_exp_nonpositive(c
     const ck_f16 e0 = ck_f16_scalef(CK_SLICE16(p, 0), CK_SLICE16(ckN, 0)), e1 = ck_f16_scalef(CK_SLICE16(p, 1), CK_SLICE16(ckN, 1));
     const ck_f16 e2 = ck_f16_scalef(CK_SLICE16(p, 2), CK_SLICE16(ckN, 2)), e3 = ck_f16_scalef(CK_SLICE16(p, 3), CK_SLICE16(ckN, 3));
 #undef CK_SLICE16
-    typedef float ck_f32 __attribute__((ext_vector_type(32)));
     const ck_f32 low = __builtin_shufflevector(e0, e1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
                                                20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
     const ck_f32 high = __builtin_shufflevector(e2, e3, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,

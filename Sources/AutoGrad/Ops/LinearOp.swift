@@ -34,7 +34,6 @@ struct LinearOp: Op {
     /// Every row of `out` set to `b`, then `x·Wᵀ` added (β = 1).
     private static func rowsPlusProduct<T: TensorScalar>(_: T.Type, _ x: Tensor, _ w: Tensor, _ b: Tensor, _ out: inout Tensor,
                                                          n: Int, k: Int, m: Int) {
-        _ = BLAS.prepared
         let pb = b.storage.pointer(T.self), po = out.storage.pointer(T.self)
         Parallel.forEachPart(n, work: n * m) { rows in
             for row in rows { (po + row * m).update(from: pb, count: m) }

@@ -135,26 +135,43 @@ void CK_LEVEL(ck_gelu_backward_f32)(const float *g, const float *x, float *gx, p
     if (i < n) ck_act_store(gx + i, ck_gelu_gradient_lanes(ck_act_load(g + i, n - i), ck_act_load(x + i, n - i), tanhForm), n - i);
 }
 
-void CK_LEVEL(ck_lstm_gates_f32)(const float *gates, const float *cPrev, ptrdiff_t rows, ptrdiff_t n, float *activations,
-                                  float *tanhC, float *h, ptrdiff_t hStride, float *c, ptrdiff_t cStride) {
-    CK_REQUIRE(CK_LEVEL_ISA, "ck_lstm_gates_f32");
+/// ck_lstm_gates_f32's rows; `adds` and `keeps` are constants where inlined, so each case of the exported function
+/// compiles to its own loop without tests inside.
+static inline __attribute__((always_inline)) void ck_lstm_gates_rows(const int adds, const int keeps, const float *gates,
+                                                                     const float *input, const float *cPrev, ptrdiff_t rows,
+                                                                     ptrdiff_t n, float *activations, float *tanhC, float *h,
+                                                                     ptrdiff_t hStride, float *c, ptrdiff_t cStride) {
     for (ptrdiff_t row = 0; row < rows; row++) {
-        const float *a = gates + row * 4 * n, *cp = cPrev + row * n;
-        float *act = activations + row * 4 * n, *cr = c + row * cStride, *hr = h + row * hStride, *tc = tanhC + row * n;
+        const float *a = gates + row * 4 * n, *x = adds ? input + row * 4 * n : NULL, *cp = cPrev + row * n;
+        float *act = keeps ? activations + row * 4 * n : NULL, *tc = keeps ? tanhC + row * n : NULL;
+        float *cr = c + row * cStride, *hr = h + row * hStride;
         for (ptrdiff_t k = 0; k < n; k += CK_WIDE_LANES) {
             const ptrdiff_t count = n - k < CK_WIDE_LANES ? n - k : CK_WIDE_LANES;
-            const ck_wide_f i = ck_act_sigmoid(ck_act_load(a + k, count)), f = ck_act_sigmoid(ck_act_load(a + n + k, count));
-            const ck_wide_f g = ck_act_tanh(ck_act_load(a + 2 * n + k, count)), o = ck_act_sigmoid(ck_act_load(a + 3 * n + k, count));
+#define CK_GATE(q) (adds ? ck_act_load(a + (q) * n + k, count) + ck_act_load(x + (q) * n + k, count) : ck_act_load(a + (q) * n + k, count))
+            const ck_wide_f i = ck_act_sigmoid(CK_GATE(0)), f = ck_act_sigmoid(CK_GATE(1));
+            const ck_wide_f g = ck_act_tanh(CK_GATE(2)), o = ck_act_sigmoid(CK_GATE(3));
+#undef CK_GATE
             const ck_wide_f cell = f * ck_act_load(cp + k, count) + i * g, t = ck_act_tanh(cell);
-            ck_act_store(act + k, i, count);
-            ck_act_store(act + n + k, f, count);
-            ck_act_store(act + 2 * n + k, g, count);
-            ck_act_store(act + 3 * n + k, o, count);
+            if (keeps) {
+                ck_act_store(act + k, i, count);
+                ck_act_store(act + n + k, f, count);
+                ck_act_store(act + 2 * n + k, g, count);
+                ck_act_store(act + 3 * n + k, o, count);
+                ck_act_store(tc + k, t, count);
+            }
             ck_act_store(cr + k, cell, count);
-            ck_act_store(tc + k, t, count);
             ck_act_store(hr + k, o * t, count);
         }
     }
+}
+
+void CK_LEVEL(ck_lstm_gates_f32)(const float *gates, const float *input, const float *cPrev, ptrdiff_t rows, ptrdiff_t n,
+                                  float *activations, float *tanhC, float *h, ptrdiff_t hStride, float *c, ptrdiff_t cStride) {
+    CK_REQUIRE(CK_LEVEL_ISA, "ck_lstm_gates_f32");
+    if (input && activations) ck_lstm_gates_rows(1, 1, gates, input, cPrev, rows, n, activations, tanhC, h, hStride, c, cStride);
+    else if (input) ck_lstm_gates_rows(1, 0, gates, input, cPrev, rows, n, activations, tanhC, h, hStride, c, cStride);
+    else if (activations) ck_lstm_gates_rows(0, 1, gates, input, cPrev, rows, n, activations, tanhC, h, hStride, c, cStride);
+    else ck_lstm_gates_rows(0, 0, gates, input, cPrev, rows, n, activations, tanhC, h, hStride, c, cStride);
 }
 
 void CK_LEVEL(ck_lstm_gates_backward_f32)(const float *gh, ptrdiff_t ghStride, const float *gc, ptrdiff_t gcStride,

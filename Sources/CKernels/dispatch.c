@@ -80,9 +80,9 @@ void ck_gelu_backward_f32(const float *g, const float *x, float *gx, ptrdiff_t n
     CK_DISPATCH(ck_gelu_backward_f32, g, x, gx, n, tanhForm)
 }
 
-void ck_lstm_gates_f32(const float *gates, const float *cPrev, ptrdiff_t rows, ptrdiff_t n, float *activations,
-                       float *tanhC, float *h, ptrdiff_t hStride, float *c, ptrdiff_t cStride) {
-    CK_DISPATCH(ck_lstm_gates_f32, gates, cPrev, rows, n, activations, tanhC, h, hStride, c, cStride)
+void ck_lstm_gates_f32(const float *gates, const float *input, const float *cPrev, ptrdiff_t rows, ptrdiff_t n,
+                       float *activations, float *tanhC, float *h, ptrdiff_t hStride, float *c, ptrdiff_t cStride) {
+    CK_DISPATCH(ck_lstm_gates_f32, gates, input, cPrev, rows, n, activations, tanhC, h, hStride, c, cStride)
 }
 
 void ck_lstm_gates_backward_f32(const float *gh, ptrdiff_t ghStride, const float *gc, ptrdiff_t gcStride,

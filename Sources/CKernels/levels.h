@@ -27,8 +27,8 @@
                                ptrdiff_t ldc, float *const *cRows);                                           \
     void ck_gelu_f32_##L(const float *x, float *y, ptrdiff_t n, int tanhForm);                               \
     void ck_gelu_backward_f32_##L(const float *g, const float *x, float *gx, ptrdiff_t n, int tanhForm);      \
-    void ck_lstm_gates_f32_##L(const float *gates, const float *cPrev, ptrdiff_t rows, ptrdiff_t n,             \
-                               float *activations, float *tanhC, float *h, ptrdiff_t hStride, float *c,       \
+    void ck_lstm_gates_f32_##L(const float *gates, const float *input, const float *cPrev, ptrdiff_t rows,      \
+                               ptrdiff_t n, float *activations, float *tanhC, float *h, ptrdiff_t hStride, float *c,       \
                                ptrdiff_t cStride);                                                            \
     void ck_lstm_gates_backward_f32_##L(const float *gh, ptrdiff_t ghStride, const float *gc, ptrdiff_t gcStride, \
                                         const float *activations, const float *tanhC, const float *cPrev,      \

@@ -7,23 +7,31 @@ import Testing
 @Suite struct LSTMGateTests {
     /// Every output of the Float gates is within a few Float roundings of the Double ones, over pre-activations from
     /// −30 to 30 (both sides of tanh's switch at 0.55, tiny values where tanh must keep its relative accuracy), on
-    /// rows whose width (37) leaves a partial vector, with strided `h` and `c`.
+    /// rows whose width (37) leaves a partial vector, with strided `h` and `c`; the same with the pre-activations
+    /// given in two parts (`gates + input`, as the recurrence passes them), and without the kept activations
+    /// (inference), which must not change `h` or `c` by a bit.
     @Test func floatGatesMatchDouble() {
         let (rows, n) = (3, 37)
         let special: [Double] = [0, 1e-6, -1e-6, 0.5499, 0.5501, -0.5501, 20.5, -20.5, 30, -30]
         let gates: [Double] = (0..<(rows * 4 * n)).map { k in k < special.count ? special[k] : Double((k * 7919) % 2001 - 1000) / 80 }
         let cPrev: [Double] = (0..<(rows * n)).map { Double(($0 * 104_729) % 401 - 200) / 50 }
-        func run<S: TensorScalar>(_: S.Type) -> (activations: [Double], tanhC: [Double], h: [Double], c: [Double]) {
-            let g = gates.map { S($0) }, cp = cPrev.map { S($0) }
+        // The second part: quarters (exact in both dtypes), so each dtype's two parts add up to its own gates.
+        let parts: [Double] = (0..<(rows * 4 * n)).map { k in k < special.count ? 0 : Double(k % 9 - 4) / 4 }
+        func run<S: TensorScalar>(_: S.Type, split: Bool = false, keeping: Bool = true)
+            -> (activations: [Double], tanhC: [Double], h: [Double], c: [Double]) {
+            let g = zip(gates, parts).map { S($0) - (split ? S($1) : 0) }, x = parts.map { S($0) }, cp = cPrev.map { S($0) }
             var activations = [S](repeating: 0, count: rows * 4 * n), tanhC = [S](repeating: 0, count: rows * n)
             var h = [S](repeating: 0, count: rows * (n + 3)), c = [S](repeating: 0, count: rows * (n + 5))
             g.withUnsafeBufferPointer { g in
-                cp.withUnsafeBufferPointer { cp in
-                    GateKernels.lstmForward(gates: g.baseAddress!, cPrev: cp.baseAddress!, rows: rows, hidden: n,
-                                            activations: activations.withUnsafeMutableBufferPointer { $0.baseAddress! },
-                                            tanhC: tanhC.withUnsafeMutableBufferPointer { $0.baseAddress! },
-                                            h: h.withUnsafeMutableBufferPointer { $0.baseAddress! }, hStride: n + 3,
-                                            c: c.withUnsafeMutableBufferPointer { $0.baseAddress! }, cStride: n + 5)
+                x.withUnsafeBufferPointer { x in
+                    cp.withUnsafeBufferPointer { cp in
+                        GateKernels.lstmForward(gates: g.baseAddress!, input: split ? x.baseAddress! : nil, cPrev: cp.baseAddress!,
+                                                rows: rows, hidden: n,
+                                                activations: keeping ? activations.withUnsafeMutableBufferPointer { $0.baseAddress! } : nil,
+                                                tanhC: keeping ? tanhC.withUnsafeMutableBufferPointer { $0.baseAddress! } : nil,
+                                                h: h.withUnsafeMutableBufferPointer { $0.baseAddress! }, hStride: n + 3,
+                                                c: c.withUnsafeMutableBufferPointer { $0.baseAddress! }, cStride: n + 5)
+                    }
                 }
             }
             func doubles(_ v: [S]) -> [Double] { v.map { Double($0) } }
@@ -31,10 +39,33 @@ import Testing
         }
         let float = run(Float.self), double = run(Double.self)
         func worst(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? .infinity }
-        #expect(worst(float.activations, double.activations) <= 5e-7, "activations")
-        #expect(worst(float.tanhC, double.tanhC) <= 5e-7, "tanh(c)")
-        #expect(worst(float.h, double.h) <= 5e-7, "h")
-        #expect(worst(float.c, double.c) <= 2e-6, "c")
+        for (name, f) in [("one part", float), ("two parts", run(Float.self, split: true))] {
+            #expect(worst(f.activations, double.activations) <= 5e-7, "activations, \(name)")
+            #expect(worst(f.tanhC, double.tanhC) <= 5e-7, "tanh(c), \(name)")
+            #expect(worst(f.h, double.h) <= 5e-7, "h, \(name)")
+            #expect(worst(f.c, double.c) <= 2e-6, "c, \(name)")
+        }
+        #expect(worst(run(Double.self, split: true).h, double.h) <= 1e-15, "Double in two parts")
+        // Inference updates the cell state in place: c written over cPrev.
+        func inPlace<S: TensorScalar>(_: S.Type) -> [Double] {
+            let g = gates.map { S($0) }
+            var cell = cPrev.map { S($0) }, h = [S](repeating: 0, count: rows * n)
+            cell.withUnsafeMutableBufferPointer { cell in
+                GateKernels.lstmForward(gates: g, input: nil, cPrev: UnsafePointer(cell.baseAddress!), rows: rows, hidden: n,
+                                        activations: nil, tanhC: nil, h: &h, hStride: n, c: cell.baseAddress!, cStride: n)
+            }
+            return cell.map { Double($0) }
+        }
+        func unstrided(_ c: [Double]) -> [Double] { (0..<rows).flatMap { c[($0 * (n + 5))..<($0 * (n + 5) + n)] } }
+        #expect(inPlace(Float.self) == unstrided(float.c) && inPlace(Double.self) == unstrided(double.c), "c over cPrev")
+        for split in [false, true] {
+            for (name, (kept, inference)) in [("Float", (run(Float.self, split: split), run(Float.self, split: split, keeping: false))),
+                                              ("Double", (run(Double.self, split: split), run(Double.self, split: split, keeping: false)))] {
+                #expect(inference.h == kept.h && inference.c == kept.c, "\(name) inference (split \(split)) changed h or c")
+                #expect(inference.activations.allSatisfy { $0 == 0 } && inference.tanhC.allSatisfy { $0 == 0 },
+                        "\(name) inference (split \(split)) wrote the activations")
+            }
+        }
         // The backward, from the Double forward's activations (so both dtypes start from the same values), with
         // strided gh and with dCPrev written over gc, as the recurrence does.
         let gh: [Double] = (0..<(rows * (n + 2))).map { Double(($0 * 7_727) % 301 - 150) / 60 }
@@ -56,7 +87,7 @@ import Testing
         let tinyTanh = [Float(1e-6), -1e-6].map { x -> Float in
             var act = [Float](repeating: 0, count: 4), tc: Float = 0, h: Float = 0, c: Float = 0
             let g: [Float] = [0, 0, x, 0], cp: [Float] = [0]
-            GateKernels.lstmForward(gates: g, cPrev: cp, rows: 1, hidden: 1, activations: &act, tanhC: &tc, h: &h, hStride: 1,
+            GateKernels.lstmForward(gates: g, input: nil, cPrev: cp, rows: 1, hidden: 1, activations: &act, tanhC: &tc, h: &h, hStride: 1,
                                     c: &c, cStride: 1)
             return act[2]
         }

@@ -178,6 +178,32 @@ private let layerKinds = ["RNN", "RNNReLU", "LSTM", "GRU"]
 
     /// Large enough that the recurrence splits its batch over two threads: every output and gradient must be what one
     /// thread computes (to the rounding of the smaller per-thread products).
+    /// Inference (nothing recorded) keeps one step's state (the LSTM's cell, updated in place; the GRU's gates)
+    /// rather than every step's; its outputs are the recorded forward's to the bit, in both dtypes, both directions
+    /// and with the batch split over threads.
+    @Test(arguments: ["LSTM", "GRU"])
+    func inferenceMatchesTheRecordedForward(kind: String) {
+        let saved = BLAS.threadCount
+        defer { BLAS.threadCount = saved }
+        for dtype in [DType.float32, .float64] {
+            let g = RandomGenerator(seed: 8)
+            let module: Module = kind == "LSTM"
+                ? LSTM(inputSize: 5, hiddenSize: 24, numLayers: 2, bidirectional: true, dtype: dtype, generator: g)
+                : GRU(inputSize: 5, hiddenSize: 24, numLayers: 2, bidirectional: true, dtype: dtype, generator: g)
+            for (steps, threads) in [(5, 1), (7, 2)] {
+                BLAS.threadCount = threads
+                let x = randn([steps, 6, 5], 9, dtype: dtype)
+                let states = (kind == "LSTM" ? [10, 11] : [10]).map { Variable(randn([4, 6, 24], $0, dtype: dtype)) }
+                let recorded = runRecurrent(module, Variable(x, requiresGrad: true), states)
+                #expect(recorded.allSatisfy { $0.opName != nil }, "the recorded run was not recorded")
+                let inference = Graph.noGrad { runRecurrent(module, Variable(x), states) }
+                for (index, (a, b)) in zip(recorded, inference).enumerated() {
+                    #expect(a.value == b.value, "\(kind), \(dtype), T = \(steps), \(threads) threads: output \(index) differs")
+                }
+            }
+        }
+    }
+
     @Test(arguments: layerKinds)
     func batchSplitOverThreadsMatchesOneThread(kind: String) {
         let saved = BLAS.threadCount

@@ -15,7 +15,7 @@ struct MicroBench: ParsableCommand {
         """
     )
 
-    @Option(help: "Run only kernels whose id contains one of these comma-separated substrings (e.g. conv,adam).")
+    @Option(help: "Run only kernels whose id contains one of these comma-separated substrings (e.g. conv,adam); a substring ending in $ must end the id (attention-t64-fwd$).")
     var filter: String?
     @Option(help: "Comma-separated thread counts.") var threads = "1,2"
     @Option(help: "Timed samples per kernel (median and min are reported).") var repeats = 30
@@ -37,7 +37,10 @@ struct MicroBench: ParsableCommand {
     var kernels: [MicroCase] {
         guard let filter else { return MicroCase.all }
         let needles = filter.lowercased().split(separator: ",").map(String.init)
-        return MicroCase.all.filter { kernel in needles.contains { kernel.id.lowercased().contains($0) } }
+        return MicroCase.all.filter { kernel in
+            let id = kernel.id.lowercased()
+            return needles.contains { $0.hasSuffix("$") ? id.hasSuffix($0.dropLast()) : id.contains($0) }
+        }
     }
 
     func run() throws {

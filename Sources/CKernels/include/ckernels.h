@@ -234,12 +234,14 @@ void ck_gelu_f32(const float *x, float *y, ptrdiff_t n, int tanhForm);
 void ck_gelu_backward_f32(const float *g, const float *x, float *gx, ptrdiff_t n, int tanhForm);
 
 /// One LSTM step's gate arithmetic on `rows` rows of `n` hidden units (gate order i, f, g, o): from pre-activations
-/// `gates` (`[rows, 4n]`) and the previous cell `cPrev` (`[rows, n]`), `activations = [σ(i), σ(f), tanh(g), σ(o)]`
-/// (`[rows, 4n]`), `c = σ(f)·cPrev + σ(i)·tanh(g)`, `tanhC = tanh(c)` (`[rows, n]`) and `h = σ(o)·tanh(c)`; `h` and `c`
-/// have row strides `hStride` and `cStride`. σ and tanh are Swift's `vectorizableSigmoid`/`vectorizableTanh`
-/// algorithms (within 2.5 ulp).
-void ck_lstm_gates_f32(const float *gates, const float *cPrev, ptrdiff_t rows, ptrdiff_t n, float *activations,
-                       float *tanhC, float *h, ptrdiff_t hStride, float *c, ptrdiff_t cStride);
+/// `gates + input` (`[rows, 4n]` each; `input` may be NULL, adding nothing) and the previous cell `cPrev`
+/// (`[rows, n]`), `activations = [σ(i), σ(f), tanh(g), σ(o)]` (`[rows, 4n]`), `c = σ(f)·cPrev + σ(i)·tanh(g)`,
+/// `tanhC = tanh(c)` (`[rows, n]`) and `h = σ(o)·tanh(c)`; `h` and `c` have row strides `hStride` and `cStride`.
+/// `activations` and `tanhC` may both be NULL (inference keeps only `h` and `c`); `c` may be `cPrev` itself, with
+/// `cStride == n` (each element is read before it is written). σ and tanh are Swift's
+/// `vectorizableSigmoid`/`vectorizableTanh` algorithms (within 2.5 ulp).
+void ck_lstm_gates_f32(const float *gates, const float *input, const float *cPrev, ptrdiff_t rows, ptrdiff_t n,
+                       float *activations, float *tanhC, float *h, ptrdiff_t hStride, float *c, ptrdiff_t cStride);
 
 /// The gradients of ``ck_lstm_gates_f32`` from `gh = ∂L/∂h` and `gc = ∂L/∂c` (row strides `ghStride`, `gcStride`): with
 /// `δc = gc + gh·σ(o)·(1 − tanh²c)`, `dGates = [δc·tanh(g)·σ(i)(1 − σ(i)), δc·cPrev·σ(f)(1 − σ(f)), δc·σ(i)·(1 − tanh²g),

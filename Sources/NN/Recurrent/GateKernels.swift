@@ -12,26 +12,40 @@ import CKernels
 enum GateKernels {
     // MARK: LSTM (gate order i, f, g, o)
 
-    /// From gate pre-activations `gates` (`[rows, 4H]`) and the previous cell state `cPrev` (`[rows, H]`):
-    /// `activations = [σ(i), σ(f), tanh(g), σ(o)]`, `c = σ(f)·cPrev + σ(i)·tanh(g)`, `tanhC = tanh(c)`,
-    /// `h = σ(o)·tanh(c)`. `h` and `c` are written with row strides `hStride` and `cStride`.
+    /// From gate pre-activations `gates + input` (`[rows, 4H]` each; a nil `input` adds nothing) and the previous
+    /// cell state `cPrev` (`[rows, H]`): `activations = [σ(i), σ(f), tanh(g), σ(o)]`, `c = σ(f)·cPrev + σ(i)·tanh(g)`,
+    /// `tanhC = tanh(c)`, `h = σ(o)·tanh(c)`. `h` and `c` are written with row strides `hStride` and `cStride`.
+    /// `activations` and `tanhC` are both given or both nil: inference keeps only `h` and `c`, which spares the
+    /// stores a backward would need. `c` may be `cPrev` itself, with `cStride == H`.
     @inline(__always)
-    static func lstmForward<S: TensorScalar>(gates: UnsafePointer<S>, cPrev: UnsafePointer<S>, rows: Int, hidden n: Int,
-                                             activations: UnsafeMutablePointer<S>, tanhC: UnsafeMutablePointer<S>,
+    static func lstmForward<S: TensorScalar>(gates: UnsafePointer<S>, input: UnsafePointer<S>?, cPrev: UnsafePointer<S>,
+                                             rows: Int, hidden n: Int,
+                                             activations: UnsafeMutablePointer<S>?, tanhC: UnsafeMutablePointer<S>?,
                                              h: UnsafeMutablePointer<S>, hStride: Int,
                                              c: UnsafeMutablePointer<S>, cStride: Int) {
+        precondition((activations == nil) == (tanhC == nil), "LSTM gates: activations and tanhC are both kept or neither")
         if S.self == Float.self {
             // CKernels' version at the CPU's level: the same σ and tanh, 32 or 64 lanes a step with FMA.
-            ck_lstm_gates_f32(floats(gates), floats(cPrev), rows, n, floats(activations), floats(tanhC), floats(h), hStride,
-                              floats(c), cStride)
+            ck_lstm_gates_f32(floats(gates), input.map(floats), floats(cPrev), rows, n, activations.map(floats),
+                              tanhC.map(floats), floats(h), hStride, floats(c), cStride)
             return
         }
+        // Without kept activations, one row's worth of scratch stands in for them.
+        let scratch = activations == nil ? UnsafeMutablePointer<S>.allocate(capacity: 5 * n) : nil
+        defer { scratch?.deallocate() }
         for row in 0..<rows {
-            let a = gates + row * 4 * n, act = activations + row * 4 * n
-            S.vectorizableSigmoid(a, into: act, count: 2 * n)
-            S.vectorizableTanh(a + 2 * n, into: act + 2 * n, count: n)
-            S.vectorizableSigmoid(a + 3 * n, into: act + 3 * n, count: n)
-            let cp = cPrev + row * n, cr = c + row * cStride, hr = h + row * hStride, tc = tanhC + row * n
+            let a = gates + row * 4 * n, act = activations.map { $0 + row * 4 * n } ?? scratch!
+            let tc = tanhC.map { $0 + row * n } ?? scratch! + 4 * n
+            if let input {
+                let x = input + row * 4 * n
+                for k in 0..<(4 * n) { act[k] = a[k] + x[k] }
+            } else {
+                act.update(from: a, count: 4 * n)
+            }
+            S.vectorizableSigmoid(UnsafePointer(act), into: act, count: 2 * n)
+            S.vectorizableTanh(UnsafePointer(act + 2 * n), into: act + 2 * n, count: n)
+            S.vectorizableSigmoid(UnsafePointer(act + 3 * n), into: act + 3 * n, count: n)
+            let cp = cPrev + row * n, cr = c + row * cStride, hr = h + row * hStride
             for k in 0..<n { cr[k] = act[n + k] * cp[k] + act[k] * act[2 * n + k] }
             S.vectorizableTanh(UnsafePointer(cr), into: tc, count: n)
             for k in 0..<n { hr[k] = act[3 * n + k] * tc[k] }

@@ -52,7 +52,7 @@ final class LSTMCellOp: FusedBackwardOp {
                     activations.withUnsafeMutableBufferPointer(as: S.self) { act in
                         tanhC.withUnsafeMutableBufferPointer(as: S.self) { tc in
                             out.withUnsafeMutableBufferPointer(as: S.self) { o in
-                                GateKernels.lstmForward(gates: a.baseAddress!, cPrev: cp.baseAddress!, rows: rows, hidden: n,
+                                GateKernels.lstmForward(gates: a.baseAddress!, input: nil, cPrev: cp.baseAddress!, rows: rows, hidden: n,
                                                         activations: act.baseAddress!, tanhC: tc.baseAddress!,
                                                         h: o.baseAddress!, hStride: n, c: o.baseAddress! + rows * n, cStride: n)
                             }

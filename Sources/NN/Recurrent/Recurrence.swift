@@ -32,7 +32,8 @@ func recurrence(_ kind: RecurrenceKind, projected: Variable, weightHH: Variable,
     var inputs = [projected, weightHH, h0]
     if kind == .lstm, let c0 { inputs.append(c0) }
     if kind == .gru, let biasHH { inputs.append(biasHH) }
-    let packed = RecurrenceOp(kind: kind, reverse: reverse).apply(inputs)
+    let keeps = Graph.isRecording && inputs.contains(where: \.requiresGrad)
+    let packed = RecurrenceOp(kind: kind, reverse: reverse, keepsForBackward: keeps).apply(inputs)
     let output = kind == .lstm ? packed.sliced(axis: 0, start: 0, end: t) : packed
     let last = reverse ? 0 : t - 1
     return (output, unpacked(packed, part: last), kind == .lstm ? unpacked(packed, part: t) : nil)
@@ -52,13 +53,18 @@ final class RecurrenceOp: FusedBackwardOp {
 
     let kind: RecurrenceKind
     let reverse: Bool
+    /// Whether the forward keeps what the backward reads (the op is recorded). Without it, the LSTM keeps only the
+    /// current cell state and the GRU one step's gates, as inference needs.
+    let keepsForBackward: Bool
     /// The output of ``forward(_:)`` and what the backward needs besides it: the gate activations of every step
-    /// (LSTM, GRU), then `tanh cₜ` and `cₜ` (LSTM) or the hidden projections `h_{t−1}·W_hhᵀ + b_hh` (GRU).
+    /// (LSTM, GRU), then `tanh cₜ` and `cₜ` (LSTM) or the hidden projections `h_{t−1}·W_hhᵀ + b_hh` (GRU). The LSTM's
+    /// gate buffer for the step being computed follows.
     private var output = Tensor.zeros([0]), saved = Tensor.zeros([0])
 
-    init(kind: RecurrenceKind, reverse: Bool) {
+    init(kind: RecurrenceKind, reverse: Bool, keepsForBackward: Bool = true) {
         self.kind = kind
         self.reverse = reverse
+        self.keepsForBackward = keepsForBackward
     }
 
     /// The sizes `T`, `B`, `H` and the gate width `G·H`.
@@ -68,6 +74,36 @@ final class RecurrenceOp: FusedBackwardOp {
         /// The step whose state step `t` starts from, or nil for the initial state.
         func previous(_ t: Int, reverse: Bool) -> Int? {
             reverse ? (t == steps - 1 ? nil : t + 1) : (t == 0 ? nil : t - 1)
+        }
+        /// The elements of the LSTM's ``LSTMBuffers``.
+        func lstmSavedCount(keeping: Bool) -> Int {
+            (keeping ? steps * batch * width + 2 * steps * state : state) + batch * width
+        }
+    }
+
+    /// Where the LSTM's forward keeps its state in `saved`. Kept for the backward: every step's activations
+    /// (`[T, B, 4H]`), `tanh cₜ` and `cₜ` (`[T, B, H]` each). For inference: one cell state. The gate
+    /// buffer of the current step (`[B, 4H]`) follows either way.
+    private struct LSTMBuffers<S> {
+        let activations: UnsafeMutablePointer<S>?, tanhC: UnsafeMutablePointer<S>?
+        let cells: UnsafeMutablePointer<S>, gates: UnsafeMutablePointer<S>, state: Int
+
+        init(_ saved: UnsafeMutablePointer<S>, _ s: Sizes, keeping: Bool) {
+            state = s.state
+            if keeping {
+                activations = saved
+                tanhC = saved + s.steps * s.batch * s.width
+                cells = tanhC! + s.steps * s.state
+                gates = cells + s.steps * s.state
+            } else {
+                (activations, tanhC, cells) = (nil, nil, saved)
+                gates = cells + s.state
+            }
+        }
+
+        /// The cell state of time step `t`. Inference has one, which each step updates in place.
+        func cell(_ t: Int) -> UnsafeMutablePointer<S> {
+            activations == nil ? cells : cells + t * state
         }
     }
 
@@ -88,8 +124,8 @@ final class RecurrenceOp: FusedBackwardOp {
         let savedCount: Int
         switch kind {
         case .rnn: savedCount = 1   // nothing to keep; one element so the buffer has an address
-        case .lstm: savedCount = s.steps * s.batch * (s.width + 2 * s.hidden) + s.batch * s.width
-        case .gru: savedCount = 2 * s.steps * s.batch * s.width
+        case .lstm: savedCount = s.lstmSavedCount(keeping: keepsForBackward)
+        case .gru: savedCount = 2 * (keepsForBackward ? s.steps : 1) * s.batch * s.width
         }
         // Every element of both is written below (or there are none: an empty batch).
         var out = Tensor.empty([s.steps + (kind == .lstm ? 1 : 0), s.batch, s.hidden], dtype: dtype)
@@ -105,7 +141,7 @@ final class RecurrenceOp: FusedBackwardOp {
     }
 
     private func forward<S: TensorScalar>(_ values: [Tensor], _ s: Sizes, _ out: inout Tensor, _: S.Type) {
-        let kind = self.kind, reverse = self.reverse
+        let kind = self.kind, reverse = self.reverse, keeps = keepsForBackward
         // W_hhᵀ as its own [H, G·H] matrix: each step's product then has an untransposed right factor, which the
         // package's small-product kernel reads in place instead of packing it again at every step.
         withBasePointers(values + [values[1].transposed(0, 1)], S.self) { p in
@@ -134,32 +170,33 @@ final class RecurrenceOp: FusedBackwardOp {
                                 case .relu: for k in 0..<(rows * s.hidden) { h[k] = Swift.max(h[k], 0) }
                                 }
                             case .lstm:
-                                let activations = saved!, tanhC = activations + s.steps * s.batch * s.width
-                                let cells = tanhC + s.steps * s.state, gates = cells + s.steps * s.state + gOffset
-                                gates.update(from: xt, count: rows * s.width)
-                                recurrent(gates)
-                                let cPrev = prev.map { UnsafePointer(cells + $0 * s.state + hOffset) } ?? p[3] + hOffset
-                                GateKernels.lstmForward(gates: gates, cPrev: cPrev, rows: rows, hidden: s.hidden,
-                                                        activations: activations + t * s.batch * s.width + gOffset,
-                                                        tanhC: tanhC + t * s.state + hOffset, h: h, hStride: s.hidden,
-                                                        c: cells + t * s.state + hOffset, cStride: s.hidden)
+                                let buffers = LSTMBuffers(saved!, s, keeping: keeps), gates = buffers.gates + gOffset
+                                // The product alone into the gate buffer; the gate kernel adds the projection.
+                                gemm(transposeA: false, transposeB: false, m: rows, n: s.width, k: s.hidden, hPrev, lda: s.hidden,
+                                     wt, ldb: s.width, beta: 0, gates, ldc: s.width)
+                                let cPrev = prev.map { UnsafePointer(buffers.cell($0) + hOffset) } ?? p[3] + hOffset
+                                GateKernels.lstmForward(gates: gates, input: xt, cPrev: cPrev, rows: rows, hidden: s.hidden,
+                                                        activations: buffers.activations.map { $0 + t * s.batch * s.width + gOffset },
+                                                        tanhC: buffers.tanhC.map { $0 + t * s.state + hOffset }, h: h, hStride: s.hidden,
+                                                        c: buffers.cell(t) + hOffset, cStride: s.hidden)
                             case .gru:
-                                let activations = saved!
-                                let hg = activations + s.steps * s.batch * s.width + t * s.batch * s.width + gOffset
+                                // Inference keeps one step's activations and hidden projections, written over at each step.
+                                let stored = keeps ? s.steps : 1, slot = keeps ? t : 0
+                                let activations = saved! + slot * s.batch * s.width
+                                let hg = saved! + (stored + slot) * s.batch * s.width + gOffset
                                 for b in 0..<rows {
                                     if values.count > 3 { (hg + b * s.width).update(from: p[3], count: s.width) }
                                     else { (hg + b * s.width).update(repeating: 0, count: s.width) }
                                 }
                                 recurrent(hg)
                                 GateKernels.gruForward(xg: xt, hg: hg, hPrev: hPrev, rows: rows, hidden: s.hidden,
-                                                       activations: activations + t * s.batch * s.width + gOffset,
-                                                       h: h, hStride: s.hidden)
+                                                       activations: activations + gOffset, h: h, hStride: s.hidden)
                             }
                         }
                     }
                     if kind == .lstm {
-                        let cells = saved! + s.steps * s.batch * s.width + s.steps * s.state
-                        (o + s.steps * s.state).update(from: cells + (reverse ? 0 : s.steps - 1) * s.state, count: s.state)
+                        let last = LSTMBuffers(saved!, s, keeping: keeps).cell(reverse ? 0 : s.steps - 1)
+                        (o + s.steps * s.state).update(from: last, count: s.state)
                     }
                 }
             }
@@ -167,6 +204,7 @@ final class RecurrenceOp: FusedBackwardOp {
     }
 
     func fusedBackward(_ g: Variable, inputs: [Variable], needed: [Bool], dtype: DType) -> [Variable?] {
+        precondition(keepsForBackward, "\(name): backward of a forward that ran without recording")
         let values = inputs.map { $0.value.to(dtype) }, s = sizes(values[0], values[2])
         // Scratch: ∂h carried to the previous step, the step's total ∂h, ∂c carried (LSTM), ∂hg of every step (GRU).
         let workCount = 3 * s.state + (kind == .gru ? s.steps * s.batch * s.width : 0)
@@ -218,12 +256,11 @@ final class RecurrenceOp: FusedBackwardOp {
                                 case .relu: for k in 0..<(rows * s.hidden) { dGates[k] = h[k] > 0 ? gh[k] : 0 }
                                 }
                             case .lstm:
-                                let activations = saved, tanhC = activations + s.steps * s.batch * s.width
-                                let cells = tanhC + s.steps * s.state
-                                let cPrev = (prev.map { cells + $0 * s.state } ?? p[6]) + hOffset
+                                let buffers = LSTMBuffers(UnsafeMutablePointer(mutating: saved), s, keeping: true)
+                                let cPrev = prev.map { UnsafePointer(buffers.cell($0) + hOffset) } ?? p[6] + hOffset
                                 GateKernels.lstmBackward(gh: gh, ghStride: s.hidden, gc: dcCarry, gcStride: s.hidden,
-                                                         activations: activations + t * s.batch * s.width + gOffset,
-                                                         tanhC: tanhC + t * s.state + hOffset, cPrev: cPrev, rows: rows,
+                                                         activations: buffers.activations! + t * s.batch * s.width + gOffset,
+                                                         tanhC: buffers.tanhC! + t * s.state + hOffset, cPrev: cPrev, rows: rows,
                                                          hidden: s.hidden, dGates: dGates, dCPrev: dcCarry)
                             case .gru:
                                 let hg = saved + s.steps * s.batch * s.width + t * s.batch * s.width + gOffset

@@ -49,9 +49,9 @@ static inline __attribute__((always_inline)) ck_wide_f ck_act_sigmoid(ck_wide_f 
     return numerator / ((ck_wide_f)1.0f + e);
 }
 
-/// `tanh x` in each lane, the algorithm of Swift's `vectorizableTanh` for Float: for |x| < 0.55 `x + x³·P(x²)` (its
-/// degree-4 Chebyshev fit, coefficients as VectorMath.swift's), above `1 − 2/(e^(2|x|) + 1)` with |x| capped at 20,
-/// the sign put back from x.
+/// `tanh x` in each lane: for |x| < 0.55 `x + x³·P(x²)` (the degree-4 Chebyshev fit of Swift's `vectorizableTanh`
+/// for Float, coefficients as VectorMath.swift's), above `(1 − e)/(1 + e)` with `e = e^(−2|x|)` ≤ e^(−1.1), where
+/// neither side cancels and the exponential's argument is never positive; the sign put back from x.
 static inline __attribute__((always_inline)) ck_wide_f ck_act_tanh(ck_wide_f x) {
     const ck_wide_i sign = (ck_wide_i)x & (ck_wide_i)(int)0x80000000;
     const ck_wide_f a = (ck_wide_f)((ck_wide_i)x & (ck_wide_i)0x7fffffff), z = a * a;
@@ -61,9 +61,8 @@ static inline __attribute__((always_inline)) ck_wide_f ck_act_tanh(ck_wide_f x) 
     p = p * z + (ck_wide_f)0x1.110feap-3f;
     p = p * z + (ck_wide_f)-0x1.555554p-2f;
     const ck_wide_f small = a + a * z * p;
-    const ck_wide_i capped = a > (ck_wide_f)20.0f;
-    const ck_wide_f bounded = (ck_wide_f)(((ck_wide_i)a & ~capped) | ((ck_wide_i)(ck_wide_f)20.0f & capped));
-    const ck_wide_f large = (ck_wide_f)1.0f - (ck_wide_f)2.0f / (ck_wide_exp((ck_wide_f)2.0f * bounded) + (ck_wide_f)1.0f);
+    const ck_wide_f e = ck_wide_exp_nonpositive((ck_wide_f)-2.0f * a);
+    const ck_wide_f large = ((ck_wide_f)1.0f - e) / ((ck_wide_f)1.0f + e);
     const ck_wide_i useSmall = a < (ck_wide_f)0.55f;
     return (ck_wide_f)((((ck_wide_i)small & useSmall) | ((ck_wide_i)large & ~useSmall)) | sign);
 }

@@ -77,6 +77,7 @@ private func checkLSTMGateKernels(at level: InstructionSet) {
     InstructionSet.withCap(level) {
         #expect(InstructionSet.active == level)
         LSTMGateTests().floatGatesMatchDouble()
+        LSTMGateTests().gateFunctionsAreWithinTwoAndAHalfUlp()
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import NN
 
@@ -92,5 +93,25 @@ import Testing
             return act[2]
         }
         #expect(abs(Double(tinyTanh[0]) - 1e-6) <= 1e-12 && abs(Double(tinyTanh[1]) + 1e-6) <= 1e-12, "tanh of ±1e-6: \(tinyTanh)")
+    }
+
+    /// σ and tanh of the Float gates are within 2.5 ulp of the correctly rounded values over a dense sweep of
+    /// [−20, 20] (tanh's switch at 0.55 included), read from the kept activations `σ(i)` and `tanh(g)`.
+    @Test func gateFunctionsAreWithinTwoAndAHalfUlp() {
+        let n = 4001
+        let xs: [Float] = (0..<n).map { Float(-20 + 40 * Double($0) / Double(n - 1)) } + [0.55, -0.55, 0.5499999, 0.5500001, 1e-3, -1e-30]
+        let count = xs.count
+        var gates = [Float](repeating: 0, count: 4 * count)
+        for (k, x) in xs.enumerated() { gates[k] = x; gates[2 * count + k] = x }
+        var activations = [Float](repeating: 0, count: 4 * count), tanhC = [Float](repeating: 0, count: count)
+        var h = [Float](repeating: 0, count: count), c = [Float](repeating: 0, count: count)
+        let cPrev = [Float](repeating: 0, count: count)
+        GateKernels.lstmForward(gates: gates, input: nil, cPrev: cPrev, rows: 1, hidden: count, activations: &activations,
+                                tanhC: &tanhC, h: &h, hStride: count, c: &c, cStride: count)
+        func ulps(_ value: Float, _ exact: Double) -> Double { abs(Double(value) - exact) / Double(Float(exact).ulp) }
+        let sigmoid = zip(xs, activations[0..<count]).map { ulps($1, 1 / (1 + Foundation.exp(-Double($0)))) }.max()!
+        let tanh = zip(xs, activations[(2 * count)..<(3 * count)]).map { ulps($1, Foundation.tanh(Double($0))) }.max()!
+        #expect(sigmoid <= 2.5, "σ: \(sigmoid) ulp")
+        #expect(tanh <= 2.5, "tanh: \(tanh) ulp")
     }
 }

@@ -238,8 +238,9 @@ void ck_gelu_backward_f32(const float *g, const float *x, float *gx, ptrdiff_t n
 /// (`[rows, n]`), `activations = [σ(i), σ(f), tanh(g), σ(o)]` (`[rows, 4n]`), `c = σ(f)·cPrev + σ(i)·tanh(g)`,
 /// `tanhC = tanh(c)` (`[rows, n]`) and `h = σ(o)·tanh(c)`; `h` and `c` have row strides `hStride` and `cStride`.
 /// `activations` and `tanhC` may both be NULL (inference keeps only `h` and `c`); `c` may be `cPrev` itself, with
-/// `cStride == n` (each element is read before it is written). σ and tanh are Swift's
-/// `vectorizableSigmoid`/`vectorizableTanh` algorithms (within 2.5 ulp).
+/// `cStride == n` (each element is read before it is written). σ is Swift's `vectorizableSigmoid` algorithm; tanh
+/// shares `vectorizableTanh`'s polynomial below |x| = 0.55 and takes `(1 − e)/(1 + e)`, `e = e^(−2|x|)`, above (both
+/// within 2.5 ulp).
 void ck_lstm_gates_f32(const float *gates, const float *input, const float *cPrev, ptrdiff_t rows, ptrdiff_t n,
                        float *activations, float *tanhC, float *h, ptrdiff_t hStride, float *c, ptrdiff_t cStride);
 

@@ -28,6 +28,16 @@ private func constant(_ values: [Double], _ shape: [Int]) -> Variable {
 // MARK: - Shared subexpressions and repeated inputs
 
 @Suite struct GradientAccumulationTests {
+    /// `Graph.records` answers as `Variable.apply` decides: recording on and an input that requires a gradient.
+    @Test func recordsMatchesWhatApplyRecords() {
+        let leaf = Variable(Tensor([1.0, 2.0]), requiresGrad: true), constant = Variable(Tensor([3.0, 4.0]))
+        #expect(Graph.records([constant, leaf]) && (constant + leaf).opName != nil)
+        #expect(!Graph.records([constant]) && (constant + constant).opName == nil)
+        Graph.noGrad {
+            #expect(!Graph.records([leaf]) && (leaf + leaf).opName == nil)
+        }
+    }
+
     @Test func diamondThroughASharedInputSumsBothPaths() {
         let a = leaf([1.5, -2, 0.5]), b = leaf([3, 0.25, -1]), c = leaf([-0.5, 4, 2])
         let y = (a * b + a * c).sum()

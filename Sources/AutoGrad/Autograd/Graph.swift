@@ -57,6 +57,12 @@ public enum Graph {
     /// Whether ops applied on this thread are recorded.
     public static var isRecording: Bool { threadState.isRecording }
 
+    /// Whether an op applied now to `inputs` is recorded: recording is on and an input requires a gradient. An
+    /// op whose forward keeps buffers only for its backward asks this before it runs.
+    public static func records(_ inputs: [Variable]) -> Bool {
+        isRecording && inputs.contains(where: \.requiresGrad)
+    }
+
     static func nextSequence() -> Int {
         sequenceCounter.wrappingAdd(1, ordering: .relaxed).oldValue
     }

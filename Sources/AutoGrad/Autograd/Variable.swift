@@ -77,7 +77,7 @@ public final class Variable {
     static func apply(_ op: some Op, _ inputs: [Variable]) -> Variable {
         let output = op.forward(inputs.map(\.value))
         if let check = Graph.anomalyCheck { check(op.name, output) }
-        guard Graph.isRecording, inputs.contains(where: \.requiresGrad) else {
+        guard Graph.records(inputs) else {
             return Variable(output)
         }
         let record = Record(op: op, inputs: inputs, output: output, sequence: Graph.nextSequence())

@@ -32,8 +32,7 @@ func recurrence(_ kind: RecurrenceKind, projected: Variable, weightHH: Variable,
     var inputs = [projected, weightHH, h0]
     if kind == .lstm, let c0 { inputs.append(c0) }
     if kind == .gru, let biasHH { inputs.append(biasHH) }
-    let keeps = Graph.isRecording && inputs.contains(where: \.requiresGrad)
-    let packed = RecurrenceOp(kind: kind, reverse: reverse, keepsForBackward: keeps).apply(inputs)
+    let packed = RecurrenceOp(kind: kind, reverse: reverse, keepsForBackward: Graph.records(inputs)).apply(inputs)
     let output = kind == .lstm ? packed.sliced(axis: 0, start: 0, end: t) : packed
     let last = reverse ? 0 : t - 1
     return (output, unpacked(packed, part: last), kind == .lstm ? unpacked(packed, part: t) : nil)
@@ -149,6 +148,7 @@ final class RecurrenceOp: FusedBackwardOp {
             out.withUnsafeMutableBufferPointer(as: S.self) { o in
                 saved.withUnsafeMutableBufferPointer(as: S.self) { saved in
                     let o = o.baseAddress!, saved = saved.baseAddress
+                    let lstm = kind == .lstm ? LSTMBuffers(saved!, s, keeping: keeps) : nil
                     // Batch rows never meet in a recurrence, so each thread runs every step for its own rows: one
                     // split for the whole sequence instead of a product split (and a wait) at every step.
                     Parallel.forEachPart(s.batch, work: s.steps * s.batch * s.width * s.hidden) { part in
@@ -170,7 +170,7 @@ final class RecurrenceOp: FusedBackwardOp {
                                 case .relu: for k in 0..<(rows * s.hidden) { h[k] = Swift.max(h[k], 0) }
                                 }
                             case .lstm:
-                                let buffers = LSTMBuffers(saved!, s, keeping: keeps), gates = buffers.gates + gOffset
+                                let buffers = lstm!, gates = buffers.gates + gOffset
                                 // The product alone into the gate buffer; the gate kernel adds the projection.
                                 gemm(transposeA: false, transposeB: false, m: rows, n: s.width, k: s.hidden, hPrev, lda: s.hidden,
                                      wt, ldb: s.width, beta: 0, gates, ldc: s.width)
@@ -194,9 +194,8 @@ final class RecurrenceOp: FusedBackwardOp {
                             }
                         }
                     }
-                    if kind == .lstm {
-                        let last = LSTMBuffers(saved!, s, keeping: keeps).cell(reverse ? 0 : s.steps - 1)
-                        (o + s.steps * s.state).update(from: last, count: s.state)
+                    if let lstm {
+                        (o + s.steps * s.state).update(from: lstm.cell(reverse ? 0 : s.steps - 1), count: s.state)
                     }
                 }
             }
@@ -238,6 +237,7 @@ final class RecurrenceOp: FusedBackwardOp {
                     let dp = dp.baseAddress!, dhCarry = work.baseAddress!, gh = dhCarry + s.state, dcCarry = gh + s.state
                     let dHg = dcCarry + s.state
                     if kind == .lstm { dcCarry.update(from: g + s.steps * s.state, count: s.state) }
+                    let lstm = kind == .lstm ? LSTMBuffers(UnsafeMutablePointer(mutating: saved), s, keeping: true) : nil
                     // By batch rows over threads, for the whole sequence, as in the forward.
                     Parallel.forEachPart(s.batch, work: s.steps * s.batch * s.width * s.hidden) { part in
                         let b0 = part.lowerBound, rows = part.count, hOffset = b0 * s.hidden, gOffset = b0 * s.width
@@ -256,7 +256,7 @@ final class RecurrenceOp: FusedBackwardOp {
                                 case .relu: for k in 0..<(rows * s.hidden) { dGates[k] = h[k] > 0 ? gh[k] : 0 }
                                 }
                             case .lstm:
-                                let buffers = LSTMBuffers(UnsafeMutablePointer(mutating: saved), s, keeping: true)
+                                let buffers = lstm!
                                 let cPrev = prev.map { UnsafePointer(buffers.cell($0) + hOffset) } ?? p[6] + hOffset
                                 GateKernels.lstmBackward(gh: gh, ghStride: s.hidden, gc: dcCarry, gcStride: s.hidden,
                                                          activations: buffers.activations! + t * s.batch * s.width + gOffset,

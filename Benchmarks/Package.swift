@@ -11,6 +11,8 @@ let package = Package(
     targets: [
         // A direct line to OpenBLAS, to measure the GEMM ceiling that Tensor.matmul is compared with.
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas"),
+        // The cores' multiply-add ceiling, the floor under every rate the micro-benchmarks report.
+        .target(name: "CPeak"),
         // Data-parallel scaling and all-reduce bandwidth, run under mpirun (Docs/Distributed.md).
         .executableTarget(
             name: "distributed-bench",
@@ -28,6 +30,7 @@ let package = Package(
                 .product(name: "ONNX", package: "swift-autograd"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "CBLAS",
+                "CPeak",
             ]
         ),
     ],

@@ -11,7 +11,9 @@ struct MicroBench: ParsableCommand {
         Float32, shapes from the reference workloads. Each kernel: warm-up calls, then --repeats timed samples of about \
         1 ms each (short calls are repeated within a sample); the median and the fastest sample are reported in µs per call. \
         Our side runs in this process with BLAS.threadCount set to each thread count; PyTorch (pytorch/micro.py, glibc \
-        malloc tuned) runs in one child process per thread count with torch.set_num_threads.
+        malloc tuned) runs in one child process per thread count with torch.set_num_threads. \
+        The cores' multiply-add peak at our level is measured at each thread count (about 0.5 s): a second table gives \
+        each FLOP-counted kernel's floor, the time its multiply-adds alone take at that peak.
         """
     )
 
@@ -56,6 +58,8 @@ struct MicroBench: ParsableCommand {
         }
         print("Our kernels: \(InstructionSet.summary)")
         var rows: [MicroRow] = []
+        let peaks = kernels.contains(where: { $0.work?.flops != nil })
+            ? multiplyAddPeaks(level: InstructionSet.available, threadCounts: threadCountList(threads)) : [:]
         for t in threadCountList(threads) {
             BLAS.threadCount = t
             let first = rows.count
@@ -73,6 +77,7 @@ struct MicroBench: ParsableCommand {
                 }
             }
         }
-        print("\n" + MicroReport(rows: rows, cpu: cpuModel(), productKernels: BLAS.floatProductKernels).markdown)
+        print("\n" + MicroReport(rows: rows, cpu: cpuModel(), productKernels: BLAS.floatProductKernels, level: InstructionSet.available,
+                                   peakGFLOPS: peaks).markdown)
     }
 }

@@ -15,6 +15,12 @@ enum MicroWork {
         case .flops(let f): return formatted(f / seconds / 1e9) + " GFLOP/s"
         }
     }
+
+    /// The FLOP per call, for the kernels counted in FLOP.
+    var flops: Double? {
+        if case .flops(let f) = self { return f }
+        return nil
+    }
 }
 
 /// One hot kernel timed through the public API, on a shape from the reference workloads (WORKLOADS.md).

@@ -1,4 +1,5 @@
 import Foundation
+import NN
 
 /// One (kernel, threads) line of the micro-benchmark table.
 struct MicroRow {
@@ -21,6 +22,10 @@ struct MicroReport {
     let rows: [MicroRow]
     let cpu: String
     let productKernels: String
+    /// The level our kernels ran at, whose registers the peak was measured with.
+    let level: InstructionSet
+    /// The cores' multiply-add peak in GFLOP/s at each thread count, all threads at once (`cpeak.h`).
+    let peakGFLOPS: [Int: Double]
 
     var markdown: String {
         var lines = ["Machine: \(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores; Float products: \(productKernels).", ""]
@@ -32,6 +37,14 @@ struct MicroReport {
                 + "\(formatted(row.ours.usMin)) | \(rate) | \(row.torch.map { formatted($0.usMedian) } ?? "–") | "
                 + "\(row.torch.map { formatted($0.usMin) } ?? "–") | \(row.ratio.map { String(format: "%.2f", $0) } ?? "–") |")
         }
+        lines += floors
         return lines.joined(separator: "\n")
+    }
+
+    /// The floors of the FLOP-counted rows (``floorTable(level:peaks:rows:unit:unitSeconds:)``).
+    private var floors: [String] {
+        floorTable(level: level, peaks: peakGFLOPS, rows: rows.compactMap { row in
+            row.kernel.work?.flops.map { FloorRow(id: row.kernel.id, threads: row.threads, flops: $0, ours: row.ours.usMedian, torch: row.torch?.usMedian) }
+        }, unit: "µs", unitSeconds: 1e-6)
     }
 }

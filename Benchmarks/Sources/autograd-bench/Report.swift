@@ -1,4 +1,5 @@
 import Foundation
+import NN
 
 /// One (workload, threads) line of the comparison.
 struct ReportRow {
@@ -26,6 +27,9 @@ struct Report {
     let productKernels: String
     /// Where the OpenBLAS kernels came from, when not from OpenBLAS's own detection.
     var coreNote: String? = nil
+    /// The level our runs used, and the cores' multiply-add peak at it for each thread count (for the floors).
+    var level: InstructionSet = .generic
+    var peakGFLOPS: [Int: Double] = [:]
 
     var markdown: String {
         var lines = ["Machine: \(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores; Float products: \(productKernels).", ""]
@@ -52,6 +56,10 @@ struct Report {
                 }
             }
         }
+        lines += floorTable(level: level, peaks: peakGFLOPS, rows: rows.compactMap { row in
+            guard let flops = Workload(rawValue: row.ours.workload)?.productFlops, let ms = row.ours.msMedian else { return nil }
+            return FloorRow(id: row.ours.workload, threads: row.ours.threads, flops: flops, ours: ms, torch: row.bestTorchMs)
+        }, unit: "ms", unitSeconds: 1e-3)
         return lines.joined(separator: "\n")
     }
 }

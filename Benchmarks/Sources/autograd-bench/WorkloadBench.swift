@@ -49,8 +49,11 @@ struct WorkloadBench: ParsableCommand {
         if torch == nil && !noTorch {
             print("PyTorch is not importable: showing swift-autograd only. For the comparison: pip install torch==2.13.0+cpu\n")
         }
+        let ids = workloads.split(separator: ",").map(String.init)
+        let peaks = ids.contains(where: { Workload(rawValue: $0)?.productFlops != nil })
+            ? multiplyAddPeaks(level: level, threadCounts: threadCounts) : [:]
         var rows: [ReportRow] = []
-        for id in workloads.split(separator: ",").map(String.init) {
+        for id in ids {
             for t in threadCounts {
                 let ours = try runChild(workload: id, threads: t)
                 let theirs = torch.map { runner in [false, true].map {
@@ -66,7 +69,13 @@ struct WorkloadBench: ParsableCommand {
         print("\nLevels: ours \(levels.isEmpty ? "–" : levels); PyTorch \(torchLevels.isEmpty ? "–" : torchLevels)")
         let cores = Set(rows.compactMap(\.ours.productKernels)).sorted()
         print("\n" + Report(rows: rows, cpu: cpuModel(), productKernels: cores.isEmpty ? BLAS.floatProductKernels : cores.joined(separator: ", "),
-                            coreNote: coreNote).markdown)
+                            coreNote: coreNote, level: level, peakGFLOPS: peaks).markdown)
+    }
+
+    /// The level our child processes run at: this process's (`AUTOGRAD_ISA` passes to them), capped by `--isa`.
+    var level: InstructionSet {
+        let cap = isa == .native ? nil : InstructionSet(name: isa.rawValue)
+        return cap.map { Swift.min($0, InstructionSet.available) } ?? InstructionSet.available
     }
 
     /// Says where our runs' OPENBLAS_CORETYPE came from, when anything but OpenBLAS's own detection chose it.

@@ -21,6 +21,30 @@ enum Workload: String, CaseIterable {
         }
     }
 
+    /// The FLOP of one step's matrix products (a multiply-add counts 2), for the sequence workloads, whose targets sit
+    /// near the floor these set; nil for the others. Counted from the models below: every Linear, the LSTM's input
+    /// and recurrent products, and attention's `q·kᵀ` and `P·v` over the causal half (query i sees i + 1 keys). The
+    /// backward takes two products per forward product: a weight's gradient and its input's (the embeddings need
+    /// the first layer's; the recurrent product's input gradient is ∂h), and for attention ∂v, ∂P, ∂q and ∂k (the
+    /// least: the scores not recomputed).
+    var productFlops: Double? {
+        switch self {
+        case .w7:
+            let (tokens, width, hidden, layers, vocabulary) = (12.0 * 64, 128.0, 512.0, 4.0, 113.0)
+            let visibleKeys = 64.0 * 65 / 2, problems = 12.0 * 4, headWidth = 32.0
+            let linears = layers * 2 * tokens * width * (3 * width + width + 2 * hidden) + 2 * tokens * width * vocabulary
+            let attention = layers * 2 * 2 * problems * visibleKeys * headWidth
+            return 3 * linears + 3 * attention
+        case .w8:
+            let (steps, width, layers, vocabulary) = (50.0 * 50, 128.0, 2.0, 113.0)
+            // Per layer and direction of the data: the input projection and the recurrent product, each `4H × H`.
+            let projection = 2 * steps * 4 * width * width
+            let head = 2 * steps * width * vocabulary
+            return 3 * (layers * 2 * projection + head)
+        default: return nil
+        }
+    }
+
     /// The W2 CNN (example-cnn's model): also the model of the ONNX latency comparison.
     static func w2Model() -> Sequential {
         Sequential(Conv2d(1, 32, kernelSize: 3), ReLU(), MaxPool2d(kernelSize: 2), Flatten(), Linear(5408, 128), ReLU(), Linear(128, 10))

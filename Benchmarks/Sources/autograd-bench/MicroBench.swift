@@ -58,7 +58,7 @@ struct MicroBench: ParsableCommand {
         }
         print("Our kernels: \(InstructionSet.summary)")
         var rows: [MicroRow] = []
-        let peaks = kernels.contains(where: { $0.work?.flops != nil })
+        let peaks = kernels.contains(where: { $0.floorFlops != nil })
             ? multiplyAddPeaks(level: InstructionSet.available, threadCounts: threadCountList(threads)) : [:]
         for t in threadCountList(threads) {
             BLAS.threadCount = t

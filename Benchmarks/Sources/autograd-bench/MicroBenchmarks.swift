@@ -36,6 +36,9 @@ struct MicroCase {
     /// The fewest FLOP any implementation of the call needs, where that is less than `work` counts (a backward that
     /// makes again what a forward could have kept): the floors table's count. nil: `work`'s FLOP.
     var minimumFlops: Double? = nil
+
+    /// The FLOP a floor counts for this kernel, nil when its work is not counted in FLOP.
+    var floorFlops: Double? { minimumFlops ?? work?.flops }
     /// Builds the inputs (outside the timing) and returns the call to time.
     let make: () -> () -> Void
 }

@@ -44,7 +44,7 @@ struct MicroReport {
     /// The floors of the FLOP-counted rows (``floorTable(level:peaks:rows:unit:unitSeconds:)``).
     private var floors: [String] {
         floorTable(level: level, peaks: peakGFLOPS, rows: rows.compactMap { row in
-            (row.kernel.minimumFlops ?? row.kernel.work?.flops).map { FloorRow(id: row.kernel.id, threads: row.threads, flops: $0, ours: row.ours.usMedian, torch: row.torch?.usMedian) }
+            row.kernel.floorFlops.map { FloorRow(id: row.kernel.id, threads: row.threads, flops: $0, ours: row.ours.usMedian, torch: row.torch?.usMedian) }
         }, unit: "µs", unitSeconds: 1e-6)
     }
 }

@@ -28,8 +28,8 @@ struct Report {
     /// Where the OpenBLAS kernels came from, when not from OpenBLAS's own detection.
     var coreNote: String? = nil
     /// The level our runs used, and the cores' multiply-add peak at it for each thread count (for the floors).
-    var level: InstructionSet = .generic
-    var peakGFLOPS: [Int: Double] = [:]
+    let level: InstructionSet
+    let peakGFLOPS: [Int: Double]
 
     var markdown: String {
         var lines = ["Machine: \(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores; Float products: \(productKernels).", ""]
